@@ -1,0 +1,37 @@
+"""Domain errors. They know nothing of HTTP; service/errors.py maps each to a problem+json answer."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+
+@dataclass
+class DomainError(Exception):
+    """Base of every error the core raises on purpose."""
+
+    detail: str
+    errors: Sequence[tuple[tuple[str | int, ...], str]] = field(default_factory=tuple)
+
+    def __str__(self) -> str:
+        return self.detail
+
+
+class InvalidInput(DomainError):
+    """The request is well formed but breaks a rule (422)."""
+
+
+class UnknownReference(DomainError):
+    """A referenced id (member, provider, staff, ...) does not exist (422, naming the id)."""
+
+
+class NotFound(DomainError):
+    """The record does not exist, or lies outside the caller's scope (404 either way)."""
+
+
+class Conflict(DomainError):
+    """The request cannot be carried out in the current state (409), e.g. nothing to bill."""
+
+
+class ValidationFailed(DomainError):
+    """A generated file failed its release checks; it is not released (422/500-free)."""
