@@ -1,0 +1,1 @@
+"""The HTTP and database shell around the pure core in ``claims``."""

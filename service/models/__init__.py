@@ -1,0 +1,52 @@
+"""Every ORM model, in one package, so Alembic and the repositories see one metadata."""
+
+from service.models.access import ApiKey, AuditEntry
+from service.models.base import Base
+from service.models.claims import (
+    Claim,
+    ClaimBatch,
+    ClaimHistory,
+    ClaimLine,
+    ControlCounter,
+    InboundFile,
+)
+from service.models.events import ServiceEvent, UnitLine
+from service.models.milestones import Invoice, InvoiceLine, InvoicePayment, MilestoneEvidence
+from service.models.reference import (
+    Authorization,
+    EipdAuthorization,
+    FeeSchedule,
+    FidelityReview,
+    Member,
+    Payer,
+    Provider,
+    RecordVersion,
+    Staff,
+)
+
+__all__ = [
+    "ApiKey",
+    "AuditEntry",
+    "Authorization",
+    "Base",
+    "Claim",
+    "ClaimBatch",
+    "ClaimHistory",
+    "ClaimLine",
+    "ControlCounter",
+    "EipdAuthorization",
+    "FeeSchedule",
+    "FidelityReview",
+    "InboundFile",
+    "Invoice",
+    "InvoiceLine",
+    "InvoicePayment",
+    "Member",
+    "MilestoneEvidence",
+    "Payer",
+    "Provider",
+    "RecordVersion",
+    "ServiceEvent",
+    "Staff",
+    "UnitLine",
+]
