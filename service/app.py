@@ -1,0 +1,51 @@
+"""The FastAPI application: wiring only. Rules live in ``claims``; storage in the domains."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from service import errors
+from service.audit import middleware as audit
+from service.config import Settings, get_settings
+from service.db import make_engine, make_sessionmaker
+from service.events.router import router as events_router
+from service.health.router import router as health_router
+from service.migrate import upgrade
+from service.profiles import ProfileRegistry
+from service.reference.router import router as reference_router
+from service.units.router import router as units_router
+
+DESCRIPTION = """Milestone billing and 837P claims for North Carolina IPS (YP630) providers.
+
+Money is a decimal string with two places. Errors are application/problem+json. Every route
+under /v1 needs `Authorization: Bearer <api key>`; a record outside the key's scope answers 404.
+"""
+
+
+def create_app(settings: Settings | None = None, migrate_embedded: bool = True) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.is_sqlite and migrate_embedded:
+            # The embedded default migrates itself (contract, "Operations": serve).
+            await asyncio.to_thread(upgrade, settings.database_url)
+        app.state.engine = make_engine(settings.database_url)
+        app.state.sessionmaker = make_sessionmaker(app.state.engine)
+        yield
+        await app.state.engine.dispose()
+
+    app = FastAPI(title="ipsbill", version="1.0.0", description=DESCRIPTION, lifespan=lifespan)
+    app.state.settings = settings
+    app.state.profiles = ProfileRegistry.load()
+    errors.install(app)
+    audit.install(app)
+    for router in (health_router, reference_router, events_router, units_router):
+        app.include_router(router)
+    logging.getLogger("ipsbill").setLevel(settings.log_level)
+    return app

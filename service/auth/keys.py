@@ -1,0 +1,75 @@
+"""API keys: random secrets shown once, stored only as SHA-256 digests.
+
+A key carries 256 bits of randomness, so a fast digest is enough (no password stretching):
+guessing is hopeless and lookups stay one indexed equality.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from claims.errors import InvalidInput, NotFound
+from service.auth.principal import Principal, Role
+from service.models import ApiKey
+from service.models.base import utcnow
+
+PREFIX = "ipsb"
+
+
+def digest(clear_key: str) -> str:
+    return hashlib.sha256(clear_key.encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class NewKey:
+    key_id: str
+    clear_key: str
+
+
+def _check_scope(role: Role, payer_id: str | None, provider_id: str | None) -> None:
+    if role is Role.INTEGRATION and not payer_id:
+        raise InvalidInput("an integration key is bound to one payer: give --payer-id")
+    if role is Role.PROVIDER and not provider_id:
+        raise InvalidInput("a provider key is bound to one provider: give --provider-id")
+    if role in (Role.ADMIN, Role.INTEGRATION, Role.FINANCE) and provider_id:
+        raise InvalidInput(f"a {role.value} key takes no --provider-id")
+    if role in (Role.ADMIN, Role.PROVIDER) and payer_id:
+        raise InvalidInput(f"a {role.value} key takes no --payer-id")
+
+
+async def create_key(session: AsyncSession, role: Role, payer_id: str | None = None,
+                     provider_id: str | None = None, name: str | None = None) -> NewKey:
+    _check_scope(role, payer_id, provider_id)
+    key_id = "key_" + secrets.token_hex(8)
+    clear = f"{PREFIX}_{secrets.token_urlsafe(32)}"
+    session.add(ApiKey(key_id=key_id, key_hash=digest(clear), name=name, role=role.value,
+                       payer_id=payer_id, provider_id=provider_id))
+    await session.flush()
+    return NewKey(key_id=key_id, clear_key=clear)
+
+
+async def authenticate(session: AsyncSession, clear_key: str) -> Principal | None:
+    row = (await session.execute(select(ApiKey).where(ApiKey.key_hash == digest(clear_key))))
+    key = row.scalar_one_or_none()
+    if key is None or key.revoked_at is not None:
+        return None
+    return Principal(key.key_id, Role(key.role), key.payer_id, key.provider_id)
+
+
+async def list_keys(session: AsyncSession) -> list[ApiKey]:
+    return list((await session.execute(select(ApiKey).order_by(ApiKey.created_at))).scalars())
+
+
+async def revoke_key(session: AsyncSession, key_id: str) -> ApiKey:
+    key = await session.get(ApiKey, key_id)
+    if key is None:
+        raise NotFound(f"no key {key_id}")
+    if key.revoked_at is None:
+        key.revoked_at = utcnow()
+        await session.flush()
+    return key

@@ -1,0 +1,140 @@
+"""Routes of ``/v1/service-events`` (contract, "Service events")."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Body, Query, Request, Response
+from sqlalchemy import select
+
+from claims.errors import InvalidInput, NotFound
+from service import models as orm
+from service.auth.principal import Principal, Role
+from service.deps import PrincipalDep, SessionDep, note_member, require
+from service.events import service
+from service.events.schemas import (
+    EXAMPLE,
+    AdjudicationOut,
+    BatchOut,
+    BatchResult,
+    EventBatchIn,
+    EventIn,
+    EventOut,
+    ReasonOut,
+)
+from service.pagination import paginate
+from service.schemas_common import CursorQuery, DateQuery, IdPath, LimitQuery, Page
+
+router = APIRouter(prefix="/v1/service-events", tags=["service events"])
+WRITERS = require(Role.INTEGRATION)
+
+
+def event_out(row: orm.ServiceEvent) -> EventOut:
+    return EventOut(
+        event_id=row.event_id, member_id=row.member_id, provider_id=row.provider_id,
+        staff_id=row.staff_id, service_date=row.service_date,
+        start_time=row.start_time.strftime("%H:%M"), end_time=row.end_time.strftime("%H:%M"),
+        activity=row.activity, contact=row.contact, setting=row.setting,
+        place_of_service=row.place_of_service, note_id=row.note_id, voided=row.voided,
+        version=row.version, updated_at=row.updated_at,
+        adjudication=AdjudicationOut(
+            status=row.status, procedure=row.procedure, modifiers=list(row.modifiers),  # type: ignore[arg-type]
+            minutes=row.minutes, billable_minutes=row.billable_minutes,
+            reasons=[ReasonOut(**reason) for reason in row.reasons]))
+
+
+def _visible(principal: Principal, row: orm.ServiceEvent | None) -> orm.ServiceEvent:
+    if row is None or not principal.sees_record(row.payer_id, row.provider_id):
+        raise NotFound("no such service event")
+    return row
+
+
+@router.put("/{event_id}", response_model=EventOut, status_code=200,
+            responses={201: {"model": EventOut, "description": "created"}})
+async def put_event(request: Request, response: Response, session: SessionDep,
+                    event_id: Annotated[str, IdPath()],
+                    body: Annotated[EventIn, Body(openapi_examples={"job search": {
+                        "value": EXAMPLE}})],
+                    principal: Principal = WRITERS) -> EventOut:
+    outcome = (await service.upsert_events(session, principal, request.app.state.profiles,
+                                           [(event_id, body)]))[0]
+    if outcome.error is not None:
+        raise outcome.error
+    note_member(request, body.member_id)
+    response.status_code = 201 if outcome.result == service.CREATED else 200
+    return event_out((await service.load_events(session, [event_id]))[event_id])
+
+
+@router.post(":batch", response_model=BatchOut)
+async def post_batch(request: Request, session: SessionDep, body: EventBatchIn,
+                     principal: Principal = WRITERS) -> BatchOut:
+    parsed = [service.parse_batch_item(raw) for raw in body.events]
+    valid = [(event_id, event) for event_id, event, _ in parsed
+             if event is not None and event_id is not None]
+    outcomes = iter(await service.upsert_events(session, principal, request.app.state.profiles,
+                                                valid))
+    rows = await service.load_events(session, [event_id for event_id, _ in valid])
+    results = [_batch_result(event_id, event, errors, outcomes, rows)
+               for event_id, event, errors in parsed]
+    counts = {kind: sum(1 for r in results if r.result == kind)
+              for kind in ("created", "updated", "unchanged", "rejected")}
+    return BatchOut(results=results, **counts)
+
+
+def _batch_result(event_id: str | None, event: EventIn | None, errors: list[dict[str, Any]],
+                  outcomes: Any, rows: dict[str, orm.ServiceEvent]) -> BatchResult:
+    if event is None or event_id is None:
+        return BatchResult(event_id=event_id, status=422, result="rejected", problem={
+            "status": 422, "title": "Invalid input", "detail": "the event has field problems",
+            "errors": errors})
+    outcome: service.Outcome = next(outcomes)
+    if outcome.error is not None:
+        status = 404 if isinstance(outcome.error, NotFound) else 422
+        return BatchResult(event_id=event_id, status=status, result="rejected", problem={
+            "status": status, "detail": outcome.error.detail,
+            "errors": [{"loc": list(loc), "msg": msg} for loc, msg in outcome.error.errors]})
+    code = 201 if outcome.result == service.CREATED else 200
+    return BatchResult(event_id=event_id, status=code, result=outcome.result,  # type: ignore[arg-type]
+                       event=event_out(rows[event_id]))
+
+
+@router.get("/{event_id}", response_model=EventOut)
+async def get_event(request: Request, session: SessionDep, principal: PrincipalDep,
+                    event_id: Annotated[str, IdPath()]) -> EventOut:
+    row = _visible(principal, await session.get(orm.ServiceEvent, event_id))
+    note_member(request, row.member_id)
+    return event_out(row)
+
+
+@router.get("", response_model=Page[EventOut])
+async def list_events(
+    session: SessionDep, principal: PrincipalDep, limit: LimitQuery = 100,
+    cursor: CursorQuery = None, member_id: Annotated[str | None, Query(max_length=64)] = None,
+    provider_id: Annotated[str | None, Query(max_length=64)] = None,
+    from_: Annotated[DateQuery, Query(alias="from")] = None,
+    to: DateQuery = None,
+    status: Literal["billable", "partial", "held", "excluded"] | None = None,
+) -> Page[EventOut]:
+    if from_ and to and to < from_:
+        raise InvalidInput("to is before from", [(("query", "to"), "before from")])
+    table = orm.ServiceEvent
+    stmt = select(table)
+    for column, value in ((table.member_id, member_id), (table.provider_id, provider_id),
+                          (table.status, status), (table.payer_id, principal.payer_filter),
+                          (table.provider_id, principal.provider_filter)):
+        if value is not None:
+            stmt = stmt.where(column == value)
+    if from_:
+        stmt = stmt.where(table.service_date >= from_)
+    if to:
+        stmt = stmt.where(table.service_date <= to)
+    rows, next_cursor = await paginate(session, stmt, [table.event_id], limit, cursor)
+    return Page[EventOut](items=[event_out(row) for row in rows], next_cursor=next_cursor)
+
+
+@router.delete("/{event_id}", response_model=EventOut)
+async def delete_event(request: Request, session: SessionDep, event_id: Annotated[str, IdPath()],
+                       principal: Principal = WRITERS) -> EventOut:
+    row = await service.void_event(session, principal, request.app.state.profiles, event_id)
+    note_member(request, row.member_id)
+    return event_out(row)

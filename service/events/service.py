@@ -1,0 +1,188 @@
+"""Event intake: idempotent versioned upserts, one or a thousand at a time, then re-adjudication.
+
+A batch is checked whole before anything is written (bodies, references, scope), so a rejected
+event stores nothing while its neighbours go through; all writes are bulk statements so the
+cost grows with the batch, not with the rows already stored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import insert, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from claims.errors import DomainError, NotFound, UnknownReference
+from service import models as orm
+from service.auth.principal import Principal
+from service.events.schemas import BatchEventIn, EventIn
+from service.models.base import utcnow
+from service.profiles import ProfileRegistry
+from service.units import repository as repo
+from service.units.service import readjudicate
+from service.units.touched import Touched
+from service.versioning import body_hash
+
+CREATED, UPDATED, UNCHANGED, REJECTED = "created", "updated", "unchanged", "rejected"
+
+
+@dataclass
+class Outcome:
+    event_id: str | None
+    result: str
+    error: DomainError | None = None
+    validation: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class _Refs:
+    events: dict[str, orm.ServiceEvent]
+    members: dict[str, orm.Member]
+    providers: set[str]
+    staff: set[tuple[str, str]]
+
+
+def parse_batch_item(raw: Any) -> tuple[str | None, EventIn | None, list[dict[str, Any]]]:
+    event_id = raw.get("event_id") if isinstance(raw, dict) else None
+    try:
+        body = BatchEventIn.model_validate(raw)
+    except ValidationError as exc:
+        errors = [{"loc": list(e["loc"]), "msg": e["msg"]} for e in exc.errors()]
+        return (event_id if isinstance(event_id, str) else None), None, errors
+    return body.event_id, EventIn.model_validate(body.model_dump(exclude={"event_id"})), []
+
+
+def _fields(body: EventIn, payer_id: str) -> dict[str, Any]:
+    data = body.model_dump(mode="json")
+    return {**data, "payer_id": payer_id}
+
+
+def _row_values(fields: dict[str, Any], body: EventIn) -> dict[str, Any]:
+    return {**fields, "service_date": date.fromisoformat(fields["service_date"]),
+            "start_time": body.start(), "end_time": body.end()}
+
+
+async def _load_refs(session: AsyncSession, items: Sequence[tuple[str, EventIn]]) -> _Refs:
+    events = await repo.rows_in(session, orm.ServiceEvent.event_id, [i for i, _ in items])
+    members = await repo.rows_in(session, orm.Member.member_id, [b.member_id for _, b in items])
+    providers = await repo.rows_in(session, orm.Provider.provider_id,
+                                   [b.provider_id for _, b in items])
+    pairs = {(b.provider_id, b.staff_id) for _, b in items}
+    staff = await repo.staff_for(session, pairs)
+    return _Refs({e.event_id: e for e in events}, {m.member_id: m for m in members},
+                 {p.provider_id for p in providers}, {(s.provider_id, s.staff_id) for s in staff})
+
+
+def _check(principal: Principal, refs: _Refs, event_id: str, body: EventIn) -> DomainError | None:
+    existing = refs.events.get(event_id)
+    if existing is not None and not principal.sees_payer(existing.payer_id):
+        return NotFound(f"no service event {event_id}")
+    problems: list[tuple[tuple[str | int, ...], str]] = []
+    member = refs.members.get(body.member_id)
+    if member is None or not principal.sees_payer(member.payer_id):
+        problems.append((("member_id",), f"unknown member {body.member_id}"))
+    if body.provider_id not in refs.providers:
+        problems.append((("provider_id",), f"unknown provider {body.provider_id}"))
+    elif (body.provider_id, body.staff_id) not in refs.staff:
+        problems.append((("staff_id",), f"unknown staff {body.staff_id} of {body.provider_id}"))
+    if problems:
+        return UnknownReference("; ".join(msg for _, msg in problems), problems)
+    return None
+
+
+async def upsert_events(session: AsyncSession, principal: Principal, profiles: ProfileRegistry,
+                        items: Sequence[tuple[str, EventIn]]) -> list[Outcome]:
+    refs = await _load_refs(session, items)
+    touched = Touched()
+    inserts: dict[str, dict[str, Any]] = {}
+    updates: dict[str, dict[str, Any]] = {}
+    versions: list[dict[str, Any]] = []
+    outcomes: list[Outcome] = []
+    for event_id, body in items:
+        error = _check(principal, refs, event_id, body)
+        if error is not None:
+            outcomes.append(Outcome(event_id, REJECTED, error))
+            continue
+        outcome = _stage(refs, event_id, body, inserts, updates, versions, touched,
+                         principal.key_id)
+        outcomes.append(outcome)
+    await _write(session, inserts, updates, versions)
+    await readjudicate(session, touched, profiles)
+    return outcomes
+
+
+def _stage(refs: _Refs, event_id: str, body: EventIn, inserts: dict[str, dict[str, Any]],
+           updates: dict[str, dict[str, Any]], versions: list[dict[str, Any]],
+           touched: Touched, key_id: str) -> Outcome:
+    fields = _fields(body, refs.members[body.member_id].payer_id)
+    digest = body_hash({**fields, "voided": False})
+    current = inserts.get(event_id) or updates.get(event_id) or _as_values(refs.events.get(event_id))
+    if current is not None and current["body_hash"] == digest:
+        return Outcome(event_id, UNCHANGED)
+    values = {**_row_values(fields, body), "event_id": event_id, "voided": False,
+              "body_hash": digest, "updated_at": utcnow(),
+              "version": 1 if current is None else current["version"] + 1}
+    target = inserts if event_id in inserts or current is None else updates
+    target[event_id] = values
+    versions.append(_version_row(values, key_id))
+    touched.add(body.member_id, values["service_date"])
+    if current is not None:
+        touched.add(current["member_id"], current["service_date"])
+    return Outcome(event_id, CREATED if current is None else UPDATED)
+
+
+def _as_values(row: orm.ServiceEvent | None) -> dict[str, Any] | None:
+    if row is None:
+        return None
+    return {"body_hash": row.body_hash, "version": row.version, "member_id": row.member_id,
+            "service_date": row.service_date}
+
+
+def _version_row(values: dict[str, Any], key_id: str) -> dict[str, Any]:
+    body = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in values.items()
+            if k not in ("body_hash", "updated_at", "version")}
+    return {"entity": "service_event", "record_id": values["event_id"],
+            "version": values["version"], "body": body, "recorded_at": values["updated_at"],
+            "key_id": key_id}
+
+
+async def _write(session: AsyncSession, inserts: dict[str, dict[str, Any]],
+                 updates: dict[str, dict[str, Any]], versions: list[dict[str, Any]]) -> None:
+    if inserts:
+        defaults = {"status": "held", "minutes": 0, "billable_minutes": 0, "procedure": "YP630",
+                    "modifiers": [], "reasons": [], "adjudication_inputs": {}}
+        await session.execute(insert(orm.ServiceEvent),
+                              [{**defaults, **values} for values in inserts.values()])
+    if updates:
+        await session.execute(update(orm.ServiceEvent), list(updates.values()))
+    if versions:
+        await session.execute(insert(orm.RecordVersion), versions)
+
+
+async def void_event(session: AsyncSession, principal: Principal, profiles: ProfileRegistry,
+                     event_id: str) -> orm.ServiceEvent:
+    """DELETE: the event is kept, marked void, and its days re-adjudicated (reason ``voided``)."""
+    row = await session.get(orm.ServiceEvent, event_id)
+    if row is None or not principal.sees_payer(row.payer_id):
+        raise NotFound(f"no service event {event_id}")
+    if not row.voided:
+        row.voided, row.version, row.updated_at = True, row.version + 1, utcnow()
+        row.body_hash = body_hash({"voided": True, "event_id": event_id, "v": row.version})
+        await session.flush()
+        values = {"event_id": event_id, "version": row.version, "updated_at": row.updated_at,
+                  "voided": True}
+        await session.execute(insert(orm.RecordVersion), [_version_row(values, principal.key_id)])
+        touched = Touched()
+        touched.add(row.member_id, row.service_date)
+        await readjudicate(session, touched, profiles)
+    return (await load_events(session, [event_id]))[event_id]
+
+
+async def load_events(session: AsyncSession, event_ids: Sequence[str]) -> dict[str, orm.ServiceEvent]:
+    rows = await repo.rows_in(session, orm.ServiceEvent.event_id, event_ids)
+    return {row.event_id: row for row in rows}
+

@@ -1,0 +1,34 @@
+"""``/healthz`` (the process is up) and ``/readyz`` (database reachable, migrations current)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import SQLAlchemyError
+
+from service.migrate import current_revision, head_revision
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz")
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/readyz", response_model=None)
+async def readyz(request: Request) -> Any:
+    url = request.app.state.settings.database_url
+    try:
+        async with request.app.state.engine.connect() as connection:
+            current = await connection.run_sync(current_revision)
+    except (SQLAlchemyError, OSError) as exc:
+        return JSONResponse({"status": "unavailable", "database": type(exc).__name__},
+                            status_code=503)
+    head = head_revision(url)
+    if current != head:
+        return JSONResponse({"status": "migrations_pending", "current": current, "head": head},
+                            status_code=503)
+    return {"status": "ready", "revision": current}

@@ -1,0 +1,116 @@
+"""Bulk reads and writes for re-adjudication: a handful of queries per request, whatever its size.
+
+Work grows with the members and days touched, not with history: events are read from the
+first touched date onward, and what came before enters only as summed counters.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import date
+from typing import Any
+
+from sqlalchemy import delete, func, insert, select, tuple_, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service import models as orm
+
+CHUNK = 500  # stays under SQLite's bound-parameter limit and PostgreSQL's comfort zone
+
+
+def chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+async def rows_in(session: AsyncSession, column: Any, values: Iterable[Any],
+                  *where: Any) -> list[Any]:
+    found: list[Any] = []
+    for part in chunks(sorted(set(values))):
+        stmt = select(column.class_).where(column.in_(part), *where)
+        found.extend((await session.execute(stmt)).scalars())
+    return found
+
+
+async def events_since(session: AsyncSession, members: dict[str, date]) -> list[orm.ServiceEvent]:
+    by_since: dict[date, list[str]] = defaultdict(list)
+    for member_id, since in members.items():
+        by_since[since].append(member_id)
+    found: list[orm.ServiceEvent] = []
+    for since, ids in by_since.items():
+        found.extend(await rows_in(session, orm.ServiceEvent.member_id, ids,
+                                   orm.ServiceEvent.service_date >= since))
+    return found
+
+
+async def counters_before(session: AsyncSession,
+                          members: dict[str, date]) -> dict[str, list[tuple[str, str | None, int]]]:
+    """Units counted before each member's first touched date: (provider, authorization, units)."""
+    by_since: dict[date, list[str]] = defaultdict(list)
+    for member_id, since in members.items():
+        by_since[since].append(member_id)
+    out: dict[str, list[tuple[str, str | None, int]]] = defaultdict(list)
+    line = orm.UnitLine
+    for since, ids in by_since.items():
+        for part in chunks(sorted(ids)):
+            stmt = (select(line.member_id, line.provider_id, line.authorization_id,
+                           func.sum(line.auth_units))
+                    .where(line.member_id.in_(part), line.service_date < since,
+                           line.auth_units > 0)
+                    .group_by(line.member_id, line.provider_id, line.authorization_id))
+            for member_id, provider_id, auth_id, units in (await session.execute(stmt)).all():
+                out[member_id].append((provider_id, auth_id, int(units)))
+    return out
+
+
+async def lines_since(session: AsyncSession, members: dict[str, date]) -> list[orm.UnitLine]:
+    by_since: dict[date, list[str]] = defaultdict(list)
+    for member_id, since in members.items():
+        by_since[since].append(member_id)
+    found: list[orm.UnitLine] = []
+    for since, ids in by_since.items():
+        found.extend(await rows_in(session, orm.UnitLine.member_id, ids,
+                                   orm.UnitLine.service_date >= since))
+    return found
+
+
+async def staff_for(session: AsyncSession, pairs: set[tuple[str, str]]) -> list[orm.Staff]:
+    found: list[orm.Staff] = []
+    for part in chunks(sorted(pairs)):
+        stmt = select(orm.Staff).where(tuple_(orm.Staff.provider_id, orm.Staff.staff_id).in_(part))
+        found.extend((await session.execute(stmt)).scalars())
+    return found
+
+
+async def members_of_payers(session: AsyncSession, payers: dict[str, date]) -> dict[str, date]:
+    out: dict[str, date] = {}
+    for payer_id, since in payers.items():
+        stmt = select(orm.Member.member_id).where(orm.Member.payer_id == payer_id)
+        out.update({member_id: since for (member_id,) in (await session.execute(stmt)).all()})
+    return out
+
+
+async def payer_claim_numbers(session: AsyncSession, claim_ids: set[str]) -> dict[str, str | None]:
+    found = await rows_in(session, orm.Claim.claim_id, claim_ids)
+    return {claim.claim_id: claim.payer_claim_number for claim in found}
+
+
+async def update_events(session: AsyncSession, values: list[dict[str, Any]]) -> None:
+    if values:
+        await session.execute(update(orm.ServiceEvent), values)
+
+
+async def insert_lines(session: AsyncSession, values: list[dict[str, Any]]) -> None:
+    if values:
+        await session.execute(insert(orm.UnitLine), values)
+
+
+async def update_lines(session: AsyncSession, values: list[dict[str, Any]]) -> None:
+    if values:
+        await session.execute(update(orm.UnitLine), values)
+
+
+async def delete_lines(session: AsyncSession, ids: list[int]) -> None:
+    for part in chunks(ids):
+        await session.execute(delete(orm.UnitLine).where(orm.UnitLine.id.in_(part)))

@@ -1,0 +1,251 @@
+"""Re-adjudication: the touched member-days go through the pure engine and back to storage.
+
+Called inside the request's transaction after any change to events or reference data, so an
+answer always shows the adjudication of what was just stored, and held lines release by
+themselves when what they waited for arrives.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from claims import model as core
+from claims.units import adjudicate_member
+from service import models as orm
+from service.models.base import utcnow
+from service.profiles import ProfileRegistry
+from service.units import convert
+from service.units import repository as repo
+from service.units.touched import Touched
+
+AWAITING = core.ReasonCode.AWAITING_PAYER_CLAIM_NUMBER.value
+
+
+@dataclass
+class _Loaded:
+    members: dict[str, orm.Member]
+    payers: dict[str, orm.Payer]
+    events: dict[str, list[orm.ServiceEvent]]
+    staff: list[orm.Staff]
+    reviews: list[orm.FidelityReview]
+    auths: list[orm.Authorization]
+    eipd: list[orm.EipdAuthorization]
+    fees: list[orm.FeeSchedule]
+    counters: dict[str, list[tuple[str, str | None, int]]]
+    lines: dict[str, list[orm.UnitLine]]
+
+
+async def readjudicate(session: AsyncSession, touched: Touched, profiles: ProfileRegistry) -> None:
+    members = dict(touched.members)
+    for member_id, since in (await repo.members_of_payers(session, touched.payers)).items():
+        members[member_id] = min(since, members.get(member_id, since))
+    if not members:
+        return
+    await session.flush()
+    session.expire_all()  # bulk statements bypass the identity map: read fresh rows
+    loaded = await _load(session, members)
+    results = {member_id: _adjudicate(loaded, member_id, profiles)
+               for member_id in members if member_id in loaded.members}
+    await _write_events(session, loaded, results)
+    await _write_lines(session, loaded, members, results)
+    session.expire_all()  # callers re-query what they answer with
+
+
+async def _load(session: AsyncSession, members: dict[str, date]) -> _Loaded:
+    member_rows = await repo.rows_in(session, orm.Member.member_id, members)
+    events = await repo.events_since(session, members)
+    by_member: dict[str, list[orm.ServiceEvent]] = defaultdict(list)
+    for row in events:
+        by_member[row.member_id].append(row)
+    providers = {row.provider_id for row in events}
+    payer_ids = {row.payer_id for row in member_rows}
+    lines: dict[str, list[orm.UnitLine]] = defaultdict(list)
+    for line in await repo.lines_since(session, members):
+        lines[line.member_id].append(line)
+    return _Loaded(
+        members={row.member_id: row for row in member_rows},
+        payers={row.payer_id: row for row in await repo.rows_in(session, orm.Payer.payer_id,
+                                                                 payer_ids)},
+        events=by_member,
+        staff=await repo.staff_for(session, {(e.provider_id, e.staff_id) for e in events}),
+        reviews=await repo.rows_in(session, orm.FidelityReview.provider_id, providers),
+        auths=await repo.rows_in(session, orm.Authorization.member_id, members),
+        eipd=await repo.rows_in(session, orm.EipdAuthorization.member_id, members),
+        fees=await repo.rows_in(session, orm.FeeSchedule.payer_id, payer_ids),
+        counters=await repo.counters_before(session, members),
+        lines=lines,
+    )
+
+
+def _settings(payer: orm.Payer | None, profiles: ProfileRegistry) -> core.RuleSettings:
+    settings = profiles.get(payer.edi_profile if payer else None).rules.settings()
+    if payer is not None and payer.timely_filing_days:
+        # The payer record's own timely-filing days win over its profile's default.
+        settings = core.RuleSettings(
+            rounding=settings.rounding, daily_unit_cap=settings.daily_unit_cap,
+            units_without_authorization=settings.units_without_authorization,
+            timely_filing_days=payer.timely_filing_days,
+            minimum_fidelity_score=settings.minimum_fidelity_score,
+            minimum_age=settings.minimum_age)
+    return settings
+
+
+def _context(loaded: _Loaded, member_id: str, profiles: ProfileRegistry) -> core.MemberContext:
+    row = loaded.members[member_id]
+    providers = {event.provider_id for event in loaded.events.get(member_id, ())}
+    by_provider: dict[str, int] = defaultdict(int)
+    by_auth: dict[str, int] = defaultdict(int)
+    for provider_id, auth_id, units in loaded.counters.get(member_id, ()):
+        by_provider[provider_id] += units
+        if auth_id:
+            by_auth[auth_id] += units
+    return core.MemberContext(
+        member=convert.member(row),
+        settings=_settings(loaded.payers.get(row.payer_id), profiles),
+        staff=tuple(convert.staff(s) for s in loaded.staff if s.provider_id in providers),
+        fidelity_reviews=tuple(convert.fidelity(r) for r in loaded.reviews
+                               if r.provider_id in providers),
+        authorizations=tuple(convert.authorization(a) for a in loaded.auths
+                             if a.member_id == member_id),
+        eipd_authorizations=tuple(convert.eipd(a) for a in loaded.eipd
+                                  if a.member_id == member_id),
+        fee_schedules=tuple(convert.fee_schedule(f) for f in loaded.fees
+                            if f.payer_id == row.payer_id),
+        counters=core.UnitCounters(tuple(sorted(by_provider.items())),
+                                   tuple(sorted(by_auth.items()))),
+    )
+
+
+def _adjudicate(loaded: _Loaded, member_id: str, profiles: ProfileRegistry) -> core.MemberResult:
+    events = [convert.event(row) for row in loaded.events.get(member_id, ())]
+    return adjudicate_member(events, _context(loaded, member_id, profiles))
+
+
+def _inputs(loaded: _Loaded, member_id: str) -> dict[str, Any]:
+    """The reference-data versions an adjudication was computed from (for tracing)."""
+    row = loaded.members[member_id]
+    payer = loaded.payers.get(row.payer_id)
+    return {
+        "member_version": row.version,
+        "payer_version": payer.version if payer else None,
+        "edi_profile": payer.edi_profile if payer else None,
+        "authorizations": {a.authorization_id: a.version for a in loaded.auths
+                           if a.member_id == member_id},
+        "eipd_authorizations": {a.authorization_id: a.version for a in loaded.eipd
+                                if a.member_id == member_id},
+        "fee_schedules": {f.effective_from.isoformat(): f.version for f in loaded.fees
+                          if f.payer_id == row.payer_id},
+        "fidelity_reviews": sorted(r.review_id for r in loaded.reviews),
+    }
+
+
+def reason_json(reason: core.Reason) -> dict[str, Any]:
+    return {"code": reason.code.value, "minutes": reason.minutes, "detail": reason.detail}
+
+
+async def _write_events(session: AsyncSession, loaded: _Loaded,
+                        results: dict[str, core.MemberResult]) -> None:
+    now = utcnow()
+    values: list[dict[str, Any]] = []
+    for member_id, result in results.items():
+        inputs = _inputs(loaded, member_id)
+        for adj in result.adjudications:
+            values.append({
+                "event_id": adj.event_id, "status": adj.status.value, "minutes": adj.minutes,
+                "billable_minutes": adj.billable_minutes, "procedure": adj.procedure,
+                "modifiers": list(adj.modifiers), "reasons": [reason_json(r) for r in adj.reasons],
+                "adjudication_inputs": {**inputs, "event_version": adj.event_version},
+                "adjudicated_at": now})
+    await repo.update_events(session, values)
+
+
+def _key(provider_id: str, service_date: date, procedure_key: str) -> tuple[str, date, str]:
+    return provider_id, service_date, procedure_key
+
+
+async def _write_lines(session: AsyncSession, loaded: _Loaded, members: dict[str, date],
+                       results: dict[str, core.MemberResult]) -> None:
+    old_lines = [line for rows in loaded.lines.values() for line in rows]
+    numbers = await repo.payer_claim_numbers(
+        session, {line.claim_id for line in old_lines if line.claim_id})
+    inserts: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
+    deletes: list[int] = []
+    for member_id in members:
+        result = results.get(member_id)
+        old = {_key(l.provider_id, l.service_date, l.procedure_key): l
+               for l in loaded.lines.get(member_id, ())}
+        pos = _places(loaded.events.get(member_id, ()))
+        for line in result.lines if result else ():
+            key = _key(line.provider_id, line.service_date, line.procedure_key)
+            values = _line_values(line, pos.get(key[:2], "99"))
+            existing = old.pop(key, None)
+            if existing is None:
+                inserts.append({**values, "line_ref": _new_line_ref(), "claim_id": None})
+            else:
+                _apply_claim_state(values, existing, numbers)
+                updates.append({"id": existing.id, **values})
+        for existing in old.values():
+            if existing.claim_id is None:
+                deletes.append(existing.id)
+            else:  # claimed once: keep it at zero so the next batch voids it
+                values = _empty_line_values(existing)
+                _apply_claim_state(values, existing, numbers)
+                updates.append({"id": existing.id, **values})
+    await repo.delete_lines(session, deletes)
+    await repo.update_lines(session, updates)
+    await repo.insert_lines(session, inserts)
+
+
+def _places(events: list[orm.ServiceEvent]) -> dict[tuple[str, date], str]:
+    # The 837P SV105/CLM05-1 place of service of a line: that of its earliest event.
+    places: dict[tuple[str, date], str] = {}
+    for row in sorted(events, key=lambda e: (e.service_date, e.start_time, e.event_id)):
+        places.setdefault((row.provider_id, row.service_date), row.place_of_service)
+    return places
+
+
+def _line_values(line: core.UnitLine, place_of_service: str) -> dict[str, Any]:
+    return {
+        "member_id": line.member_id, "provider_id": line.provider_id, "payer_id": line.payer_id,
+        "service_date": line.service_date, "procedure_key": line.procedure_key,
+        "procedure": line.procedure, "modifiers": list(line.modifiers), "minutes": line.minutes,
+        "units": line.units, "held_units": line.held_units, "status": line.status.value,
+        "hold_reason": line.hold_reason.value if line.hold_reason else None,
+        "event_ids": list(line.event_ids), "rate": line.rate, "charge": line.charge,
+        "authorization_id": line.authorization_id, "auth_units": line.auth_units,
+        "place_of_service": place_of_service, "updated_at": utcnow(),
+    }
+
+
+def _empty_line_values(existing: orm.UnitLine) -> dict[str, Any]:
+    return {"minutes": 0, "units": 0, "held_units": 0, "status": core.LineStatus.EXCLUDED.value,
+            "hold_reason": None, "event_ids": [], "charge": Decimal("0.00"),
+            "auth_units": 0, "authorization_id": None, "updated_at": utcnow()}
+
+
+def _apply_claim_state(values: dict[str, Any], existing: orm.UnitLine,
+                       numbers: dict[str, str | None]) -> None:
+    """A claimed line stays ``claimed`` while unchanged; a change waits for the payer's number.
+
+    billing-rules.md 2: replacements (7) and voids (8) carry REF*F8, the payer's claim control
+    number; "a claimed day whose units change before that number is known is held as
+    awaiting_payer_claim_number".
+    """
+    if existing.claim_id is None:
+        return
+    if values["units"] == existing.claimed_units and values["charge"] == existing.claimed_charge:
+        values["status"], values["hold_reason"] = core.LineStatus.CLAIMED.value, None
+    elif numbers.get(existing.claim_id) is None:
+        values["status"], values["hold_reason"] = core.LineStatus.HELD.value, AWAITING
+
+
+def _new_line_ref() -> str:
+    return "L" + secrets.token_hex(8).upper()
