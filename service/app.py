@@ -11,6 +11,7 @@ from fastapi import FastAPI
 
 from service import errors
 from service.audit import middleware as audit
+from service.audit.router import router as audit_router
 from service.config import Settings, get_settings
 from service.db import make_engine, make_sessionmaker
 from service.events.router import router as events_router
@@ -45,7 +46,7 @@ def create_app(settings: Settings | None = None, migrate_embedded: bool = True) 
     app.state.profiles = ProfileRegistry.load()
     errors.install(app)
     audit.install(app)
-    for router in (health_router, reference_router, events_router, units_router):
+    for router in (health_router, reference_router, events_router, units_router, audit_router):
         app.include_router(router)
     logging.getLogger("ipsbill").setLevel(settings.log_level)
     return app

@@ -1,0 +1,49 @@
+"""The ``ipsbill`` command as an operator runs it: a real process, from another directory."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+
+def run(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "IPSBILL_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"}
+    return subprocess.run([sys.executable, "-m", "service.cli", *args], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=120, check=False)
+
+
+def test_keys_create_prints_the_key_alone_last_and_stores_only_its_hash(tmp_path: Path) -> None:
+    result = run(tmp_path, "keys", "create", "--role", "integration", "--payer-id", "VAYA")
+    assert result.returncode == 0, result.stderr
+    key = result.stdout.strip().splitlines()[-1]
+    assert key.startswith("ipsb_") and " " not in key
+    with sqlite3.connect(tmp_path / "cli.db") as db:
+        stored = [row[0] for row in db.execute("SELECT key_hash FROM api_keys")]
+        dump = "\n".join(db.iterdump())
+    assert len(stored) == 1 and key not in dump  # hashed, never in clear
+
+
+def test_keys_create_refuses_an_integration_key_without_a_payer(tmp_path: Path) -> None:
+    result = run(tmp_path, "keys", "create", "--role", "integration")
+    assert result.returncode == 2
+    assert "payer" in result.stderr
+
+
+def test_keys_list_and_revoke(tmp_path: Path) -> None:
+    created = run(tmp_path, "keys", "create", "--role", "admin", "--name", "ops")
+    key_id = created.stdout.split("key id: ")[1].split()[0]
+    assert run(tmp_path, "keys", "revoke", key_id).returncode == 0
+    listed = run(tmp_path, "keys", "list").stdout
+    assert key_id in listed and "revoked" in listed
+    assert run(tmp_path, "keys", "revoke", "key_missing").returncode == 2
+
+
+def test_migrate_works_from_any_directory(tmp_path: Path) -> None:
+    result = run(tmp_path, "migrate")
+    assert result.returncode == 0, result.stderr
+    with sqlite3.connect(tmp_path / "cli.db") as db:
+        tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
+    assert {"service_events", "unit_lines", "claims", "alembic_version"} <= tables
