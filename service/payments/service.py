@@ -1,0 +1,91 @@
+"""A provider's view of its money: claims and invoices by status, with the records behind each.
+
+Only claims in force count: a claim replaced by a later one, and a void with its original,
+are history, not money owed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service import models as orm
+
+ZERO = Decimal("0.00")
+CLAIM_BUCKETS: dict[str, Callable[[orm.Claim], bool]] = {
+    "billed": lambda c: True,
+    "accepted": lambda c: c.status in ("accepted", "paid", "partially_paid", "denied"),
+    "rejected": lambda c: c.status == "rejected",
+    "paid": lambda c: c.status in ("paid", "partially_paid"),
+    "denied": lambda c: c.status == "denied",
+    "outstanding": lambda c: c.status in ("generated", "accepted"),
+}
+INVOICE_BUCKETS: dict[str, Callable[[orm.Invoice], bool]] = {
+    "billed": lambda i: True,
+    "paid": lambda i: i.status in ("paid", "partially_paid"),
+    "outstanding": lambda i: i.status in ("sent", "partially_paid"),
+}
+
+
+def _bucket(rows: Iterable[Any], amount: Callable[[Any], Decimal],
+            key: str) -> dict[str, Any]:
+    chosen = list(rows)
+    return {"count": len(chosen), "amount": sum((amount(r) for r in chosen), ZERO),
+            key: [getattr(r, key[:-1]) for r in chosen]}
+
+
+def _claim_amount(bucket: str) -> Callable[[orm.Claim], Decimal]:
+    return (lambda c: c.paid_amount) if bucket == "paid" else (lambda c: c.total_charge)
+
+
+def _invoice_amount(bucket: str) -> Callable[[orm.Invoice], Decimal]:
+    if bucket == "paid":
+        return lambda i: i.paid_amount
+    if bucket == "outstanding":
+        return lambda i: i.total - i.paid_amount
+    return lambda i: i.total
+
+
+async def payment_status(session: AsyncSession, provider_id: str, payer_id: str | None,
+                         start: date | None, end: date | None) -> dict[str, Any]:
+    claims = await _claims_in_force(session, provider_id, payer_id, start, end)
+    invoices = await _invoices(session, provider_id, payer_id, start, end)
+    return {
+        "provider_id": provider_id, "from": start, "to": end,
+        "claims": {name: _bucket(filter(test, claims), _claim_amount(name), "claim_ids")
+                   for name, test in CLAIM_BUCKETS.items()},
+        "invoices": {name: _bucket(filter(test, invoices), _invoice_amount(name), "invoice_ids")
+                     for name, test in INVOICE_BUCKETS.items()},
+    }
+
+
+async def _claims_in_force(session: AsyncSession, provider_id: str, payer_id: str | None,
+                           start: date | None, end: date | None) -> list[orm.Claim]:
+    claim = orm.Claim
+    stmt = select(claim).where(claim.provider_id == provider_id, claim.frequency != "8",
+                               claim.replaced_by_claim_id.is_(None))
+    if payer_id:
+        stmt = stmt.where(claim.payer_id == payer_id)
+    if start:
+        stmt = stmt.where(claim.service_month >= start.isoformat()[:7])
+    if end:
+        stmt = stmt.where(claim.service_month <= end.isoformat()[:7])
+    return list((await session.execute(stmt.order_by(claim.claim_id))).scalars())
+
+
+async def _invoices(session: AsyncSession, provider_id: str, payer_id: str | None,
+                    start: date | None, end: date | None) -> list[orm.Invoice]:
+    invoice = orm.Invoice
+    stmt = select(invoice).where(invoice.provider_id == provider_id)
+    if payer_id:
+        stmt = stmt.where(invoice.payer_id == payer_id)
+    if start:
+        stmt = stmt.where(invoice.invoice_date >= start)
+    if end:
+        stmt = stmt.where(invoice.invoice_date <= end)
+    return list((await session.execute(stmt.order_by(invoice.invoice_id))).scalars())
