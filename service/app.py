@@ -12,11 +12,14 @@ from fastapi import FastAPI
 from service import errors
 from service.audit import middleware as audit
 from service.audit.router import router as audit_router
+from service.claims.router import router as claims_router
 from service.config import Settings, get_settings
 from service.db import make_engine, make_sessionmaker
+from service.edi.router import router as edi_router
 from service.events.router import router as events_router
 from service.health.router import router as health_router
 from service.migrate import upgrade
+from service.payments.router import router as payments_router
 from service.profiles import ProfileRegistry
 from service.reference.router import router as reference_router
 from service.units.router import router as units_router
@@ -46,7 +49,8 @@ def create_app(settings: Settings | None = None, migrate_embedded: bool = True) 
     app.state.profiles = ProfileRegistry.load()
     errors.install(app)
     audit.install(app)
-    for router in (health_router, reference_router, events_router, units_router, audit_router):
+    for router in (health_router, reference_router, events_router, units_router, claims_router,
+                   edi_router, payments_router, audit_router):
         app.include_router(router)
     logging.getLogger("ipsbill").setLevel(settings.log_level)
     return app

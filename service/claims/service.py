@@ -59,10 +59,31 @@ async def create_batch(session: AsyncSession, principal: Principal, profiles: Pr
     today = datetime.now(UTC).date()
     await _expire_untimely(session, payer, profile, body, today)
     planned = await _plan_new(session, body, profile) + await _plan_corrections(session, body)
+    planned, skipped = await _complete_only(session, planned)
     if not planned:
         raise Conflict(f"nothing to bill for payer {body.payer_id}: no billable unclaimed line "
                        "and no claimed line whose units changed")
-    return await _issue(session, principal, payer, profile, settings, body, planned)
+    batch = await _issue(session, principal, payer, profile, settings, body, planned)
+    batch.acknowledgment = {"summary": {**batch.acknowledgment["summary"], "skipped": skipped}}
+    await session.flush()
+    return batch
+
+
+async def _complete_only(session: AsyncSession, planned: list[PlannedClaim]
+                         ) -> tuple[list[PlannedClaim], list[dict[str, str]]]:
+    """Claims whose member lacks what loop 2010BA needs wait, and the answer says which."""
+    members = {m.member_id: m for m in await rows_in(
+        session, orm.Member.member_id, {c.member_id for c in planned})}
+    ready, skipped = [], []
+    for claim in planned:
+        missing = x12_adapter.missing_for_claim(members.get(claim.member_id))
+        if missing is None:
+            ready.append(claim)
+        else:
+            skipped.append({"member_id": claim.member_id, "month": claim.month,
+                            "reason": ReasonCode.MISSING_MEMBER_DATA.value,
+                            "detail": f"member lacks {missing}"})
+    return ready, skipped
 
 
 async def _lock_payer(session: AsyncSession, principal: Principal, payer_id: str) -> orm.Payer:

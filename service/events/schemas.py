@@ -53,7 +53,7 @@ class BatchEventIn(EventIn):
 
 
 class EventBatchIn(BaseModel):
-    events: list[dict[str, Any]] = Field(min_length=1, max_length=1000)
+    events: list[Any] = Field(min_length=1, max_length=1000)
 
     model_config = {"json_schema_extra": {"example": {"events": [{"event_id": "E-1",
                                                                   **EXAMPLE}]}}}

@@ -1,0 +1,43 @@
+"""``POST /v1/edi/inbound``: a raw 999, 277CA or 835 (contract, "Inbound EDI and payments")."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request
+from pydantic import BaseModel
+
+from service.auth.principal import Principal, Role
+from service.deps import SessionDep, require
+from service.edi.service import receive
+
+router = APIRouter(prefix="/v1/edi", tags=["inbound EDI"])
+MAX_BYTES = 50 * 1024 * 1024
+ACCEPTED_TYPES = ("application/edi-x12", "text/plain", "application/octet-stream")
+
+
+class InboundOut(BaseModel):
+    kind: str
+    claims_updated: int
+    claim_ids: list[str]
+    unmatched: list[dict[str, str]]
+    duplicate: bool
+    warnings: list[dict[str, Any]] = []
+
+
+@router.post("/inbound", response_model=InboundOut, openapi_extra={"requestBody": {
+    "required": True, "content": {"application/edi-x12": {"schema": {"type": "string"},
+                                  "example": "ISA*00*          *00*          *ZZ*..."}}}})
+async def post_inbound(request: Request, session: SessionDep,
+                       principal: Principal = require(Role.FINANCE)) -> Any:
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type not in ACCEPTED_TYPES:
+        raise HTTPException(415, "send the raw X12 file as application/edi-x12")
+    raw = await request.body()
+    if len(raw) > MAX_BYTES:
+        raise HTTPException(413, "an inbound file may be at most 50 MiB")
+    try:
+        text = raw.decode("ascii")
+    except UnicodeDecodeError as exc:
+        raise HTTPException(400, "an X12 file is ASCII text; this body is not") from exc
+    return await receive(session, principal, request.app.state.profiles, text)
