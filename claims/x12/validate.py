@@ -1,0 +1,131 @@
+"""Release validation: pyx12 with the 005010X222A1 map plus the section-2 checks.
+
+``validate_837p`` is what the service runs before releasing a batch and what ``ipsbill validate``
+prints. pyx12 takes about 2.5 s per 1,000 claims, so a file with more than ``chunk_claims`` claims
+is cut into chunks of whole subscriber loops, each re-enveloped (ISA/GS/ST header, its billing
+provider loop, renumbered HLs, recomputed SE/GE/IEA) and validated in a process pool; the file's
+own counts and HL tree are checked once by ``structure``. Positions in problems are the original
+file's segment positions. pyx12's verdict is its boolean return, never an exit code.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import multiprocessing
+import os
+import re
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any
+
+from claims.x12.checks import run_checks
+from claims.x12.chunks import Chunk, plan_chunks
+from claims.x12.model import Problem, ValidationReport
+from claims.x12.segments import Interchange, X12SyntaxError, parse
+from claims.x12.structure import run_structure_checks
+
+# pyx12 logs every error with the element's value (a birth date, a name): keep it out of logs.
+# Its child loggers ("pyx12.error_handler", ...) inherit this level.
+logging.getLogger("pyx12").setLevel(logging.CRITICAL + 1)
+
+RawProblem = tuple[int, str | None, str]  # (chunk position, segment id, message)
+
+
+def validate_837p(
+    text: str, workers: int | None = None, chunk_claims: int = 1000
+) -> ValidationReport:
+    """pyx12 + the section-2 checks. ``workers``: processes for pyx12 (None/0: os.cpu_count())."""
+    try:
+        doc = parse(text)
+    except X12SyntaxError as exc:
+        return ValidationReport(False, (Problem(None, None, 0, str(exc)),), pyx12_ok=False)
+    pyx12_ok, pyx12_problems = _run_pyx12(text, doc, workers or os.cpu_count() or 1, chunk_claims)
+    problems = pyx12_problems + run_structure_checks(doc) + run_checks(doc)
+    unique = sorted(dict.fromkeys(problems), key=lambda p: (p.position, p.message))
+    return ValidationReport(pyx12_ok and not unique, tuple(unique), pyx12_ok=pyx12_ok)
+
+
+def _run_pyx12(
+    text: str, doc: Interchange, workers: int, chunk_claims: int
+) -> tuple[bool, list[Problem]]:
+    chunks = plan_chunks(doc, chunk_claims)
+    if len(chunks) <= 1:
+        ok, raw = pyx12_validate(text)
+        return ok, [_locate(doc, item, None) for item in raw]
+    with _pool(min(workers, len(chunks))) as pool:
+        results = list(pool.map(pyx12_validate, [chunk.text for chunk in chunks]))
+    problems = [
+        _locate(doc, item, chunk)
+        for chunk, (_, raw) in zip(chunks, results, strict=True)
+        for item in raw
+    ]
+    return all(ok for ok, _ in results), problems
+
+
+def _pool(workers: int) -> ProcessPoolExecutor:
+    # spawn, not fork: the service calls this from a worker thread, and forking a threaded
+    # process can copy a held lock into the child.
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+
+
+def _locate(doc: Interchange, item: RawProblem, chunk: Chunk | None) -> Problem:
+    position, segment_id, message = item
+    if chunk is not None:
+        position = chunk.positions[position - 1] if 0 < position <= len(chunk.positions) else 0
+    claim_id = doc.segments[position - 1].claim_id if 0 < position <= len(doc.segments) else None
+    return Problem(claim_id, segment_id, position, f"pyx12: {message}")
+
+
+def pyx12_validate(text: str) -> tuple[bool, list[RawProblem]]:
+    """Run pyx12 on one interchange; its boolean verdict and its errors from the JSON report."""
+    import pyx12.params
+    import pyx12.x12n_document
+
+    report = io.StringIO()
+    try:
+        ok = pyx12.x12n_document.x12n_document(
+            pyx12.params.params(), io.StringIO(text), None, None, fd_json=report
+        )
+    except Exception as exc:  # pyx12 raises on files it cannot walk at all
+        return False, [(0, None, f"pyx12 could not read the file ({type(exc).__name__})")]
+    problems = list(_json_problems(json.loads(report.getvalue() or "{}")))
+    if not ok and not problems:
+        problems.append((0, None, "rejected without a located error"))
+    return bool(ok), problems
+
+
+def _json_problems(doc: dict[str, Any]) -> Iterator[RawProblem]:
+    for isa in doc.get("interchanges", []):
+        yield from _envelope_errors(isa, "ISA")
+        for gs in isa.get("groups", []):
+            yield from _envelope_errors(gs, "GS")
+            for st in gs.get("transactions", []):
+                yield from _envelope_errors(st, "ST")
+                for seg in st.get("segments", []):
+                    yield from _segment_errors(seg)
+
+
+def _envelope_errors(node: dict[str, Any], segment_id: str) -> Iterator[RawProblem]:
+    for error in node.get("errors", []):
+        yield int(node.get("cur_line") or 0), segment_id, _redact(error.get("err_str", ""), None)
+
+
+def _segment_errors(seg: dict[str, Any]) -> Iterator[RawProblem]:
+    position, segment_id = int(seg.get("cur_line") or 0), seg.get("seg_id")
+    for error in seg.get("errors", []):
+        yield position, segment_id, _redact(error.get("err_str", ""), error.get("err_val"))
+    for element in seg.get("elements", []):
+        for error in element.get("errors", []):
+            yield position, segment_id, _redact(error.get("err_str", ""), error.get("err_val"))
+
+
+_SEGMENT_TEXT = re.compile(r"Segment (\w{2,3})\S.*? not found")
+
+
+def _redact(message: str, value: object) -> str:
+    """pyx12 quotes values (a birth date, a subscriber id); problems name the field only."""
+    if isinstance(value, str) and value:
+        message = message.replace(value, "<value>")
+    return _SEGMENT_TEXT.sub(r"Segment \1 not found", message)
