@@ -1,0 +1,115 @@
+"""Section-2 release checks: each refuses a file with exactly its one defect, and accepts the file
+without it; the third-party samples go through validate_837p (pyx12 for real) as well."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from claims.profile import parse_profile
+from claims.x12 import checks, npi_is_valid, synthetic, validate_837p, write_837p
+from claims.x12.model import Problem
+from claims.x12.segments import Interchange, parse
+
+ROOT = Path(__file__).parents[2]
+SAMPLES = Path("/work/shared/x12-samples")
+Check = Callable[[Interchange], list[Problem]]
+
+
+@pytest.fixture(scope="module")
+def clean() -> str:
+    profile = parse_profile("default", (ROOT / "edi_templates/default.toml").read_text("utf-8"))
+    member, billing = synthetic.subscriber(1), synthetic.provider(1)
+    lines = (synthetic.line(1, date(2025, 1, 6)), synthetic.line(2, date(2025, 1, 7), bc=True))
+    return write_837p(synthetic.batch(profile, (synthetic.claim(1, member, billing, lines),)))
+
+
+def _replace_once(text: str, old: str, new: str) -> str:
+    assert text.count(old) == 1, old
+    return text.replace(old, new)
+
+
+DEFECTS: list[tuple[Check, str, str, str]] = [
+    # (check, text in the clean file, the same with one defect, segment refused)
+    (checks.claim_total_matches_lines, "*173.68*", "*173.69*", "CLM"),
+    (checks.npi_check_digits, "XX*1000000012~", "XX*1000000013~", "NM1"),
+    (checks.billing_provider_zip, "N4*RALEIGH*NC*276010001~", "N4*RALEIGH*NC*27601~", "N4"),
+    (checks.employer_id_number, "REF*EI*560000001~", "REF*EI*56-0000001~", "REF"),
+    (checks.diagnosis_codes_without_point, "HI*ABK:F209*", "HI*ABK:F20.9*", "HI"),
+    (checks.version_matches, "ST*837*0001*005010X222A1~", "ST*837*0001*005010X223A2~", "ST"),
+    (checks.claim_frequency, "*99:B:1*Y*A*Y*Y~", "*99:B:2*Y*A*Y*Y~", "CLM"),
+    (checks.upper_case, "N3*100 MAIN ST*SUITE 2~", "N3*100 Main St*SUITE 2~", "N3"),
+    (checks.no_trailing_separators, "N3*100 MAIN ST*SUITE 2~", "N3*100 MAIN ST*SUITE 2*~", "N3"),
+    (checks.no_trailing_separators, "ABF:Z560~", "ABF:Z560:~", "HI"),
+    (checks.no_trailing_separators, "9195550100~", "9195550100**~", "PER"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("check", "good", "bad", "segment_id"), DEFECTS)
+def test_each_check_refuses_its_one_defect(
+    clean: str, check: Check, good: str, bad: str, segment_id: str
+) -> None:
+    assert check(parse(clean)) == []
+    problems = check(parse(_replace_once(clean, good, bad)))
+    assert len(problems) == 1
+    assert problems[0].segment_id == segment_id and problems[0].position > 0
+    in_claim = segment_id in ("CLM", "HI")
+    assert (problems[0].claim_id == "IP00000000100001") is in_claim
+
+
+@pytest.mark.parametrize(("check", "good", "bad", "segment_id"), DEFECTS)
+def test_release_validation_refuses_each_defect(
+    clean: str, check: Check, good: str, bad: str, segment_id: str
+) -> None:
+    report = validate_837p(_replace_once(clean, good, bad))
+    assert not report.ok
+    expected = check(parse(_replace_once(clean, good, bad)))[0]
+    assert expected in report.problems
+
+
+def test_the_clean_file_passes_release_validation(clean: str) -> None:
+    report = validate_837p(clean)
+    assert report.ok and report.pyx12_ok and report.problems == ()
+
+
+def test_problem_messages_do_not_quote_member_data(clean: str) -> None:
+    bad = clean.replace("HI*ABK:F209*", "HI*ABK:F20.9*").replace(
+        "DMG*D8*19800207*F", "DMG*D8*1980027*F"
+    )
+    report = validate_837p(bad)
+    text = " ".join(p.message for p in report.problems)
+    assert not report.ok and "F20.9" not in text and "1980027" not in text
+    assert any(p.segment_id == "DMG" and p.message.startswith("pyx12:") for p in report.problems)
+
+
+def test_npi_helper_uses_the_80840_luhn_prefix() -> None:
+    assert npi_is_valid("1234567893")  # the CMS example NPI
+    assert not npi_is_valid("1234567890")
+    assert not npi_is_valid("123456789")
+    assert all(npi_is_valid(synthetic.valid_npi(seed)) for seed in range(50))
+
+
+def test_not_x12_is_refused_without_crashing() -> None:
+    report = validate_837p("hello")
+    assert not report.ok and report.problems[0].position == 0
+
+
+def test_databricks_sample_passes() -> None:
+    report = validate_837p((SAMPLES / "837p_databricks_837p.txt").read_text("ascii"))
+    assert report.pyx12_ok
+    assert report.ok, report.problems
+
+
+def test_molina_mock_passes_pyx12_but_its_made_up_npis_fail_the_check_digit() -> None:
+    # Investigated: pyx12 accepts it; every refusal is an NPI whose Luhn check digit is wrong
+    # (e.g. NM1*DN 1234567890, NM1*85 1222222223); its ZIPs, EINs, totals and HI codes pass.
+    report = validate_837p((SAMPLES / "837p_databricks_molina_mock.837").read_text("ascii"))
+    assert report.pyx12_ok and not report.ok
+    assert {p.message.split(" NPI")[0] for p in report.problems} == {
+        "NM1*DN", "NM1*82", "NM1*77", "NM1*85"
+    }  # fmt: skip
+    assert all(p.message.endswith("NPI check digit fails") for p in report.problems)
+    assert [p.position for p in report.problems if p.segment_id == "NM1"][:3] == [32, 33, 35]
