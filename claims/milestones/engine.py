@@ -1,0 +1,126 @@
+"""evaluate_member: one member's NC CORE milestones, earned and in progress (billing-rules.md 3)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import date
+
+from claims.errors import InvalidInput
+from claims.milestones import employment_rules as job
+from claims.milestones import profile_rules as profile
+from claims.milestones import search_rules as search
+from claims.milestones.catalog import Frequency, MilestoneCatalog, MilestoneDef
+from claims.milestones.evidence import MilestoneEvidence
+from claims.milestones.facts import Facts, build_facts
+from claims.milestones.results import (
+    Draft,
+    EarnedMilestone,
+    MemberMilestones,
+    MilestoneProgress,
+    RuleOutcome,
+)
+from claims.model import ServiceEvent
+
+Rule = Callable[[MilestoneDef, Facts, Mapping[str, Sequence[Draft]]], RuleOutcome]
+
+# Which rule reads each milestone's catalog entry; the entry holds the numbers.
+RULES: dict[str, Rule] = {
+    "1": profile.initial_profile,
+    "2": profile.completed_profile,
+    "3-A": search.job_search,
+    "3-B": search.employer_networking,
+    "3-C": job.job_placement,
+    "4": job.job_support,
+    "5-A": job.vocational_recovery_plus,
+    "5-B": job.vocational_recovery_plus,
+    "5-C": job.vocational_recovery_plus,
+    "6": job.long_term_retention,
+    "7": profile.career_advancement,
+    "8": profile.educational_advancement,
+    "9": profile.independence,
+}
+
+
+def evaluate_member(
+    evidence: Iterable[MilestoneEvidence],
+    events: Iterable[ServiceEvent],
+    catalog: MilestoneCatalog,
+    today: date,
+) -> MemberMilestones:
+    """Every milestone occurrence the member has earned by ``today``, and progress toward the next.
+
+    ``evidence`` and ``events`` are all of one member's records (voided ones and older versions
+    may be included: they are set aside). Their order never matters.
+    """
+    evidence, events = list(evidence), list(events)
+    _one_member(evidence, events)
+    facts = build_facts(evidence, events, today)
+    drafts: dict[str, list[Draft]] = {}
+    progress: list[MilestoneProgress] = []
+    for m in _evaluation_order(catalog):
+        outcome = RULES[m.id](m, facts, drafts)
+        drafts[m.id] = _after_prerequisites(m, catalog, outcome.drafts, drafts)
+        progress.append(MilestoneProgress(m.id, bool(drafts[m.id]), outcome.missing))
+    progress.sort(key=lambda p: catalog.rank(p.milestone))
+    earned = [e for m in catalog.milestones for e in _numbered(m, facts.member_id, drafts[m.id])]
+    return MemberMilestones(tuple(earned), tuple(progress))
+
+
+def _one_member(evidence: Sequence[MilestoneEvidence], events: Sequence[ServiceEvent]) -> None:
+    members = {ev.member_id for ev in evidence} | {e.member_id for e in events}
+    if len(members) > 1:
+        raise InvalidInput("evidence and events must belong to one member")
+
+
+def _evaluation_order(catalog: MilestoneCatalog) -> list[MilestoneDef]:
+    """Prerequisites first (the catalog's ``requires``), otherwise catalog order."""
+    done: list[MilestoneDef] = []
+    waiting = list(catalog.milestones)
+    while waiting:
+        ready = [m for m in waiting if all(r in {d.id for d in done} for r in m.requires)]
+        if not ready:
+            raise InvalidInput("milestone catalog prerequisites form a cycle")
+        done.extend(ready)
+        waiting = [m for m in waiting if m not in ready]
+    return done
+
+
+def _after_prerequisites(
+    m: MilestoneDef,
+    catalog: MilestoneCatalog,
+    found: Sequence[Draft],
+    earned: Mapping[str, Sequence[Draft]],
+) -> list[Draft]:
+    """Occurrences whose prerequisites were earned first (for a per-job milestone: for the same
+    job, when the prerequisite is per job too)."""
+
+    def allowed(d: Draft) -> bool:
+        return all(_prior_earned(catalog.get(r), d, earned.get(r, ())) for r in m.requires)
+
+    return sorted((d for d in found if allowed(d)), key=lambda d: (d.sort_key, d.marks))
+
+
+def _prior_earned(prior: MilestoneDef, d: Draft, prior_drafts: Sequence[Draft]) -> bool:
+    same_job = prior.frequency is Frequency.ONCE_PER_JOB and d.job_key is not None
+    return any(
+        p.earned_on <= d.earned_on and (not same_job or p.job_key == d.job_key)
+        for p in prior_drafts
+    )
+
+
+def _numbered(m: MilestoneDef, member_id: str, drafts: Sequence[Draft]) -> list[EarnedMilestone]:
+    return [
+        EarnedMilestone(
+            member_id=member_id,
+            milestone=m.id,
+            occurrence=n,
+            earned_on=d.earned_on,
+            amount=m.amount,
+            payer_kind=m.payer_kind,
+            provider_id=d.provider_id,
+            job_key=d.job_key,
+            evidence_ids=tuple(dict.fromkeys(k.ref for k in d.marks if not k.from_event)),
+            event_ids=tuple(dict.fromkeys(k.ref for k in d.marks if k.from_event)),
+        )
+        for n, d in enumerate(drafts, start=1)
+    ]
