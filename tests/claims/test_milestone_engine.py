@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 from datetime import date, time, timedelta
 
 import pytest
@@ -51,8 +52,8 @@ def event(
 
 def run(
     evidence: list[MilestoneEvidence],
-    events: list[ServiceEvent] = (),
-    today: date = TODAY,  # type: ignore[assignment]
+    events: Sequence[ServiceEvent] = (),
+    today: date = TODAY,
 ) -> MemberMilestones:
     return evaluate_member(evidence, events, CATALOG, today)
 

@@ -1,0 +1,158 @@
+"""The packaged catalog against the seed (NC CORE Milestones and Expectations), and the schemas."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from claims.errors import InvalidInput
+from claims.milestones import (
+    EVIDENCE_FIELDS,
+    EvidenceKind,
+    Frequency,
+    PayerKind,
+    load_catalog,
+    parse_catalog,
+    validate_fields,
+)
+
+SEED = Path("/work/shared/seeds/004_39365317d0433831.txt")
+CATALOG = load_catalog()
+
+# Read from the seed by hand (004 line numbers), so the test holds where the seed is not mounted.
+FROM_SEED = {
+    "1": ("2120", "Once", False),  # lines 8, 10
+    "2": ("4240", "Once", False),  # lines 20, 21
+    "3-A": ("2910", "Multiple", True),  # lines 36, 38
+    "3-B": ("3410", "Multiple", True),  # lines 48, 49
+    "3-C": ("2160", "Multiple", True),  # lines 54, 56
+    "4": ("4240", "Multiple", True),  # lines 61, 63
+    "5-A": ("2120", "Multiple", True),  # lines 68, 69
+    "5-B": ("2120", "Multiple", True),  # lines 74, 76
+    "5-C": ("2120", "Multiple", True),  # lines 81, 83
+    "6": ("1590", "Monthly", False),  # lines 88, 90
+    "7": ("743", "Three times", False),  # lines 95, 97
+    "8": ("1060", "Three times", False),  # lines 102, 104
+    "9": ("1590", "Once", False),  # lines 109, 111
+}
+HEADING = re.compile(r"Milestone (\d(?:-[ABC])?)(?: \(Optional\))?:")
+FREQUENCY = re.compile(r"\b(Once|Multiple|Monthly|Three times)\b")
+
+
+def _seed_blocks() -> dict[str, str]:
+    text = SEED.read_text(encoding="utf-8")
+    heads = list(HEADING.finditer(text))
+    ends = [h.start() for h in heads[1:]] + [len(text)]
+    return {h.group(1): text[h.start() : end] for h, end in zip(heads, ends, strict=True)}
+
+
+def _seed_row(block: str) -> tuple[str, str, bool]:
+    rate = re.search(r"\$([\d,]+)", block)
+    frequencies = FREQUENCY.findall(block)
+    assert rate and frequencies
+    return rate.group(1).replace(",", ""), frequencies[-1], "[EIPD Milestone]" in block
+
+
+@pytest.mark.skipif(not SEED.exists(), reason="seed documents not mounted")
+def test_hand_read_table_is_the_seed_table() -> None:
+    blocks = _seed_blocks()
+    assert sorted(blocks) == sorted(FROM_SEED)
+    assert {k: _seed_row(v) for k, v in blocks.items()} == FROM_SEED
+
+
+SEED_FREQUENCY = {
+    "Once": {Frequency.ONCE},
+    "Multiple": {Frequency.REPEATABLE_WITH_APPROVAL_AFTER, Frequency.ONCE_PER_JOB},
+    "Monthly": {Frequency.MONTHLY},
+    "Three times": {Frequency.AT_MOST},
+}
+
+
+@pytest.mark.parametrize("milestone", sorted(FROM_SEED))
+def test_catalog_matches_seed(milestone: str) -> None:
+    rate, frequency, eipd = FROM_SEED[milestone]
+    m = CATALOG.get(milestone)
+    assert m.amount == Decimal(rate)
+    assert str(m.amount) == f"{rate}.00"
+    assert m.payer_kind is (PayerKind.EIPD if eipd else PayerKind.LME_MCO)
+    assert m.frequency in SEED_FREQUENCY[frequency]
+    if frequency == "Three times":
+        assert m.limit == 3
+
+
+@pytest.mark.skipif(not SEED.exists(), reason="seed documents not mounted")
+def test_thresholds_match_seed_text() -> None:
+    blocks = _seed_blocks()
+    t = {m.id: m.thresholds for m in CATALOG.milestones}
+    assert f"Submission of {t['3-A'].applications} applications" in blocks["3-A"]
+    assert f"{t['3-B'].employer_contacts} face to face contacts" in blocks["3-B"]
+    assert f"{t['3-C'].contact_days} individual face-to-face contacts" in blocks["3-C"]
+    for mid in ("5-A", "5-B", "5-C"):
+        assert f"{t[mid].days_after_recovery} days post the date" in blocks[mid]
+        assert f"minimum of {t[mid].contacts_in_window} face-to-face" in blocks[mid]
+    # 3-A and 3-B: consult "after earning this milestone twice" (lines 38, 48).
+    for mid in ("3-A", "3-B"):
+        assert "twice" in blocks[mid] and CATALOG.get(mid).limit == 2
+
+
+def test_section_lists() -> None:
+    initial = CATALOG.get("1").thresholds.sections or ()
+    complete = CATALOG.get("2").thresholds.sections or ()
+    assert len(initial) == 6 and len(complete) == 18
+    assert set(initial) <= set(complete)
+    assert CATALOG.get("2").requires == ("1",)
+
+
+def test_catalog_refuses_float_amounts_and_missing_thresholds() -> None:
+    good = Path(__file__).parents[2].joinpath("claims/data/milestones.toml").read_text()
+    assert parse_catalog(good) == CATALOG
+    with pytest.raises(ValidationError, match="amount must be a string"):
+        parse_catalog(good.replace('amount = "743.00"', "amount = 743.0"))
+    with pytest.raises(ValidationError, match="thresholds missing: applications"):
+        parse_catalog(good.replace("applications = 15", ""))
+    with pytest.raises(ValidationError, match="exactly once"):
+        parse_catalog(good[: good.rindex("[[milestone]]")])  # milestone 9 left out
+
+
+# --- evidence field schemas --------------------------------------------------------------------
+
+
+def test_every_kind_has_a_schema() -> None:
+    assert set(EVIDENCE_FIELDS) == set(EvidenceKind)
+
+
+def test_valid_fields_pass() -> None:
+    fields = validate_fields(
+        EvidenceKind.JOB_START,
+        {"employer": "Acme", "position": "Clerk", "hours_per_week": 20, "hourly_wage": "15.50"},
+    )
+    assert fields["hourly_wage"] == Decimal("15.50")
+    assert validate_fields(EvidenceKind.CAREER_PROFILE_SECTION, {"section": "benefits"}) == {
+        "section": "benefits"
+    }
+    assert validate_fields(EvidenceKind.APPROVAL, {"milestone": "3-B"}) == {"milestone": "3-B"}
+
+
+@pytest.mark.parametrize(
+    ("kind", "fields", "bad"),
+    [
+        (EvidenceKind.CAREER_PROFILE_SECTION, {"section": "hobbies"}, "section"),
+        (EvidenceKind.EMPLOYER_CONTACT, {"employer": "X", "contact_name": "Y"}, "face_to_face"),
+        (EvidenceKind.CAREER_ADVANCEMENT, {"type": "raise"}, "type"),
+        (EvidenceKind.EDUCATION_REPORT, {"document": "diploma_photo"}, "document"),
+        (EvidenceKind.APPROVAL, {"milestone": "3-C"}, "milestone"),
+        (EvidenceKind.CAREER_PROFILE_SIGNED, {"diagnosis": "F20.9"}, "diagnosis"),
+    ],
+)
+def test_bad_fields_are_named_not_echoed(
+    kind: EvidenceKind, fields: dict[str, object], bad: str
+) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        validate_fields(kind, fields)
+    assert [loc for loc, _ in caught.value.errors] == [("fields", bad)]
+    for value in fields.values():
+        assert str(value) not in str(caught.value) + repr(caught.value.errors)
