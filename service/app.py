@@ -19,6 +19,7 @@ from service.edi.router import router as edi_router
 from service.events.router import router as events_router
 from service.health.router import router as health_router
 from service.migrate import upgrade
+from service.milestones.router import router as milestones_router
 from service.payments.router import router as payments_router
 from service.profiles import ProfileRegistry
 from service.reference.router import router as reference_router
@@ -50,7 +51,7 @@ def create_app(settings: Settings | None = None, migrate_embedded: bool = True) 
     errors.install(app)
     audit.install(app)
     for router in (health_router, reference_router, events_router, units_router, claims_router,
-                   edi_router, payments_router, audit_router):
+                   edi_router, payments_router, milestones_router, audit_router):
         app.include_router(router)
     logging.getLogger("ipsbill").setLevel(settings.log_level)
     return app

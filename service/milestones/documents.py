@@ -1,0 +1,58 @@
+"""A stored invoice to its printable document (PDF, CSV): rows in, the core renders."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from claims.invoices import render_invoice_csv, render_invoice_pdf
+from claims.invoices.model import (
+    InvoiceDocument,
+    InvoiceLineItem,
+    InvoiceStatus,
+    PayerBlock,
+    ProviderBlock,
+)
+from claims.milestones import LineKind, load_catalog
+from service import models as orm
+from service.config import Settings
+from service.milestones.service import invoice_lines
+from service.units.repository import rows_in
+
+
+def _address_lines(address: dict[str, str] | None) -> tuple[str, ...]:
+    if not address:
+        return ()
+    city = f"{address['city']}, {address['state']} {address['zip']}"
+    return tuple(part for part in (address.get("line1"), address.get("line2"), city) if part)
+
+
+async def document(session: AsyncSession, invoice: orm.Invoice,
+                   settings: Settings) -> InvoiceDocument:
+    provider = await session.get(orm.Provider, invoice.provider_id)
+    payer = await session.get(orm.Payer, invoice.payer_id)
+    lines = await invoice_lines(session, invoice.invoice_id)
+    members = {m.member_id: m for m in await rows_in(
+        session, orm.Member.member_id, {line.member_id for line in lines})}
+    catalog = load_catalog()
+    assert provider is not None and payer is not None  # invoices reference stored records
+    items = tuple(InvoiceLineItem(
+        # The payer's record number identifies the member; never a name or a diagnosis.
+        member_record=(members[l.member_id].subscriber_id if l.member_id in members else None)
+        or l.member_id, milestone=l.milestone, milestone_name=catalog.get(l.milestone).name,
+        occurrence=l.occurrence, earned_on=l.earned_on, amount=l.amount,
+        eipd_authorization_id=l.eipd_authorization_id, kind=LineKind(l.kind)) for l in lines)
+    provider_lines = _address_lines(provider.address)
+    return InvoiceDocument(
+        invoice_number=invoice.invoice_number, invoice_date=invoice.invoice_date,
+        provider=ProviderBlock(provider.name, provider_lines, provider.npi, provider.tax_id),
+        payer=PayerBlock(payer.name), remit_to=(provider.name, *provider_lines),
+        lines=items, paid_amount=invoice.paid_amount, status=InvoiceStatus(invoice.status),
+        through_date=invoice.through_date)
+
+
+async def pdf(session: AsyncSession, invoice: orm.Invoice, settings: Settings) -> bytes:
+    return render_invoice_pdf(await document(session, invoice, settings))
+
+
+async def csv(session: AsyncSession, invoice: orm.Invoice, settings: Settings) -> str:
+    return render_invoice_csv(await document(session, invoice, settings))
