@@ -11,7 +11,6 @@ STC the map requires) and losing a payment over that would be worse.
 from __future__ import annotations
 
 import io
-import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -254,9 +253,6 @@ def _withhold(message: str, value: str | None) -> str:
     return message.replace(f" ({value})", "").replace(value, "...")
 
 
-_LOOP = re.compile(r"^[A-Z0-9_]+$")
-
-
 def _walk(body: str, delims: Delimiters) -> tuple[tuple[Segment, ...], tuple[ParseWarning, ...]]:
     findings = _Findings()
     reader = pyx12.x12context.X12ContextReader(pyx12.params.params(), findings, io.StringIO(body))
@@ -276,10 +272,11 @@ def _segment(node: pyx12.x12context.X12DataNode, number: int, delims: Delimiters
     seg = node.seg_data
     text = seg.format(seg_term="", ele_term=delims.element, subele_term=delims.component)
     head, *rest = text.split(delims.element)
+    # The map path ends ".../2100/2110/CAS[...]": the loop is the part before the segment.
     path = [part for part in node.x12_map_node.get_path().split("/") if part]
-    loop = path[-2] if len(path) >= 2 and _LOOP.match(path[-2].split("[")[0]) else ""
+    loop = path[-2].split("[")[0] if len(path) >= 2 else ""
     elements = tuple(tuple(value.split(delims.component)) for value in rest)
-    return Segment(head, elements, loop.split("[")[0], number)
+    return Segment(head, elements, loop, number)
 
 
 # ---------------------------------------------------------------------------------------------
