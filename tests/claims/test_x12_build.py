@@ -88,7 +88,7 @@ def test_claim_id_is_deterministic_and_fits_clm01() -> None:
 
 
 def test_transactions_split_in_input_order() -> None:
-    limits = ClaimLimits(claims_per_transaction=3)
+    limits = ClaimLimits.model_validate({"claims_per_transaction": 3})
     claims = synthetic.bulk_claims(7, 1, members=2)
     sets = split_transactions(claims, limits)
     assert [len(s) for s in sets] == [3, 3, 1]
@@ -101,6 +101,6 @@ def test_at_most_the_limit_of_claims_per_subscriber_hl() -> None:
     member, billing = synthetic.subscriber(1), synthetic.provider(1)
     day = date(2025, 1, 1)
     claims = [synthetic.claim(i, member, billing, (synthetic.line(i, day),)) for i in range(1, 206)]
-    (block,) = hl_tree(claims, ClaimLimits(claims_per_subscriber_hl=100))
+    (block,) = hl_tree(claims, ClaimLimits.model_validate({"claims_per_subscriber_hl": 100}))
     assert [len(s.claims) for s in block.subscribers] == [100, 100, 5]
     assert all(s.subscriber == member for s in block.subscribers)
