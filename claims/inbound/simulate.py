@@ -48,10 +48,10 @@ def response_addressing(submission: Submission) -> Addressing:
 
 def payer_claim_number(submission: Submission, claim_id: str) -> str:
     """The simulated payer's claim control number (REF*1K in the 277CA, CLP07 in the 835)."""
-    for index, claim in enumerate(submission.claims, start=1):
-        if claim.claim_id == claim_id:
-            return f"{submission.interchange_control_number}{index:04d}"
-    raise InvalidInput(f"claim {claim_id} is not in the 837 interchange")
+    numbers = _payer_numbers(submission)
+    if claim_id not in numbers:
+        raise InvalidInput(f"claim {claim_id} is not in the 837 interchange")
+    return numbers[claim_id]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -147,9 +147,9 @@ def simulate_835(
 
 
 def _payer_numbers(submission: Submission) -> dict[str, str]:
+    prefix = submission.interchange_control_number
     return {
-        claim.claim_id: payer_claim_number(submission, claim.claim_id)
-        for claim in submission.claims
+        claim.claim_id: f"{prefix}{index:04d}" for index, claim in enumerate(submission.claims, 1)
     }
 
 
