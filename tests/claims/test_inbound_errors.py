@@ -111,3 +111,17 @@ def test_digest_stable_under_whitespace(trailing: str, between: str) -> None:
 
 def test_parse_reports_the_digest() -> None:
     assert parse_inbound(SAMPLE_999).digest == file_digest(SAMPLE_999 + "\n")
+
+
+def test_newline_as_segment_terminator_is_read_and_hashed_as_content() -> None:
+    text = SAMPLE_999.strip().replace("~\n", "\n").rstrip("~") + "\n"
+    assert parse_inbound(text).kind.value == "999"
+    assert parse_inbound(text.replace("\n", "\r\n")).digest == parse_inbound(text).digest
+    assert file_digest(text) == file_digest(text + "\n\n")
+    # Here the line breaks are the terminators: dropping them makes another file.
+    assert file_digest(text) != file_digest(text.replace("\n", ""))
+
+
+def test_crlf_file_parses_like_lf() -> None:
+    crlf = parse_inbound(SAMPLE_835.replace("~", "~\r\n"))
+    assert crlf.document == parse_inbound(SAMPLE_835).document
