@@ -68,6 +68,9 @@ def simulate_999(
     """A 999 per functional group of the 837P; the sets whose ST02 is in ``rejected_sets`` are
     rejected (IK5 R) with a representative CLM02 element error, the others accepted."""
     submission = read_837p(text_837)
+    sent = {item.control_number for group in submission.groups for item in group.sets}
+    if not rejected_sets <= sent:
+        raise InvalidInput("rejected_sets names a transaction set the 837 does not hold")
     acks = [("999", _ack_group(group, rejected_sets)) for group in submission.groups]
     return interchange(
         response_addressing(submission), control_number, created, [("FA", ACK_VERSION, acks)]

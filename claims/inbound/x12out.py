@@ -19,21 +19,22 @@ Segments = list[str]
 
 def seg(*elements: str) -> str:
     """One segment; trailing empty elements are left off."""
-    values = list(elements)
-    while values and values[-1] == "":
-        values.pop()
-    return "*".join(values)
+    return "*".join(_trimmed(elements))
 
 
 def composite(*parts: str) -> str:
-    values = list(parts)
-    while values and values[-1] == "":
-        values.pop()
-    return ":".join(values)
+    return ":".join(_trimmed(parts))
+
+
+def _trimmed(values: Sequence[str]) -> list[str]:
+    kept = list(values)
+    while kept and kept[-1] == "":
+        kept.pop()
+    return kept
 
 
 def amount(value: Decimal) -> str:
-    """X12 R type: no trailing zeros are needed, but two places read plainly and validate."""
+    """Money as X12 R (decimal) text, always two places: 65.28, 0.00."""
     return money_str(value)
 
 

@@ -193,6 +193,11 @@ def test_999_rejecting_a_set() -> None:
     assert transaction.errors == ("IK3*CLM*20*2300*8", "IK4*2*782*6")
 
 
+def test_999_rejecting_an_unknown_set_is_refused() -> None:
+    with pytest.raises(InvalidInput, match="rejected_sets"):
+        simulate_999(CLAIMS_837, control_number=3, created=WHEN, rejected_sets=frozenset({"9"}))
+
+
 # ---------------------------------------------------------------------------------------------
 # 277CA
 
