@@ -165,7 +165,7 @@ async def load_history(count: int, members: int) -> None:
 def engine_rate(rng: random.Random, members: int, count: int) -> float:
     sys.path.insert(0, str(ROOT))
     from claims import model as core
-    from claims.units import adjudicate_member
+    from claims.adjudication import adjudicate_member
 
     raw = make_events(rng, members, count, date(2026, 1, 5), "X")
     by_member: dict[str, list[core.ServiceEvent]] = {}

@@ -86,6 +86,14 @@ def database_url(request: pytest.FixtureRequest, _tmpdir: Path) -> str:
 
 
 @pytest.fixture(scope="session")
+def postgres_url(_tmpdir: Path) -> str:
+    """PostgreSQL only, for what only PostgreSQL can show (true write concurrency)."""
+    if "postgresql" not in _URLS:
+        _URLS["postgresql"] = _migrated_url("postgresql", _tmpdir)
+    return _URLS["postgresql"]
+
+
+@pytest.fixture(scope="session")
 async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
     eng = make_engine(database_url)
     yield eng

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from claims import model as core
-from claims.units import adjudicate_member
+from claims.adjudication import adjudicate_member
 from service import models as orm
 from service.models.base import utcnow
 from service.profiles import ProfileRegistry
@@ -26,6 +26,7 @@ from service.units import repository as repo
 from service.units.touched import Touched
 
 AWAITING = core.ReasonCode.AWAITING_PAYER_CLAIM_NUMBER.value
+EXPIRED = core.ReasonCode.TIMELY_FILING_EXPIRED.value
 
 
 @dataclass
@@ -240,6 +241,9 @@ def _apply_claim_state(values: dict[str, Any], existing: orm.UnitLine,
     awaiting_payer_claim_number".
     """
     if existing.claim_id is None:
+        if existing.hold_reason == EXPIRED and values["status"] == core.LineStatus.BILLABLE.value:
+            # Timely filing ran out when a batch first tried it; that does not come back.
+            values["status"], values["hold_reason"] = core.LineStatus.EXCLUDED.value, EXPIRED
         return
     if values["units"] == existing.claimed_units and values["charge"] == existing.claimed_charge:
         values["status"], values["hold_reason"] = core.LineStatus.CLAIMED.value, None

@@ -19,6 +19,10 @@ from tests.service.factories import (
 )
 
 
+def codes(event: dict[str, Any]) -> dict[str, int]:
+    return {r["code"]: r["minutes"] for r in event["adjudication"]["reasons"]}
+
+
 async def _world(app: FastAPI, client: AsyncClient) -> dict[str, str]:
     admin = await create_key(app, "admin")
     await create_world(client, admin)
@@ -119,7 +123,7 @@ async def test_a_note_arriving_later_releases_the_held_line(app: FastAPI,
     admin = await _world(app, client)
     held = await create_event(client, admin, note_id=None)
     assert held["adjudication"]["status"] == "held"
-    assert held["adjudication"]["reasons"][0]["code"] == "missing_service_note"
+    assert codes(held) == {"below_unit_threshold": 5, "missing_service_note": 45}
     units = (await client.get("/v1/members/M-1001/units", headers=admin)).json()["items"]
     assert units[0]["status"] == "held" and units[0]["hold_reason"] == "missing_service_note"
     released = await create_event(client, admin, note_id="N-LATE")
@@ -133,7 +137,7 @@ async def test_a_diagnosis_arriving_later_releases_held_lines(app: FastAPI,
     admin = await _world(app, client)
     await create_member(client, admin, diagnoses=[])
     held = await create_event(client, admin)
-    assert held["adjudication"]["reasons"][0]["code"] == "missing_member_data"
+    assert codes(held)["missing_member_data"] == 45
     await create_member(client, admin, diagnoses=["F33.1"])
     event = (await client.get("/v1/service-events/E-1", headers=admin)).json()
     assert event["adjudication"]["billable_minutes"] == 45
@@ -149,7 +153,7 @@ async def test_an_authorization_arriving_after_held_units_releases_them(
     await client.post("/v1/service-events:batch", json={"events": events}, headers=admin)
     last = (await client.get("/v1/service-events/D-17", headers=admin)).json()
     assert last["adjudication"]["status"] == "held"
-    assert last["adjudication"]["reasons"][0]["code"] == "no_authorization"
+    assert codes(last) == {"no_authorization": 60}
     await put_ok(client, "/v1/authorizations/A-1", {
         "member_id": "M-1001", "provider_id": "P-01", "payer_id": "VAYA", "procedure": "YP630",
         "start_date": "2026-03-17", "end_date": "2026-12-31", "units": 100}, admin)
@@ -168,7 +172,7 @@ async def test_a_fidelity_review_below_74_excludes_services_from_its_date(
     before = (await client.get("/v1/service-events/E-before", headers=admin)).json()
     after = (await client.get("/v1/service-events/E-after", headers=admin)).json()
     assert before["adjudication"]["billable_minutes"] == 45
-    assert after["adjudication"]["reasons"][0]["code"] == "fidelity_below_minimum"
+    assert codes(after) == {"fidelity_below_minimum": 50}
     repeat = await client.post("/v1/providers/P-01/fidelity-reviews", headers=admin,
                                json={"score": 70, "final_report_date": "2026-03-15"})
     assert repeat.status_code == 200 and repeat.json()["review_id"] == review.json()["review_id"]

@@ -23,15 +23,17 @@ async def _world(app: FastAPI, client: AsyncClient) -> dict[str, str]:
 async def _profile_sections(client: AsyncClient, admin: dict[str, str],
                             sections: list[str]) -> None:
     for index, section in enumerate(sections):
+        day = f"2026-02-{index + 2:02d}"
         await put_ok(client, f"/v1/milestone-evidence/CP-{index}", {
             "member_id": "M-1001", "provider_id": "P-01", "kind": "career_profile_section",
-            "date": f"2026-02-{index + 2:02d}", "section": section}, admin)
-    # Milestone 1 is documented "through in-person contact": one in-person service event.
-    await put_ok(client, "/v1/service-events/E-CP", {
-        "member_id": "M-1001", "provider_id": "P-01", "staff_id": "S-07",
-        "service_date": "2026-02-02", "start_time": "09:00", "end_time": "10:00",
-        "activity": "career_profile", "contact": "in_person", "setting": "individual",
-        "note_id": "N-1"}, admin)
+            "date": day, "section": section}, admin)
+        # 004: "Appointments and interactions with the individual must be in-person": each
+        # section is worked on in an in-person session, taken from the service events.
+        await put_ok(client, f"/v1/service-events/E-CP{index}", {
+            "member_id": "M-1001", "provider_id": "P-01", "staff_id": "S-07",
+            "service_date": day, "start_time": "09:00", "end_time": "10:00",
+            "activity": "career_profile", "contact": "in_person", "setting": "individual",
+            "note_id": f"N-{index}"}, admin)
 
 
 async def test_evidence_is_idempotent_versioned_and_checked_per_kind(
