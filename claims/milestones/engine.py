@@ -11,7 +11,7 @@ from claims.milestones import profile_rules as profile
 from claims.milestones import search_rules as search
 from claims.milestones.catalog import Frequency, MilestoneCatalog, MilestoneDef
 from claims.milestones.evidence import MilestoneEvidence
-from claims.milestones.facts import Facts, build_facts
+from claims.milestones.facts import Facts, Mark, build_facts
 from claims.milestones.results import (
     Draft,
     EarnedMilestone,
@@ -53,8 +53,7 @@ def evaluate_member(
     may be included: they are set aside). Their order never matters.
     """
     evidence, events = list(evidence), list(events)
-    _one_member(evidence, events)
-    facts = build_facts(evidence, events, today)
+    facts = build_facts(evidence, events, today, _one_member(evidence, events))
     drafts: dict[str, list[Draft]] = {}
     progress: list[MilestoneProgress] = []
     for m in _evaluation_order(catalog):
@@ -66,23 +65,35 @@ def evaluate_member(
     return MemberMilestones(tuple(earned), tuple(progress))
 
 
-def _one_member(evidence: Sequence[MilestoneEvidence], events: Sequence[ServiceEvent]) -> None:
+def _one_member(evidence: Sequence[MilestoneEvidence], events: Sequence[ServiceEvent]) -> str:
     members = {ev.member_id for ev in evidence} | {e.member_id for e in events}
     if len(members) > 1:
         raise InvalidInput("evidence and events must belong to one member")
+    return members.pop() if members else ""
+
+
+_ORDERS: dict[int, tuple[MilestoneCatalog, list[MilestoneDef]]] = {}
 
 
 def _evaluation_order(catalog: MilestoneCatalog) -> list[MilestoneDef]:
+    # Worked out once per catalog (kept alive in the cache, so its id is not reused).
+    cached = _ORDERS.get(id(catalog))
+    if cached is None or cached[0] is not catalog:
+        cached = _ORDERS[id(catalog)] = (catalog, _prerequisites_first(catalog))
+    return cached[1]
+
+
+def _prerequisites_first(catalog: MilestoneCatalog) -> list[MilestoneDef]:
     """Prerequisites first (the catalog's ``requires``), otherwise catalog order."""
-    done: list[MilestoneDef] = []
-    waiting = list(catalog.milestones)
-    while waiting:
-        ready = [m for m in waiting if all(r in {d.id for d in done} for r in m.requires)]
+    done: dict[str, MilestoneDef] = {}
+    while len(done) < len(catalog.milestones):
+        ready = [
+            m for m in catalog.milestones if m.id not in done and all(r in done for r in m.requires)
+        ]
         if not ready:
             raise InvalidInput("milestone catalog prerequisites form a cycle")
-        done.extend(ready)
-        waiting = [m for m in waiting if m not in ready]
-    return done
+        done.update((m.id, m) for m in ready)
+    return list(done.values())
 
 
 def _after_prerequisites(
@@ -92,12 +103,18 @@ def _after_prerequisites(
     earned: Mapping[str, Sequence[Draft]],
 ) -> list[Draft]:
     """Occurrences whose prerequisites were earned first (for a per-job milestone: for the same
-    job, when the prerequisite is per job too)."""
+    job, when the prerequisite is per job too), in the order they are numbered."""
+    kept = list(found)
+    if m.requires:
+        priors = [(catalog.get(r), earned.get(r, ())) for r in m.requires]
+        kept = [d for d in kept if all(_prior_earned(p, d, ds) for p, ds in priors)]
+    if len(kept) > 1:
+        kept.sort(key=_draft_order)
+    return kept
 
-    def allowed(d: Draft) -> bool:
-        return all(_prior_earned(catalog.get(r), d, earned.get(r, ())) for r in m.requires)
 
-    return sorted((d for d in found if allowed(d)), key=lambda d: (d.sort_key, d.marks))
+def _draft_order(d: Draft) -> tuple[date, str, tuple[Mark, ...]]:
+    return (d.earned_on, d.job_key or "", d.marks)
 
 
 def _prior_earned(prior: MilestoneDef, d: Draft, prior_drafts: Sequence[Draft]) -> bool:
@@ -108,19 +125,20 @@ def _prior_earned(prior: MilestoneDef, d: Draft, prior_drafts: Sequence[Draft]) 
     )
 
 
+def _refs(marks: Sequence[Mark]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Evidence ids and event ids, each once, in mark order."""
+    evidence: dict[str, None] = {}
+    events: dict[str, None] = {}
+    for mark in marks:
+        (events if mark.from_event else evidence)[mark.ref] = None
+    return tuple(evidence), tuple(events)
+
+
 def _numbered(m: MilestoneDef, member_id: str, drafts: Sequence[Draft]) -> list[EarnedMilestone]:
+    amount, kind = m.amount, m.payer_kind
     return [
         EarnedMilestone(
-            member_id=member_id,
-            milestone=m.id,
-            occurrence=n,
-            earned_on=d.earned_on,
-            amount=m.amount,
-            payer_kind=m.payer_kind,
-            provider_id=d.provider_id,
-            job_key=d.job_key,
-            evidence_ids=tuple(dict.fromkeys(k.ref for k in d.marks if not k.from_event)),
-            event_ids=tuple(dict.fromkeys(k.ref for k in d.marks if k.from_event)),
-        )
+            member_id, m.id, n, d.earned_on, amount, kind, d.provider_id, d.job_key, *_refs(d.marks)
+        )  # fmt: skip
         for n, d in enumerate(drafts, start=1)
     ]

@@ -61,6 +61,8 @@ class MilestoneEvidence:
     version: int = 1
 
     def __post_init__(self) -> None:
+        if type(self.kind) is not EvidenceKind:  # a stored row's plain string
+            object.__setattr__(self, "kind", EvidenceKind(self.kind))
         if not isinstance(self.fields, MappingProxyType):
             object.__setattr__(self, "fields", _frozen_fields(self.fields))
 
@@ -187,7 +189,8 @@ def validate_fields(kind: EvidenceKind, raw: Mapping[str, object]) -> dict[str, 
     except ValidationError as exc:
         errors = tuple(((*_location(e["loc"]),), e["msg"]) for e in exc.errors())
         raise InvalidInput(f"invalid fields for evidence kind {kind.value}", errors) from None
-    return {k: v for k, v in parsed.model_dump().items() if v is not None}
+    # JSON-ready (decimals as strings), as the evidence row stores it.
+    return {k: v for k, v in parsed.model_dump(mode="json").items() if v is not None}
 
 
 def _location(loc: tuple[int | str, ...]) -> tuple[str | int, ...]:

@@ -8,23 +8,27 @@ dated after ``today`` (a milestone cannot be earned in the future).
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
 from datetime import date
-from typing import TypeVar
+from operator import attrgetter
+from typing import NamedTuple, TypeVar
 
 from claims.milestones.evidence import EvidenceKind, MilestoneEvidence
 from claims.model import NON_BILLABLE_ACTIVITIES, Activity, Contact, ServiceEvent, Setting
 
 
-@dataclass(frozen=True, slots=True, order=True)
-class Mark:
-    """A dated fact: an event or a piece of evidence. Sorts by day, then source, then id."""
+class Mark(NamedTuple):
+    """A dated fact: an event or a piece of evidence. Sorts by day, then source, then id.
+
+    A named tuple rather than a dataclass: a caseload makes millions of these, and tuples compare
+    and sort in C (bench/milestones.py).
+    """
 
     day: date
     from_event: bool
     ref: str
-    provider_id: str = field(compare=False)
+    provider_id: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +53,7 @@ class MarkSeries:
 
     def __init__(self, marks: Iterable[Mark]) -> None:
         self.marks: list[Mark] = sorted(marks)
-        self.days: list[date] = [m.day for m in self.marks]
+        self.days: list[date] = [m[0] for m in self.marks]  # m.day, without the descriptor
 
     def between(self, first: date, last: date) -> list[Mark]:
         """Marks dated first..last, both inclusive."""
@@ -83,41 +87,63 @@ class Facts:
 Record = TypeVar("Record", MilestoneEvidence, ServiceEvent)
 
 
-def _latest_versions(items: Iterable[Record], key: Callable[[Record], str]) -> list[Record]:
+def _latest_versions(items: Sequence[Record], key: Callable[[Record], str]) -> list[Record]:
     # The same record may arrive in several versions: only the newest speaks.
+    ids = {key(item) for item in items}
+    if len(ids) == len(items):  # the usual case: one version each
+        return list(items)
     newest: dict[str, Record] = {}
     for item in items:
         ident = key(item)
-        if ident not in newest or item.version > newest[ident].version:
+        prior = newest.get(ident)
+        if prior is None or item.version > prior.version:
             newest[ident] = item
     return list(newest.values())
 
 
-def _is_individual_contact(event: ServiceEvent) -> bool:
-    # 004 line 14: "Appointments and interactions with the individual must be in-person"; line 54:
-    # "3 individual face-to-face contacts". Employer contacts, meetings, paperwork and travel are
-    # not with the individual (YP630 def., exclusions k and l), nor is a group.
-    return (
-        event.contact is Contact.IN_PERSON
-        and event.setting is Setting.INDIVIDUAL
-        and event.activity not in NON_BILLABLE_ACTIVITIES
-    )
+CONTACT, EMPLOYER, SEARCH, SUPPORT = range(4)  # the series an event can feed
 
 
-def _event_marks(events: list[ServiceEvent]) -> dict[str, list[Mark]]:
-    marks: dict[str, list[Mark]] = {"contact": [], "employer": [], "search": [], "support": []}
+def _categories(activity: Activity, contact: Contact, setting: Setting) -> tuple[int, ...]:
+    in_person = contact is Contact.IN_PERSON
+    found = []
+    # 004 line 14: "Appointments and interactions with the individual must be in-person"; line
+    # 54: "3 individual face-to-face contacts". Employer contacts, meetings, paperwork and travel
+    # are not with the individual (YP630 def., exclusions k and l), nor is a group.
+    if in_person and setting is Setting.INDIVIDUAL and activity not in NON_BILLABLE_ACTIVITIES:
+        found.append(CONTACT)
+    if in_person and activity is Activity.EMPLOYER_CONTACT:  # 004 line 48, "face to face"
+        found.append(EMPLOYER)
+    if activity is Activity.JOB_SEARCH:  # 004 line 36, "evidence of job search activities"
+        found.append(SEARCH)
+    if in_person and activity is Activity.JOB_SUPPORT:  # 004 line 63, "face-to-face contact"
+        found.append(SUPPORT)
+    return tuple(found)
+
+
+# Every (activity, contact, setting) worked out once: a caseload has millions of events. Keyed by
+# the members' string values, whose hashes Python caches (an Enum's __hash__ is Python code).
+_SERIES: dict[tuple[str, str, str], tuple[int, ...]] = {
+    (a.value, c.value, s.value): _categories(a, c, s)
+    for a in Activity
+    for c in Contact
+    for s in Setting
+}
+
+
+# What Mark._make does, without its Python-level call: an event's mark is made per event.
+_new_mark = tuple.__new__
+
+
+def _event_marks(events: Iterable[ServiceEvent], today: date) -> list[list[Mark]]:
+    series: list[list[Mark]] = [[], [], [], []]
     for e in events:
-        mark = Mark(e.service_date, True, e.event_id, e.provider_id)
-        in_person = e.contact is Contact.IN_PERSON
-        if _is_individual_contact(e):
-            marks["contact"].append(mark)
-        if in_person and e.activity is Activity.EMPLOYER_CONTACT:
-            marks["employer"].append(mark)
-        if in_person and e.activity is Activity.JOB_SUPPORT:
-            marks["support"].append(mark)
-        if e.activity is Activity.JOB_SEARCH:
-            marks["search"].append(mark)
-    return marks
+        feeds = _SERIES[(e.activity._value_, e.contact._value_, e.setting._value_)]
+        if feeds and not e.voided and e.service_date <= today:
+            mark = _new_mark(Mark, (e.service_date, True, e.event_id, e.provider_id))
+            for i in feeds:
+                series[i].append(mark)
+    return series
 
 
 def _evidence_mark(ev: MilestoneEvidence) -> Mark:
@@ -141,38 +167,37 @@ def _jobs(starts: list[MilestoneEvidence], ends: list[MilestoneEvidence]) -> lis
     return jobs
 
 
+_event_id: Callable[[ServiceEvent], str] = attrgetter("event_id")
+_evidence_id: Callable[[MilestoneEvidence], str] = attrgetter("evidence_id")
+
+
 def build_facts(
-    evidence: Iterable[MilestoneEvidence], events: Iterable[ServiceEvent], today: date
+    evidence: Sequence[MilestoneEvidence],
+    events: Sequence[ServiceEvent],
+    today: date,
+    member_id: str = "",
 ) -> Facts:
     live_evidence = [
-        ev
-        for ev in _latest_versions(evidence, lambda ev: ev.evidence_id)
-        if not ev.voided and ev.date <= today
+        ev for ev in _latest_versions(evidence, _evidence_id) if not ev.voided and ev.date <= today
     ]
     live_evidence.sort(key=lambda ev: (ev.date, ev.evidence_id))
     by_kind: dict[EvidenceKind, list[MilestoneEvidence]] = {}
     for ev in live_evidence:
         by_kind.setdefault(ev.kind, []).append(ev)
-    live_events = [
-        e
-        for e in _latest_versions(events, lambda e: e.event_id)
-        if not e.voided and e.service_date <= today
-    ]
-    marks = _event_marks(live_events)
+    series = _event_marks(_latest_versions(events, _event_id), today)
     applications = [_evidence_mark(ev) for ev in by_kind.get(EvidenceKind.JOB_APPLICATION, [])]
     employer_evidence = [
         _evidence_mark(ev)
         for ev in by_kind.get(EvidenceKind.EMPLOYER_CONTACT, [])
         if ev.flag("face_to_face")
     ]
-    member_ids = {ev.member_id for ev in live_evidence} | {e.member_id for e in live_events}
     return Facts(
-        member_id=min(member_ids, default=""),
+        member_id=member_id,
         today=today,
         evidence=by_kind,
-        contacts=MarkSeries(marks["contact"]),
-        employer_f2f=MarkSeries(marks["employer"] + employer_evidence),
-        job_search=MarkSeries(marks["search"] + applications),
-        job_support_f2f=MarkSeries(marks["support"]),
+        contacts=MarkSeries(series[CONTACT]),
+        employer_f2f=MarkSeries(series[EMPLOYER] + employer_evidence),
+        job_search=MarkSeries(series[SEARCH] + applications),
+        job_support_f2f=MarkSeries(series[SUPPORT]),
         jobs=_jobs(by_kind.get(EvidenceKind.JOB_START, []), by_kind.get(EvidenceKind.JOB_END, [])),
     )

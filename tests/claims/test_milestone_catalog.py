@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from claims.milestones import (
     EVIDENCE_FIELDS,
     EvidenceKind,
     Frequency,
+    MilestoneEvidence,
     PayerKind,
     load_catalog,
     parse_catalog,
@@ -125,12 +127,19 @@ def test_every_kind_has_a_schema() -> None:
     assert set(EVIDENCE_FIELDS) == set(EvidenceKind)
 
 
+def test_stored_kind_strings_become_kinds() -> None:
+    row = MilestoneEvidence("E-1", "M-1", "P-1", "job_end", date(2026, 1, 5))  # type: ignore[arg-type]
+    assert row.kind is EvidenceKind.JOB_END
+    with pytest.raises(ValueError):
+        MilestoneEvidence("E-2", "M-1", "P-1", "rumour", date(2026, 1, 5))  # type: ignore[arg-type]
+
+
 def test_valid_fields_pass() -> None:
     fields = validate_fields(
         EvidenceKind.JOB_START,
         {"employer": "Acme", "position": "Clerk", "hours_per_week": 20, "hourly_wage": "15.50"},
     )
-    assert fields["hourly_wage"] == Decimal("15.50")
+    assert fields["hourly_wage"] == "15.50"  # JSON-ready for the evidence row
     assert validate_fields(EvidenceKind.CAREER_PROFILE_SECTION, {"section": "benefits"}) == {
         "section": "benefits"
     }
