@@ -1,0 +1,75 @@
+"""The YP630 units rules engine (billing-rules.md section 1): one member's events in, every
+minute explained and one unit line per member, provider, date and procedure-with-modifiers out.
+
+The result depends only on the set of events, never their order: events are sorted by
+(date, start, event_id, version) once, and every later choice follows that order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from itertools import groupby
+from operator import attrgetter
+
+from claims.model import (
+    Adjudication,
+    MemberContext,
+    MemberResult,
+    ReasonCode,
+    ServiceEvent,
+    UnitLine,
+)
+from claims.units.day import form_lines, remove_overlap, round_and_cap
+from claims.units.dvr import DvrOverlapTable, load_dvr_overlap
+from claims.units.exclusions import exclusion
+from claims.units.holds import Counters, settle_line
+from claims.units.ledger import Ledger
+from claims.units.lookup import MemberLookup
+
+_BY_DATE = attrgetter("event.service_date")
+
+
+def _order(event: ServiceEvent) -> tuple[date, int, str, int]:
+    return (event.service_date, event.start_minute, event.event_id, event.version)
+
+
+def adjudicate_member(
+    events: Sequence[ServiceEvent],
+    context: MemberContext,
+    dvr_overlap: DvrOverlapTable | None = None,
+) -> MemberResult:
+    """Adjudicate all of one member's events from some first date onward.
+
+    ``context.counters`` are the units counted before the first date given, so a re-run from a
+    date D with counters taken from an earlier result equals the full run for the days >= D.
+    """
+    look = MemberLookup(context, dvr_overlap if dvr_overlap is not None else load_dvr_overlap())
+    counters = Counters(context.counters)
+    ledgers = [Ledger(event) for event in sorted(events, key=_order)]
+    lines: list[UnitLine] = []
+    for day, group in groupby(ledgers, key=_BY_DATE):
+        lines.extend(_adjudicate_day(list(group), day, look, counters))
+    adjudications: tuple[Adjudication, ...] = tuple(ledger.result() for ledger in ledgers)
+    return MemberResult(adjudications, tuple(lines))
+
+
+def _adjudicate_day(
+    ledgers: list[Ledger], day: date, look: MemberLookup, counters: Counters
+) -> list[UnitLine]:
+    remaining = [ledger for ledger in ledgers if _stays_in_play(ledger, day, look)]
+    remove_overlap(remaining)
+    lines = form_lines(remaining)
+    round_and_cap(lines, look.settings, day)
+    return [settle_line(line, day, look, counters) for line in lines]
+
+
+def _stays_in_play(ledger: Ledger, day: date, look: MemberLookup) -> bool:
+    if ledger.event.voided:
+        ledger.lose_all(ReasonCode.VOIDED, "event voided")
+        return False
+    finding = exclusion(ledger.event, day, look)
+    if finding is not None:
+        ledger.lose_all(*finding)
+        return False
+    return True

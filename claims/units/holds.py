@@ -1,0 +1,154 @@
+"""Per-line holds, the authorization count and money (billing-rules.md 1.2 and 1.4).
+
+Lines are settled in date order (within a date by provider and modifiers), so the first-64
+allowance and each authorization are drawn down in date-of-service order, as 1.2 requires.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from claims.model import PROCEDURE, LineStatus, ReasonCode, UnitCounters, UnitLine
+from claims.money import line_charge, to_money
+from claims.units.ledger import Line, take_latest_first
+from claims.units.lookup import MemberLookup
+from claims.units.rounding import UNIT_MINUTES
+
+ZERO = to_money(0)
+MEMBER_DATA_DETAIL = "member has no diagnosis or no subscriber id"
+
+
+class Counters:
+    """Units counted so far per provider (toward the first 64) and per authorization."""
+
+    __slots__ = ("by_provider", "by_authorization")
+
+    def __init__(self, start: UnitCounters) -> None:
+        self.by_provider = dict(start.by_provider)
+        self.by_authorization = dict(start.by_authorization)
+
+    def count(self, provider_id: str, authorization_id: str | None, units: int) -> None:
+        self.by_provider[provider_id] = self.by_provider.get(provider_id, 0) + units
+        if authorization_id is not None:
+            used = self.by_authorization.get(authorization_id, 0)
+            self.by_authorization[authorization_id] = used + units
+
+
+@dataclass(frozen=True, slots=True)
+class Grant:
+    """How many of a line's units the authorization rules let through, and why not the rest."""
+
+    billable: int
+    held: int
+    code: ReasonCode | None
+    authorization_id: str | None
+    detail: str
+
+
+def authorize(units: int, provider_id: str, day: date, look: MemberLookup, n: Counters) -> Grant:
+    """YP630 def., Utilization Management: "no prior authorization for the first 64 units ...
+    Authorization for continued services must occur after the 64 units"."""
+    own = look.own_authorizations(provider_id, day)
+    if own:
+        # Several covering authorizations: draw from the earliest that still has units.
+        auth = next((a for a in own if a.units > n.by_authorization.get(a.authorization_id, 0)),
+                    own[0])  # fmt: skip
+        left = max(0, auth.units - n.by_authorization.get(auth.authorization_id, 0))
+        billable = min(units, left)
+        detail = f"authorization {auth.authorization_id} has no units left"
+        code = ReasonCode.AUTHORIZATION_EXHAUSTED if billable < units else None
+        return Grant(billable, units - billable, code, auth.authorization_id, detail)
+    allowance = look.settings.units_without_authorization
+    billable = min(units, max(0, allowance - n.by_provider.get(provider_id, 0)))
+    detail = f"provider {provider_id} used the {allowance} units allowed without authorization"
+    code = ReasonCode.NO_AUTHORIZATION if billable < units else None
+    return Grant(billable, units - billable, code, None, detail)
+
+
+def settle_line(line: Line, day: date, look: MemberLookup, counters: Counters) -> UnitLine:
+    rate = look.rate(day, line.key)
+    if line.units == 0:  # rounding or the cap left nothing to hold or bill
+        return _unit_line(line, day, look, rate, Grant(0, 0, None, None, ""))
+    holds = _documentation_holds(line, look, rate)
+    grant = authorize(line.units, line.provider_id, day, look, counters)
+    if holds:
+        _hold_whole(line, holds, grant, day)
+        return _unit_line(line, day, look, rate, Grant(0, line.units, holds[0], None, ""))
+    counters.count(line.provider_id, grant.authorization_id, grant.billable)
+    if grant.code is not None:
+        _hold_part(line, grant, grant.code)
+    return _unit_line(line, day, look, rate, grant)
+
+
+def _documentation_holds(line: Line, look: MemberLookup, rate: Decimal | None) -> list[ReasonCode]:
+    """Holds that stop the whole line, in priority order (the first takes the minutes)."""
+    holds: list[ReasonCode] = []
+    # YP630 def., Documentation: "A full service note shall be written per date of service".
+    if any(ledger.event.note_id is None for ledger in line.ledgers):
+        holds.append(ReasonCode.MISSING_SERVICE_NOTE)
+    # Attachment A: the 837P carries an ICD-10-CM diagnosis and the subscriber id.
+    if look.member_data_missing:
+        holds.append(ReasonCode.MISSING_MEMBER_DATA)
+    # billing-rules 1.4: "No rate ships as a default".
+    if rate is None:
+        holds.append(ReasonCode.MISSING_FEE_SCHEDULE)
+    return holds
+
+
+def _hold_whole(line: Line, holds: list[ReasonCode], grant: Grant, day: date) -> None:
+    """All minutes under the first hold; the other applicable holds listed with 0 minutes."""
+    undocumented = [lg.event.event_id for lg in line.ledgers if lg.event.note_id is None]
+    details = {
+        ReasonCode.MISSING_SERVICE_NOTE: "no service note on event " + ", ".join(undocumented),
+        ReasonCode.MISSING_MEMBER_DATA: MEMBER_DATA_DETAIL,
+        ReasonCode.MISSING_FEE_SCHEDULE: f"no {line.key} rate in effect on {day.isoformat()}",
+    }
+    others = [(code, details[code]) for code in holds[1:]]
+    if grant.code is not None:  # what the authorization rules would hold once documented
+        others.append((grant.code, grant.detail))
+    for ledger in line.ledgers:
+        primary = details[holds[0]]
+        if holds[0] is ReasonCode.MISSING_SERVICE_NOTE and ledger.event.note_id is None:
+            primary = "no service note"
+        ledger.lose_all(holds[0], primary)
+        for code, detail in others:
+            ledger.lose(code, 0, detail)
+
+
+def _hold_part(line: Line, grant: Grant, code: ReasonCode) -> None:
+    # Billable minutes are billable_units*15 (never more than the line kept); the rest wait,
+    # taken from the line's latest events first.
+    retained = line.retained()
+    held = retained - min(grant.billable * UNIT_MINUTES, retained)
+    take_latest_first(line.ledgers, held, code, grant.detail)
+
+
+def _unit_line(
+    line: Line, day: date, look: MemberLookup, rate: Decimal | None, grant: Grant
+) -> UnitLine:
+    member = look.context.member
+    status = LineStatus.EXCLUDED
+    if grant.billable:
+        status = LineStatus.BILLABLE
+    elif grant.held:
+        status = LineStatus.HELD
+    return UnitLine(
+        member_id=member.member_id,
+        provider_id=line.provider_id,
+        payer_id=member.payer_id,
+        service_date=day,
+        procedure=PROCEDURE,
+        modifiers=line.modifiers,
+        minutes=line.minutes,
+        units=grant.billable,
+        held_units=grant.held,
+        status=status,
+        event_ids=tuple(ledger.event.event_id for ledger in line.ledgers),
+        rate=rate,
+        charge=ZERO if rate is None else line_charge(grant.billable, rate),
+        hold_reason=grant.code,
+        authorization_id=grant.authorization_id if grant.billable else None,
+        auth_units=grant.billable,
+    )

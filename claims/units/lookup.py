@@ -1,0 +1,127 @@
+"""The member context indexed once per adjudication, so each rule is a cheap look-up.
+
+Date-keyed answers are memoised per call: a member's events cluster on a few dates and the same
+question (which review is in force, which rate applies) recurs for every event of the day.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from datetime import date
+from decimal import Decimal
+
+from claims.model import (
+    PROCEDURE,
+    Activity,
+    Authorization,
+    EipdAuthorization,
+    FeeSchedule,
+    FidelityReview,
+    MemberContext,
+    StaffRole,
+)
+from claims.units.dvr import DvrOverlapTable
+
+
+class MemberLookup:
+    __slots__ = (
+        "context", "settings", "roles", "review_dates", "reviews", "authorizations", "eipd",
+        "dvr", "fee_dates", "fees", "member_data_missing", "_rates",
+    )  # fmt: skip
+
+    def __init__(self, context: MemberContext, dvr: DvrOverlapTable) -> None:
+        member = context.member
+        self.context = context
+        self.settings = context.settings
+        self.roles = {(s.provider_id, s.staff_id): s.role for s in context.staff}
+        self.review_dates, self.reviews = _index_reviews(context.fidelity_reviews)
+        self.authorizations = _own_yp630(context.authorizations, member.member_id)
+        self.eipd = _open_eipd(
+            context.eipd_authorizations, member.member_id, member.dvr_shared_case
+        )
+        self.dvr = dvr
+        fees: list[FeeSchedule] = sorted(context.fee_schedules, key=lambda f: f.effective_from)
+        self.fee_dates = [f.effective_from for f in fees]
+        self.fees = fees
+        # Attachment A: the 837P needs an ICD-10-CM code and the member's subscriber id.
+        self.member_data_missing = not member.diagnoses or not member.subscriber_id
+        self._rates: dict[tuple[date, str], Decimal | None] = {}
+
+    def age_reached(self, day: date) -> bool:
+        """Age on the date of service >= minimum_age; a birthday on the date counts as reached."""
+        born = self.context.member.birth_date
+        age = day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+        return age >= self.settings.minimum_age
+
+    def in_act(self, day: date) -> bool:
+        return any(period.covers(day) for period in self.context.member.act_periods)
+
+    def other_provider_authorization(self, provider_id: str, day: date) -> Authorization | None:
+        for auth in self.authorizations:
+            if auth.provider_id != provider_id and auth.start_date <= day <= auth.end_date:
+                return auth
+        return None
+
+    def own_authorizations(self, provider_id: str, day: date) -> list[Authorization]:
+        return [
+            a
+            for a in self.authorizations
+            if a.provider_id == provider_id and a.start_date <= day <= a.end_date
+        ]
+
+    def review_in_force(self, provider_id: str, day: date) -> FidelityReview | None:
+        """The latest review whose final report is dated on or before the date of service."""
+        dates = self.review_dates.get(provider_id)
+        if not dates:
+            return None
+        index = bisect_right(dates, day)
+        return self.reviews[provider_id][index - 1] if index else None
+
+    def dvr_milestone(self, day: date, activity: Activity) -> EipdAuthorization | None:
+        for auth in self.eipd:
+            if auth.covers(day) and activity in self.dvr.covered(auth.milestone):
+                return auth
+        return None
+
+    def state_funded_role(self, provider_id: str, staff_id: str) -> bool:
+        # Unknown staff cannot be shown to be an EPM, so their time is not exempted.
+        role: StaffRole | None = self.roles.get((provider_id, staff_id))
+        return role is not None and role in self.dvr.state_funded_roles
+
+    def rate(self, day: date, key: str) -> Decimal | None:
+        cache_key = (day, key)
+        if cache_key not in self._rates:
+            self._rates[cache_key] = self._find_rate(day, key)
+        return self._rates[cache_key]
+
+    def _find_rate(self, day: date, key: str) -> Decimal | None:
+        # billing-rules 1.4: the schedule in effect is the one with the latest effective_from
+        # on or before the date; an older schedule's rate does not stand in for a missing one.
+        index = bisect_right(self.fee_dates, day)
+        return self.fees[index - 1].rate(key) if index else None
+
+
+def _index_reviews(
+    reviews: tuple[FidelityReview, ...],
+) -> tuple[dict[str, list[date]], dict[str, list[FidelityReview]]]:
+    # Same-day reviews: the higher review_id is taken as the later one, so the answer is stable.
+    by_provider: dict[str, list[FidelityReview]] = {}
+    for review in sorted(reviews, key=lambda r: (r.final_report_date, r.review_id)):
+        by_provider.setdefault(review.provider_id, []).append(review)
+    dates = {pid: [r.final_report_date for r in rs] for pid, rs in by_provider.items()}
+    return dates, by_provider
+
+
+def _own_yp630(auths: tuple[Authorization, ...], member_id: str) -> tuple[Authorization, ...]:
+    mine = (a for a in auths if a.member_id == member_id and a.procedure == PROCEDURE)
+    return tuple(sorted(mine, key=lambda a: (a.start_date, a.authorization_id)))
+
+
+def _open_eipd(
+    auths: tuple[EipdAuthorization, ...], member_id: str, shared_case: bool
+) -> tuple[EipdAuthorization, ...]:
+    # The DVR overlap rule applies only to a DVR shared case (YP630 def., Service Exclusions).
+    if not shared_case:
+        return ()
+    mine = (a for a in auths if a.member_id == member_id)
+    return tuple(sorted(mine, key=lambda a: (a.start_date, a.authorization_id)))
