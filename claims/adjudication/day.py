@@ -129,6 +129,8 @@ def apply_cap(lines: list[Line], cap: int, day_label: str) -> None:
         if excess <= 0:
             break
         removed = min(excess, line.units)
+        if removed == 0:
+            continue  # a line with no unit gives none; its minutes stay a rounding drop
         line.units -= removed
         excess -= removed
         keep = line.units * UNIT_MINUTES
