@@ -75,5 +75,7 @@ def _drop_remainder(line: Line, settings: RuleSettings) -> None:
     # when rounding rounds up (23 minutes -> 2 units) nothing is dropped.
     dropped = line.minutes - line.units * UNIT_MINUTES
     if dropped > 0:
-        detail = f"{dropped} min short of a unit ({settings.rounding.value} rounding)"
+        detail = (
+            f"{dropped} of the line's {line.minutes} min dropped by {settings.rounding} rounding"
+        )
         take_latest_first(line.ledgers, dropped, ReasonCode.BELOW_UNIT_THRESHOLD, detail)
