@@ -130,21 +130,24 @@ def _holds(line: Line, look: Lookup, rate: Decimal | None) -> list[tuple[ReasonC
 def _authorize(line: Line, day: date, look: Lookup,
                counters: Counters) -> tuple[int, tuple[ReasonCode, str], str | None]:
     """YP630 def., Utilization Management: "no prior authorization for the first 64 units ...
-    Authorization for continued services must occur after the 64 units"."""
+    Authorization for continued services must occur after the 64 units". Counts nothing."""
     auth = look.authorization_for(line.provider_id, day)
     if auth is not None:
         used = counters.by_authorization[auth.authorization_id]
         billable = min(line.units, max(0, auth.units - used))
-        counters.by_authorization[auth.authorization_id] += billable
-        counters.by_provider[line.provider_id] += billable
         return billable, (ReasonCode.AUTHORIZATION_EXHAUSTED, f"authorization "
                           f"{auth.authorization_id} has {auth.units} units, all used"), \
             auth.authorization_id
     allowance = look.context.settings.units_without_authorization
     billable = min(line.units, max(0, allowance - counters.by_provider[line.provider_id]))
-    counters.by_provider[line.provider_id] += billable
     return billable, (ReasonCode.NO_AUTHORIZATION,
                       f"the first {allowance} units are used; no authorization covers {day}"), None
+
+
+def _count(line: Line, billable: int, auth_id: str | None, counters: Counters) -> None:
+    counters.by_provider[line.provider_id] += billable
+    if auth_id is not None:
+        counters.by_authorization[auth_id] += billable
 
 
 def _settle(line: Line, day: date, look: Lookup, counters: Counters,
@@ -153,9 +156,14 @@ def _settle(line: Line, day: date, look: Lookup, counters: Counters,
     holds = _holds(line, look, rate)
     auth_id, billable_units = None, 0
     if holds:
-        _hold_all(line, holds)
+        # A held line counts nothing, but an authorization it would also lack is listed (at 0
+        # minutes) so the provider sees everything missing at once.
+        billable_units, hold, _ = _authorize(line, day, look, counters)
+        _hold_all(line, holds + [hold] if billable_units < line.units else holds)
+        billable_units = 0
     elif line.units:
         billable_units, hold, auth_id = _authorize(line, day, look, counters)
+        _count(line, billable_units, auth_id, counters)
         kept = sum(x.kept for x in line.ledgers)
         if billable_units < line.units:
             take(line.latest_first, kept - billable_units * UNIT_MINUTES, *hold)
