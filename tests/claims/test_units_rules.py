@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 import pytest
 from test_units_builders import DAY, FEES, MEMBER, PAYER, RATE, ev, run
@@ -214,7 +215,7 @@ def test_an_excluded_event_takes_no_minutes_from_an_overlapping_one() -> None:
         ({"contact": Contact.NONE, "setting": Setting.GROUP}, R.NO_DIRECT_CONTACT),
     ],
 )
-def test_event_level_exclusions(changes: dict[str, object], code: ReasonCode) -> None:
+def test_event_level_exclusions(changes: dict[str, Any], code: ReasonCode) -> None:
     event = replace(ev("E1", "09:00", "09:40"), **changes)
     out = run([event])
     assert out.codes("E1") == {code: 40}
