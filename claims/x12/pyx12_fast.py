@@ -1,0 +1,226 @@
+"""Result-preserving speed-ups for pyx12 4.0, applied in the validation worker processes.
+
+Profiling one 1,000-claim chunk (44k segments) showed pyx12 spending its time on bookkeeping that
+is recomputed for every segment although its inputs never change: the loop/segment counter
+formats and splits every stored path on each loop entry, reference designators ("02", "03-1")
+are re-parsed with a regex for every element read, a segment's children are searched by
+sequence number with a list comprehension, and every element value runs the same length,
+control-character, code-list and data-type checks even when the same value under the same map
+node was already found valid.
+
+Each patch below replaces a function by one that returns exactly what the original returns for
+the same arguments (same value, same exceptions), or memoises a result that is a pure function
+of immutable inputs. Only SUCCESSFUL element validations are memoised: a value that fails is
+validated again by pyx12's own code every time, so every error keeps pyx12's wording and order.
+``tests/claims/test_x12_validate.py`` validates good and defective files with and without the
+patches and compares verdicts, JSON error reports and 999 responses.
+
+``apply()`` is idempotent. The service process never calls it: only pool workers do (and tests).
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import pyx12.map_if
+import pyx12.map_if._loader
+from pyx12.errors import EngineError
+from pyx12.map_if._element import element_if
+from pyx12.map_if._loop import loop_if
+from pyx12.map_if._segment import segment_if
+from pyx12.nodeCounter import NodeCounter
+from pyx12.path import X12Path
+from pyx12.segment import Segment
+
+_ELEMENT_IS_VALID = element_if.is_valid_errors
+_UNIQUE_KEY_FIELD = segment_if._resolve_unique_key_field
+_LOAD_MAP_FILE = pyx12.map_if._loader.load_map_file
+_MISSING = object()
+_SAVED: list[tuple[Any, str, Any]] = []  # (owner, attribute, original class-dict value)
+_MAPS: dict[tuple[str, str | None, tuple[tuple[str, Any], ...]], Any] = {}
+
+
+def apply() -> None:
+    """Install every patch (once per process)."""
+    if _SAVED:
+        return
+    _patch(NodeCounter, "__init__", _counter_init)
+    _patch(NodeCounter, "reset_to_node", _counter_reset_to_node)
+    _patch(NodeCounter, "increment", _counter_increment)
+    _patch(NodeCounter, "setCount", _counter_set_count)
+    _patch(NodeCounter, "get_count", _counter_get_count)
+    _patch(NodeCounter, "getState", _counter_get_state)
+    _patch(Segment, "_parse_refdes", _parse_refdes)
+    _patch(segment_if, "get_child_node_by_idx", _child_node_by_idx)
+    _patch(segment_if, "_resolve_unique_key_field", _unique_key_field)
+    _patch(loop_if, "__len__", _loop_len)
+    _patch(loop_if, "get_first_node", _loop_first_node)
+    _patch(element_if, "is_valid_errors", _element_is_valid_errors)
+    _patch(pyx12.map_if, "load_map_file", _load_map_file)
+
+
+def restore() -> None:
+    """Undo ``apply`` (tests compare patched and unpatched runs in one process)."""
+    while _SAVED:
+        owner, attribute, original = _SAVED.pop()
+        if original is _MISSING:
+            delattr(owner, attribute)
+        else:
+            setattr(owner, attribute, original)
+    _MAPS.clear()
+
+
+def is_applied() -> bool:
+    return bool(_SAVED)
+
+
+def _patch(owner: Any, attribute: str, replacement: Callable[..., Any]) -> None:
+    _SAVED.append((owner, attribute, vars(owner).get(attribute, _MISSING)))
+    setattr(owner, attribute, replacement)
+
+
+# --- NodeCounter -------------------------------------------------------------------------------
+# The original keys an OrderedDict by X12Path, whose hash and equality are its formatted string,
+# and reset_to_node formats and splits EVERY stored path to find the children of a loop. Keying
+# by the formatted string gives the same mapping. "child's '/'-split parts extend the parent's
+# parts by at least one" (X12Path.is_child_path) is exactly "child starts with parent + '/'".
+
+_FORMATTED: dict[str, str] = {}
+
+
+def _key(xpath: str | X12Path) -> str:
+    if isinstance(xpath, X12Path):
+        return xpath.format()
+    key = _FORMATTED.get(xpath)
+    if key is None:
+        key = _FORMATTED[xpath] = X12Path(xpath).format()
+    return key
+
+
+def _counter_init(
+    self: NodeCounter, initialCounts: Mapping[str | X12Path, int] | None = None
+) -> None:
+    self._counts = {_key(k): v for k, v in (initialCounts or {}).items()}  # type: ignore[attr-defined]
+
+
+def _counter_reset_to_node(self: NodeCounter, xpath: str | X12Path) -> None:
+    prefix = _key(xpath) + "/"
+    counts: dict[str, int] = self._counts  # type: ignore[attr-defined]
+    for key in [k for k in counts if k.startswith(prefix)]:
+        del counts[key]
+
+
+def _counter_increment(self: NodeCounter, xpath: str | X12Path) -> None:
+    counts: dict[str, int] = self._counts  # type: ignore[attr-defined]
+    key = _key(xpath)
+    counts[key] = counts.get(key, 0) + 1
+
+
+def _counter_set_count(self: NodeCounter, xpath: str | X12Path, ct: int) -> None:
+    self._counts[_key(xpath)] = ct  # type: ignore[attr-defined]
+
+
+def _counter_get_count(self: NodeCounter, xpath: str | X12Path) -> int:
+    return int(self._counts.get(_key(xpath), 0))  # type: ignore[attr-defined]
+
+
+def _counter_get_state(self: NodeCounter) -> OrderedDict[X12Path, int]:
+    return OrderedDict((X12Path(k), v) for k, v in self._counts.items())  # type: ignore[attr-defined]
+
+
+# --- Segment reference designators --------------------------------------------------------------
+# X12Path(ref_des) is a pure parse of the string; remember (seg_id, ele_idx, subele_idx) per string.
+# Strings that make X12Path raise are never stored, so they raise again.
+
+_REFDES: dict[str, tuple[str | None, int | None, int | None]] = {}
+
+
+def _parse_refdes(self: Segment, ref_des: str) -> tuple[int | None, int | None]:
+    parsed = _REFDES.get(ref_des)
+    if parsed is None:
+        xp = X12Path(ref_des)
+        parsed = _REFDES[ref_des] = (xp.seg_id, xp.ele_idx, xp.subele_idx)
+    seg_id, ele_idx, subele_idx = parsed
+    if seg_id is not None and seg_id != self.seg_id:
+        err_str = "Invalid Reference Designator: %s, seg_id: %s" % (ref_des, self.seg_id)
+        raise EngineError(err_str)
+    return (
+        ele_idx - 1 if ele_idx is not None else None,
+        subele_idx - 1 if subele_idx is not None else None,
+    )
+
+
+# --- Map node lookups ----------------------------------------------------------------------------
+# Map nodes are built once from the XML map and their children / pos_map never change afterwards
+# (nothing in pyx12 assigns them after map_if construction), so lookups over them are memoised on
+# the node. A lookup that raises is not stored and raises again.
+
+
+def _child_node_by_idx(self: segment_if, idx: int) -> Any:
+    cache: dict[int, Any] = self.__dict__.setdefault("_ipsbill_by_idx", {})
+    if idx in cache:
+        return cache[idx]
+    if idx >= len(self.children):
+        return None
+    found = [c for c in self.children if c.seq == idx + 1]
+    if len(found) != 1:
+        raise EngineError("idx %i not found in %s" % (idx, self.id))
+    cache[idx] = found[0]
+    return found[0]
+
+
+def _unique_key_field(self: segment_if, seg_id: str | None, *, with_qual: bool) -> Any:
+    # The result depends on seg_id only through "ENT", "CTX" and "HL" tests; callers pass the
+    # node's own id or the data segment's id after checking it equals the node's id.
+    cache: dict[tuple[str | None, bool], Any] = self.__dict__.setdefault("_ipsbill_key", {})
+    key = (seg_id, with_qual)
+    if key not in cache:
+        cache[key] = _UNIQUE_KEY_FIELD(self, seg_id, with_qual=with_qual)
+    return cache[key]
+
+
+def _loop_len(self: loop_if) -> int:
+    return sum(len(nodes) for nodes in self.pos_map.values())
+
+
+def _loop_first_node(self: loop_if) -> Any:
+    if not self.pos_map:
+        return None
+    return self.pos_map[min(self.pos_map)][0]
+
+
+# --- Element validation ---------------------------------------------------------------------------
+# element_if.is_valid_errors(elem, type_list) reads only the element's value and the map node's
+# fixed definition (data element type and lengths, usage, code lists, regex, the map's charset and
+# icvn). A value found valid once is valid again under the same node and type list. Composites
+# (more than one component) and empty values take the original path every time.
+
+
+def _element_is_valid_errors(
+    self: element_if, elem: Any, type_list: list[str | None] | None = None
+) -> tuple[bool, list[Any]]:
+    if elem is None or elem.is_composite():
+        return _ELEMENT_IS_VALID(self, elem, type_list)
+    key = (elem.get_value(), tuple(type_list) if type_list else ())
+    valid: set[tuple[str, tuple[str | None, ...]]] = self.__dict__.setdefault("_ipsbill_ok", set())
+    if key in valid:
+        return True, []
+    ok, errors = _ELEMENT_IS_VALID(self, elem, type_list)
+    if ok and not errors and key[0] != "":
+        valid.add(key)
+    return ok, errors
+
+
+# --- Map loading ----------------------------------------------------------------------------------
+# load_map_file parses the XML map (0.2 s for 837P) for every document. The map object is not
+# modified by validation (counts live in the walker's NodeCounter), so a worker keeps one per file
+# name, map path and parameter set.
+
+
+def _load_map_file(map_file: str, param: Any, map_path: str | None = None) -> Any:
+    key = (map_file, map_path, tuple(sorted(param.params.items())))
+    if key not in _MAPS:
+        _MAPS[key] = _LOAD_MAP_FILE(map_file, param, map_path)
+    return _MAPS[key]
