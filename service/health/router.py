@@ -23,7 +23,8 @@ async def readyz(request: Request) -> Any:
     url = request.app.state.settings.database_url
     try:
         async with request.app.state.engine.connect() as connection:
-            current = await connection.run_sync(current_revision)
+            reader = await connection.execution_options(sqlite_begin="DEFERRED")
+            current = await reader.run_sync(current_revision)
     except (SQLAlchemyError, OSError) as exc:
         return JSONResponse({"status": "unavailable", "database": type(exc).__name__},
                             status_code=503)

@@ -35,7 +35,11 @@ from service.auth.principal import Principal
 from service.claims import control
 from service.milestones.schemas import EvidenceIn, InvoiceIn, PaymentIn
 from service.models.base import utcnow
-from service.reference.service import require_member, require_provider
+from service.reference.service import (
+    refuse_outside_member,
+    require_member,
+    require_provider,
+)
 from service.units import convert
 from service.units.repository import rows_in
 from service.versioning import Upserted, body_hash, record_version, upsert
@@ -50,7 +54,8 @@ async def put_evidence(session: AsyncSession, principal: Principal, evidence_id:
                        body: EvidenceIn) -> Upserted[orm.MilestoneEvidence]:
     existing = await session.get(orm.MilestoneEvidence, evidence_id)
     if existing is not None:
-        await require_member(session, principal, existing.member_id, ("member_id",))
+        await refuse_outside_member(session, principal, existing.member_id,
+                                    f"milestone evidence {evidence_id}")
     await require_member(session, principal, body.member_id, ("member_id",))
     await require_provider(session, body.provider_id, ("provider_id",))
     fields = _json_safe(validate_fields(body.kind, body.kind_fields()))
@@ -66,7 +71,8 @@ async def void_evidence(session: AsyncSession, principal: Principal,
     row = await session.get(orm.MilestoneEvidence, evidence_id)
     if row is None:
         raise NotFound(f"no milestone evidence {evidence_id}")
-    await require_member(session, principal, row.member_id, ("member_id",))
+    await refuse_outside_member(session, principal, row.member_id,
+                                f"milestone evidence {evidence_id}")
     if not row.voided:
         row.voided, row.version, row.updated_at = True, row.version + 1, utcnow()
         row.body_hash = body_hash({"voided": True, "evidence_id": evidence_id, "v": row.version})

@@ -35,6 +35,14 @@ from service.versioning import Upserted, upsert
 EPOCH = date(1900, 1, 1)
 
 
+async def refuse_outside_member(session: AsyncSession, principal: Principal, member_id: str,
+                                 what: str) -> None:
+    """An existing record of a member outside the caller's scope is a 404, as if missing."""
+    member = await session.get(Member, member_id)
+    if member is None or not principal.sees_payer(member.payer_id):
+        raise NotFound(f"no {what}")
+
+
 def _refuse_outside(principal: Principal, payer_id: str, what: str, record_id: str) -> None:
     if not principal.sees_payer(payer_id):
         raise NotFound(f"no {what} {record_id}")
@@ -179,7 +187,8 @@ async def put_eipd_authorization(session: AsyncSession, principal: Principal,
                                  touched: Touched) -> Upserted[EipdAuthorization]:
     existing = await session.get(EipdAuthorization, authorization_id)
     if existing is not None:
-        await require_member(session, principal, existing.member_id, ("member_id",))
+        await refuse_outside_member(session, principal, existing.member_id,
+                                     f"EIPD authorization {authorization_id}")
     await _require_refs(session, principal, body.member_id, body.provider_id, None)
     result = await upsert(session, EipdAuthorization, {"authorization_id": authorization_id},
                           body.model_dump(mode="json"), "eipd_authorization", principal.key_id,
