@@ -22,16 +22,13 @@ from claims.model import (
 )
 from claims.units.day import form_lines, remove_overlap, round_and_cap
 from claims.units.dvr import DvrOverlapTable, load_dvr_overlap
-from claims.units.exclusions import exclusion
+from claims.units.exclusions import Exclusions
 from claims.units.holds import Counters, settle_line
 from claims.units.ledger import Ledger
 from claims.units.lookup import MemberLookup
 
-_BY_DATE = attrgetter("event.service_date")
-
-
-def _order(event: ServiceEvent) -> tuple[date, int, str, int]:
-    return (event.service_date, event.start_minute, event.event_id, event.version)
+_ORDER = attrgetter("order")
+_DAY = attrgetter("day")
 
 
 def adjudicate_member(
@@ -45,30 +42,33 @@ def adjudicate_member(
     date D with counters taken from an earlier result equals the full run for the days >= D.
     """
     look = MemberLookup(context, dvr_overlap if dvr_overlap is not None else load_dvr_overlap())
+    rules = Exclusions(look)
     counters = Counters(context.counters)
-    ledgers = [Ledger(event) for event in sorted(events, key=_order)]
+    ledgers = sorted(map(Ledger, events), key=_ORDER)
     lines: list[UnitLine] = []
-    for day, group in groupby(ledgers, key=_BY_DATE):
-        lines.extend(_adjudicate_day(list(group), day, look, counters))
+    for day, group in groupby(ledgers, key=_DAY):
+        remaining = [ledger for ledger in group if _stays_in_play(ledger, day, rules)]
+        if remaining:
+            lines.extend(_adjudicate_day(remaining, day, look, counters))
     adjudications: tuple[Adjudication, ...] = tuple(ledger.result() for ledger in ledgers)
     return MemberResult(adjudications, tuple(lines))
 
 
 def _adjudicate_day(
-    ledgers: list[Ledger], day: date, look: MemberLookup, counters: Counters
+    remaining: list[Ledger], day: date, look: MemberLookup, counters: Counters
 ) -> list[UnitLine]:
-    remaining = [ledger for ledger in ledgers if _stays_in_play(ledger, day, look)]
+    """Steps 3 to 6 for the events of one day that no whole-event rule excluded."""
     remove_overlap(remaining)
     lines = form_lines(remaining)
     round_and_cap(lines, look.settings, day)
     return [settle_line(line, day, look, counters) for line in lines]
 
 
-def _stays_in_play(ledger: Ledger, day: date, look: MemberLookup) -> bool:
+def _stays_in_play(ledger: Ledger, day: date, rules: Exclusions) -> bool:
     if ledger.event.voided:
         ledger.lose_all(ReasonCode.VOIDED, "event voided")
         return False
-    finding = exclusion(ledger.event, day, look)
+    finding = rules.first(ledger.event, day)
     if finding is not None:
         ledger.lose_all(*finding)
         return False

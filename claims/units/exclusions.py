@@ -88,21 +88,56 @@ def _dvr_milestone_overlap(event: ServiceEvent, day: date, look: MemberLookup) -
     return None
 
 
-RULES: tuple[Rule, ...] = (
-    _non_billable_activity,
-    _no_direct_contact,
-    _group_setting,
+# First match wins, in this order (billing-rules 1.1.2, then table 1.2). The first three read
+# only the event; the next four only the date and provider, so they are answered once per
+# provider and day; the DVR rule reads the activity and staff as well.
+EVENT_RULES: tuple[Rule, ...] = (_non_billable_activity, _no_direct_contact, _group_setting)
+DAY_RULES: tuple[Rule, ...] = (
     _member_under_16,
     _act_enrollment,
     _other_provider_authorized,
     _fidelity_below_minimum,
-    _dvr_milestone_overlap,
 )
+RULES: tuple[Rule, ...] = (*EVENT_RULES, *DAY_RULES, _dvr_milestone_overlap)
 
 
-def exclusion(event: ServiceEvent, day: date, look: MemberLookup) -> Finding:
-    for rule in RULES:
+class Exclusions:
+    """``RULES`` in order for one member, with the per-day answers memoised."""
+
+    __slots__ = ("look", "_days")
+
+    def __init__(self, look: MemberLookup) -> None:
+        self.look = look
+        self._days: dict[tuple[date, str], Finding] = {}
+
+    def first(self, event: ServiceEvent, day: date) -> Finding:
+        # Inline forms of EVENT_RULES (the hot path); same checks, same order.
+        if event.activity in NON_BILLABLE_ACTIVITIES:
+            return _non_billable_activity(event, day, self.look)
+        if event.contact is Contact.NONE:
+            return _no_direct_contact(event, day, self.look)
+        if event.setting is Setting.GROUP:
+            return _group_setting(event, day, self.look)
+        key = (day, event.provider_id)
+        if key in self._days:
+            finding = self._days[key]
+        else:
+            finding = self._days[key] = _first_of(DAY_RULES, event, day, self.look)
+        if finding is not None or not self.look.eipd:
+            return finding
+        return _dvr_milestone_overlap(event, day, self.look)
+
+
+def _first_of(
+    rules: tuple[Rule, ...], event: ServiceEvent, day: date, look: MemberLookup
+) -> Finding:
+    for rule in rules:
         finding = rule(event, day, look)
         if finding is not None:
             return finding
     return None
+
+
+def exclusion(event: ServiceEvent, day: date, look: MemberLookup) -> Finding:
+    """The first rule of ``RULES`` that excludes the event (unmemoised reference form)."""
+    return _first_of(RULES, event, day, look)

@@ -7,20 +7,38 @@ invariant minutes == billable_minutes + sum(reason minutes) hold by construction
 
 from __future__ import annotations
 
-from claims.model import HOLD_REASONS, Adjudication, EventStatus, Reason, ReasonCode, ServiceEvent
-from claims.units.rounding import modifiers_for, procedure_key
+from claims.model import (
+    BC_MODIFIER,
+    HOLD_REASONS,
+    PROCEDURE,
+    Activity,
+    Adjudication,
+    EventStatus,
+    Reason,
+    ReasonCode,
+    ServiceEvent,
+)
+from claims.units.build import adjudication
+from claims.units.rounding import procedure_key
+
+_BC = (
+    BC_MODIFIER,
+)  # YP630 def., Attachment A: "Modifier must be utilized ... Benefits Counseling"
 
 
 class Ledger:
-    __slots__ = ("event", "start", "end", "minutes", "kept", "modifiers", "reasons")
+    __slots__ = ("event", "day", "start", "end", "order", "minutes", "kept", "modifiers", "reasons")
 
     def __init__(self, event: ServiceEvent) -> None:
         self.event = event
-        self.start = event.start_minute
-        self.end = event.end_minute
-        self.minutes = self.end - self.start
-        self.kept = self.minutes
-        self.modifiers = modifiers_for(event.activity)
+        self.day = event.service_date
+        start, end = event.start_time, event.end_time
+        self.start = start.hour * 60 + start.minute
+        self.end = end.hour * 60 + end.minute
+        # The one order every later choice follows: date, start, event_id (then version).
+        self.order = (self.day, self.start, event.event_id, event.version)
+        self.minutes = self.kept = self.end - self.start
+        self.modifiers = _BC if event.activity is Activity.BENEFITS_COUNSELING else ()
         self.reasons: dict[ReasonCode, tuple[int, str]] = {}
 
     def lose(self, code: ReasonCode, minutes: int, detail: str) -> None:
@@ -37,22 +55,14 @@ class Ledger:
         self.lose(code, self.kept, detail)
 
     def result(self) -> Adjudication:
-        reasons = tuple(Reason(code, m, detail) for code, (m, detail) in self.reasons.items())
-        return Adjudication(
-            event_id=self.event.event_id,
-            event_version=self.event.version,
-            status=self._status(),
-            minutes=self.minutes,
-            billable_minutes=self.kept,
-            reasons=reasons,
-            modifiers=self.modifiers,
-        )
+        event, reasons = self.event, self.reasons
+        found = tuple(Reason(code, m, d) for code, (m, d) in reasons.items()) if reasons else ()
+        return adjudication(event.event_id, event.version, self._status(), self.minutes,
+                            self.kept, found, PROCEDURE, self.modifiers)  # fmt: skip
 
     def _status(self) -> EventStatus:
-        if self.kept == self.minutes and self.kept > 0:
-            return EventStatus.BILLABLE
         if self.kept > 0:
-            return EventStatus.PARTIAL
+            return EventStatus.BILLABLE if self.kept == self.minutes else EventStatus.PARTIAL
         held = any(m > 0 for code, (m, _) in self.reasons.items() if code in HOLD_REASONS)
         return EventStatus.HELD if held else EventStatus.EXCLUDED
 
