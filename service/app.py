@@ -54,4 +54,15 @@ def create_app(settings: Settings | None = None, migrate_embedded: bool = True) 
                    edi_router, payments_router, milestones_router, audit_router):
         app.include_router(router)
     logging.getLogger("ipsbill").setLevel(settings.log_level)
+    quiet_parameter_loggers()
     return app
+
+
+# Loggers that echo SQL parameters or X12 segments (names, birth dates, diagnoses) at DEBUG.
+PARAMETER_LOGGERS = ("aiosqlite", "asyncpg", "sqlalchemy.engine", "sqlalchemy.pool", "pyx12")
+
+
+def quiet_parameter_loggers() -> None:
+    """PHI never reaches a log: these stay at WARNING whatever the root level is set to."""
+    for name in PARAMETER_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
