@@ -28,6 +28,12 @@ def remove_overlap(ledgers: list[Ledger]) -> None:
 
 def form_lines(ledgers: list[Ledger]) -> list[Line]:
     """One line per provider and procedure-with-modifiers, from events with minutes left."""
+    if len(ledgers) == 1 and ledgers[0].kept > 0:  # the common quiet day: one event, one line
+        only = ledgers[0]
+        single = Line(only.event.provider_id, only.modifiers)
+        single.ledgers.append(only)
+        single.minutes = only.kept
+        return [single]
     lines: dict[tuple[str, tuple[str, ...]], Line] = {}
     for ledger in ledgers:
         if ledger.kept <= 0:

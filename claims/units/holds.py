@@ -6,12 +6,13 @@ allowance and each authorization are drawn down in date-of-service order, as 1.2
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import NamedTuple
 
 from claims.model import PROCEDURE, LineStatus, ReasonCode, UnitCounters, UnitLine
-from claims.money import line_charge, to_money
+from claims.money import to_money
+from claims.units.build import unit_line
 from claims.units.ledger import Line, take_latest_first
 from claims.units.lookup import MemberLookup
 from claims.units.rounding import UNIT_MINUTES
@@ -36,15 +37,20 @@ class Counters:
             self.by_authorization[authorization_id] = used + units
 
 
-@dataclass(frozen=True, slots=True)
-class Grant:
-    """How many of a line's units the authorization rules let through, and why not the rest."""
+class Grant(NamedTuple):
+    """How many of a line's units the authorization rules let through, and why not the rest.
+
+    (A NamedTuple rather than a frozen dataclass: one is built per line on the hot path.)
+    """
 
     billable: int
     held: int
     code: ReasonCode | None
     authorization_id: str | None
     detail: str
+
+
+NOTHING = Grant(0, 0, None, None, "")
 
 
 def authorize(units: int, provider_id: str, day: date, look: MemberLookup, n: Counters) -> Grant:
@@ -56,21 +62,23 @@ def authorize(units: int, provider_id: str, day: date, look: MemberLookup, n: Co
         auth = next((a for a in own if a.units > n.by_authorization.get(a.authorization_id, 0)),
                     own[0])  # fmt: skip
         left = max(0, auth.units - n.by_authorization.get(auth.authorization_id, 0))
-        billable = min(units, left)
+        if units <= left:
+            return Grant(units, 0, None, auth.authorization_id, "")
         detail = f"authorization {auth.authorization_id} has no units left"
-        code = ReasonCode.AUTHORIZATION_EXHAUSTED if billable < units else None
-        return Grant(billable, units - billable, code, auth.authorization_id, detail)
+        code = ReasonCode.AUTHORIZATION_EXHAUSTED
+        return Grant(left, units - left, code, auth.authorization_id, detail)
     allowance = look.settings.units_without_authorization
-    billable = min(units, max(0, allowance - n.by_provider.get(provider_id, 0)))
+    left = max(0, allowance - n.by_provider.get(provider_id, 0))
+    if units <= left:
+        return Grant(units, 0, None, None, "")
     detail = f"provider {provider_id} used the {allowance} units allowed without authorization"
-    code = ReasonCode.NO_AUTHORIZATION if billable < units else None
-    return Grant(billable, units - billable, code, None, detail)
+    return Grant(left, units - left, ReasonCode.NO_AUTHORIZATION, None, detail)
 
 
 def settle_line(line: Line, day: date, look: MemberLookup, counters: Counters) -> UnitLine:
     rate = look.rate(day, line.key)
     if line.units == 0:  # rounding or the cap left nothing to hold or bill
-        return _unit_line(line, day, look, rate, Grant(0, 0, None, None, ""))
+        return _unit_line(line, day, look, rate, NOTHING)
     holds = _documentation_holds(line, look, rate)
     grant = authorize(line.units, line.provider_id, day, look, counters)
     if holds:
@@ -128,27 +136,13 @@ def _hold_part(line: Line, grant: Grant, code: ReasonCode) -> None:
 def _unit_line(
     line: Line, day: date, look: MemberLookup, rate: Decimal | None, grant: Grant
 ) -> UnitLine:
-    member = look.context.member
-    status = LineStatus.EXCLUDED
-    if grant.billable:
-        status = LineStatus.BILLABLE
-    elif grant.held:
-        status = LineStatus.HELD
-    return UnitLine(
-        member_id=member.member_id,
-        provider_id=line.provider_id,
-        payer_id=member.payer_id,
-        service_date=day,
-        procedure=PROCEDURE,
-        modifiers=line.modifiers,
-        minutes=line.minutes,
-        units=grant.billable,
-        held_units=grant.held,
-        status=status,
-        event_ids=tuple(ledger.event.event_id for ledger in line.ledgers),
-        rate=rate,
-        charge=ZERO if rate is None else line_charge(grant.billable, rate),
-        hold_reason=grant.code,
-        authorization_id=grant.authorization_id if grant.billable else None,
-        auth_units=grant.billable,
-    )
+    billable, held, code, authorization_id, _ = grant
+    if billable:
+        status, charge = LineStatus.BILLABLE, look.charge(billable, rate)
+    else:
+        status, charge = (LineStatus.HELD if held else LineStatus.EXCLUDED), ZERO
+    return unit_line(
+        look.member_id, line.provider_id, look.payer_id, day, PROCEDURE, line.modifiers,
+        line.minutes, billable, held, status, tuple([lg.event.event_id for lg in line.ledgers]),
+        rate, charge, code, authorization_id if billable else None, billable,
+    )  # fmt: skip

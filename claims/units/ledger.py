@@ -63,8 +63,10 @@ class Ledger:
     def _status(self) -> EventStatus:
         if self.kept > 0:
             return EventStatus.BILLABLE if self.kept == self.minutes else EventStatus.PARTIAL
-        held = any(m > 0 for code, (m, _) in self.reasons.items() if code in HOLD_REASONS)
-        return EventStatus.HELD if held else EventStatus.EXCLUDED
+        for code, (minutes, _) in self.reasons.items():
+            if minutes > 0 and code in HOLD_REASONS:
+                return EventStatus.HELD
+        return EventStatus.EXCLUDED
 
 
 class Line:

@@ -20,13 +20,17 @@ from claims.model import (
     MemberContext,
     StaffRole,
 )
+from claims.money import line_charge, to_money
 from claims.units.dvr import DvrOverlapTable
+
+ZERO = to_money(0)
 
 
 class MemberLookup:
     __slots__ = (
         "context", "settings", "roles", "review_dates", "reviews", "authorizations", "eipd",
-        "dvr", "fee_dates", "fees", "member_data_missing", "_rates",
+        "dvr", "fee_dates", "fees", "member_data_missing", "member_id", "payer_id", "_rates",
+        "_charges", "_own",
     )  # fmt: skip
 
     def __init__(self, context: MemberContext, dvr: DvrOverlapTable) -> None:
@@ -45,7 +49,12 @@ class MemberLookup:
         self.fees = fees
         # Attachment A: the 837P needs an ICD-10-CM code and the member's subscriber id.
         self.member_data_missing = not member.diagnoses or not member.subscriber_id
+        self.member_id, self.payer_id = member.member_id, member.payer_id
         self._rates: dict[tuple[date, str], Decimal | None] = {}
+        self._charges: dict[tuple[int, Decimal], Decimal] = {}
+        self._own: dict[str, tuple[Authorization, ...]] = {}
+        for auth in self.authorizations:
+            self._own[auth.provider_id] = (*self._own.get(auth.provider_id, ()), auth)
 
     def age_reached(self, day: date) -> bool:
         """Age on the date of service >= minimum_age; a birthday on the date counts as reached."""
@@ -63,11 +72,19 @@ class MemberLookup:
         return None
 
     def own_authorizations(self, provider_id: str, day: date) -> list[Authorization]:
-        return [
-            a
-            for a in self.authorizations
-            if a.provider_id == provider_id and a.start_date <= day <= a.end_date
-        ]
+        """This provider's authorizations covering the date, earliest first."""
+        own = self._own.get(provider_id)
+        return [a for a in own if a.start_date <= day <= a.end_date] if own else []
+
+    def charge(self, units: int, rate: Decimal | None) -> Decimal:
+        """billing-rules 1.4: units x rate, two places, half-up (memoised: few distinct pairs)."""
+        if rate is None:
+            return ZERO
+        key = (units, rate)
+        found = self._charges.get(key)
+        if found is None:
+            found = self._charges[key] = line_charge(units, rate)
+        return found
 
     def review_in_force(self, provider_id: str, day: date) -> FidelityReview | None:
         """The latest review whose final report is dated on or before the date of service."""
