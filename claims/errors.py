@@ -1,4 +1,4 @@
-"""Domain errors. They know nothing of HTTP; service/errors.py maps each to a problem+json answer."""
+"""Domain errors. They know nothing of HTTP; service/errors.py maps each to problem+json."""
 
 from __future__ import annotations
 

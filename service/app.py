@@ -50,8 +50,17 @@ def create_app(settings: Settings | None = None, migrate_embedded: bool = True) 
     app.state.profiles = ProfileRegistry.load()
     errors.install(app)
     audit.install(app)
-    for router in (health_router, reference_router, events_router, units_router, claims_router,
-                   edi_router, payments_router, milestones_router, audit_router):
+    for router in (
+        health_router,
+        reference_router,
+        events_router,
+        units_router,
+        claims_router,
+        edi_router,
+        payments_router,
+        milestones_router,
+        audit_router,
+    ):
         app.include_router(router)
     logging.getLogger("ipsbill").setLevel(settings.log_level)
     quiet_parameter_loggers()

@@ -15,8 +15,9 @@ def _serve(args: argparse.Namespace) -> int:
 
     from service.app import create_app
 
-    uvicorn.run(create_app(), host=args.host, port=args.port, log_level="info",
-                access_log=False)  # access lines carry query strings: keep PHI out of logs
+    uvicorn.run(
+        create_app(), host=args.host, port=args.port, log_level="info", access_log=False
+    )  # access lines carry query strings: keep PHI out of logs
     return 0
 
 
@@ -50,8 +51,13 @@ def _keys(args: argparse.Namespace) -> int:
 
     try:
         if args.keys_command == "create":
-            new = asyncio.run(_with_session(lambda s: keys.create_key(
-                s, Role(args.role), args.payer_id, args.provider_id, args.name)))
+            new = asyncio.run(
+                _with_session(
+                    lambda s: keys.create_key(
+                        s, Role(args.role), args.payer_id, args.provider_id, args.name
+                    )
+                )
+            )
             print(f"key id: {new.key_id} (role {args.role}); the key is shown once:")  # type: ignore[attr-defined]
             print(new.clear_key)  # type: ignore[attr-defined]
         elif args.keys_command == "list":
@@ -79,12 +85,21 @@ def _validate(args: argparse.Namespace) -> int:
         return 2
     report = validate_837p(text)
     for problem in report.problems:
-        where = " ".join(part for part in (problem.claim_id and f"claim {problem.claim_id}",
-                                           problem.segment_id and f"segment {problem.segment_id}",
-                                           problem.position and f"#{problem.position}") if part)
+        where = " ".join(
+            part
+            for part in (
+                problem.claim_id and f"claim {problem.claim_id}",
+                problem.segment_id and f"segment {problem.segment_id}",
+                problem.position and f"#{problem.position}",
+            )
+            if part
+        )
         print(f"{where or 'file'}: {problem.message}")
-    print("OK: passes pyx12 005010X222A1 and the release checks" if report.ok
-          else f"REFUSED: {len(report.problems)} problem(s)")
+    print(
+        "OK: passes pyx12 005010X222A1 and the release checks"
+        if report.ok
+        else f"REFUSED: {len(report.problems)} problem(s)"
+    )
     return 0 if report.ok else 1
 
 
@@ -102,11 +117,13 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.set_defaults(run=_serve)
     sub.add_parser("migrate", help="alembic upgrade head").set_defaults(run=_migrate)
-    keys = sub.add_parser("keys", help="API keys").add_subparsers(dest="keys_command",
-                                                                   required=True)
+    keys = sub.add_parser("keys", help="API keys").add_subparsers(
+        dest="keys_command", required=True
+    )
     create = keys.add_parser("create", help="create a key; prints it once, last line")
-    create.add_argument("--role", required=True,
-                        choices=["admin", "integration", "finance", "provider"])
+    create.add_argument(
+        "--role", required=True, choices=["admin", "integration", "finance", "provider"]
+    )
     create.add_argument("--payer-id")
     create.add_argument("--provider-id")
     create.add_argument("--name")

@@ -1,4 +1,4 @@
-"""Settings from ``IPSBILL_*`` environment variables and an optional ``.env`` (pydantic-settings)."""
+"""Settings from ``IPSBILL_*`` environment variables and an optional ``.env`` file."""
 
 from __future__ import annotations
 

@@ -20,10 +20,18 @@ from service.auth.principal import Role
 from service.config import Settings
 
 MONTH = date(2026, 10, 1)
-PROVIDERS = {"DEMO-P1": ("Blue Ridge IPS Team", "1234567893"),
-             "DEMO-P2": ("Piedmont Works", "1987654328")}
-ACTIVITIES = ["job_search", "job_development", "job_support", "career_profile",
-              "benefits_counseling", "engagement"]
+PROVIDERS = {
+    "DEMO-P1": ("Blue Ridge IPS Team", "1234567893"),
+    "DEMO-P2": ("Piedmont Works", "1987654328"),
+}
+ACTIVITIES = [
+    "job_search",
+    "job_development",
+    "job_support",
+    "career_profile",
+    "benefits_counseling",
+    "engagement",
+]
 
 
 class Demo:
@@ -41,8 +49,9 @@ class Demo:
         if content_type == "application/json":
             response = await self.http.post(path, json=body)
         else:
-            response = await self.http.post(path, content=body,
-                                            headers={"Content-Type": content_type})
+            response = await self.http.post(
+                path, content=body, headers={"Content-Type": content_type}
+            )
         if response.status_code >= 400:
             raise RuntimeError(f"POST {path}: {response.status_code} {response.text[:300]}")
         return response.json()
@@ -50,25 +59,55 @@ class Demo:
     async def reference(self, members: int) -> None:
         await self.put("/v1/payers/DEMO-LME", {"name": "Demo LME-MCO", "kind": "lme_mco"})
         await self.put("/v1/payers/DEMO-DVR", {"name": "NC DVR (EIPD)", "kind": "eipd"})
-        await self.put("/v1/fee-schedules/DEMO-LME", {
-            "rates": {"YP630": "6.50", "YP630:BC": "6.50"}, "effective_from": "2026-01-01"})
+        await self.put(
+            "/v1/fee-schedules/DEMO-LME",
+            {"rates": {"YP630": "6.50", "YP630:BC": "6.50"}, "effective_from": "2026-01-01"},
+        )
         for provider_id, (name, npi) in PROVIDERS.items():
-            await self.put(f"/v1/providers/{provider_id}", {
-                "name": name, "npi": npi, "tax_id": "561234567", "taxonomy": "251S00000X",
-                "address": {"line1": "100 Main St", "city": "Asheville", "state": "NC",
-                            "zip": "288011234"}})
-            for staff_id, role in (("ESP1", "ESP"), ("ESP2", "ESP"), ("EPM1", "EPM"),
-                                   ("BC1", "BC")):
-                await self.put(f"/v1/providers/{provider_id}/staff/{staff_id}",
-                               {"name": f"Staff {staff_id}", "role": role})
+            await self.put(
+                f"/v1/providers/{provider_id}",
+                {
+                    "name": name,
+                    "npi": npi,
+                    "tax_id": "561234567",
+                    "taxonomy": "251S00000X",
+                    "address": {
+                        "line1": "100 Main St",
+                        "city": "Asheville",
+                        "state": "NC",
+                        "zip": "288011234",
+                    },
+                },
+            )
+            for staff_id, role in (
+                ("ESP1", "ESP"),
+                ("ESP2", "ESP"),
+                ("EPM1", "EPM"),
+                ("BC1", "BC"),
+            ):
+                await self.put(
+                    f"/v1/providers/{provider_id}/staff/{staff_id}",
+                    {"name": f"Staff {staff_id}", "role": role},
+                )
         for index in range(members):
-            await self.put(f"/v1/members/DEMO-M{index:02d}", {
-                "payer_id": "DEMO-LME", "subscriber_id": f"90000{index:04d}",
-                "first_name": "Demo", "last_name": f"Member{index:02d}",
-                "birth_date": f"19{70 + index}-0{1 + index % 9}-15", "sex": "FMU"[index % 3],
-                "address": {"line1": f"{10 + index} Oak St", "city": "Boone", "state": "NC",
-                            "zip": "28607"},
-                "diagnoses": [] if index == 11 else ["F33.1", "F41.1"]})
+            await self.put(
+                f"/v1/members/DEMO-M{index:02d}",
+                {
+                    "payer_id": "DEMO-LME",
+                    "subscriber_id": f"90000{index:04d}",
+                    "first_name": "Demo",
+                    "last_name": f"Member{index:02d}",
+                    "birth_date": f"19{70 + index}-0{1 + index % 9}-15",
+                    "sex": "FMU"[index % 3],
+                    "address": {
+                        "line1": f"{10 + index} Oak St",
+                        "city": "Boone",
+                        "state": "NC",
+                        "zip": "28607",
+                    },
+                    "diagnoses": [] if index == 11 else ["F33.1", "F41.1"],
+                },
+            )
 
     def events(self, members: int, rng: random.Random) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
@@ -78,21 +117,36 @@ class Demo:
                 start = rng.randrange(8 * 60, 15 * 60, 15)
                 length = rng.choice([8, 15, 22, 23, 30, 45, 60])
                 activity = rng.choice(ACTIVITIES)
-                out.append({
-                    "event_id": f"DEMO-E{index:02d}-{day:02d}", "member_id": f"DEMO-M{index:02d}",
-                    "provider_id": provider,
-                    "staff_id": "BC1" if activity == "benefits_counseling" else "ESP1",
-                    "service_date": (MONTH + timedelta(days=day)).isoformat(),
-                    "start_time": f"{start // 60:02d}:{start % 60:02d}",
-                    "end_time": f"{(start + length) // 60:02d}:{(start + length) % 60:02d}",
-                    "activity": activity, "contact": "in_person",
-                    "setting": "group" if (index, day) == (3, 6) else "individual",
-                    "note_id": None if (index, day) == (5, 9) else f"N-{index}-{day}"})
-        out.append({"event_id": "DEMO-LONGDAY", "member_id": "DEMO-M00",
-                    "provider_id": "DEMO-P1", "staff_id": "ESP2",
-                    "service_date": (MONTH + timedelta(days=1)).isoformat(),
-                    "start_time": "07:00", "end_time": "16:30", "activity": "job_support",
-                    "contact": "in_person", "setting": "individual", "note_id": "N-LONG"})
+                out.append(
+                    {
+                        "event_id": f"DEMO-E{index:02d}-{day:02d}",
+                        "member_id": f"DEMO-M{index:02d}",
+                        "provider_id": provider,
+                        "staff_id": "BC1" if activity == "benefits_counseling" else "ESP1",
+                        "service_date": (MONTH + timedelta(days=day)).isoformat(),
+                        "start_time": f"{start // 60:02d}:{start % 60:02d}",
+                        "end_time": f"{(start + length) // 60:02d}:{(start + length) % 60:02d}",
+                        "activity": activity,
+                        "contact": "in_person",
+                        "setting": "group" if (index, day) == (3, 6) else "individual",
+                        "note_id": None if (index, day) == (5, 9) else f"N-{index}-{day}",
+                    }
+                )
+        out.append(
+            {
+                "event_id": "DEMO-LONGDAY",
+                "member_id": "DEMO-M00",
+                "provider_id": "DEMO-P1",
+                "staff_id": "ESP2",
+                "service_date": (MONTH + timedelta(days=1)).isoformat(),
+                "start_time": "07:00",
+                "end_time": "16:30",
+                "activity": "job_support",
+                "contact": "in_person",
+                "setting": "individual",
+                "note_id": "N-LONG",
+            }
+        )
         return out
 
 
@@ -103,12 +157,14 @@ async def run_demo(settings: Settings) -> int:
             admin = await keys.create_key(session, Role.ADMIN, name="demo")
         transport = httpx.ASGITransport(app=app)
         headers = {"Authorization": f"Bearer {admin.clear_key}"}
-        async with httpx.AsyncClient(transport=transport, base_url="http://demo",
-                                     headers=headers, timeout=120) as http:
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://demo", headers=headers, timeout=120
+        ) as http:
             demo = Demo(http)
             await demo.reference(12)
-            result = await demo.post("/v1/service-events:batch",
-                                     {"events": demo.events(12, random.Random(11))})
+            result = await demo.post(
+                "/v1/service-events:batch", {"events": demo.events(12, random.Random(11))}
+            )
             print(f"events: {result['created']} created, {result['rejected']} rejected")
             await _claims_and_answers(demo)
     print("demo loaded; an admin key for it (shown once):")
@@ -117,7 +173,10 @@ async def run_demo(settings: Settings) -> int:
 
 
 async def _claims_and_answers(demo: Demo) -> None:
-    batch = await demo.post("/v1/claim-batches", {"payer_id": "DEMO-LME",
-                                                  "through_date": "2026-10-31"})
-    print(f"claim batch {batch['batch_id']}: {batch['claim_count']} claims, "
-          f"{batch['line_count']} lines, {batch['total_charge']}")
+    batch = await demo.post(
+        "/v1/claim-batches", {"payer_id": "DEMO-LME", "through_date": "2026-10-31"}
+    )
+    print(
+        f"claim batch {batch['batch_id']}: {batch['claim_count']} claims, "
+        f"{batch['line_count']} lines, {batch['total_charge']}"
+    )

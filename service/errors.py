@@ -33,15 +33,34 @@ _STATUS: dict[type[DomainError], tuple[int, str]] = {
     Conflict: (409, "Conflict"),
     ValidationFailed: (422, "Release checks failed"),
 }
-_TITLES = {400: "Bad request", 401: "Unauthorized", 403: "Forbidden", 404: "Not found",
-           405: "Method not allowed", 409: "Conflict", 413: "Payload too large",
-           415: "Unsupported media type", 422: "Invalid input", 500: "Internal error"}
+_TITLES = {
+    400: "Bad request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    413: "Payload too large",
+    415: "Unsupported media type",
+    422: "Invalid input",
+    500: "Internal error",
+}
 
 
-def problem(status: int, detail: str, errors: Sequence[dict[str, Any]] = (),
-            title: str | None = None, headers: dict[str, str] | None = None) -> JSONResponse:
-    body = {"type": f"https://ipsbill.invalid/problems/{status}", "title": title or
-            _TITLES.get(status, "Error"), "status": status, "detail": detail, "errors": list(errors)}
+def problem(
+    status: int,
+    detail: str,
+    errors: Sequence[dict[str, Any]] = (),
+    title: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    body = {
+        "type": f"https://ipsbill.invalid/problems/{status}",
+        "title": title or _TITLES.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+        "errors": list(errors),
+    }
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
 
@@ -51,8 +70,10 @@ def _clean_loc(loc: Sequence[Any]) -> list[Any]:
 
 def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     # pydantic's "input" and "ctx" would echo the caller's values (possibly PHI): drop them.
-    return [{"loc": _clean_loc(err.get("loc", ())), "msg": err.get("msg", "invalid")}
-            for err in exc.errors()]
+    return [
+        {"loc": _clean_loc(err.get("loc", ())), "msg": err.get("msg", "invalid")}
+        for err in exc.errors()
+    ]
 
 
 async def _on_validation(_request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -24,23 +24,30 @@ def decode_cursor(cursor: str) -> list[str]:
         padded = cursor + "=" * (-len(cursor) % 4)
         values = json.loads(base64.urlsafe_b64decode(padded.encode()))
     except (ValueError, TypeError) as exc:
-        raise InvalidInput("the cursor is not one this service gave out",
-                           [(("query", "cursor"), "invalid cursor")]) from exc
+        raise InvalidInput(
+            "the cursor is not one this service gave out", [(("query", "cursor"), "invalid cursor")]
+        ) from exc
     if not isinstance(values, list) or not all(isinstance(value, str) for value in values):
-        raise InvalidInput("the cursor is not one this service gave out",
-                           [(("query", "cursor"), "invalid cursor")])
+        raise InvalidInput(
+            "the cursor is not one this service gave out", [(("query", "cursor"), "invalid cursor")]
+        )
     return values
 
 
-async def paginate(session: AsyncSession, stmt: Select[Any],
-                   keys: Sequence[InstrumentedAttribute[Any]], limit: int,
-                   cursor: str | None) -> tuple[list[Any], str | None]:
+async def paginate(
+    session: AsyncSession,
+    stmt: Select[Any],
+    keys: Sequence[InstrumentedAttribute[Any]],
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[Any], str | None]:
     """Rows of ``stmt`` ordered by ``keys`` (unique together) after ``cursor``; next cursor."""
     if cursor:
         values = decode_cursor(cursor)
         if len(values) != len(keys):
-            raise InvalidInput("the cursor does not fit this list",
-                               [(("query", "cursor"), "invalid cursor")])
+            raise InvalidInput(
+                "the cursor does not fit this list", [(("query", "cursor"), "invalid cursor")]
+            )
         typed = [_typed(key, value) for key, value in zip(keys, values, strict=True)]
         stmt = stmt.where(tuple_(*keys) > tuple_(*typed))
     rows = list((await session.execute(stmt.order_by(*keys).limit(limit + 1))).scalars())
@@ -58,6 +65,7 @@ def _typed(key: InstrumentedAttribute[Any], value: str) -> Any:
         if hasattr(python_type, "fromisoformat"):
             return python_type.fromisoformat(value)
     except ValueError as exc:
-        raise InvalidInput("the cursor is not one this service gave out",
-                           [(("query", "cursor"), "invalid cursor")]) from exc
+        raise InvalidInput(
+            "the cursor is not one this service gave out", [(("query", "cursor"), "invalid cursor")]
+        ) from exc
     return value

@@ -23,8 +23,10 @@ class ProfileRegistry:
     @classmethod
     def load(cls, directory: Path | None = None) -> ProfileRegistry:
         folder = directory or templates_dir()
-        found = {path.stem: parse_profile(path.stem, path.read_text(encoding="utf-8"))
-                 for path in sorted(folder.glob("*.toml"))}
+        found = {
+            path.stem: parse_profile(path.stem, path.read_text(encoding="utf-8"))
+            for path in sorted(folder.glob("*.toml"))
+        }
         if DEFAULT not in found:
             raise RuntimeError(f"{folder} has no {DEFAULT}.toml")
         return cls(found)
@@ -35,6 +37,7 @@ class ProfileRegistry:
     def require(self, name: str, loc: tuple[str, ...]) -> PayerProfile:
         if name not in self.profiles:
             known = ", ".join(sorted(self.profiles))
-            raise UnknownReference(f"unknown edi_profile {name} (known: {known})",
-                                   [(loc, f"unknown profile {name}")])
+            raise UnknownReference(
+                f"unknown edi_profile {name} (known: {known})", [(loc, f"unknown profile {name}")]
+            )
         return self.profiles[name]

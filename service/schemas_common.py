@@ -31,11 +31,11 @@ def _money_in(value: Any) -> Decimal:
     if isinstance(value, Decimal):
         return to_money(value)
     if not isinstance(value, str):
-        raise ValueError("money must be a decimal string such as \"6.50\", not a number")
+        raise ValueError('money must be a decimal string such as "6.50", not a number')
     text = value.strip()
     head, _, tail = text.lstrip("-").partition(".")
     if not head.isdigit() or len(head) > 10 or (tail and (not tail.isdigit() or len(tail) > 2)):
-        raise ValueError("money must look like \"6.50\": digits, at most two decimal places")
+        raise ValueError('money must look like "6.50": digits, at most two decimal places')
     return to_money(text)
 
 

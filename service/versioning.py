@@ -37,18 +37,27 @@ class Upserted(Generic[T]):
 def _coerce(model: type[Base], fields: dict[str, Any]) -> dict[str, Any]:
     """JSON-mode bodies carry dates as text; date columns want ``date`` objects."""
     columns = model.__table__.columns
-    return {name: date.fromisoformat(value)
-            if isinstance(value, str) and isinstance(columns[name].type, Date) else value
-            for name, value in fields.items()}
+    return {
+        name: date.fromisoformat(value)
+        if isinstance(value, str) and isinstance(columns[name].type, Date)
+        else value
+        for name, value in fields.items()
+    }
 
 
 def _columns(row: Base, fields: dict[str, Any]) -> dict[str, Any]:
     return {name: getattr(row, name) for name in fields}
 
 
-async def upsert(session: AsyncSession, model: type[T], key: dict[str, Any],
-                 fields: dict[str, Any], entity: str, key_id: str | None,
-                 existing: T | None = None) -> Upserted[T]:
+async def upsert(
+    session: AsyncSession,
+    model: type[T],
+    key: dict[str, Any],
+    fields: dict[str, Any],
+    entity: str,
+    key_id: str | None,
+    existing: T | None = None,
+) -> Upserted[T]:
     """Insert or correct one record. ``fields`` are its columns except the key and versioning."""
     digest = body_hash(fields)
     row = existing if existing is not None else await session.get(model, tuple(key.values()))
@@ -70,9 +79,23 @@ async def upsert(session: AsyncSession, model: type[T], key: dict[str, Any],
     return Upserted(row, created=previous is None, changed=True, previous=previous)
 
 
-def record_version(session: AsyncSession, entity: str, key: dict[str, Any], version: int,
-                   fields: dict[str, Any], key_id: str | None) -> None:
+def record_version(
+    session: AsyncSession,
+    entity: str,
+    key: dict[str, Any],
+    version: int,
+    fields: dict[str, Any],
+    key_id: str | None,
+) -> None:
     body = json.loads(json.dumps({**key, **fields}, default=str))
     record_id = "/".join(str(value) for value in key.values())
-    session.add(RecordVersion(entity=entity, record_id=record_id, version=version, body=body,
-                              recorded_at=utcnow(), key_id=key_id))
+    session.add(
+        RecordVersion(
+            entity=entity,
+            record_id=record_id,
+            version=version,
+            body=body,
+            recorded_at=utcnow(),
+            key_id=key_id,
+        )
+    )

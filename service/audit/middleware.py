@@ -22,17 +22,25 @@ def _outcome(status: int) -> str:
     if status < 400:
         return "ok"
     return {401: "unauthenticated", 403: "forbidden", 404: "not_found"}.get(
-        status, "refused" if status < 500 else "error")
+        status, "refused" if status < 500 else "error"
+    )
 
 
 async def record(request: Request, status: int) -> None:
     route = request.scope.get("route")
     params = {key: str(value) for key, value in request.path_params.items()}
     member_id = getattr(request.state, "audit_member_id", None) or params.get("member_id")
-    entry = AuditEntry(at=utcnow(), key_id=getattr(request.state, "key_id", None),
-                       method=request.method, route=getattr(route, "path", request.url.path),
-                       path=request.url.path[:400], member_id=member_id, record_ids=params,
-                       status_code=status, outcome=_outcome(status))
+    entry = AuditEntry(
+        at=utcnow(),
+        key_id=getattr(request.state, "key_id", None),
+        method=request.method,
+        route=getattr(route, "path", request.url.path),
+        path=request.url.path[:400],
+        member_id=member_id,
+        record_ids=params,
+        status_code=status,
+        outcome=_outcome(status),
+    )
     factory = request.app.state.sessionmaker
     async with factory() as session, session.begin():
         session.add(entry)
@@ -40,8 +48,9 @@ async def record(request: Request, status: int) -> None:
 
 def install(app: FastAPI) -> None:
     @app.middleware("http")
-    async def audit(request: Request,
-                    call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+    async def audit(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
         response = await call_next(request)
         if request.url.path.startswith("/v1/"):
             try:

@@ -34,11 +34,14 @@ class AuditOut(BaseModel):
 
 
 @router.get("", response_model=Page[AuditOut])
-async def audit_trail(session: SessionDep,
-                      member_id: Annotated[str | None, Query(max_length=64)] = None,
-                      key_id: Annotated[str | None, Query(max_length=40)] = None,
-                      limit: LimitQuery = 100, cursor: CursorQuery = None,
-                      _admin: Principal = require(Role.ADMIN)) -> Any:
+async def audit_trail(
+    session: SessionDep,
+    member_id: Annotated[str | None, Query(max_length=64)] = None,
+    key_id: Annotated[str | None, Query(max_length=40)] = None,
+    limit: LimitQuery = 100,
+    cursor: CursorQuery = None,
+    _admin: Principal = require(Role.ADMIN),
+) -> Any:
     stmt = select(AuditEntry)
     if member_id:
         stmt = stmt.where(AuditEntry.member_id == member_id)

@@ -42,19 +42,32 @@ def _check_scope(role: Role, payer_id: str | None, provider_id: str | None) -> N
         raise InvalidInput(f"a {role.value} key takes no --payer-id")
 
 
-async def create_key(session: AsyncSession, role: Role, payer_id: str | None = None,
-                     provider_id: str | None = None, name: str | None = None) -> NewKey:
+async def create_key(
+    session: AsyncSession,
+    role: Role,
+    payer_id: str | None = None,
+    provider_id: str | None = None,
+    name: str | None = None,
+) -> NewKey:
     _check_scope(role, payer_id, provider_id)
     key_id = "key_" + secrets.token_hex(8)
     clear = f"{PREFIX}_{secrets.token_urlsafe(32)}"
-    session.add(ApiKey(key_id=key_id, key_hash=digest(clear), name=name, role=role.value,
-                       payer_id=payer_id, provider_id=provider_id))
+    session.add(
+        ApiKey(
+            key_id=key_id,
+            key_hash=digest(clear),
+            name=name,
+            role=role.value,
+            payer_id=payer_id,
+            provider_id=provider_id,
+        )
+    )
     await session.flush()
     return NewKey(key_id=key_id, clear_key=clear)
 
 
 async def authenticate(session: AsyncSession, clear_key: str) -> Principal | None:
-    row = (await session.execute(select(ApiKey).where(ApiKey.key_hash == digest(clear_key))))
+    row = await session.execute(select(ApiKey).where(ApiKey.key_hash == digest(clear_key)))
     key = row.scalar_one_or_none()
     if key is None or key.revoked_at is not None:
         return None

@@ -16,8 +16,12 @@ from service.models import ControlCounter
 
 async def draw(session: AsyncSession, name: str, count: int = 1) -> list[int]:
     """``count`` consecutive numbers from counter ``name`` (first use starts at 1)."""
-    stmt = (update(ControlCounter).where(ControlCounter.name == name)
-            .values(value=ControlCounter.value + count).returning(ControlCounter.value))
+    stmt = (
+        update(ControlCounter)
+        .where(ControlCounter.name == name)
+        .values(value=ControlCounter.value + count)
+        .returning(ControlCounter.value)
+    )
     last = (await session.execute(stmt)).scalar_one_or_none()
     if last is None:
         try:

@@ -12,8 +12,9 @@ from service import models as orm
 from service.units.repository import rows_in
 
 
-async def lines_of(session: AsyncSession,
-                   claim_ids: Sequence[str]) -> dict[str, list[orm.ClaimLine]]:
+async def lines_of(
+    session: AsyncSession, claim_ids: Sequence[str]
+) -> dict[str, list[orm.ClaimLine]]:
     out: dict[str, list[orm.ClaimLine]] = defaultdict(list)
     for line in await rows_in(session, orm.ClaimLine.claim_id, claim_ids):
         out[line.claim_id].append(line)
@@ -22,8 +23,9 @@ async def lines_of(session: AsyncSession,
     return out
 
 
-async def history_of(session: AsyncSession,
-                     claim_ids: Sequence[str]) -> dict[str, list[orm.ClaimHistory]]:
+async def history_of(
+    session: AsyncSession, claim_ids: Sequence[str]
+) -> dict[str, list[orm.ClaimHistory]]:
     out: dict[str, list[orm.ClaimHistory]] = defaultdict(list)
     for entry in await rows_in(session, orm.ClaimHistory.claim_id, claim_ids):
         out[entry.claim_id].append(entry)

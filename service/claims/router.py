@@ -22,8 +22,9 @@ from service.units.repository import rows_in
 router = APIRouter(prefix="/v1", tags=["claims"])
 FINANCE = require(Role.FINANCE)
 BatchId = Annotated[str, IdPath("the batch id")]
-ClaimStatus = Literal["generated", "accepted", "rejected", "paid", "partially_paid", "denied",
-                      "void"]
+ClaimStatus = Literal[
+    "generated", "accepted", "rejected", "paid", "partially_paid", "denied", "void"
+]
 
 
 async def _batch(session: Any, principal: Principal, batch_id: str) -> orm.ClaimBatch:
@@ -33,19 +34,29 @@ async def _batch(session: Any, principal: Principal, batch_id: str) -> orm.Claim
     return batch
 
 
-@router.post("/claim-batches", response_model=BatchOut, status_code=201,
-             responses={409: {"description": "nothing to bill"}})
-async def create_batch(request: Request, session: SessionDep, body: BatchIn,
-                       principal: Principal = FINANCE) -> BatchOut:
-    batch = await batches.create_batch(session, principal, request.app.state.profiles,
-                                       request.app.state.settings, body)
+@router.post(
+    "/claim-batches",
+    response_model=BatchOut,
+    status_code=201,
+    responses={409: {"description": "nothing to bill"}},
+)
+async def create_batch(
+    request: Request, session: SessionDep, body: BatchIn, principal: Principal = FINANCE
+) -> BatchOut:
+    batch = await batches.create_batch(
+        session, principal, request.app.state.profiles, request.app.state.settings, body
+    )
     return views.batch_out(batch)
 
 
 @router.get("/claim-batches", response_model=Page[BatchOut])
-async def list_batches(session: SessionDep, limit: LimitQuery = 100, cursor: CursorQuery = None,
-                       payer_id: Annotated[str | None, Query(max_length=64)] = None,
-                       principal: Principal = FINANCE) -> Any:
+async def list_batches(
+    session: SessionDep,
+    limit: LimitQuery = 100,
+    cursor: CursorQuery = None,
+    payer_id: Annotated[str | None, Query(max_length=64)] = None,
+    principal: Principal = FINANCE,
+) -> Any:
     stmt = select(orm.ClaimBatch)
     for value in (payer_id, principal.payer_filter):
         if value:
@@ -55,51 +66,76 @@ async def list_batches(session: SessionDep, limit: LimitQuery = 100, cursor: Cur
 
 
 @router.get("/claim-batches/{batch_id}", response_model=BatchOut)
-async def get_batch(session: SessionDep, batch_id: BatchId,
-                    principal: Principal = FINANCE) -> BatchOut:
+async def get_batch(
+    session: SessionDep, batch_id: BatchId, principal: Principal = FINANCE
+) -> BatchOut:
     return views.batch_out(await _batch(session, principal, batch_id))
 
 
-@router.get("/claim-batches/{batch_id}/837p", response_class=Response,
-            responses={200: {"content": {"application/edi-x12": {}}}})
-async def download_837p(session: SessionDep, batch_id: BatchId,
-                        principal: Principal = FINANCE) -> Response:
+@router.get(
+    "/claim-batches/{batch_id}/837p",
+    response_class=Response,
+    responses={200: {"content": {"application/edi-x12": {}}}},
+)
+async def download_837p(
+    session: SessionDep, batch_id: BatchId, principal: Principal = FINANCE
+) -> Response:
     batch = await _batch(session, principal, batch_id)
     # The stored bytes, never regenerated: every download is byte-identical.
     name = f"{batch.batch_id}.837"
-    return Response(batch.content.encode("ascii"), media_type="application/edi-x12",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"',
-                             "ETag": f'"{batch.content_sha256}"'})
+    return Response(
+        batch.content.encode("ascii"),
+        media_type="application/edi-x12",
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}"',
+            "ETag": f'"{batch.content_sha256}"',
+        },
+    )
 
 
-@router.get("/claim-batches/{batch_id}/summary.csv", response_class=Response,
-            responses={200: {"content": {"text/csv": {}}}})
-async def download_summary(session: SessionDep, batch_id: BatchId,
-                           principal: Principal = FINANCE) -> Response:
+@router.get(
+    "/claim-batches/{batch_id}/summary.csv",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {}}}},
+)
+async def download_summary(
+    session: SessionDep, batch_id: BatchId, principal: Principal = FINANCE
+) -> Response:
     batch = await _batch(session, principal, batch_id)
     claims = await repository.claims_of_batch(session, batch_id)
     lines = await repository.lines_of(session, [claim.claim_id for claim in claims])
     members = await rows_in(session, orm.Member.member_id, {c.member_id for c in claims})
     text = views.summary_csv(claims, lines, {m.member_id: m.subscriber_id for m in members})
-    return Response(text, media_type="text/csv", headers={
-        "Content-Disposition": f'attachment; filename="{batch.batch_id}-summary.csv"'})
+    return Response(
+        text,
+        media_type="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{batch.batch_id}-summary.csv"'},
+    )
 
 
 @router.get("/claims", response_model=Page[ClaimOut])
 async def list_claims(
-    session: SessionDep, principal: PrincipalDep, limit: LimitQuery = 100,
-    cursor: CursorQuery = None, provider_id: Annotated[str | None, Query(max_length=64)] = None,
+    session: SessionDep,
+    principal: PrincipalDep,
+    limit: LimitQuery = 100,
+    cursor: CursorQuery = None,
+    provider_id: Annotated[str | None, Query(max_length=64)] = None,
     member_id: Annotated[str | None, Query(max_length=64)] = None,
     status: ClaimStatus | None = None,
-    from_: Annotated[date | None, Query(alias="from")] = None, to: date | None = None,
+    from_: Annotated[date | None, Query(alias="from")] = None,
+    to: date | None = None,
 ) -> Any:
     if from_ and to and to < from_:
         raise InvalidInput("to is before from", [(("query", "to"), "before from")])
     table = orm.Claim
     stmt = select(table)
-    for column, value in ((table.provider_id, provider_id), (table.member_id, member_id),
-                          (table.status, status), (table.payer_id, principal.payer_filter),
-                          (table.provider_id, principal.provider_filter)):
+    for column, value in (
+        (table.provider_id, provider_id),
+        (table.member_id, member_id),
+        (table.status, status),
+        (table.payer_id, principal.payer_filter),
+        (table.provider_id, principal.provider_filter),
+    ):
         if value is not None:
             stmt = stmt.where(column == value)
     if from_:
@@ -111,8 +147,12 @@ async def list_claims(
 
 
 @router.get("/claims/{claim_id}", response_model=ClaimOut)
-async def get_claim(request: Request, session: SessionDep, principal: PrincipalDep,
-                    claim_id: Annotated[str, IdPath("CLM01")]) -> ClaimOut:
+async def get_claim(
+    request: Request,
+    session: SessionDep,
+    principal: PrincipalDep,
+    claim_id: Annotated[str, IdPath("CLM01")],
+) -> ClaimOut:
     claim = await session.get(orm.Claim, claim_id)
     if claim is None or not principal.sees_record(claim.payer_id, claim.provider_id):
         raise NotFound(f"no claim {claim_id}")

@@ -14,8 +14,11 @@ class BatchIn(Body):
     provider_id: Id | None = None
     through_date: date | None = None
 
-    model_config = {"json_schema_extra": {"example": {"payer_id": "VAYA", "provider_id": "P-01",
-                                                      "through_date": "2026-03-31"}}}
+    model_config = {
+        "json_schema_extra": {
+            "example": {"payer_id": "VAYA", "provider_id": "P-01", "through_date": "2026-03-31"}
+        }
+    }
 
 
 class BatchOut(BaseModel):

@@ -52,8 +52,13 @@ class PlannedClaim:
         return sum((line.charge for line in self.lines), Decimal("0.00"))
 
 
-async def create_batch(session: AsyncSession, principal: Principal, profiles: ProfileRegistry,
-                       settings: Settings, body: BatchIn) -> orm.ClaimBatch:
+async def create_batch(
+    session: AsyncSession,
+    principal: Principal,
+    profiles: ProfileRegistry,
+    settings: Settings,
+    body: BatchIn,
+) -> orm.ClaimBatch:
     payer = await _lock_payer(session, principal, body.payer_id)
     profile = profiles.get(payer.edi_profile)
     today = datetime.now(UTC).date()
@@ -61,28 +66,38 @@ async def create_batch(session: AsyncSession, principal: Principal, profiles: Pr
     planned = await _plan_new(session, body, profile) + await _plan_corrections(session, body)
     planned, skipped = await _complete_only(session, planned)
     if not planned:
-        raise Conflict(f"nothing to bill for payer {body.payer_id}: no billable unclaimed line "
-                       "and no claimed line whose units changed")
+        raise Conflict(
+            f"nothing to bill for payer {body.payer_id}: no billable unclaimed line "
+            "and no claimed line whose units changed"
+        )
     batch = await _issue(session, principal, payer, profile, settings, body, planned)
     batch.acknowledgment = {"summary": {**batch.acknowledgment["summary"], "skipped": skipped}}
     await session.flush()
     return batch
 
 
-async def _complete_only(session: AsyncSession, planned: list[PlannedClaim]
-                         ) -> tuple[list[PlannedClaim], list[dict[str, str]]]:
+async def _complete_only(
+    session: AsyncSession, planned: list[PlannedClaim]
+) -> tuple[list[PlannedClaim], list[dict[str, str]]]:
     """Claims whose member lacks what loop 2010BA needs wait, and the answer says which."""
-    members = {m.member_id: m for m in await rows_in(
-        session, orm.Member.member_id, {c.member_id for c in planned})}
+    members = {
+        m.member_id: m
+        for m in await rows_in(session, orm.Member.member_id, {c.member_id for c in planned})
+    }
     ready, skipped = [], []
     for claim in planned:
         missing = x12_adapter.missing_for_claim(members.get(claim.member_id))
         if missing is None:
             ready.append(claim)
         else:
-            skipped.append({"member_id": claim.member_id, "month": claim.month,
-                            "reason": ReasonCode.MISSING_MEMBER_DATA.value,
-                            "detail": f"member lacks {missing}"})
+            skipped.append(
+                {
+                    "member_id": claim.member_id,
+                    "month": claim.month,
+                    "reason": ReasonCode.MISSING_MEMBER_DATA.value,
+                    "detail": f"member lacks {missing}",
+                }
+            )
     return ready, skipped
 
 
@@ -105,70 +120,123 @@ def _line_filter(body: BatchIn) -> list[object]:
     return where
 
 
-async def _expire_untimely(session: AsyncSession, payer: orm.Payer, profile: PayerProfile,
-                           body: BatchIn, today: date) -> None:
+async def _expire_untimely(
+    session: AsyncSession, payer: orm.Payer, profile: PayerProfile, body: BatchIn, today: date
+) -> None:
     """billing-rules 1.2: a date of service older than timely_filing_days when first claimed."""
     days = payer.timely_filing_days or profile.rules.timely_filing_days
     line = orm.UnitLine
-    stmt = select(line).where(*_line_filter(body), line.claim_id.is_(None),
-                              line.status == LineStatus.BILLABLE.value,
-                              line.service_date < today - timedelta(days=days))
+    stmt = select(line).where(
+        *_line_filter(body),
+        line.claim_id.is_(None),
+        line.status == LineStatus.BILLABLE.value,
+        line.service_date < today - timedelta(days=days),
+    )
     stale = list((await session.execute(stmt)).scalars())
-    await update_lines(session, [{"id": row.id, "status": LineStatus.EXCLUDED.value,
-                                  "hold_reason": EXPIRED} for row in stale])
+    await update_lines(
+        session,
+        [
+            {"id": row.id, "status": LineStatus.EXCLUDED.value, "hold_reason": EXPIRED}
+            for row in stale
+        ],
+    )
 
 
-async def _plan_new(session: AsyncSession, body: BatchIn,
-                    profile: PayerProfile) -> list[PlannedClaim]:
+async def _plan_new(
+    session: AsyncSession, body: BatchIn, profile: PayerProfile
+) -> list[PlannedClaim]:
     line = orm.UnitLine
-    stmt = (select(line).where(*_line_filter(body), line.claim_id.is_(None),
-                               line.status == LineStatus.BILLABLE.value, line.units > 0)
-            .order_by(line.member_id, line.provider_id, line.service_date, line.procedure_key))
+    stmt = (
+        select(line)
+        .where(
+            *_line_filter(body),
+            line.claim_id.is_(None),
+            line.status == LineStatus.BILLABLE.value,
+            line.units > 0,
+        )
+        .order_by(line.member_id, line.provider_id, line.service_date, line.procedure_key)
+    )
     groups: dict[tuple[str, str, str], list[orm.UnitLine]] = defaultdict(list)
     for row in (await session.execute(stmt)).scalars():
         groups[(row.member_id, row.provider_id, row.service_date.isoformat()[:7])].append(row)
     size = profile.limits.lines_per_claim
     # billing-rules 2: one claim per member, provider and month; at most 50 lines each.
-    return [PlannedClaim(member, provider, month, "1", rows[start:start + size])
-            for (member, provider, month), rows in groups.items()
-            for start in range(0, len(rows), size)]
+    return [
+        PlannedClaim(member, provider, month, "1", rows[start : start + size])
+        for (member, provider, month), rows in groups.items()
+        for start in range(0, len(rows), size)
+    ]
 
 
 async def _plan_corrections(session: AsyncSession, body: BatchIn) -> list[PlannedClaim]:
     """A claimed line whose units or charge changed: replace (7) its claim, or void it (8)."""
     line = orm.UnitLine
-    stmt = select(line.claim_id).distinct().where(
-        *_line_filter(body), line.claim_id.is_not(None),
-        or_(line.units != line.claimed_units, line.charge != line.claimed_charge),
-        or_(line.hold_reason.is_(None), line.hold_reason != ReasonCode.AWAITING_PAYER_CLAIM_NUMBER))
+    stmt = (
+        select(line.claim_id)
+        .distinct()
+        .where(
+            *_line_filter(body),
+            line.claim_id.is_not(None),
+            or_(line.units != line.claimed_units, line.charge != line.claimed_charge),
+            or_(
+                line.hold_reason.is_(None),
+                line.hold_reason != ReasonCode.AWAITING_PAYER_CLAIM_NUMBER,
+            ),
+        )
+    )
     changed = sorted(claim_id for (claim_id,) in (await session.execute(stmt)).all())
     planned: list[PlannedClaim] = []
     for original in await rows_in(session, orm.Claim.claim_id, changed):
-        current = list((await session.execute(
-            select(line).where(line.claim_id == original.claim_id)
-            .order_by(line.service_date, line.procedure_key))).scalars())
+        current = list(
+            (
+                await session.execute(
+                    select(line)
+                    .where(line.claim_id == original.claim_id)
+                    .order_by(line.service_date, line.procedure_key)
+                )
+            ).scalars()
+        )
         if any(row.status == LineStatus.HELD.value for row in current):
             continue  # something is missing again: correct once it is whole
         planned.append(await _correction(session, original, current))
     return planned
 
 
-async def _correction(session: AsyncSession, original: orm.Claim,
-                      current: list[orm.UnitLine]) -> PlannedClaim:
+async def _correction(
+    session: AsyncSession, original: orm.Claim, current: list[orm.UnitLine]
+) -> PlannedClaim:
     billable = [row for row in current if row.units > 0]
-    old_lines = list((await session.execute(
-        select(orm.ClaimLine).where(orm.ClaimLine.claim_id == original.claim_id)
-        .order_by(orm.ClaimLine.line_number))).scalars())
+    old_lines = list(
+        (
+            await session.execute(
+                select(orm.ClaimLine)
+                .where(orm.ClaimLine.claim_id == original.claim_id)
+                .order_by(orm.ClaimLine.line_number)
+            )
+        ).scalars()
+    )
     frequency = "7" if billable else "8"
-    return PlannedClaim(original.member_id, original.provider_id, original.service_month,
-                        frequency, billable if billable else current, replaces=original,
-                        original_lines=old_lines,
-                        dropped=[row for row in current if row.units == 0] if billable else [])
+    return PlannedClaim(
+        original.member_id,
+        original.provider_id,
+        original.service_month,
+        frequency,
+        billable if billable else current,
+        replaces=original,
+        original_lines=old_lines,
+        dropped=[row for row in current if row.units == 0] if billable else [],
+    )
 
 
-async def _issue(session: AsyncSession, principal: Principal, payer: orm.Payer,
-                 profile: PayerProfile, settings: Settings, body: BatchIn,
-                 planned: list[PlannedClaim]) -> orm.ClaimBatch:
+async def _issue(
+    session: AsyncSession,
+    principal: Principal,
+    payer: orm.Payer,
+    profile: PayerProfile,
+    settings: Settings,
+    body: BatchIn,
+    planned: list[PlannedClaim],
+) -> orm.ClaimBatch:
     sender = profile.interchange.isa_sender_id
     per_st = profile.limits.claims_per_transaction
     st_count = (len(planned) + per_st - 1) // per_st
@@ -182,15 +250,29 @@ async def _issue(session: AsyncSession, principal: Principal, payer: orm.Payer,
     created = utcnow()
     text = await _write_and_check(session, profile, planned, isa, gs, st_numbers, created)
     batch = orm.ClaimBatch(
-        batch_id=f"B{isa:09d}", payer_id=payer.payer_id, provider_id=body.provider_id,
-        through_date=body.through_date, sender_id=sender, interchange_control_number=isa,
-        group_control_number=gs, transaction_control_numbers=st_numbers, status="released",
-        claim_count=len(planned), line_count=sum(_line_count(c) for c in planned),
-        total_charge=to_money(sum((c.total for c in planned), Decimal("0.00"))), content=text,
-        content_sha256=hashlib.sha256(text.encode("ascii")).hexdigest(), created_at=created,
+        batch_id=f"B{isa:09d}",
+        payer_id=payer.payer_id,
+        provider_id=body.provider_id,
+        through_date=body.through_date,
+        sender_id=sender,
+        interchange_control_number=isa,
+        group_control_number=gs,
+        transaction_control_numbers=st_numbers,
+        status="released",
+        claim_count=len(planned),
+        line_count=sum(_line_count(c) for c in planned),
+        total_charge=to_money(sum((c.total for c in planned), Decimal("0.00"))),
+        content=text,
+        content_sha256=hashlib.sha256(text.encode("ascii")).hexdigest(),
+        created_at=created,
         created_by=principal.key_id,
-        acknowledgment={"summary": {"replacements": sum(c.frequency == "7" for c in planned),
-                                    "voids": sum(c.frequency == "8" for c in planned)}})
+        acknowledgment={
+            "summary": {
+                "replacements": sum(c.frequency == "7" for c in planned),
+                "voids": sum(c.frequency == "8" for c in planned),
+            }
+        },
+    )
     session.add(batch)
     await _record_claims(session, batch, planned)
     await session.flush()
@@ -201,49 +283,85 @@ def _line_count(claim: PlannedClaim) -> int:
     return len(claim.original_lines) if claim.frequency == "8" else len(claim.lines)
 
 
-async def _write_and_check(session: AsyncSession, profile: PayerProfile,
-                           planned: list[PlannedClaim], isa: int, gs: int,
-                           st_numbers: list[int], created: datetime) -> str:
-    members = {m.member_id: m for m in await rows_in(
-        session, orm.Member.member_id, {c.member_id for c in planned})}
-    providers = {p.provider_id: p for p in await rows_in(
-        session, orm.Provider.provider_id, {c.provider_id for c in planned})}
-    batch_input = x12_adapter.batch_input(profile, planned, members, providers, isa, gs,
-                                          st_numbers, created)
+async def _write_and_check(
+    session: AsyncSession,
+    profile: PayerProfile,
+    planned: list[PlannedClaim],
+    isa: int,
+    gs: int,
+    st_numbers: list[int],
+    created: datetime,
+) -> str:
+    members = {
+        m.member_id: m
+        for m in await rows_in(session, orm.Member.member_id, {c.member_id for c in planned})
+    }
+    providers = {
+        p.provider_id: p
+        for p in await rows_in(session, orm.Provider.provider_id, {c.provider_id for c in planned})
+    }
+    batch_input = x12_adapter.batch_input(
+        profile, planned, members, providers, isa, gs, st_numbers, created
+    )
     text = x12_adapter.write(batch_input)
     report = await asyncio.to_thread(x12_adapter.validate, text)
     if not report.ok:
         raise ValidationFailed(
             "the generated 837P failed its release checks and was not released",
-            [(("claim", problem.claim_id or "-", problem.segment_id or "-"), problem.message)
-             for problem in report.problems[:50]])
+            [
+                (("claim", problem.claim_id or "-", problem.segment_id or "-"), problem.message)
+                for problem in report.problems[:50]
+            ],
+        )
     return text
 
 
-async def _record_claims(session: AsyncSession, batch: orm.ClaimBatch,
-                         planned: list[PlannedClaim]) -> None:
+async def _record_claims(
+    session: AsyncSession, batch: orm.ClaimBatch, planned: list[PlannedClaim]
+) -> None:
     source = f"batch {batch.batch_id}"
     line_updates: list[dict[str, object]] = []
     for claim in planned:
-        session.add(orm.Claim(
-            claim_id=claim.claim_id, batch_id=batch.batch_id, member_id=claim.member_id,
-            provider_id=claim.provider_id, payer_id=batch.payer_id, service_month=claim.month,
-            frequency=claim.frequency,
-            replaces_claim_id=claim.replaces.claim_id if claim.replaces else None,
-            payer_claim_number=None, transaction_control_number=claim.st_number,
-            total_charge=to_money(claim.total), status="generated", created_at=batch.created_at))
-        session.add(orm.ClaimHistory(claim_id=claim.claim_id, at=batch.created_at,
-                                     status="generated", source=source,
-                                     detail=f"frequency {claim.frequency}"))
+        session.add(
+            orm.Claim(
+                claim_id=claim.claim_id,
+                batch_id=batch.batch_id,
+                member_id=claim.member_id,
+                provider_id=claim.provider_id,
+                payer_id=batch.payer_id,
+                service_month=claim.month,
+                frequency=claim.frequency,
+                replaces_claim_id=claim.replaces.claim_id if claim.replaces else None,
+                payer_claim_number=None,
+                transaction_control_number=claim.st_number,
+                total_charge=to_money(claim.total),
+                status="generated",
+                created_at=batch.created_at,
+            )
+        )
+        session.add(
+            orm.ClaimHistory(
+                claim_id=claim.claim_id,
+                at=batch.created_at,
+                status="generated",
+                source=source,
+                detail=f"frequency {claim.frequency}",
+            )
+        )
         _record_lines(session, claim)
         line_updates.extend(_claimed_state(claim))
         if claim.replaces is not None:
             claim.replaces.replaced_by_claim_id = claim.claim_id
-            session.add(orm.ClaimHistory(
-                claim_id=claim.replaces.claim_id, at=batch.created_at,
-                status=claim.replaces.status, source=source,
-                detail=f"{'replaced' if claim.frequency == '7' else 'voided'} by "
-                       f"{claim.claim_id}"))
+            session.add(
+                orm.ClaimHistory(
+                    claim_id=claim.replaces.claim_id,
+                    at=batch.created_at,
+                    status=claim.replaces.status,
+                    source=source,
+                    detail=f"{'replaced' if claim.frequency == '7' else 'voided'} by "
+                    f"{claim.claim_id}",
+                )
+            )
     await session.flush()
     await update_lines(session, line_updates)
 
@@ -251,26 +369,60 @@ async def _record_claims(session: AsyncSession, batch: orm.ClaimBatch,
 def _record_lines(session: AsyncSession, claim: PlannedClaim) -> None:
     if claim.frequency == "8":  # a void repeats the original claim's lines
         for old in claim.original_lines:
-            session.add(orm.ClaimLine(
-                claim_id=claim.claim_id, line_number=old.line_number, line_ref=old.line_ref,
-                unit_line_id=old.unit_line_id, service_date=old.service_date,
-                procedure=old.procedure, modifiers=list(old.modifiers), units=old.units,
-                charge=old.charge, event_ids=list(old.event_ids)))
+            session.add(
+                orm.ClaimLine(
+                    claim_id=claim.claim_id,
+                    line_number=old.line_number,
+                    line_ref=old.line_ref,
+                    unit_line_id=old.unit_line_id,
+                    service_date=old.service_date,
+                    procedure=old.procedure,
+                    modifiers=list(old.modifiers),
+                    units=old.units,
+                    charge=old.charge,
+                    event_ids=list(old.event_ids),
+                )
+            )
         return
     for number, row in enumerate(claim.lines, start=1):
-        session.add(orm.ClaimLine(
-            claim_id=claim.claim_id, line_number=number, line_ref=row.line_ref,
-            unit_line_id=row.id, service_date=row.service_date, procedure=row.procedure,
-            modifiers=list(row.modifiers), units=row.units, charge=row.charge,
-            event_ids=list(row.event_ids)))
+        session.add(
+            orm.ClaimLine(
+                claim_id=claim.claim_id,
+                line_number=number,
+                line_ref=row.line_ref,
+                unit_line_id=row.id,
+                service_date=row.service_date,
+                procedure=row.procedure,
+                modifiers=list(row.modifiers),
+                units=row.units,
+                charge=row.charge,
+                event_ids=list(row.event_ids),
+            )
+        )
 
 
 def _claimed_state(claim: PlannedClaim) -> list[dict[str, object]]:
     """Unit lines now carried by this claim; lines a void or replacement dropped are freed."""
     freed = claim.lines if claim.frequency == "8" else claim.dropped
     kept = [] if claim.frequency == "8" else claim.lines
-    return [{"id": row.id, "claim_id": claim.claim_id, "claimed_units": row.units,
-             "claimed_charge": row.charge, "status": LineStatus.CLAIMED.value,
-             "hold_reason": None} for row in kept] + [
-            {"id": row.id, "claim_id": None, "claimed_units": None, "claimed_charge": None,
-             "status": LineStatus.EXCLUDED.value, "hold_reason": None} for row in freed]
+    return [
+        {
+            "id": row.id,
+            "claim_id": claim.claim_id,
+            "claimed_units": row.units,
+            "claimed_charge": row.charge,
+            "status": LineStatus.CLAIMED.value,
+            "hold_reason": None,
+        }
+        for row in kept
+    ] + [
+        {
+            "id": row.id,
+            "claim_id": None,
+            "claimed_units": None,
+            "claimed_charge": None,
+            "status": LineStatus.EXCLUDED.value,
+            "hold_reason": None,
+        }
+        for row in freed
+    ]

@@ -25,11 +25,24 @@ class InboundOut(BaseModel):
     warnings: list[dict[str, Any]] = []
 
 
-@router.post("/inbound", response_model=InboundOut, openapi_extra={"requestBody": {
-    "required": True, "content": {"application/edi-x12": {"schema": {"type": "string"},
-                                  "example": "ISA*00*          *00*          *ZZ*..."}}}})
-async def post_inbound(request: Request, session: SessionDep,
-                       principal: Principal = require(Role.FINANCE)) -> Any:
+@router.post(
+    "/inbound",
+    response_model=InboundOut,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/edi-x12": {
+                    "schema": {"type": "string"},
+                    "example": "ISA*00*          *00*          *ZZ*...",
+                }
+            },
+        }
+    },
+)
+async def post_inbound(
+    request: Request, session: SessionDep, principal: Principal = require(Role.FINANCE)
+) -> Any:
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type not in ACCEPTED_TYPES:
         raise HTTPException(415, "send the raw X12 file as application/edi-x12")

@@ -31,16 +31,30 @@ WRITERS = require(Role.INTEGRATION)
 
 def event_out(row: orm.ServiceEvent) -> EventOut:
     return EventOut(
-        event_id=row.event_id, member_id=row.member_id, provider_id=row.provider_id,
-        staff_id=row.staff_id, service_date=row.service_date,
-        start_time=row.start_time.strftime("%H:%M"), end_time=row.end_time.strftime("%H:%M"),
-        activity=row.activity, contact=row.contact, setting=row.setting,
-        place_of_service=row.place_of_service, note_id=row.note_id, voided=row.voided,
-        version=row.version, updated_at=row.updated_at,
+        event_id=row.event_id,
+        member_id=row.member_id,
+        provider_id=row.provider_id,
+        staff_id=row.staff_id,
+        service_date=row.service_date,
+        start_time=row.start_time.strftime("%H:%M"),
+        end_time=row.end_time.strftime("%H:%M"),
+        activity=row.activity,
+        contact=row.contact,
+        setting=row.setting,
+        place_of_service=row.place_of_service,
+        note_id=row.note_id,
+        voided=row.voided,
+        version=row.version,
+        updated_at=row.updated_at,
         adjudication=AdjudicationOut(
-            status=row.status, procedure=row.procedure, modifiers=list(row.modifiers),  # type: ignore[arg-type]
-            minutes=row.minutes, billable_minutes=row.billable_minutes,
-            reasons=[ReasonOut(**reason) for reason in row.reasons]))
+            status=row.status,
+            procedure=row.procedure,
+            modifiers=list(row.modifiers),  # type: ignore[arg-type]
+            minutes=row.minutes,
+            billable_minutes=row.billable_minutes,
+            reasons=[ReasonOut(**reason) for reason in row.reasons],
+        ),
+    )
 
 
 def _visible(principal: Principal, row: orm.ServiceEvent | None) -> orm.ServiceEvent:
@@ -49,15 +63,25 @@ def _visible(principal: Principal, row: orm.ServiceEvent | None) -> orm.ServiceE
     return row
 
 
-@router.put("/{event_id}", response_model=EventOut, status_code=200,
-            responses={201: {"model": EventOut, "description": "created"}})
-async def put_event(request: Request, response: Response, session: SessionDep,
-                    event_id: Annotated[str, IdPath()],
-                    body: Annotated[EventIn, Body(openapi_examples={"job search": {
-                        "value": EXAMPLE}})],
-                    principal: Principal = WRITERS) -> EventOut:
-    outcome = (await service.upsert_events(session, principal, request.app.state.profiles,
-                                           [(event_id, body)]))[0]
+@router.put(
+    "/{event_id}",
+    response_model=EventOut,
+    status_code=200,
+    responses={201: {"model": EventOut, "description": "created"}},
+)
+async def put_event(
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    event_id: Annotated[str, IdPath()],
+    body: Annotated[EventIn, Body(openapi_examples={"job search": {"value": EXAMPLE}})],
+    principal: Principal = WRITERS,
+) -> EventOut:
+    outcome = (
+        await service.upsert_events(
+            session, principal, request.app.state.profiles, [(event_id, body)]
+        )
+    )[0]
     if outcome.error is not None:
         raise outcome.error
     note_member(request, body.member_id)
@@ -66,41 +90,77 @@ async def put_event(request: Request, response: Response, session: SessionDep,
 
 
 @router.post(":batch", response_model=BatchOut)
-async def post_batch(request: Request, session: SessionDep, body: EventBatchIn,
-                     principal: Principal = WRITERS) -> BatchOut:
+async def post_batch(
+    request: Request, session: SessionDep, body: EventBatchIn, principal: Principal = WRITERS
+) -> BatchOut:
     parsed = [service.parse_batch_item(raw) for raw in body.events]
-    valid = [(event_id, event) for event_id, event, _ in parsed
-             if event is not None and event_id is not None]
-    outcomes = iter(await service.upsert_events(session, principal, request.app.state.profiles,
-                                                valid))
+    valid = [
+        (event_id, event)
+        for event_id, event, _ in parsed
+        if event is not None and event_id is not None
+    ]
+    outcomes = iter(
+        await service.upsert_events(session, principal, request.app.state.profiles, valid)
+    )
     rows = await service.load_events(session, [event_id for event_id, _ in valid])
-    results = [_batch_result(event_id, event, errors, outcomes, rows)
-               for event_id, event, errors in parsed]
-    counts = {kind: sum(1 for r in results if r.result == kind)
-              for kind in ("created", "updated", "unchanged", "rejected")}
+    results = [
+        _batch_result(event_id, event, errors, outcomes, rows) for event_id, event, errors in parsed
+    ]
+    counts = {
+        kind: sum(1 for r in results if r.result == kind)
+        for kind in ("created", "updated", "unchanged", "rejected")
+    }
     return BatchOut(results=results, **counts)
 
 
-def _batch_result(event_id: str | None, event: EventIn | None, errors: list[dict[str, Any]],
-                  outcomes: Any, rows: dict[str, orm.ServiceEvent]) -> BatchResult:
+def _batch_result(
+    event_id: str | None,
+    event: EventIn | None,
+    errors: list[dict[str, Any]],
+    outcomes: Any,
+    rows: dict[str, orm.ServiceEvent],
+) -> BatchResult:
     if event is None or event_id is None:
-        return BatchResult(event_id=event_id, status=422, result="rejected", problem={
-            "status": 422, "title": "Invalid input", "detail": "the event has field problems",
-            "errors": errors})
+        return BatchResult(
+            event_id=event_id,
+            status=422,
+            result="rejected",
+            problem={
+                "status": 422,
+                "title": "Invalid input",
+                "detail": "the event has field problems",
+                "errors": errors,
+            },
+        )
     outcome: service.Outcome = next(outcomes)
     if outcome.error is not None:
         status = 404 if isinstance(outcome.error, NotFound) else 422
-        return BatchResult(event_id=event_id, status=status, result="rejected", problem={
-            "status": status, "detail": outcome.error.detail,
-            "errors": [{"loc": list(loc), "msg": msg} for loc, msg in outcome.error.errors]})
+        return BatchResult(
+            event_id=event_id,
+            status=status,
+            result="rejected",
+            problem={
+                "status": status,
+                "detail": outcome.error.detail,
+                "errors": [{"loc": list(loc), "msg": msg} for loc, msg in outcome.error.errors],
+            },
+        )
     code = 201 if outcome.result == service.CREATED else 200
-    return BatchResult(event_id=event_id, status=code, result=outcome.result,  # type: ignore[arg-type]
-                       event=event_out(rows[event_id]))
+    return BatchResult(
+        event_id=event_id,
+        status=code,
+        result=outcome.result,  # type: ignore[arg-type]
+        event=event_out(rows[event_id]),
+    )
 
 
 @router.get("/{event_id}", response_model=EventOut)
-async def get_event(request: Request, session: SessionDep, principal: PrincipalDep,
-                    event_id: Annotated[str, IdPath()]) -> EventOut:
+async def get_event(
+    request: Request,
+    session: SessionDep,
+    principal: PrincipalDep,
+    event_id: Annotated[str, IdPath()],
+) -> EventOut:
     row = _visible(principal, await session.get(orm.ServiceEvent, event_id))
     note_member(request, row.member_id)
     return event_out(row)
@@ -108,8 +168,11 @@ async def get_event(request: Request, session: SessionDep, principal: PrincipalD
 
 @router.get("", response_model=Page[EventOut])
 async def list_events(
-    session: SessionDep, principal: PrincipalDep, limit: LimitQuery = 100,
-    cursor: CursorQuery = None, member_id: Annotated[str | None, Query(max_length=64)] = None,
+    session: SessionDep,
+    principal: PrincipalDep,
+    limit: LimitQuery = 100,
+    cursor: CursorQuery = None,
+    member_id: Annotated[str | None, Query(max_length=64)] = None,
     provider_id: Annotated[str | None, Query(max_length=64)] = None,
     from_: Annotated[DateQuery, Query(alias="from")] = None,
     to: DateQuery = None,
@@ -119,9 +182,13 @@ async def list_events(
         raise InvalidInput("to is before from", [(("query", "to"), "before from")])
     table = orm.ServiceEvent
     stmt = select(table)
-    for column, value in ((table.member_id, member_id), (table.provider_id, provider_id),
-                          (table.status, status), (table.payer_id, principal.payer_filter),
-                          (table.provider_id, principal.provider_filter)):
+    for column, value in (
+        (table.member_id, member_id),
+        (table.provider_id, provider_id),
+        (table.status, status),
+        (table.payer_id, principal.payer_filter),
+        (table.provider_id, principal.provider_filter),
+    ):
         if value is not None:
             stmt = stmt.where(column == value)
     if from_:
@@ -133,8 +200,12 @@ async def list_events(
 
 
 @router.delete("/{event_id}", response_model=EventOut)
-async def delete_event(request: Request, session: SessionDep, event_id: Annotated[str, IdPath()],
-                       principal: Principal = WRITERS) -> EventOut:
+async def delete_event(
+    request: Request,
+    session: SessionDep,
+    event_id: Annotated[str, IdPath()],
+    principal: Principal = WRITERS,
+) -> EventOut:
     row = await service.void_event(session, principal, request.app.state.profiles, event_id)
     note_member(request, row.member_id)
     return event_out(row)

@@ -12,10 +12,17 @@ from service.schemas_common import Body, Id
 
 Clock = Annotated[str, StringConstraints(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")]
 EXAMPLE = {
-    "member_id": "M-1001", "provider_id": "P-01", "staff_id": "S-07",
-    "service_date": "2026-03-02", "start_time": "09:00", "end_time": "09:50",
-    "activity": "job_search", "contact": "in_person", "setting": "individual",
-    "place_of_service": "99", "note_id": "N-5521",
+    "member_id": "M-1001",
+    "provider_id": "P-01",
+    "staff_id": "S-07",
+    "service_date": "2026-03-02",
+    "start_time": "09:00",
+    "end_time": "09:50",
+    "activity": "job_search",
+    "contact": "in_person",
+    "setting": "individual",
+    "place_of_service": "99",
+    "note_id": "N-5521",
 }
 
 
@@ -55,8 +62,7 @@ class BatchEventIn(EventIn):
 class EventBatchIn(BaseModel):
     events: list[Any] = Field(min_length=1, max_length=1000)
 
-    model_config = {"json_schema_extra": {"example": {"events": [{"event_id": "E-1",
-                                                                  **EXAMPLE}]}}}
+    model_config = {"json_schema_extra": {"example": {"events": [{"event_id": "E-1", **EXAMPLE}]}}}
 
 
 class ReasonOut(BaseModel):

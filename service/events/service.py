@@ -62,19 +62,28 @@ def _fields(body: EventIn, payer_id: str) -> dict[str, Any]:
 
 
 def _row_values(fields: dict[str, Any], body: EventIn) -> dict[str, Any]:
-    return {**fields, "service_date": date.fromisoformat(fields["service_date"]),
-            "start_time": body.start(), "end_time": body.end()}
+    return {
+        **fields,
+        "service_date": date.fromisoformat(fields["service_date"]),
+        "start_time": body.start(),
+        "end_time": body.end(),
+    }
 
 
 async def _load_refs(session: AsyncSession, items: Sequence[tuple[str, EventIn]]) -> _Refs:
     events = await repo.rows_in(session, orm.ServiceEvent.event_id, [i for i, _ in items])
     members = await repo.rows_in(session, orm.Member.member_id, [b.member_id for _, b in items])
-    providers = await repo.rows_in(session, orm.Provider.provider_id,
-                                   [b.provider_id for _, b in items])
+    providers = await repo.rows_in(
+        session, orm.Provider.provider_id, [b.provider_id for _, b in items]
+    )
     pairs = {(b.provider_id, b.staff_id) for _, b in items}
     staff = await repo.staff_for(session, pairs)
-    return _Refs({e.event_id: e for e in events}, {m.member_id: m for m in members},
-                 {p.provider_id for p in providers}, {(s.provider_id, s.staff_id) for s in staff})
+    return _Refs(
+        {e.event_id: e for e in events},
+        {m.member_id: m for m in members},
+        {p.provider_id for p in providers},
+        {(s.provider_id, s.staff_id) for s in staff},
+    )
 
 
 def _check(principal: Principal, refs: _Refs, event_id: str, body: EventIn) -> DomainError | None:
@@ -94,8 +103,12 @@ def _check(principal: Principal, refs: _Refs, event_id: str, body: EventIn) -> D
     return None
 
 
-async def upsert_events(session: AsyncSession, principal: Principal, profiles: ProfileRegistry,
-                        items: Sequence[tuple[str, EventIn]]) -> list[Outcome]:
+async def upsert_events(
+    session: AsyncSession,
+    principal: Principal,
+    profiles: ProfileRegistry,
+    items: Sequence[tuple[str, EventIn]],
+) -> list[Outcome]:
     refs = await _load_refs(session, items)
     touched = Touched()
     inserts: dict[str, dict[str, Any]] = {}
@@ -107,25 +120,40 @@ async def upsert_events(session: AsyncSession, principal: Principal, profiles: P
         if error is not None:
             outcomes.append(Outcome(event_id, REJECTED, error))
             continue
-        outcome = _stage(refs, event_id, body, inserts, updates, versions, touched,
-                         principal.key_id)
+        outcome = _stage(
+            refs, event_id, body, inserts, updates, versions, touched, principal.key_id
+        )
         outcomes.append(outcome)
     await _write(session, inserts, updates, versions)
     await readjudicate(session, touched, profiles)
     return outcomes
 
 
-def _stage(refs: _Refs, event_id: str, body: EventIn, inserts: dict[str, dict[str, Any]],
-           updates: dict[str, dict[str, Any]], versions: list[dict[str, Any]],
-           touched: Touched, key_id: str) -> Outcome:
+def _stage(
+    refs: _Refs,
+    event_id: str,
+    body: EventIn,
+    inserts: dict[str, dict[str, Any]],
+    updates: dict[str, dict[str, Any]],
+    versions: list[dict[str, Any]],
+    touched: Touched,
+    key_id: str,
+) -> Outcome:
     fields = _fields(body, refs.members[body.member_id].payer_id)
     digest = body_hash({**fields, "voided": False})
-    current = inserts.get(event_id) or updates.get(event_id) or _as_values(refs.events.get(event_id))
+    current = (
+        inserts.get(event_id) or updates.get(event_id) or _as_values(refs.events.get(event_id))
+    )
     if current is not None and current["body_hash"] == digest:
         return Outcome(event_id, UNCHANGED)
-    values = {**_row_values(fields, body), "event_id": event_id, "voided": False,
-              "body_hash": digest, "updated_at": utcnow(),
-              "version": 1 if current is None else current["version"] + 1}
+    values = {
+        **_row_values(fields, body),
+        "event_id": event_id,
+        "voided": False,
+        "body_hash": digest,
+        "updated_at": utcnow(),
+        "version": 1 if current is None else current["version"] + 1,
+    }
     target = inserts if event_id in inserts or current is None else updates
     target[event_id] = values
     versions.append(_version_row(values, key_id))
@@ -138,33 +166,58 @@ def _stage(refs: _Refs, event_id: str, body: EventIn, inserts: dict[str, dict[st
 def _as_values(row: orm.ServiceEvent | None) -> dict[str, Any] | None:
     if row is None:
         return None
-    return {"body_hash": row.body_hash, "version": row.version, "member_id": row.member_id,
-            "service_date": row.service_date}
+    return {
+        "body_hash": row.body_hash,
+        "version": row.version,
+        "member_id": row.member_id,
+        "service_date": row.service_date,
+    }
 
 
 def _version_row(values: dict[str, Any], key_id: str) -> dict[str, Any]:
-    body = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in values.items()
-            if k not in ("body_hash", "updated_at", "version")}
-    return {"entity": "service_event", "record_id": values["event_id"],
-            "version": values["version"], "body": body, "recorded_at": values["updated_at"],
-            "key_id": key_id}
+    body = {
+        k: (v.isoformat() if hasattr(v, "isoformat") else v)
+        for k, v in values.items()
+        if k not in ("body_hash", "updated_at", "version")
+    }
+    return {
+        "entity": "service_event",
+        "record_id": values["event_id"],
+        "version": values["version"],
+        "body": body,
+        "recorded_at": values["updated_at"],
+        "key_id": key_id,
+    }
 
 
-async def _write(session: AsyncSession, inserts: dict[str, dict[str, Any]],
-                 updates: dict[str, dict[str, Any]], versions: list[dict[str, Any]]) -> None:
+async def _write(
+    session: AsyncSession,
+    inserts: dict[str, dict[str, Any]],
+    updates: dict[str, dict[str, Any]],
+    versions: list[dict[str, Any]],
+) -> None:
     if inserts:
-        defaults = {"status": "held", "minutes": 0, "billable_minutes": 0, "procedure": "YP630",
-                    "modifiers": [], "reasons": [], "adjudication_inputs": {}}
-        await session.execute(insert(orm.ServiceEvent),
-                              [{**defaults, **values} for values in inserts.values()])
+        defaults = {
+            "status": "held",
+            "minutes": 0,
+            "billable_minutes": 0,
+            "procedure": "YP630",
+            "modifiers": [],
+            "reasons": [],
+            "adjudication_inputs": {},
+        }
+        await session.execute(
+            insert(orm.ServiceEvent), [{**defaults, **values} for values in inserts.values()]
+        )
     if updates:
         await session.execute(update(orm.ServiceEvent), list(updates.values()))
     if versions:
         await session.execute(insert(orm.RecordVersion), versions)
 
 
-async def void_event(session: AsyncSession, principal: Principal, profiles: ProfileRegistry,
-                     event_id: str) -> orm.ServiceEvent:
+async def void_event(
+    session: AsyncSession, principal: Principal, profiles: ProfileRegistry, event_id: str
+) -> orm.ServiceEvent:
     """DELETE: the event is kept, marked void, and its days re-adjudicated (reason ``voided``)."""
     row = await session.get(orm.ServiceEvent, event_id)
     if row is None or not principal.sees_payer(row.payer_id):
@@ -173,8 +226,12 @@ async def void_event(session: AsyncSession, principal: Principal, profiles: Prof
         row.voided, row.version, row.updated_at = True, row.version + 1, utcnow()
         row.body_hash = body_hash({"voided": True, "event_id": event_id, "v": row.version})
         await session.flush()
-        values = {"event_id": event_id, "version": row.version, "updated_at": row.updated_at,
-                  "voided": True}
+        values = {
+            "event_id": event_id,
+            "version": row.version,
+            "updated_at": row.updated_at,
+            "voided": True,
+        }
         await session.execute(insert(orm.RecordVersion), [_version_row(values, principal.key_id)])
         touched = Touched()
         touched.add(row.member_id, row.service_date)
@@ -182,7 +239,8 @@ async def void_event(session: AsyncSession, principal: Principal, profiles: Prof
     return (await load_events(session, [event_id]))[event_id]
 
 
-async def load_events(session: AsyncSession, event_ids: Sequence[str]) -> dict[str, orm.ServiceEvent]:
+async def load_events(
+    session: AsyncSession, event_ids: Sequence[str]
+) -> dict[str, orm.ServiceEvent]:
     rows = await repo.rows_in(session, orm.ServiceEvent.event_id, event_ids)
     return {row.event_id: row for row in rows}
-

@@ -26,10 +26,12 @@ async def readyz(request: Request) -> Any:
             reader = await connection.execution_options(sqlite_begin="DEFERRED")
             current = await reader.run_sync(current_revision)
     except (SQLAlchemyError, OSError) as exc:
-        return JSONResponse({"status": "unavailable", "database": type(exc).__name__},
-                            status_code=503)
+        return JSONResponse(
+            {"status": "unavailable", "database": type(exc).__name__}, status_code=503
+        )
     head = head_revision(url)
     if current != head:
-        return JSONResponse({"status": "migrations_pending", "current": current, "head": head},
-                            status_code=503)
+        return JSONResponse(
+            {"status": "migrations_pending", "current": current, "head": head}, status_code=503
+        )
     return {"status": "ready", "revision": current}

@@ -26,28 +26,47 @@ def _address_lines(address: dict[str, str] | None) -> tuple[str, ...]:
     return tuple(part for part in (address.get("line1"), address.get("line2"), city) if part)
 
 
-async def document(session: AsyncSession, invoice: orm.Invoice,
-                   settings: Settings) -> InvoiceDocument:
+async def document(
+    session: AsyncSession, invoice: orm.Invoice, settings: Settings
+) -> InvoiceDocument:
     provider = await session.get(orm.Provider, invoice.provider_id)
     payer = await session.get(orm.Payer, invoice.payer_id)
     lines = await invoice_lines(session, invoice.invoice_id)
-    members = {m.member_id: m for m in await rows_in(
-        session, orm.Member.member_id, {line.member_id for line in lines})}
+    members = {
+        m.member_id: m
+        for m in await rows_in(session, orm.Member.member_id, {line.member_id for line in lines})
+    }
     catalog = load_catalog()
     assert provider is not None and payer is not None  # invoices reference stored records
-    items = tuple(InvoiceLineItem(
-        # The payer's record number identifies the member; never a name or a diagnosis.
-        member_record=(members[l.member_id].subscriber_id if l.member_id in members else None)
-        or l.member_id, milestone=l.milestone, milestone_name=catalog.get(l.milestone).name,
-        occurrence=l.occurrence, earned_on=l.earned_on, amount=l.amount,
-        eipd_authorization_id=l.eipd_authorization_id, kind=LineKind(l.kind)) for l in lines)
+    items = tuple(
+        InvoiceLineItem(
+            # The payer's record number identifies the member; never a name or a diagnosis.
+            member_record=(
+                members[item.member_id].subscriber_id if item.member_id in members else None
+            )
+            or item.member_id,
+            milestone=item.milestone,
+            milestone_name=catalog.get(item.milestone).name,
+            occurrence=item.occurrence,
+            earned_on=item.earned_on,
+            amount=item.amount,
+            eipd_authorization_id=item.eipd_authorization_id,
+            kind=LineKind(item.kind),
+        )
+        for item in lines
+    )
     provider_lines = _address_lines(provider.address)
     return InvoiceDocument(
-        invoice_number=invoice.invoice_number, invoice_date=invoice.invoice_date,
+        invoice_number=invoice.invoice_number,
+        invoice_date=invoice.invoice_date,
         provider=ProviderBlock(provider.name, provider_lines, provider.npi, provider.tax_id),
-        payer=PayerBlock(payer.name), remit_to=(provider.name, *provider_lines),
-        lines=items, paid_amount=invoice.paid_amount, status=InvoiceStatus(invoice.status),
-        through_date=invoice.through_date)
+        payer=PayerBlock(payer.name),
+        remit_to=(provider.name, *provider_lines),
+        lines=items,
+        paid_amount=invoice.paid_amount,
+        status=InvoiceStatus(invoice.status),
+        through_date=invoice.through_date,
+    )
 
 
 async def pdf(session: AsyncSession, invoice: orm.Invoice, settings: Settings) -> bytes:

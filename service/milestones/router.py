@@ -38,17 +38,32 @@ def _today() -> Any:
 
 
 def evidence_out(row: orm.MilestoneEvidence) -> EvidenceOut:
-    return EvidenceOut(evidence_id=row.evidence_id, member_id=row.member_id,
-                       provider_id=row.provider_id, kind=row.kind, date=row.date,
-                       fields=row.fields, voided=row.voided, version=row.version,
-                       updated_at=row.updated_at)
+    return EvidenceOut(
+        evidence_id=row.evidence_id,
+        member_id=row.member_id,
+        provider_id=row.provider_id,
+        kind=row.kind,
+        date=row.date,
+        fields=row.fields,
+        voided=row.voided,
+        version=row.version,
+        updated_at=row.updated_at,
+    )
 
 
-@router.put("/milestone-evidence/{evidence_id}", response_model=EvidenceOut,
-            responses={201: {"model": EvidenceOut}})
-async def put_evidence(request: Request, response: Response, session: SessionDep,
-                       evidence_id: AnId, body: EvidenceIn,
-                       principal: Principal = WRITERS) -> EvidenceOut:
+@router.put(
+    "/milestone-evidence/{evidence_id}",
+    response_model=EvidenceOut,
+    responses={201: {"model": EvidenceOut}},
+)
+async def put_evidence(
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    evidence_id: AnId,
+    body: EvidenceIn,
+    principal: Principal = WRITERS,
+) -> EvidenceOut:
     result = await service.put_evidence(session, principal, evidence_id, body)
     note_member(request, body.member_id)
     response.status_code = 201 if result.created else 200
@@ -57,28 +72,30 @@ async def put_evidence(request: Request, response: Response, session: SessionDep
 
 
 @router.get("/milestone-evidence/{evidence_id}", response_model=EvidenceOut)
-async def get_evidence(request: Request, session: SessionDep, principal: PrincipalDep,
-                       evidence_id: AnId) -> EvidenceOut:
+async def get_evidence(
+    request: Request, session: SessionDep, principal: PrincipalDep, evidence_id: AnId
+) -> EvidenceOut:
     row = await session.get(orm.MilestoneEvidence, evidence_id)
     member = await session.get(orm.Member, row.member_id) if row else None
-    if row is None or member is None or not principal.sees_record(member.payer_id,
-                                                                   row.provider_id):
+    if row is None or member is None or not principal.sees_record(member.payer_id, row.provider_id):
         raise NotFound(f"no milestone evidence {evidence_id}")
     note_member(request, row.member_id)
     return evidence_out(row)
 
 
 @router.delete("/milestone-evidence/{evidence_id}", response_model=EvidenceOut)
-async def delete_evidence(request: Request, session: SessionDep, evidence_id: AnId,
-                          principal: Principal = WRITERS) -> EvidenceOut:
+async def delete_evidence(
+    request: Request, session: SessionDep, evidence_id: AnId, principal: Principal = WRITERS
+) -> EvidenceOut:
     row = await service.void_evidence(session, principal, evidence_id)
     note_member(request, row.member_id)
     return evidence_out(row)
 
 
 @router.get("/members/{member_id}/milestones", response_model=MilestonesOut)
-async def member_milestones(request: Request, session: SessionDep, principal: PrincipalDep,
-                            member_id: AnId) -> Any:
+async def member_milestones(
+    request: Request, session: SessionDep, principal: PrincipalDep, member_id: AnId
+) -> Any:
     await visible_member(session, principal, member_id)
     note_member(request, member_id)
     return await service.member_milestones(session, principal, member_id, _today())
@@ -87,77 +104,127 @@ async def member_milestones(request: Request, session: SessionDep, principal: Pr
 async def invoice_out(session: SessionDep, invoice: orm.Invoice) -> InvoiceOut:
     lines = await service.invoice_lines(session, invoice.invoice_id)
     return InvoiceOut(
-        invoice_id=invoice.invoice_id, invoice_number=invoice.invoice_number,
-        payer_id=invoice.payer_id, provider_id=invoice.provider_id,
-        invoice_date=invoice.invoice_date, through_date=invoice.through_date,
-        lines=[InvoiceLineOut(member_id=l.member_id, milestone=l.milestone,
-                              occurrence=l.occurrence, earned_on=l.earned_on, amount=l.amount,
-                              kind=l.kind, eipd_authorization_id=l.eipd_authorization_id)
-               for l in lines],
-        total=invoice.total, status=invoice.status, paid_amount=invoice.paid_amount)
+        invoice_id=invoice.invoice_id,
+        invoice_number=invoice.invoice_number,
+        payer_id=invoice.payer_id,
+        provider_id=invoice.provider_id,
+        invoice_date=invoice.invoice_date,
+        through_date=invoice.through_date,
+        lines=[
+            InvoiceLineOut(
+                member_id=item.member_id,
+                milestone=item.milestone,
+                occurrence=item.occurrence,
+                earned_on=item.earned_on,
+                amount=item.amount,
+                kind=item.kind,
+                eipd_authorization_id=item.eipd_authorization_id,
+            )
+            for item in lines
+        ],
+        total=invoice.total,
+        status=invoice.status,
+        paid_amount=invoice.paid_amount,
+    )
 
 
-@router.post("/invoices", response_model=InvoiceOut, status_code=201,
-             responses={409: {"description": "nothing to invoice"}})
-async def create_invoice(session: SessionDep, body: InvoiceIn,
-                         principal: Principal = FINANCE) -> InvoiceOut:
+@router.post(
+    "/invoices",
+    response_model=InvoiceOut,
+    status_code=201,
+    responses={409: {"description": "nothing to invoice"}},
+)
+async def create_invoice(
+    session: SessionDep, body: InvoiceIn, principal: Principal = FINANCE
+) -> InvoiceOut:
     invoice = await service.create_invoice(session, principal, body, _today())
     return await invoice_out(session, invoice)
 
 
 @router.get("/invoices", response_model=Page[InvoiceOut])
-async def list_invoices(session: SessionDep, limit: LimitQuery = 100,
-                        cursor: CursorQuery = None,
-                        payer_id: Annotated[str | None, Query(max_length=64)] = None,
-                        provider_id: Annotated[str | None, Query(max_length=64)] = None,
-                        status: Literal["sent", "partially_paid", "paid"] | None = None,
-                        principal: Principal = INVOICE_READERS) -> Any:
+async def list_invoices(
+    session: SessionDep,
+    limit: LimitQuery = 100,
+    cursor: CursorQuery = None,
+    payer_id: Annotated[str | None, Query(max_length=64)] = None,
+    provider_id: Annotated[str | None, Query(max_length=64)] = None,
+    status: Literal["sent", "partially_paid", "paid"] | None = None,
+    principal: Principal = INVOICE_READERS,
+) -> Any:
     table = orm.Invoice
     stmt = select(table)
-    for column, value in ((table.payer_id, payer_id), (table.provider_id, provider_id),
-                          (table.status, status), (table.payer_id, principal.payer_filter),
-                          (table.provider_id, principal.provider_filter)):
+    for column, value in (
+        (table.payer_id, payer_id),
+        (table.provider_id, provider_id),
+        (table.status, status),
+        (table.payer_id, principal.payer_filter),
+        (table.provider_id, principal.provider_filter),
+    ):
         if value is not None:
             stmt = stmt.where(column == value)
     rows, next_cursor = await paginate(session, stmt, [table.invoice_id], limit, cursor)
-    return {"items": [await invoice_out(session, row) for row in rows],
-            "next_cursor": next_cursor}
+    return {"items": [await invoice_out(session, row) for row in rows], "next_cursor": next_cursor}
 
 
-async def _readable_invoice(session: SessionDep, principal: Principal,
-                            invoice_id: str) -> orm.Invoice:
+async def _readable_invoice(
+    session: SessionDep, principal: Principal, invoice_id: str
+) -> orm.Invoice:
     return await service.visible_invoice(session, principal, invoice_id)
 
 
 @router.get("/invoices/{invoice_id}", response_model=InvoiceOut)
-async def get_invoice(session: SessionDep, invoice_id: AnId,
-                      principal: Principal = INVOICE_READERS) -> InvoiceOut:
+async def get_invoice(
+    session: SessionDep, invoice_id: AnId, principal: Principal = INVOICE_READERS
+) -> InvoiceOut:
     return await invoice_out(session, await _readable_invoice(session, principal, invoice_id))
 
 
-@router.get("/invoices/{invoice_id}/invoice.pdf", response_class=Response,
-            responses={200: {"content": {"application/pdf": {}}}})
-async def invoice_pdf(request: Request, session: SessionDep, invoice_id: AnId,
-                      principal: Principal = INVOICE_READERS) -> Response:
+@router.get(
+    "/invoices/{invoice_id}/invoice.pdf",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}}},
+)
+async def invoice_pdf(
+    request: Request, session: SessionDep, invoice_id: AnId, principal: Principal = INVOICE_READERS
+) -> Response:
     invoice = await _readable_invoice(session, principal, invoice_id)
     pdf = await documents.pdf(session, invoice, request.app.state.settings)
-    return Response(pdf, media_type="application/pdf", headers={
-        "Content-Disposition": f'attachment; filename="invoice-{invoice.invoice_number}.pdf"'})
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f'attachment; filename="invoice-{invoice.invoice_number}.pdf"'
+        },
+    )
 
 
-@router.get("/invoices/{invoice_id}/invoice.csv", response_class=Response,
-            responses={200: {"content": {"text/csv": {}}}})
-async def invoice_csv(request: Request, session: SessionDep, invoice_id: AnId,
-                      principal: Principal = INVOICE_READERS) -> Response:
+@router.get(
+    "/invoices/{invoice_id}/invoice.csv",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {}}}},
+)
+async def invoice_csv(
+    request: Request, session: SessionDep, invoice_id: AnId, principal: Principal = INVOICE_READERS
+) -> Response:
     invoice = await _readable_invoice(session, principal, invoice_id)
     text = await documents.csv(session, invoice, request.app.state.settings)
-    return Response(text, media_type="text/csv", headers={
-        "Content-Disposition": f'attachment; filename="invoice-{invoice.invoice_number}.csv"'})
+    return Response(
+        text,
+        media_type="text/csv",
+        headers={
+            "Content-Disposition": f'attachment; filename="invoice-{invoice.invoice_number}.csv"'
+        },
+    )
 
 
 @router.post("/invoices/{invoice_id}/payments", response_model=InvoiceOut, status_code=201)
-async def add_payment(response: Response, session: SessionDep, invoice_id: AnId,
-                      body: PaymentIn, principal: Principal = FINANCE) -> InvoiceOut:
+async def add_payment(
+    response: Response,
+    session: SessionDep,
+    invoice_id: AnId,
+    body: PaymentIn,
+    principal: Principal = FINANCE,
+) -> InvoiceOut:
     invoice, created = await service.add_payment(session, principal, invoice_id, body)
     response.status_code = 201 if created else 200
     return await invoice_out(session, invoice)

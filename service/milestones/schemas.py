@@ -14,10 +14,20 @@ from service.schemas_common import Id, MoneyStr
 class EvidenceIn(BaseModel):
     """The common fields; the kind's own fields sit beside them (checked per kind)."""
 
-    model_config = ConfigDict(extra="allow", json_schema_extra={"example": {
-        "member_id": "M-1001", "provider_id": "P-01", "kind": "employer_contact",
-        "date": "2026-03-04", "employer": "Mountain Grocers", "contact_name": "Dana Cole",
-        "face_to_face": True}})
+    model_config = ConfigDict(
+        extra="allow",
+        json_schema_extra={
+            "example": {
+                "member_id": "M-1001",
+                "provider_id": "P-01",
+                "kind": "employer_contact",
+                "date": "2026-03-04",
+                "employer": "Mountain Grocers",
+                "contact_name": "Dana Cole",
+                "face_to_face": True,
+            }
+        },
+    )
 
     member_id: Id
     provider_id: Id
@@ -67,8 +77,12 @@ class MilestonesOut(BaseModel):
 
 
 class InvoiceIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"example": {
-        "payer_id": "VAYA", "provider_id": "P-01", "through_date": "2026-03-31"}})
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "example": {"payer_id": "VAYA", "provider_id": "P-01", "through_date": "2026-03-31"}
+        },
+    )
 
     payer_id: Id
     provider_id: Id
@@ -99,8 +113,12 @@ class InvoiceOut(BaseModel):
 
 
 class PaymentIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"example": {
-        "amount": "2120.00", "paid_on": "2026-04-15", "reference": "EFT-88812"}})
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "example": {"amount": "2120.00", "paid_on": "2026-04-15", "reference": "EFT-88812"}
+        },
+    )
 
     amount: MoneyStr
     paid_on: date

@@ -1,4 +1,4 @@
-"""Reference data the LME-MCO integrations send: payers, rates, providers, staff, members, authorizations.
+"""Reference data from the LME-MCO integrations: payers, rates, providers, staff, members, auths.
 
 Every upserted record keeps its ``version``; each version's body is also kept in
 ``record_versions`` so an adjudication can be traced to the exact reference data it used.

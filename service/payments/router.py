@@ -40,12 +40,16 @@ class PaymentStatus(BaseModel):
     model_config = {"populate_by_name": True}
 
 
-@router.get("/{provider_id}/payment-status", response_model=PaymentStatus,
-            response_model_by_alias=True)
-async def get_payment_status(session: SessionDep, provider_id: Annotated[str, IdPath()],
-                             from_: Annotated[date | None, Query(alias="from")] = None,
-                             to: date | None = None,
-                             principal: Principal = require(Role.FINANCE, Role.PROVIDER)) -> Any:
+@router.get(
+    "/{provider_id}/payment-status", response_model=PaymentStatus, response_model_by_alias=True
+)
+async def get_payment_status(
+    session: SessionDep,
+    provider_id: Annotated[str, IdPath()],
+    from_: Annotated[date | None, Query(alias="from")] = None,
+    to: date | None = None,
+    principal: Principal = require(Role.FINANCE, Role.PROVIDER),
+) -> Any:
     if from_ and to and to < from_:
         raise InvalidInput("to is before from", [(("query", "to"), "before from")])
     if not principal.sees_provider(provider_id):

@@ -32,11 +32,13 @@ INVOICE_BUCKETS: dict[str, Callable[[orm.Invoice], bool]] = {
 }
 
 
-def _bucket(rows: Iterable[Any], amount: Callable[[Any], Decimal],
-            key: str) -> dict[str, Any]:
+def _bucket(rows: Iterable[Any], amount: Callable[[Any], Decimal], key: str) -> dict[str, Any]:
     chosen = list(rows)
-    return {"count": len(chosen), "amount": sum((amount(r) for r in chosen), ZERO),
-            key: [getattr(r, key[:-1]) for r in chosen]}
+    return {
+        "count": len(chosen),
+        "amount": sum((amount(r) for r in chosen), ZERO),
+        key: [getattr(r, key[:-1]) for r in chosen],
+    }
 
 
 def _claim_amount(bucket: str) -> Callable[[orm.Claim], Decimal]:
@@ -51,24 +53,43 @@ def _invoice_amount(bucket: str) -> Callable[[orm.Invoice], Decimal]:
     return lambda i: i.total
 
 
-async def payment_status(session: AsyncSession, provider_id: str, payer_id: str | None,
-                         start: date | None, end: date | None) -> dict[str, Any]:
+async def payment_status(
+    session: AsyncSession,
+    provider_id: str,
+    payer_id: str | None,
+    start: date | None,
+    end: date | None,
+) -> dict[str, Any]:
     claims = await _claims_in_force(session, provider_id, payer_id, start, end)
     invoices = await _invoices(session, provider_id, payer_id, start, end)
     return {
-        "provider_id": provider_id, "from": start, "to": end,
-        "claims": {name: _bucket(filter(test, claims), _claim_amount(name), "claim_ids")
-                   for name, test in CLAIM_BUCKETS.items()},
-        "invoices": {name: _bucket(filter(test, invoices), _invoice_amount(name), "invoice_ids")
-                     for name, test in INVOICE_BUCKETS.items()},
+        "provider_id": provider_id,
+        "from": start,
+        "to": end,
+        "claims": {
+            name: _bucket(filter(test, claims), _claim_amount(name), "claim_ids")
+            for name, test in CLAIM_BUCKETS.items()
+        },
+        "invoices": {
+            name: _bucket(filter(test, invoices), _invoice_amount(name), "invoice_ids")
+            for name, test in INVOICE_BUCKETS.items()
+        },
     }
 
 
-async def _claims_in_force(session: AsyncSession, provider_id: str, payer_id: str | None,
-                           start: date | None, end: date | None) -> list[orm.Claim]:
+async def _claims_in_force(
+    session: AsyncSession,
+    provider_id: str,
+    payer_id: str | None,
+    start: date | None,
+    end: date | None,
+) -> list[orm.Claim]:
     claim = orm.Claim
-    stmt = select(claim).where(claim.provider_id == provider_id, claim.frequency != "8",
-                               claim.replaced_by_claim_id.is_(None))
+    stmt = select(claim).where(
+        claim.provider_id == provider_id,
+        claim.frequency != "8",
+        claim.replaced_by_claim_id.is_(None),
+    )
     if payer_id:
         stmt = stmt.where(claim.payer_id == payer_id)
     if start:
@@ -78,8 +99,13 @@ async def _claims_in_force(session: AsyncSession, provider_id: str, payer_id: st
     return list((await session.execute(stmt.order_by(claim.claim_id))).scalars())
 
 
-async def _invoices(session: AsyncSession, provider_id: str, payer_id: str | None,
-                    start: date | None, end: date | None) -> list[orm.Invoice]:
+async def _invoices(
+    session: AsyncSession,
+    provider_id: str,
+    payer_id: str | None,
+    start: date | None,
+    end: date | None,
+) -> list[orm.Invoice]:
     invoice = orm.Invoice
     stmt = select(invoice).where(invoice.provider_id == provider_id)
     if payer_id:

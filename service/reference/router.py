@@ -27,28 +27,37 @@ READERS = require(Role.INTEGRATION, Role.FINANCE)
 PayerId = Annotated[str, IdPath()]
 
 
-async def _finish(request: Request, response: Response, session: AsyncSession,
-                  result: Upserted[Any], touched: Touched) -> Any:
+async def _finish(
+    request: Request,
+    response: Response,
+    session: AsyncSession,
+    result: Upserted[Any],
+    touched: Touched,
+) -> Any:
     await readjudicate(session, touched, request.app.state.profiles)
     response.status_code = 201 if result.created else 200
     await session.refresh(result.row)
     return result.row
 
 
-@router.put("/payers/{payer_id}", response_model=s.PayerOut,
-            responses={201: {"model": s.PayerOut}})
-async def put_payer(request: Request, response: Response, session: SessionDep,
-                    payer_id: PayerId, body: s.PayerIn,
-                    principal: Principal = WRITERS) -> Any:
+@router.put("/payers/{payer_id}", response_model=s.PayerOut, responses={201: {"model": s.PayerOut}})
+async def put_payer(
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    payer_id: PayerId,
+    body: s.PayerIn,
+    principal: Principal = WRITERS,
+) -> Any:
     touched = Touched()
-    result = await service.put_payer(session, principal, request.app.state.profiles, payer_id,
-                                     body, touched)
+    result = await service.put_payer(
+        session, principal, request.app.state.profiles, payer_id, body, touched
+    )
     return await _finish(request, response, session, result, touched)
 
 
 @router.get("/payers/{payer_id}", response_model=s.PayerOut)
-async def get_payer(session: SessionDep, payer_id: PayerId,
-                    principal: Principal = READERS) -> Any:
+async def get_payer(session: SessionDep, payer_id: PayerId, principal: Principal = READERS) -> Any:
     payer = await session.get(orm.Payer, payer_id)
     if payer is None or not principal.sees_payer(payer_id):
         raise NotFound(f"no payer {payer_id}")
@@ -56,8 +65,12 @@ async def get_payer(session: SessionDep, payer_id: PayerId,
 
 
 @router.get("/payers", response_model=Page[s.PayerOut])
-async def list_payers(session: SessionDep, limit: LimitQuery = 100, cursor: CursorQuery = None,
-                      principal: Principal = READERS) -> Any:
+async def list_payers(
+    session: SessionDep,
+    limit: LimitQuery = 100,
+    cursor: CursorQuery = None,
+    principal: Principal = READERS,
+) -> Any:
     stmt = select(orm.Payer)
     if principal.payer_filter:
         stmt = stmt.where(orm.Payer.payer_id == principal.payer_filter)
@@ -65,38 +78,57 @@ async def list_payers(session: SessionDep, limit: LimitQuery = 100, cursor: Curs
     return {"items": rows, "next_cursor": next_cursor}
 
 
-@router.put("/fee-schedules/{payer_id}", response_model=s.FeeScheduleOut,
-            responses={201: {"model": s.FeeScheduleOut}})
-async def put_fee_schedule(request: Request, response: Response, session: SessionDep,
-                           payer_id: PayerId, body: s.FeeScheduleIn,
-                           principal: Principal = WRITERS) -> Any:
+@router.put(
+    "/fee-schedules/{payer_id}",
+    response_model=s.FeeScheduleOut,
+    responses={201: {"model": s.FeeScheduleOut}},
+)
+async def put_fee_schedule(
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    payer_id: PayerId,
+    body: s.FeeScheduleIn,
+    principal: Principal = WRITERS,
+) -> Any:
     touched = Touched()
     result = await service.put_fee_schedule(session, principal, payer_id, body, touched)
     return await _finish(request, response, session, result, touched)
 
 
 @router.get("/fee-schedules/{payer_id}", response_model=list[s.FeeScheduleOut])
-async def get_fee_schedules(session: SessionDep, payer_id: PayerId,
-                            principal: Principal = READERS) -> Any:
+async def get_fee_schedules(
+    session: SessionDep, payer_id: PayerId, principal: Principal = READERS
+) -> Any:
     if not principal.sees_payer(payer_id) or await session.get(orm.Payer, payer_id) is None:
         raise NotFound(f"no payer {payer_id}")
-    stmt = (select(orm.FeeSchedule).where(orm.FeeSchedule.payer_id == payer_id)
-            .order_by(orm.FeeSchedule.effective_from))
+    stmt = (
+        select(orm.FeeSchedule)
+        .where(orm.FeeSchedule.payer_id == payer_id)
+        .order_by(orm.FeeSchedule.effective_from)
+    )
     return list((await session.execute(stmt)).scalars())
 
 
-@router.put("/providers/{provider_id}", response_model=s.ProviderOut,
-            responses={201: {"model": s.ProviderOut}})
-async def put_provider(request: Request, response: Response, session: SessionDep,
-                       provider_id: PayerId, body: s.ProviderIn,
-                       principal: Principal = WRITERS) -> Any:
+@router.put(
+    "/providers/{provider_id}",
+    response_model=s.ProviderOut,
+    responses={201: {"model": s.ProviderOut}},
+)
+async def put_provider(
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    provider_id: PayerId,
+    body: s.ProviderIn,
+    principal: Principal = WRITERS,
+) -> Any:
     result = await service.put_provider(session, principal, provider_id, body)
     return await _finish(request, response, session, result, Touched())
 
 
 @router.get("/providers/{provider_id}", response_model=s.ProviderOut)
-async def get_provider(session: SessionDep, principal: PrincipalDep,
-                       provider_id: PayerId) -> Any:
+async def get_provider(session: SessionDep, principal: PrincipalDep, provider_id: PayerId) -> Any:
     provider = await session.get(orm.Provider, provider_id)
     if provider is None or not principal.sees_provider(provider_id):
         raise NotFound(f"no provider {provider_id}")
@@ -104,8 +136,12 @@ async def get_provider(session: SessionDep, principal: PrincipalDep,
 
 
 @router.get("/providers", response_model=Page[s.ProviderOut])
-async def list_providers(session: SessionDep, principal: PrincipalDep, limit: LimitQuery = 100,
-                         cursor: CursorQuery = None) -> Any:
+async def list_providers(
+    session: SessionDep,
+    principal: PrincipalDep,
+    limit: LimitQuery = 100,
+    cursor: CursorQuery = None,
+) -> Any:
     stmt = select(orm.Provider)
     if principal.provider_filter:
         stmt = stmt.where(orm.Provider.provider_id == principal.provider_filter)
@@ -113,11 +149,20 @@ async def list_providers(session: SessionDep, principal: PrincipalDep, limit: Li
     return {"items": rows, "next_cursor": next_cursor}
 
 
-@router.put("/providers/{provider_id}/staff/{staff_id}", response_model=s.StaffOut,
-            responses={201: {"model": s.StaffOut}})
-async def put_staff(request: Request, response: Response, session: SessionDep,
-                    provider_id: PayerId, staff_id: Annotated[str, IdPath()], body: s.StaffIn,
-                    principal: Principal = WRITERS) -> Any:
+@router.put(
+    "/providers/{provider_id}/staff/{staff_id}",
+    response_model=s.StaffOut,
+    responses={201: {"model": s.StaffOut}},
+)
+async def put_staff(
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    provider_id: PayerId,
+    staff_id: Annotated[str, IdPath()],
+    body: s.StaffIn,
+    principal: Principal = WRITERS,
+) -> Any:
     touched = Touched()
     result = await service.put_staff(session, principal, provider_id, staff_id, body, touched)
     return await _finish(request, response, session, result, touched)
@@ -127,19 +172,27 @@ async def put_staff(request: Request, response: Response, session: SessionDep,
 async def list_staff(session: SessionDep, principal: PrincipalDep, provider_id: PayerId) -> Any:
     if not principal.sees_provider(provider_id):
         raise NotFound(f"no provider {provider_id}")
-    stmt = (select(orm.Staff).where(orm.Staff.provider_id == provider_id)
-            .order_by(orm.Staff.staff_id))
+    stmt = (
+        select(orm.Staff).where(orm.Staff.provider_id == provider_id).order_by(orm.Staff.staff_id)
+    )
     return list((await session.execute(stmt)).scalars())
 
 
-@router.post("/providers/{provider_id}/fidelity-reviews", response_model=s.FidelityReviewOut,
-             status_code=201)
-async def post_fidelity_review(request: Request, response: Response, session: SessionDep,
-                               provider_id: PayerId, body: s.FidelityReviewIn,
-                               principal: Principal = WRITERS) -> Any:
+@router.post(
+    "/providers/{provider_id}/fidelity-reviews", response_model=s.FidelityReviewOut, status_code=201
+)
+async def post_fidelity_review(
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    provider_id: PayerId,
+    body: s.FidelityReviewIn,
+    principal: Principal = WRITERS,
+) -> Any:
     touched = Touched()
-    review, changed = await service.post_fidelity_review(session, principal, provider_id, body,
-                                                         touched)
+    review, changed = await service.post_fidelity_review(
+        session, principal, provider_id, body, touched
+    )
     await readjudicate(session, touched, request.app.state.profiles)
     response.status_code = 201 if changed else 200
     await session.refresh(review)
@@ -147,20 +200,30 @@ async def post_fidelity_review(request: Request, response: Response, session: Se
 
 
 @router.get("/providers/{provider_id}/fidelity-reviews", response_model=list[s.FidelityReviewOut])
-async def list_fidelity_reviews(session: SessionDep, principal: PrincipalDep,
-                                provider_id: PayerId) -> Any:
+async def list_fidelity_reviews(
+    session: SessionDep, principal: PrincipalDep, provider_id: PayerId
+) -> Any:
     if not principal.sees_provider(provider_id):
         raise NotFound(f"no provider {provider_id}")
-    stmt = (select(orm.FidelityReview).where(orm.FidelityReview.provider_id == provider_id)
-            .order_by(orm.FidelityReview.final_report_date))
+    stmt = (
+        select(orm.FidelityReview)
+        .where(orm.FidelityReview.provider_id == provider_id)
+        .order_by(orm.FidelityReview.final_report_date)
+    )
     return list((await session.execute(stmt)).scalars())
 
 
-@router.put("/members/{member_id}", response_model=s.MemberOut,
-            responses={201: {"model": s.MemberOut}})
-async def put_member(request: Request, response: Response, session: SessionDep,
-                     member_id: PayerId, body: s.MemberIn,
-                     principal: Principal = WRITERS) -> Any:
+@router.put(
+    "/members/{member_id}", response_model=s.MemberOut, responses={201: {"model": s.MemberOut}}
+)
+async def put_member(
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    member_id: PayerId,
+    body: s.MemberIn,
+    principal: Principal = WRITERS,
+) -> Any:
     touched = Touched()
     result = await service.put_member(session, principal, member_id, body, touched)
     note_member(request, member_id)
@@ -168,18 +231,27 @@ async def put_member(request: Request, response: Response, session: SessionDep,
 
 
 @router.get("/members/{member_id}", response_model=s.MemberOut)
-async def get_member(request: Request, session: SessionDep, member_id: PayerId,
-                     principal: Principal = READERS) -> Any:
+async def get_member(
+    request: Request, session: SessionDep, member_id: PayerId, principal: Principal = READERS
+) -> Any:
     member = await visible_member(session, principal, member_id)
     note_member(request, member_id)
     return member
 
 
-@router.put("/authorizations/{authorization_id}", response_model=s.AuthorizationOut,
-            responses={201: {"model": s.AuthorizationOut}})
-async def put_authorization(request: Request, response: Response, session: SessionDep,
-                            authorization_id: PayerId, body: s.AuthorizationIn,
-                            principal: Principal = WRITERS) -> Any:
+@router.put(
+    "/authorizations/{authorization_id}",
+    response_model=s.AuthorizationOut,
+    responses={201: {"model": s.AuthorizationOut}},
+)
+async def put_authorization(
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    authorization_id: PayerId,
+    body: s.AuthorizationIn,
+    principal: Principal = WRITERS,
+) -> Any:
     touched = Touched()
     result = await service.put_authorization(session, principal, authorization_id, body, touched)
     note_member(request, body.member_id)
@@ -187,32 +259,42 @@ async def put_authorization(request: Request, response: Response, session: Sessi
 
 
 @router.get("/authorizations/{authorization_id}", response_model=s.AuthorizationOut)
-async def get_authorization(session: SessionDep, principal: PrincipalDep,
-                            authorization_id: PayerId) -> Any:
+async def get_authorization(
+    session: SessionDep, principal: PrincipalDep, authorization_id: PayerId
+) -> Any:
     row = await session.get(orm.Authorization, authorization_id)
     if row is None or not principal.sees_record(row.payer_id, row.provider_id):
         raise NotFound(f"no authorization {authorization_id}")
     return row
 
 
-@router.put("/eipd-authorizations/{authorization_id}", response_model=s.EipdAuthorizationOut,
-            responses={201: {"model": s.EipdAuthorizationOut}})
-async def put_eipd_authorization(request: Request, response: Response, session: SessionDep,
-                                 authorization_id: PayerId, body: s.EipdAuthorizationIn,
-                                 principal: Principal = WRITERS) -> Any:
+@router.put(
+    "/eipd-authorizations/{authorization_id}",
+    response_model=s.EipdAuthorizationOut,
+    responses={201: {"model": s.EipdAuthorizationOut}},
+)
+async def put_eipd_authorization(
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    authorization_id: PayerId,
+    body: s.EipdAuthorizationIn,
+    principal: Principal = WRITERS,
+) -> Any:
     touched = Touched()
-    result = await service.put_eipd_authorization(session, principal, authorization_id, body,
-                                                  touched)
+    result = await service.put_eipd_authorization(
+        session, principal, authorization_id, body, touched
+    )
     note_member(request, body.member_id)
     return await _finish(request, response, session, result, touched)
 
 
 @router.get("/eipd-authorizations/{authorization_id}", response_model=s.EipdAuthorizationOut)
-async def get_eipd_authorization(session: SessionDep, principal: PrincipalDep,
-                                 authorization_id: PayerId) -> Any:
+async def get_eipd_authorization(
+    session: SessionDep, principal: PrincipalDep, authorization_id: PayerId
+) -> Any:
     row = await session.get(orm.EipdAuthorization, authorization_id)
     member = await session.get(orm.Member, row.member_id) if row else None
-    if row is None or member is None or not principal.sees_record(member.payer_id,
-                                                                   row.provider_id):
+    if row is None or member is None or not principal.sees_record(member.payer_id, row.provider_id):
         raise NotFound(f"no EIPD authorization {authorization_id}")
     return row

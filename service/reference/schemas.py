@@ -25,9 +25,16 @@ class PayerIn(Body):
     edi_profile: Annotated[str, StringConstraints(pattern=r"^[a-z0-9_-]{1,64}$")] = "default"
     timely_filing_days: int | None = Field(None, ge=1, le=3650)
 
-    model_config = {"json_schema_extra": {"example": {
-        "name": "Vaya Health", "kind": "lme_mco", "edi_profile": "default",
-        "timely_filing_days": 90}}}
+    model_config = {
+        "json_schema_extra": {
+            "example": {
+                "name": "Vaya Health",
+                "kind": "lme_mco",
+                "edi_profile": "default",
+                "timely_filing_days": 90,
+            }
+        }
+    }
 
 
 class PayerOut(PayerIn, Out):
@@ -46,8 +53,14 @@ class FeeScheduleIn(Body):
             raise ValueError("every rate must be above 0.00")
         return rates
 
-    model_config = {"json_schema_extra": {"example": {
-        "rates": {"YP630": "6.50", "YP630:BC": "6.50"}, "effective_from": "2026-01-01"}}}
+    model_config = {
+        "json_schema_extra": {
+            "example": {
+                "rates": {"YP630": "6.50", "YP630:BC": "6.50"},
+                "effective_from": "2026-01-01",
+            }
+        }
+    }
 
 
 class FeeScheduleOut(Out):
@@ -80,11 +93,23 @@ class ProviderIn(Body):
             raise ValueError("NPI check digit is wrong (Luhn with prefix 80840)")
         return npi
 
-    model_config = {"json_schema_extra": {"example": {
-        "name": "Blue Ridge IPS Team", "npi": "1234567893", "tax_id": "561234567",
-        "taxonomy": "251S00000X", "address": {"line1": "100 Main St", "city": "Asheville",
-                                              "state": "NC", "zip": "288011234"},
-        "program_start_date": "2024-01-01"}}}
+    model_config = {
+        "json_schema_extra": {
+            "example": {
+                "name": "Blue Ridge IPS Team",
+                "npi": "1234567893",
+                "tax_id": "561234567",
+                "taxonomy": "251S00000X",
+                "address": {
+                    "line1": "100 Main St",
+                    "city": "Asheville",
+                    "state": "NC",
+                    "zip": "288011234",
+                },
+                "program_start_date": "2024-01-01",
+            }
+        }
+    }
 
 
 class ProviderOut(ProviderIn, Out):
@@ -110,8 +135,9 @@ class FidelityReviewIn(Body):
     score: int = Field(ge=0, le=125)
     final_report_date: date
 
-    model_config = {"json_schema_extra": {"example": {"score": 96,
-                                                      "final_report_date": "2026-02-15"}}}
+    model_config = {
+        "json_schema_extra": {"example": {"score": 96, "final_report_date": "2026-02-15"}}
+    }
 
 
 class FidelityReviewOut(FidelityReviewIn, Out):
@@ -142,11 +168,22 @@ class MemberIn(Body):
     dvr_shared_case: bool = False
     act_periods: list[Period] = Field(default_factory=list, max_length=50)
 
-    model_config = {"json_schema_extra": {"example": {
-        "payer_id": "VAYA", "subscriber_id": "900123456", "first_name": "Alex",
-        "last_name": "Rivera", "birth_date": "1990-05-17", "sex": "U",
-        "address": {"line1": "12 Oak St", "city": "Boone", "state": "NC", "zip": "28607"},
-        "diagnoses": ["F33.1"], "dvr_shared_case": False, "act_periods": []}}}
+    model_config = {
+        "json_schema_extra": {
+            "example": {
+                "payer_id": "VAYA",
+                "subscriber_id": "900123456",
+                "first_name": "Alex",
+                "last_name": "Rivera",
+                "birth_date": "1990-05-17",
+                "sex": "U",
+                "address": {"line1": "12 Oak St", "city": "Boone", "state": "NC", "zip": "28607"},
+                "diagnoses": ["F33.1"],
+                "dvr_shared_case": False,
+                "act_periods": [],
+            }
+        }
+    }
 
 
 class MemberOut(MemberIn, Out):
@@ -169,10 +206,19 @@ class AuthorizationIn(Body):
             raise ValueError("end_date is before start_date")
         return self
 
-    model_config = {"json_schema_extra": {"example": {
-        "member_id": "M-1001", "provider_id": "P-01", "payer_id": "VAYA",
-        "procedure": "YP630", "start_date": "2026-03-01", "end_date": "2027-02-28",
-        "units": 400}}}
+    model_config = {
+        "json_schema_extra": {
+            "example": {
+                "member_id": "M-1001",
+                "provider_id": "P-01",
+                "payer_id": "VAYA",
+                "procedure": "YP630",
+                "start_date": "2026-03-01",
+                "end_date": "2027-02-28",
+                "units": 400,
+            }
+        }
+    }
 
 
 class AuthorizationOut(AuthorizationIn, Out):
@@ -193,9 +239,17 @@ class EipdAuthorizationIn(Body):
             raise ValueError("end_date is before start_date")
         return self
 
-    model_config = {"json_schema_extra": {"example": {
-        "member_id": "M-1001", "provider_id": "P-01", "milestone": "3-A",
-        "start_date": "2026-04-01", "end_date": None}}}
+    model_config = {
+        "json_schema_extra": {
+            "example": {
+                "member_id": "M-1001",
+                "provider_id": "P-01",
+                "milestone": "3-A",
+                "start_date": "2026-04-01",
+                "end_date": None,
+            }
+        }
+    }
 
 
 class EipdAuthorizationOut(EipdAuthorizationIn, Out):

@@ -35,8 +35,9 @@ from service.versioning import Upserted, upsert
 EPOCH = date(1900, 1, 1)
 
 
-async def refuse_outside_member(session: AsyncSession, principal: Principal, member_id: str,
-                                 what: str) -> None:
+async def refuse_outside_member(
+    session: AsyncSession, principal: Principal, member_id: str, what: str
+) -> None:
     """An existing record of a member outside the caller's scope is a 404, as if missing."""
     member = await session.get(Member, member_id)
     if member is None or not principal.sees_payer(member.payer_id):
@@ -55,37 +56,58 @@ async def require_payer(session: AsyncSession, payer_id: str, loc: tuple[str, ..
     return payer
 
 
-async def require_member(session: AsyncSession, principal: Principal, member_id: str,
-                         loc: tuple[str, ...]) -> Member:
+async def require_member(
+    session: AsyncSession, principal: Principal, member_id: str, loc: tuple[str, ...]
+) -> Member:
     member = await session.get(Member, member_id)
     if member is None or not principal.sees_payer(member.payer_id):
-        raise UnknownReference(f"unknown member_id {member_id}",
-                               [(loc, f"unknown member {member_id}")])
+        raise UnknownReference(
+            f"unknown member_id {member_id}", [(loc, f"unknown member {member_id}")]
+        )
     return member
 
 
-async def require_provider(session: AsyncSession, provider_id: str,
-                           loc: tuple[str, ...]) -> Provider:
+async def require_provider(
+    session: AsyncSession, provider_id: str, loc: tuple[str, ...]
+) -> Provider:
     provider = await session.get(Provider, provider_id)
     if provider is None:
-        raise UnknownReference(f"unknown provider_id {provider_id}",
-                               [(loc, f"unknown provider {provider_id}")])
+        raise UnknownReference(
+            f"unknown provider_id {provider_id}", [(loc, f"unknown provider {provider_id}")]
+        )
     return provider
 
 
-async def put_payer(session: AsyncSession, principal: Principal, profiles: ProfileRegistry,
-                    payer_id: str, body: schemas.PayerIn, touched: Touched) -> Upserted[Payer]:
+async def put_payer(
+    session: AsyncSession,
+    principal: Principal,
+    profiles: ProfileRegistry,
+    payer_id: str,
+    body: schemas.PayerIn,
+    touched: Touched,
+) -> Upserted[Payer]:
     _refuse_outside(principal, payer_id, "payer", payer_id)
     profiles.require(body.edi_profile, ("edi_profile",))
-    result = await upsert(session, Payer, {"payer_id": payer_id}, body.model_dump(mode="json"),
-                          "payer", principal.key_id)
+    result = await upsert(
+        session,
+        Payer,
+        {"payer_id": payer_id},
+        body.model_dump(mode="json"),
+        "payer",
+        principal.key_id,
+    )
     if result.changed and not result.created:
         touched.add_payer(payer_id, EPOCH)
     return result
 
 
-async def put_fee_schedule(session: AsyncSession, principal: Principal, payer_id: str,
-                           body: schemas.FeeScheduleIn, touched: Touched) -> Upserted[FeeSchedule]:
+async def put_fee_schedule(
+    session: AsyncSession,
+    principal: Principal,
+    payer_id: str,
+    body: schemas.FeeScheduleIn,
+    touched: Touched,
+) -> Upserted[FeeSchedule]:
     _refuse_outside(principal, payer_id, "payer", payer_id)
     await require_payer(session, payer_id, ("path", "payer_id"))
     fields = {"rates": {key: str(rate) for key, rate in sorted(body.rates.items())}}
@@ -96,46 +118,78 @@ async def put_fee_schedule(session: AsyncSession, principal: Principal, payer_id
     return result
 
 
-async def put_provider(session: AsyncSession, principal: Principal, provider_id: str,
-                       body: schemas.ProviderIn) -> Upserted[Provider]:
+async def put_provider(
+    session: AsyncSession, principal: Principal, provider_id: str, body: schemas.ProviderIn
+) -> Upserted[Provider]:
     # Provider details feed the 837P (2010AA), not adjudication: nothing to re-adjudicate.
-    return await upsert(session, Provider, {"provider_id": provider_id},
-                        body.model_dump(mode="json"), "provider", principal.key_id)
+    return await upsert(
+        session,
+        Provider,
+        {"provider_id": provider_id},
+        body.model_dump(mode="json"),
+        "provider",
+        principal.key_id,
+    )
 
 
-async def put_staff(session: AsyncSession, principal: Principal, provider_id: str, staff_id: str,
-                    body: schemas.StaffIn, touched: Touched) -> Upserted[Staff]:
+async def put_staff(
+    session: AsyncSession,
+    principal: Principal,
+    provider_id: str,
+    staff_id: str,
+    body: schemas.StaffIn,
+    touched: Touched,
+) -> Upserted[Staff]:
     await require_provider(session, provider_id, ("path", "provider_id"))
-    result = await upsert(session, Staff, {"provider_id": provider_id, "staff_id": staff_id},
-                          body.model_dump(mode="json"), "staff", principal.key_id)
+    result = await upsert(
+        session,
+        Staff,
+        {"provider_id": provider_id, "staff_id": staff_id},
+        body.model_dump(mode="json"),
+        "staff",
+        principal.key_id,
+    )
     if result.changed and not result.created and result.previous["role"] != body.role:  # type: ignore[index]
         await _touch_staff_events(session, provider_id, staff_id, touched)
     return result
 
 
-async def _touch_staff_events(session: AsyncSession, provider_id: str, staff_id: str,
-                              touched: Touched) -> None:
+async def _touch_staff_events(
+    session: AsyncSession, provider_id: str, staff_id: str, touched: Touched
+) -> None:
     # A role change matters to dvr_milestone_overlap (EPM services stay state-funded).
-    stmt = (select(ServiceEvent.member_id, func.min(ServiceEvent.service_date))
-            .where(ServiceEvent.provider_id == provider_id, ServiceEvent.staff_id == staff_id)
-            .group_by(ServiceEvent.member_id))
+    stmt = (
+        select(ServiceEvent.member_id, func.min(ServiceEvent.service_date))
+        .where(ServiceEvent.provider_id == provider_id, ServiceEvent.staff_id == staff_id)
+        .group_by(ServiceEvent.member_id)
+    )
     for member_id, first in (await session.execute(stmt)).all():
         touched.add(member_id, first)
 
 
-async def post_fidelity_review(session: AsyncSession, principal: Principal, provider_id: str,
-                               body: schemas.FidelityReviewIn,
-                               touched: Touched) -> tuple[FidelityReview, bool]:
+async def post_fidelity_review(
+    session: AsyncSession,
+    principal: Principal,
+    provider_id: str,
+    body: schemas.FidelityReviewIn,
+    touched: Touched,
+) -> tuple[FidelityReview, bool]:
     """One review per provider and final-report date: a repeat is a no-op, a new score a fix."""
     await require_provider(session, provider_id, ("path", "provider_id"))
-    stmt = select(FidelityReview).where(FidelityReview.provider_id == provider_id,
-                                        FidelityReview.final_report_date == body.final_report_date)
+    stmt = select(FidelityReview).where(
+        FidelityReview.provider_id == provider_id,
+        FidelityReview.final_report_date == body.final_report_date,
+    )
     review = (await session.execute(stmt)).scalar_one_or_none()
     if review is not None and review.score == body.score:
         return review, False
     if review is None:
-        review = FidelityReview(review_id="FR-" + secrets.token_hex(6), provider_id=provider_id,
-                                score=body.score, final_report_date=body.final_report_date)
+        review = FidelityReview(
+            review_id="FR-" + secrets.token_hex(6),
+            provider_id=provider_id,
+            score=body.score,
+            final_report_date=body.final_report_date,
+        )
         session.add(review)
     else:
         review.score, review.version = body.score, review.version + 1
@@ -144,69 +198,112 @@ async def post_fidelity_review(session: AsyncSession, principal: Principal, prov
     return review, True
 
 
-async def _touch_provider_events(session: AsyncSession, provider_id: str, since: date,
-                                 touched: Touched) -> None:
-    stmt = (select(ServiceEvent.member_id).distinct()
-            .where(ServiceEvent.provider_id == provider_id, ServiceEvent.service_date >= since))
+async def _touch_provider_events(
+    session: AsyncSession, provider_id: str, since: date, touched: Touched
+) -> None:
+    stmt = (
+        select(ServiceEvent.member_id)
+        .distinct()
+        .where(ServiceEvent.provider_id == provider_id, ServiceEvent.service_date >= since)
+    )
     for (member_id,) in (await session.execute(stmt)).all():
         touched.add(member_id, since)
 
 
-async def put_member(session: AsyncSession, principal: Principal, member_id: str,
-                     body: schemas.MemberIn, touched: Touched) -> Upserted[Member]:
+async def put_member(
+    session: AsyncSession,
+    principal: Principal,
+    member_id: str,
+    body: schemas.MemberIn,
+    touched: Touched,
+) -> Upserted[Member]:
     existing = await session.get(Member, member_id)
     if existing is not None:
         _refuse_outside(principal, existing.payer_id, "member", member_id)
     _refuse_outside(principal, body.payer_id, "member", member_id)
     await require_payer(session, body.payer_id, ("payer_id",))
-    result = await upsert(session, Member, {"member_id": member_id}, body.model_dump(mode="json"),
-                          "member", principal.key_id, existing=existing)
+    result = await upsert(
+        session,
+        Member,
+        {"member_id": member_id},
+        body.model_dump(mode="json"),
+        "member",
+        principal.key_id,
+        existing=existing,
+    )
     if result.changed and not result.created:
         touched.add(member_id, EPOCH)
     return result
 
 
-async def put_authorization(session: AsyncSession, principal: Principal, authorization_id: str,
-                            body: schemas.AuthorizationIn,
-                            touched: Touched) -> Upserted[Authorization]:
+async def put_authorization(
+    session: AsyncSession,
+    principal: Principal,
+    authorization_id: str,
+    body: schemas.AuthorizationIn,
+    touched: Touched,
+) -> Upserted[Authorization]:
     existing = await session.get(Authorization, authorization_id)
     if existing is not None:
         _refuse_outside(principal, existing.payer_id, "authorization", authorization_id)
     _refuse_outside(principal, body.payer_id, "authorization", authorization_id)
     await _require_refs(session, principal, body.member_id, body.provider_id, body.payer_id)
-    result = await upsert(session, Authorization, {"authorization_id": authorization_id},
-                          body.model_dump(mode="json"), "authorization", principal.key_id,
-                          existing=existing)
+    result = await upsert(
+        session,
+        Authorization,
+        {"authorization_id": authorization_id},
+        body.model_dump(mode="json"),
+        "authorization",
+        principal.key_id,
+        existing=existing,
+    )
     if result.changed:
         _touch_range(touched, body.member_id, body.start_date, result.previous)
     return result
 
 
-async def put_eipd_authorization(session: AsyncSession, principal: Principal,
-                                 authorization_id: str, body: schemas.EipdAuthorizationIn,
-                                 touched: Touched) -> Upserted[EipdAuthorization]:
+async def put_eipd_authorization(
+    session: AsyncSession,
+    principal: Principal,
+    authorization_id: str,
+    body: schemas.EipdAuthorizationIn,
+    touched: Touched,
+) -> Upserted[EipdAuthorization]:
     existing = await session.get(EipdAuthorization, authorization_id)
     if existing is not None:
-        await refuse_outside_member(session, principal, existing.member_id,
-                                     f"EIPD authorization {authorization_id}")
+        await refuse_outside_member(
+            session, principal, existing.member_id, f"EIPD authorization {authorization_id}"
+        )
     await _require_refs(session, principal, body.member_id, body.provider_id, None)
-    result = await upsert(session, EipdAuthorization, {"authorization_id": authorization_id},
-                          body.model_dump(mode="json"), "eipd_authorization", principal.key_id,
-                          existing=existing)
+    result = await upsert(
+        session,
+        EipdAuthorization,
+        {"authorization_id": authorization_id},
+        body.model_dump(mode="json"),
+        "eipd_authorization",
+        principal.key_id,
+        existing=existing,
+    )
     if result.changed:
         _touch_range(touched, body.member_id, body.start_date, result.previous)
     return result
 
 
-def _touch_range(touched: Touched, member_id: str, start: date,
-                 previous: dict[str, Any] | None) -> None:
+def _touch_range(
+    touched: Touched, member_id: str, start: date, previous: dict[str, Any] | None
+) -> None:
     touched.add(member_id, start)
     if previous is not None:  # the old range and the old member lose or gain units too
         touched.add(previous["member_id"], date.fromisoformat(str(previous["start_date"])))
 
 
-async def _require_refs(session: AsyncSession, principal: Principal, member_id: str,
-                        provider_id: str, payer_id: str | None) -> None:
+async def _require_refs(
+    session: AsyncSession,
+    principal: Principal,
+    member_id: str,
+    provider_id: str,
+    payer_id: str | None,
+) -> None:
     problems: list[tuple[tuple[str | int, ...], str]] = []
     member = await session.get(Member, member_id)
     if member is None or not principal.sees_payer(member.payer_id):

@@ -21,11 +21,12 @@ CHUNK = 500  # stays under SQLite's bound-parameter limit and PostgreSQL's comfo
 
 def chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
     for start in range(0, len(items), size):
-        yield items[start:start + size]
+        yield items[start : start + size]
 
 
-async def rows_in(session: AsyncSession, column: Any, values: Iterable[Any],
-                  *where: Any) -> list[Any]:
+async def rows_in(
+    session: AsyncSession, column: Any, values: Iterable[Any], *where: Any
+) -> list[Any]:
     found: list[Any] = []
     for part in chunks(sorted(set(values))):
         stmt = select(column.class_).where(column.in_(part), *where)
@@ -39,13 +40,17 @@ async def events_since(session: AsyncSession, members: dict[str, date]) -> list[
         by_since[since].append(member_id)
     found: list[orm.ServiceEvent] = []
     for since, ids in by_since.items():
-        found.extend(await rows_in(session, orm.ServiceEvent.member_id, ids,
-                                   orm.ServiceEvent.service_date >= since))
+        found.extend(
+            await rows_in(
+                session, orm.ServiceEvent.member_id, ids, orm.ServiceEvent.service_date >= since
+            )
+        )
     return found
 
 
-async def counters_before(session: AsyncSession,
-                          members: dict[str, date]) -> dict[str, list[tuple[str, str | None, int]]]:
+async def counters_before(
+    session: AsyncSession, members: dict[str, date]
+) -> dict[str, list[tuple[str, str | None, int]]]:
     """Units counted before each member's first touched date: (provider, authorization, units)."""
     by_since: dict[date, list[str]] = defaultdict(list)
     for member_id, since in members.items():
@@ -54,11 +59,16 @@ async def counters_before(session: AsyncSession,
     line = orm.UnitLine
     for since, ids in by_since.items():
         for part in chunks(sorted(ids)):
-            stmt = (select(line.member_id, line.provider_id, line.authorization_id,
-                           func.sum(line.auth_units))
-                    .where(line.member_id.in_(part), line.service_date < since,
-                           line.auth_units > 0)
-                    .group_by(line.member_id, line.provider_id, line.authorization_id))
+            stmt = (
+                select(
+                    line.member_id,
+                    line.provider_id,
+                    line.authorization_id,
+                    func.sum(line.auth_units),
+                )
+                .where(line.member_id.in_(part), line.service_date < since, line.auth_units > 0)
+                .group_by(line.member_id, line.provider_id, line.authorization_id)
+            )
             for member_id, provider_id, auth_id, units in (await session.execute(stmt)).all():
                 out[member_id].append((provider_id, auth_id, int(units)))
     return out
@@ -70,8 +80,9 @@ async def lines_since(session: AsyncSession, members: dict[str, date]) -> list[o
         by_since[since].append(member_id)
     found: list[orm.UnitLine] = []
     for since, ids in by_since.items():
-        found.extend(await rows_in(session, orm.UnitLine.member_id, ids,
-                                   orm.UnitLine.service_date >= since))
+        found.extend(
+            await rows_in(session, orm.UnitLine.member_id, ids, orm.UnitLine.service_date >= since)
+        )
     return found
 
 

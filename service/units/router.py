@@ -40,13 +40,24 @@ class UnitRow(BaseModel):
 
 
 def unit_row(line: orm.UnitLine) -> UnitRow:
-    return UnitRow(service_date=line.service_date, provider_id=line.provider_id,
-                   payer_id=line.payer_id, procedure=line.procedure,
-                   modifiers=list(line.modifiers), minutes=line.minutes, units=line.units,
-                   held_units=line.held_units, status=line.status, hold_reason=line.hold_reason,
-                   event_ids=list(line.event_ids), rate=line.rate,
-                   charge=line.charge or Decimal("0.00"), claim_id=line.claim_id,
-                   claimed_units=line.claimed_units, line_id=line.line_ref)
+    return UnitRow(
+        service_date=line.service_date,
+        provider_id=line.provider_id,
+        payer_id=line.payer_id,
+        procedure=line.procedure,
+        modifiers=list(line.modifiers),
+        minutes=line.minutes,
+        units=line.units,
+        held_units=line.held_units,
+        status=line.status,
+        hold_reason=line.hold_reason,
+        event_ids=list(line.event_ids),
+        rate=line.rate,
+        charge=line.charge or Decimal("0.00"),
+        claim_id=line.claim_id,
+        claimed_units=line.claimed_units,
+        line_id=line.line_ref,
+    )
 
 
 async def visible_member(session: SessionDep, principal: Principal, member_id: str) -> orm.Member:
@@ -55,9 +66,14 @@ async def visible_member(session: SessionDep, principal: Principal, member_id: s
     if member is None:
         raise NotFound(f"no member {member_id}")
     if principal.role is Role.PROVIDER:
-        stmt = select(orm.ServiceEvent.event_id).where(
-            orm.ServiceEvent.member_id == member_id,
-            orm.ServiceEvent.provider_id == principal.provider_id).limit(1)
+        stmt = (
+            select(orm.ServiceEvent.event_id)
+            .where(
+                orm.ServiceEvent.member_id == member_id,
+                orm.ServiceEvent.provider_id == principal.provider_id,
+            )
+            .limit(1)
+        )
         if (await session.execute(stmt)).first() is None:
             raise NotFound(f"no member {member_id}")
     elif not principal.sees_payer(member.payer_id):
@@ -66,11 +82,16 @@ async def visible_member(session: SessionDep, principal: Principal, member_id: s
 
 
 @router.get("/{member_id}/units", response_model=Page[UnitRow])
-async def member_units(request: Request, session: SessionDep, principal: PrincipalDep,
-                       member_id: Annotated[str, IdPath()],
-                       from_: Annotated[date | None, Query(alias="from")] = None,
-                       to: date | None = None, limit: LimitQuery = 1000,
-                       cursor: CursorQuery = None) -> Page[UnitRow]:
+async def member_units(
+    request: Request,
+    session: SessionDep,
+    principal: PrincipalDep,
+    member_id: Annotated[str, IdPath()],
+    from_: Annotated[date | None, Query(alias="from")] = None,
+    to: date | None = None,
+    limit: LimitQuery = 1000,
+    cursor: CursorQuery = None,
+) -> Page[UnitRow]:
     if from_ and to and to < from_:
         raise InvalidInput("to is before from", [(("query", "to"), "before from")])
     await visible_member(session, principal, member_id)

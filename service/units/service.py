@@ -52,8 +52,11 @@ async def readjudicate(session: AsyncSession, touched: Touched, profiles: Profil
     await session.flush()
     session.expire_all()  # bulk statements bypass the identity map: read fresh rows
     loaded = await _load(session, members)
-    results = {member_id: _adjudicate(loaded, member_id, profiles)
-               for member_id in members if member_id in loaded.members}
+    results = {
+        member_id: _adjudicate(loaded, member_id, profiles)
+        for member_id in members
+        if member_id in loaded.members
+    }
     await _write_events(session, loaded, results)
     await _write_lines(session, loaded, members, results)
     session.expire_all()  # callers re-query what they answer with
@@ -72,8 +75,9 @@ async def _load(session: AsyncSession, members: dict[str, date]) -> _Loaded:
         lines[line.member_id].append(line)
     return _Loaded(
         members={row.member_id: row for row in member_rows},
-        payers={row.payer_id: row for row in await repo.rows_in(session, orm.Payer.payer_id,
-                                                                 payer_ids)},
+        payers={
+            row.payer_id: row for row in await repo.rows_in(session, orm.Payer.payer_id, payer_ids)
+        },
         events=by_member,
         staff=await repo.staff_for(session, {(e.provider_id, e.staff_id) for e in events}),
         reviews=await repo.rows_in(session, orm.FidelityReview.provider_id, providers),
@@ -90,11 +94,13 @@ def _settings(payer: orm.Payer | None, profiles: ProfileRegistry) -> core.RuleSe
     if payer is not None and payer.timely_filing_days:
         # The payer record's own timely-filing days win over its profile's default.
         settings = core.RuleSettings(
-            rounding=settings.rounding, daily_unit_cap=settings.daily_unit_cap,
+            rounding=settings.rounding,
+            daily_unit_cap=settings.daily_unit_cap,
             units_without_authorization=settings.units_without_authorization,
             timely_filing_days=payer.timely_filing_days,
             minimum_fidelity_score=settings.minimum_fidelity_score,
-            minimum_age=settings.minimum_age)
+            minimum_age=settings.minimum_age,
+        )
     return settings
 
 
@@ -111,16 +117,19 @@ def _context(loaded: _Loaded, member_id: str, profiles: ProfileRegistry) -> core
         member=convert.member(row),
         settings=_settings(loaded.payers.get(row.payer_id), profiles),
         staff=tuple(convert.staff(s) for s in loaded.staff if s.provider_id in providers),
-        fidelity_reviews=tuple(convert.fidelity(r) for r in loaded.reviews
-                               if r.provider_id in providers),
-        authorizations=tuple(convert.authorization(a) for a in loaded.auths
-                             if a.member_id == member_id),
-        eipd_authorizations=tuple(convert.eipd(a) for a in loaded.eipd
-                                  if a.member_id == member_id),
-        fee_schedules=tuple(convert.fee_schedule(f) for f in loaded.fees
-                            if f.payer_id == row.payer_id),
-        counters=core.UnitCounters(tuple(sorted(by_provider.items())),
-                                   tuple(sorted(by_auth.items()))),
+        fidelity_reviews=tuple(
+            convert.fidelity(r) for r in loaded.reviews if r.provider_id in providers
+        ),
+        authorizations=tuple(
+            convert.authorization(a) for a in loaded.auths if a.member_id == member_id
+        ),
+        eipd_authorizations=tuple(convert.eipd(a) for a in loaded.eipd if a.member_id == member_id),
+        fee_schedules=tuple(
+            convert.fee_schedule(f) for f in loaded.fees if f.payer_id == row.payer_id
+        ),
+        counters=core.UnitCounters(
+            tuple(sorted(by_provider.items())), tuple(sorted(by_auth.items()))
+        ),
     )
 
 
@@ -137,12 +146,17 @@ def _inputs(loaded: _Loaded, member_id: str) -> dict[str, Any]:
         "member_version": row.version,
         "payer_version": payer.version if payer else None,
         "edi_profile": payer.edi_profile if payer else None,
-        "authorizations": {a.authorization_id: a.version for a in loaded.auths
-                           if a.member_id == member_id},
-        "eipd_authorizations": {a.authorization_id: a.version for a in loaded.eipd
-                                if a.member_id == member_id},
-        "fee_schedules": {f.effective_from.isoformat(): f.version for f in loaded.fees
-                          if f.payer_id == row.payer_id},
+        "authorizations": {
+            a.authorization_id: a.version for a in loaded.auths if a.member_id == member_id
+        },
+        "eipd_authorizations": {
+            a.authorization_id: a.version for a in loaded.eipd if a.member_id == member_id
+        },
+        "fee_schedules": {
+            f.effective_from.isoformat(): f.version
+            for f in loaded.fees
+            if f.payer_id == row.payer_id
+        },
         "fidelity_reviews": sorted(r.review_id for r in loaded.reviews),
     }
 
@@ -151,19 +165,27 @@ def reason_json(reason: core.Reason) -> dict[str, Any]:
     return {"code": reason.code.value, "minutes": reason.minutes, "detail": reason.detail}
 
 
-async def _write_events(session: AsyncSession, loaded: _Loaded,
-                        results: dict[str, core.MemberResult]) -> None:
+async def _write_events(
+    session: AsyncSession, loaded: _Loaded, results: dict[str, core.MemberResult]
+) -> None:
     now = utcnow()
     values: list[dict[str, Any]] = []
     for member_id, result in results.items():
         inputs = _inputs(loaded, member_id)
         for adj in result.adjudications:
-            values.append({
-                "event_id": adj.event_id, "status": adj.status.value, "minutes": adj.minutes,
-                "billable_minutes": adj.billable_minutes, "procedure": adj.procedure,
-                "modifiers": list(adj.modifiers), "reasons": [reason_json(r) for r in adj.reasons],
-                "adjudication_inputs": {**inputs, "event_version": adj.event_version},
-                "adjudicated_at": now})
+            values.append(
+                {
+                    "event_id": adj.event_id,
+                    "status": adj.status.value,
+                    "minutes": adj.minutes,
+                    "billable_minutes": adj.billable_minutes,
+                    "procedure": adj.procedure,
+                    "modifiers": list(adj.modifiers),
+                    "reasons": [reason_json(r) for r in adj.reasons],
+                    "adjudication_inputs": {**inputs, "event_version": adj.event_version},
+                    "adjudicated_at": now,
+                }
+            )
     await repo.update_events(session, values)
 
 
@@ -171,18 +193,25 @@ def _key(provider_id: str, service_date: date, procedure_key: str) -> tuple[str,
     return provider_id, service_date, procedure_key
 
 
-async def _write_lines(session: AsyncSession, loaded: _Loaded, members: dict[str, date],
-                       results: dict[str, core.MemberResult]) -> None:
+async def _write_lines(
+    session: AsyncSession,
+    loaded: _Loaded,
+    members: dict[str, date],
+    results: dict[str, core.MemberResult],
+) -> None:
     old_lines = [line for rows in loaded.lines.values() for line in rows]
     numbers = await repo.payer_claim_numbers(
-        session, {line.claim_id for line in old_lines if line.claim_id})
+        session, {line.claim_id for line in old_lines if line.claim_id}
+    )
     inserts: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
     deletes: list[int] = []
     for member_id in members:
         result = results.get(member_id)
-        old = {_key(l.provider_id, l.service_date, l.procedure_key): l
-               for l in loaded.lines.get(member_id, ())}
+        old = {
+            _key(item.provider_id, item.service_date, item.procedure_key): item
+            for item in loaded.lines.get(member_id, ())
+        }
         pos = _places(loaded.events.get(member_id, ()))
         for line in result.lines if result else ():
             key = _key(line.provider_id, line.service_date, line.procedure_key)
@@ -215,25 +244,46 @@ def _places(events: list[orm.ServiceEvent]) -> dict[tuple[str, date], str]:
 
 def _line_values(line: core.UnitLine, place_of_service: str) -> dict[str, Any]:
     return {
-        "member_id": line.member_id, "provider_id": line.provider_id, "payer_id": line.payer_id,
-        "service_date": line.service_date, "procedure_key": line.procedure_key,
-        "procedure": line.procedure, "modifiers": list(line.modifiers), "minutes": line.minutes,
-        "units": line.units, "held_units": line.held_units, "status": line.status.value,
+        "member_id": line.member_id,
+        "provider_id": line.provider_id,
+        "payer_id": line.payer_id,
+        "service_date": line.service_date,
+        "procedure_key": line.procedure_key,
+        "procedure": line.procedure,
+        "modifiers": list(line.modifiers),
+        "minutes": line.minutes,
+        "units": line.units,
+        "held_units": line.held_units,
+        "status": line.status.value,
         "hold_reason": line.hold_reason.value if line.hold_reason else None,
-        "event_ids": list(line.event_ids), "rate": line.rate, "charge": line.charge,
-        "authorization_id": line.authorization_id, "auth_units": line.auth_units,
-        "place_of_service": place_of_service, "updated_at": utcnow(),
+        "event_ids": list(line.event_ids),
+        "rate": line.rate,
+        "charge": line.charge,
+        "authorization_id": line.authorization_id,
+        "auth_units": line.auth_units,
+        "place_of_service": place_of_service,
+        "updated_at": utcnow(),
     }
 
 
 def _empty_line_values(existing: orm.UnitLine) -> dict[str, Any]:
-    return {"minutes": 0, "units": 0, "held_units": 0, "status": core.LineStatus.EXCLUDED.value,
-            "hold_reason": None, "event_ids": [], "charge": Decimal("0.00"),
-            "auth_units": 0, "authorization_id": None, "updated_at": utcnow()}
+    return {
+        "minutes": 0,
+        "units": 0,
+        "held_units": 0,
+        "status": core.LineStatus.EXCLUDED.value,
+        "hold_reason": None,
+        "event_ids": [],
+        "charge": Decimal("0.00"),
+        "auth_units": 0,
+        "authorization_id": None,
+        "updated_at": utcnow(),
+    }
 
 
-def _apply_claim_state(values: dict[str, Any], existing: orm.UnitLine,
-                       numbers: dict[str, str | None]) -> None:
+def _apply_claim_state(
+    values: dict[str, Any], existing: orm.UnitLine, numbers: dict[str, str | None]
+) -> None:
     """A claimed line stays ``claimed`` while unchanged; a change waits for the payer's number.
 
     billing-rules.md 2: replacements (7) and voids (8) carry REF*F8, the payer's claim control

@@ -15,73 +15,121 @@ NPI_1 = "1234567893"
 NPI_2 = "1987654328"
 
 
-async def create_key(app: FastAPI, role: str, payer_id: str | None = None,
-                     provider_id: str | None = None) -> dict[str, str]:
+async def create_key(
+    app: FastAPI, role: str, payer_id: str | None = None, provider_id: str | None = None
+) -> dict[str, str]:
     async with app.state.sessionmaker() as session, session.begin():
         new = await keys.create_key(session, Role(role), payer_id, provider_id, name="test")
     return {"Authorization": f"Bearer {new.clear_key}", "X-Key-Id": new.key_id}
 
 
-async def put_ok(client: AsyncClient, path: str, body: dict[str, Any],
-                 headers: dict[str, str]) -> dict[str, Any]:
+async def put_ok(
+    client: AsyncClient, path: str, body: dict[str, Any], headers: dict[str, str]
+) -> dict[str, Any]:
     response = await client.put(path, json=body, headers=headers)
     assert response.status_code in (200, 201), (path, response.status_code, response.text)
     result: dict[str, Any] = response.json()
     return result
 
 
-async def create_payer(client: AsyncClient, headers: dict[str, str], payer_id: str = "VAYA",
-                       **overrides: Any) -> dict[str, Any]:
-    body = {"name": "Vaya Health", "kind": "lme_mco", "edi_profile": "default",
-            "timely_filing_days": 90, **overrides}
+async def create_payer(
+    client: AsyncClient, headers: dict[str, str], payer_id: str = "VAYA", **overrides: Any
+) -> dict[str, Any]:
+    body = {
+        "name": "Vaya Health",
+        "kind": "lme_mco",
+        "edi_profile": "default",
+        "timely_filing_days": 90,
+        **overrides,
+    }
     return await put_ok(client, f"/v1/payers/{payer_id}", body, headers)
 
 
-async def create_fee_schedule(client: AsyncClient, headers: dict[str, str],
-                              payer_id: str = "VAYA", rate: str = "6.50",
-                              effective_from: str = "2025-01-01") -> dict[str, Any]:
+async def create_fee_schedule(
+    client: AsyncClient,
+    headers: dict[str, str],
+    payer_id: str = "VAYA",
+    rate: str = "6.50",
+    effective_from: str = "2025-01-01",
+) -> dict[str, Any]:
     body = {"rates": {"YP630": rate, "YP630:BC": rate}, "effective_from": effective_from}
     return await put_ok(client, f"/v1/fee-schedules/{payer_id}", body, headers)
 
 
-async def create_provider(client: AsyncClient, headers: dict[str, str],
-                          provider_id: str = "P-01", npi: str = NPI_1,
-                          **overrides: Any) -> dict[str, Any]:
-    body = {"name": "Blue Ridge IPS", "npi": npi, "tax_id": "561234567",
-            "taxonomy": "251S00000X",
-            "address": {"line1": "100 Main St", "city": "Asheville", "state": "NC",
-                        "zip": "288011234"},
-            "program_start_date": "2024-01-01", **overrides}
+async def create_provider(
+    client: AsyncClient,
+    headers: dict[str, str],
+    provider_id: str = "P-01",
+    npi: str = NPI_1,
+    **overrides: Any,
+) -> dict[str, Any]:
+    body = {
+        "name": "Blue Ridge IPS",
+        "npi": npi,
+        "tax_id": "561234567",
+        "taxonomy": "251S00000X",
+        "address": {"line1": "100 Main St", "city": "Asheville", "state": "NC", "zip": "288011234"},
+        "program_start_date": "2024-01-01",
+        **overrides,
+    }
     return await put_ok(client, f"/v1/providers/{provider_id}", body, headers)
 
 
-async def create_staff(client: AsyncClient, headers: dict[str, str], provider_id: str = "P-01",
-                       staff_id: str = "S-07", role: str = "ESP") -> dict[str, Any]:
+async def create_staff(
+    client: AsyncClient,
+    headers: dict[str, str],
+    provider_id: str = "P-01",
+    staff_id: str = "S-07",
+    role: str = "ESP",
+) -> dict[str, Any]:
     body = {"name": "Jordan Lee", "role": role}
     return await put_ok(client, f"/v1/providers/{provider_id}/staff/{staff_id}", body, headers)
 
 
-async def create_member(client: AsyncClient, headers: dict[str, str], member_id: str = "M-1001",
-                        payer_id: str = "VAYA", **overrides: Any) -> dict[str, Any]:
-    body = {"payer_id": payer_id, "subscriber_id": "900123456", "first_name": "Alexandra",
-            "last_name": "Quintanilla", "birth_date": "1988-04-12", "sex": "F",
-            "address": {"line1": "12 Oak St", "city": "Boone", "state": "NC", "zip": "28607"},
-            "diagnoses": ["F33.1", "F41.1"], "dvr_shared_case": False, "act_periods": [],
-            **overrides}
+async def create_member(
+    client: AsyncClient,
+    headers: dict[str, str],
+    member_id: str = "M-1001",
+    payer_id: str = "VAYA",
+    **overrides: Any,
+) -> dict[str, Any]:
+    body = {
+        "payer_id": payer_id,
+        "subscriber_id": "900123456",
+        "first_name": "Alexandra",
+        "last_name": "Quintanilla",
+        "birth_date": "1988-04-12",
+        "sex": "F",
+        "address": {"line1": "12 Oak St", "city": "Boone", "state": "NC", "zip": "28607"},
+        "diagnoses": ["F33.1", "F41.1"],
+        "dvr_shared_case": False,
+        "act_periods": [],
+        **overrides,
+    }
     return await put_ok(client, f"/v1/members/{member_id}", body, headers)
 
 
 def event_body(**overrides: Any) -> dict[str, Any]:
-    return {"member_id": "M-1001", "provider_id": "P-01", "staff_id": "S-07",
-            "service_date": "2026-03-02", "start_time": "09:00", "end_time": "09:50",
-            "activity": "job_search", "contact": "in_person", "setting": "individual",
-            "place_of_service": "99", "note_id": "N-5521", **overrides}
+    return {
+        "member_id": "M-1001",
+        "provider_id": "P-01",
+        "staff_id": "S-07",
+        "service_date": "2026-03-02",
+        "start_time": "09:00",
+        "end_time": "09:50",
+        "activity": "job_search",
+        "contact": "in_person",
+        "setting": "individual",
+        "place_of_service": "99",
+        "note_id": "N-5521",
+        **overrides,
+    }
 
 
-async def create_event(client: AsyncClient, headers: dict[str, str], event_id: str = "E-1",
-                       **overrides: Any) -> dict[str, Any]:
-    return await put_ok(client, f"/v1/service-events/{event_id}", event_body(**overrides),
-                        headers)
+async def create_event(
+    client: AsyncClient, headers: dict[str, str], event_id: str = "E-1", **overrides: Any
+) -> dict[str, Any]:
+    return await put_ok(client, f"/v1/service-events/{event_id}", event_body(**overrides), headers)
 
 
 async def create_world(client: AsyncClient, headers: dict[str, str]) -> None:

@@ -27,13 +27,19 @@ from tests.service.factories import (
     put_ok,
 )
 
-ROLES = ("admin", "integration+", "integration-", "finance+", "finance-", "provider+",
-         "provider-")
+ROLES = ("admin", "integration+", "integration-", "finance+", "finance-", "provider+", "provider-")
 OK = "ok"
 
 
-def rule(admin: Any = OK, i_in: Any = 403, i_out: Any = 403, f_in: Any = 403,
-         f_out: Any = 403, p_in: Any = 403, p_out: Any = 403) -> dict[str, Any]:
+def rule(
+    admin: Any = OK,
+    i_in: Any = 403,
+    i_out: Any = 403,
+    f_in: Any = 403,
+    f_out: Any = 403,
+    p_in: Any = 403,
+    p_out: Any = 403,
+) -> dict[str, Any]:
     return dict(zip(ROLES, (admin, i_in, i_out, f_in, f_out, p_in, p_out), strict=True))
 
 
@@ -83,8 +89,7 @@ MATRIX: dict[str, dict[str, Any]] = {
     "GET /v1/claims": READ_ALL,
     "GET /v1/claims/{claim_id}": READ_RECORD,
     "POST /v1/edi/inbound": rule(f_in=OK, f_out=OK),  # out of scope: claims left unmatched
-    "GET /v1/providers/{provider_id}/payment-status": rule(f_in=OK, f_out=OK, p_in=OK,
-                                                          p_out=404),
+    "GET /v1/providers/{provider_id}/payment-status": rule(f_in=OK, f_out=OK, p_in=OK, p_out=404),
     "PUT /v1/milestone-evidence/{evidence_id}": WRITE_REF,
     "GET /v1/milestone-evidence/{evidence_id}": READ_RECORD,
     "DELETE /v1/milestone-evidence/{evidence_id}": WRITE_REF,
@@ -119,32 +124,77 @@ async def _world(app: FastAPI, client: AsyncClient) -> dict[str, Any]:
     await create_provider(client, admin, "P-02", npi=NPI_2)
     await create_staff(client, admin, "P-02")
     await create_event(client, admin, "E-1")
-    for index, section in enumerate(["work_history", "health_history", "disclosure",
-                                     "job_search_plan", "employment_goal", "job_support_plan"]):
+    for index, section in enumerate(
+        [
+            "work_history",
+            "health_history",
+            "disclosure",
+            "job_search_plan",
+            "employment_goal",
+            "job_support_plan",
+        ]
+    ):
         day = f"2026-02-{index + 2:02d}"
-        await put_ok(client, f"/v1/milestone-evidence/EV-{index}", {
-            "member_id": "M-1001", "provider_id": "P-01", "kind": "career_profile_section",
-            "date": day, "section": section}, admin)
-        await create_event(client, admin, f"E-CP{index}", service_date=day,
-                           activity="career_profile")
-    await put_ok(client, "/v1/authorizations/A-1", {
-        "member_id": "M-1001", "provider_id": "P-01", "payer_id": "VAYA",
-        "start_date": "2026-01-01", "end_date": "2026-12-31", "units": 500}, admin)
-    await put_ok(client, "/v1/eipd-authorizations/EA-1", {
-        "member_id": "M-1001", "provider_id": "P-01", "milestone": "3-A",
-        "start_date": "2026-06-01"}, admin)
-    batch = (await client.post("/v1/claim-batches", json={"payer_id": "VAYA"},
-                               headers=admin)).json()
+        await put_ok(
+            client,
+            f"/v1/milestone-evidence/EV-{index}",
+            {
+                "member_id": "M-1001",
+                "provider_id": "P-01",
+                "kind": "career_profile_section",
+                "date": day,
+                "section": section,
+            },
+            admin,
+        )
+        await create_event(
+            client, admin, f"E-CP{index}", service_date=day, activity="career_profile"
+        )
+    await put_ok(
+        client,
+        "/v1/authorizations/A-1",
+        {
+            "member_id": "M-1001",
+            "provider_id": "P-01",
+            "payer_id": "VAYA",
+            "start_date": "2026-01-01",
+            "end_date": "2026-12-31",
+            "units": 500,
+        },
+        admin,
+    )
+    await put_ok(
+        client,
+        "/v1/eipd-authorizations/EA-1",
+        {
+            "member_id": "M-1001",
+            "provider_id": "P-01",
+            "milestone": "3-A",
+            "start_date": "2026-06-01",
+        },
+        admin,
+    )
+    batch = (
+        await client.post("/v1/claim-batches", json={"payer_id": "VAYA"}, headers=admin)
+    ).json()
     claim = (await client.get("/v1/claims", headers=admin)).json()["items"][0]
-    invoice = (await client.post("/v1/invoices", headers=admin, json={
-        "payer_id": "VAYA", "provider_id": "P-01", "through_date": "2026-12-31"})).json()
-    text = (await client.get(f"/v1/claim-batches/{batch['batch_id']}/837p",
-                             headers=admin)).text
+    invoice = (
+        await client.post(
+            "/v1/invoices",
+            headers=admin,
+            json={"payer_id": "VAYA", "provider_id": "P-01", "through_date": "2026-12-31"},
+        )
+    ).json()
+    text = (await client.get(f"/v1/claim-batches/{batch['batch_id']}/837p", headers=admin)).text
     from datetime import UTC, datetime
 
     ack = simulate_999(text, control_number=77, created=datetime(2026, 4, 1, tzinfo=UTC))
-    return {"batch_id": batch["batch_id"], "claim_id": claim["claim_id"],
-            "invoice_id": invoice["invoice_id"], "ack": ack}
+    return {
+        "batch_id": batch["batch_id"],
+        "claim_id": claim["claim_id"],
+        "invoice_id": invoice["invoice_id"],
+        "ack": ack,
+    }
 
 
 async def _keys(app: FastAPI) -> dict[str, dict[str, str]]:
@@ -161,52 +211,103 @@ async def _keys(app: FastAPI) -> dict[str, dict[str, str]]:
 
 def _request(route: str, world: dict[str, Any]) -> tuple[str, str, dict[str, Any]]:
     method, template = route.split(" ", 1)
-    ids = {"payer_id": "VAYA", "provider_id": "P-01", "staff_id": "S-07",
-           "member_id": "M-1001", "event_id": "E-1", "evidence_id": "EV-0",
-           "authorization_id": "EA-1" if "eipd" in template else "A-1", **world}
+    ids = {
+        "payer_id": "VAYA",
+        "provider_id": "P-01",
+        "staff_id": "S-07",
+        "member_id": "M-1001",
+        "event_id": "E-1",
+        "evidence_id": "EV-0",
+        "authorization_id": "EA-1" if "eipd" in template else "A-1",
+        **world,
+    }
     path = template.format(**ids)
     return method, path, _body(route, world)
 
 
 def _body(route: str, world: dict[str, Any]) -> dict[str, Any]:
     bodies: dict[str, Any] = {
-        "PUT /v1/payers/{payer_id}": {"json": {"name": "Vaya Health", "kind": "lme_mco",
-                                               "timely_filing_days": 3650}},
-        "PUT /v1/fee-schedules/{payer_id}": {"json": {
-            "rates": {"YP630": "6.50", "YP630:BC": "6.50"}, "effective_from": "2025-01-01"}},
-        "PUT /v1/providers/{provider_id}": {"json": {
-            "name": "Blue Ridge IPS", "npi": "1234567893", "tax_id": "561234567",
-            "taxonomy": "251S00000X", "program_start_date": "2024-01-01",
-            "address": {"line1": "100 Main St", "city": "Asheville", "state": "NC",
-                        "zip": "288011234"}}},
-        "PUT /v1/providers/{provider_id}/staff/{staff_id}": {"json": {"name": "Jordan Lee",
-                                                                       "role": "ESP"}},
-        "POST /v1/providers/{provider_id}/fidelity-reviews": {"json": {
-            "score": 96, "final_report_date": "2025-01-15"}},
-        "PUT /v1/members/{member_id}": {"json": {
-            "payer_id": "VAYA", "subscriber_id": "900123456", "first_name": "Alexandra",
-            "last_name": "Quintanilla", "birth_date": "1988-04-12", "sex": "F",
-            "address": {"line1": "12 Oak St", "city": "Boone", "state": "NC", "zip": "28607"},
-            "diagnoses": ["F33.1", "F41.1"]}},
-        "PUT /v1/authorizations/{authorization_id}": {"json": {
-            "member_id": "M-1001", "provider_id": "P-01", "payer_id": "VAYA",
-            "start_date": "2026-01-01", "end_date": "2026-12-31", "units": 500}},
-        "PUT /v1/eipd-authorizations/{authorization_id}": {"json": {
-            "member_id": "M-1001", "provider_id": "P-01", "milestone": "3-A",
-            "start_date": "2026-06-01"}},
+        "PUT /v1/payers/{payer_id}": {
+            "json": {"name": "Vaya Health", "kind": "lme_mco", "timely_filing_days": 3650}
+        },
+        "PUT /v1/fee-schedules/{payer_id}": {
+            "json": {"rates": {"YP630": "6.50", "YP630:BC": "6.50"}, "effective_from": "2025-01-01"}
+        },
+        "PUT /v1/providers/{provider_id}": {
+            "json": {
+                "name": "Blue Ridge IPS",
+                "npi": "1234567893",
+                "tax_id": "561234567",
+                "taxonomy": "251S00000X",
+                "program_start_date": "2024-01-01",
+                "address": {
+                    "line1": "100 Main St",
+                    "city": "Asheville",
+                    "state": "NC",
+                    "zip": "288011234",
+                },
+            }
+        },
+        "PUT /v1/providers/{provider_id}/staff/{staff_id}": {
+            "json": {"name": "Jordan Lee", "role": "ESP"}
+        },
+        "POST /v1/providers/{provider_id}/fidelity-reviews": {
+            "json": {"score": 96, "final_report_date": "2025-01-15"}
+        },
+        "PUT /v1/members/{member_id}": {
+            "json": {
+                "payer_id": "VAYA",
+                "subscriber_id": "900123456",
+                "first_name": "Alexandra",
+                "last_name": "Quintanilla",
+                "birth_date": "1988-04-12",
+                "sex": "F",
+                "address": {"line1": "12 Oak St", "city": "Boone", "state": "NC", "zip": "28607"},
+                "diagnoses": ["F33.1", "F41.1"],
+            }
+        },
+        "PUT /v1/authorizations/{authorization_id}": {
+            "json": {
+                "member_id": "M-1001",
+                "provider_id": "P-01",
+                "payer_id": "VAYA",
+                "start_date": "2026-01-01",
+                "end_date": "2026-12-31",
+                "units": 500,
+            }
+        },
+        "PUT /v1/eipd-authorizations/{authorization_id}": {
+            "json": {
+                "member_id": "M-1001",
+                "provider_id": "P-01",
+                "milestone": "3-A",
+                "start_date": "2026-06-01",
+            }
+        },
         "PUT /v1/service-events/{event_id}": {"json": event_body()},
-        "POST /v1/service-events:batch": {"json": {"events": [{"event_id": "E-1",
-                                                               **event_body()}]}},
+        "POST /v1/service-events:batch": {
+            "json": {"events": [{"event_id": "E-1", **event_body()}]}
+        },
         "POST /v1/claim-batches": {"json": {"payer_id": "VAYA"}},
-        "POST /v1/edi/inbound": {"content": world["ack"].encode(),
-                                 "headers": {"Content-Type": "application/edi-x12"}},
-        "PUT /v1/milestone-evidence/{evidence_id}": {"json": {
-            "member_id": "M-1001", "provider_id": "P-01", "kind": "career_profile_section",
-            "date": "2026-02-02", "section": "work_history"}},
-        "POST /v1/invoices": {"json": {"payer_id": "VAYA", "provider_id": "P-01",
-                                       "through_date": "2026-12-31"}},
-        "POST /v1/invoices/{invoice_id}/payments": {"json": {
-            "amount": "1.00", "paid_on": "2026-04-01", "reference": "MATRIX-1"}},
+        "POST /v1/edi/inbound": {
+            "content": world["ack"].encode(),
+            "headers": {"Content-Type": "application/edi-x12"},
+        },
+        "PUT /v1/milestone-evidence/{evidence_id}": {
+            "json": {
+                "member_id": "M-1001",
+                "provider_id": "P-01",
+                "kind": "career_profile_section",
+                "date": "2026-02-02",
+                "section": "work_history",
+            }
+        },
+        "POST /v1/invoices": {
+            "json": {"payer_id": "VAYA", "provider_id": "P-01", "through_date": "2026-12-31"}
+        },
+        "POST /v1/invoices/{invoice_id}/payments": {
+            "json": {"amount": "1.00", "paid_on": "2026-04-01", "reference": "MATRIX-1"}
+        },
     }
     return dict(bodies.get(route, {}))
 
@@ -218,7 +319,8 @@ def _matches(expected: Any, status: int) -> bool:
 
 
 async def test_every_route_answers_every_role_as_the_contract_says(
-        app: FastAPI, client: AsyncClient) -> None:
+    app: FastAPI, client: AsyncClient
+) -> None:
     world = await _world(app, client)
     keys = await _keys(app)
     ordered = sorted(MATRIX, key=lambda r: r.startswith("DELETE"))  # voids last
@@ -227,8 +329,9 @@ async def test_every_route_answers_every_role_as_the_contract_says(
         method, path, body = _request(route, world)
         headers_extra = body.pop("headers", {})
         for role in ROLES:
-            response = await client.request(method, path, headers={**keys[role],
-                                                                   **headers_extra}, **body)
+            response = await client.request(
+                method, path, headers={**keys[role], **headers_extra}, **body
+            )
             if not _matches(MATRIX[route][role], response.status_code):
                 failures.append((route, role, MATRIX[route][role], response.status_code))
         if path.startswith("/v1/"):

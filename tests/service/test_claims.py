@@ -40,7 +40,8 @@ async def _world(app: FastAPI, client: AsyncClient) -> dict[str, str]:
 
 
 async def test_one_claim_batch_passes_pyx12_and_claims_the_units(
-        app: FastAPI, client: AsyncClient) -> None:
+    app: FastAPI, client: AsyncClient
+) -> None:
     admin = await _world(app, client)
     await create_event(client, admin)
     response = await client.post("/v1/claim-batches", json=BATCH, headers=admin)
@@ -71,23 +72,25 @@ async def test_nothing_to_bill_is_a_409_problem(app: FastAPI, client: AsyncClien
     assert again.status_code == 409  # every line is claimed: nothing twice
 
 
-async def test_summary_csv_has_one_row_per_service_line(app: FastAPI,
-                                                         client: AsyncClient) -> None:
+async def test_summary_csv_has_one_row_per_service_line(app: FastAPI, client: AsyncClient) -> None:
     admin = await _world(app, client)
     await create_event(client, admin, "E-1")
-    await create_event(client, admin, "E-2", activity="benefits_counseling",
-                       start_time="13:00", end_time="13:30")
+    await create_event(
+        client, admin, "E-2", activity="benefits_counseling", start_time="13:00", end_time="13:30"
+    )
     batch = (await client.post("/v1/claim-batches", json=BATCH, headers=admin)).json()
     assert batch["line_count"] == 2 and batch["claim_count"] == 1
-    text = (await client.get(f"/v1/claim-batches/{batch['batch_id']}/summary.csv",
-                             headers=admin)).text
+    text = (
+        await client.get(f"/v1/claim-batches/{batch['batch_id']}/summary.csv", headers=admin)
+    ).text
     rows = list(csv.DictReader(io.StringIO(text)))
     assert sorted((r["procedure"], r["modifiers"], r["units"]) for r in rows) == [
-        ("YP630", "", "3"), ("YP630", "BC", "2")]
+        ("YP630", "", "3"),
+        ("YP630", "BC", "2"),
+    ]
 
 
-async def _claim_and_learn_number(app: FastAPI, client: AsyncClient,
-                                  admin: dict[str, str]) -> str:
+async def _claim_and_learn_number(app: FastAPI, client: AsyncClient, admin: dict[str, str]) -> str:
     await create_event(client, admin)
     await client.post("/v1/claim-batches", json=BATCH, headers=admin)
     claim_id: str = (await client.get("/v1/claims", headers=admin)).json()["items"][0]["claim_id"]
@@ -97,13 +100,15 @@ async def _claim_and_learn_number(app: FastAPI, client: AsyncClient,
 async def _set_payer_number(app: FastAPI, claim_id: str) -> None:
     """What a 277CA would supply (the payment-status tests do it with real files)."""
     async with app.state.sessionmaker() as session, session.begin():
-        await session.execute(update(Claim).where(Claim.claim_id == claim_id)
-                              .values(payer_claim_number="PCN-77"))
+        await session.execute(
+            update(Claim).where(Claim.claim_id == claim_id).values(payer_claim_number="PCN-77")
+        )
         await release_awaiting(session, app.state.profiles, {claim_id})
 
 
 async def test_a_change_after_claiming_waits_for_the_number_then_replaces(
-        app: FastAPI, client: AsyncClient) -> None:
+    app: FastAPI, client: AsyncClient
+) -> None:
     admin = await _world(app, client)
     original = await _claim_and_learn_number(app, client, admin)
     await create_event(client, admin, end_time="10:30")  # 90 minutes now: 6 units
@@ -116,14 +121,16 @@ async def test_a_change_after_claiming_waits_for_the_number_then_replaces(
     assert batch["replacement_count"] == 1
     text = (await client.get(f"/v1/claim-batches/{batch['batch_id']}/837p", headers=admin)).text
     assert ":7*" in text and "REF*F8*PCN-77" in text and validate_837p(text).ok
-    replacement = [c for c in (await client.get("/v1/claims", headers=admin)).json()["items"]
-                   if c["frequency"] == "7"][0]
+    replacement = [
+        c
+        for c in (await client.get("/v1/claims", headers=admin)).json()["items"]
+        if c["frequency"] == "7"
+    ][0]
     assert replacement["replaces_claim_id"] == original
     assert replacement["lines"][0]["units"] == 6
 
 
-async def test_a_void_after_claiming_sends_frequency_8(app: FastAPI,
-                                                       client: AsyncClient) -> None:
+async def test_a_void_after_claiming_sends_frequency_8(app: FastAPI, client: AsyncClient) -> None:
     admin = await _world(app, client)
     original = await _claim_and_learn_number(app, client, admin)
     await _set_payer_number(app, original)
@@ -143,12 +150,12 @@ async def test_provider_sees_only_its_claims(app: FastAPI, client: AsyncClient) 
     assert (await client.get("/v1/claims", headers=other)).json()["items"] == []
     claim_id = (await client.get("/v1/claims", headers=mine)).json()["items"][0]["claim_id"]
     assert (await client.get(f"/v1/claims/{claim_id}", headers=other)).status_code == 404
-    assert (await client.post("/v1/claim-batches", json=BATCH,
-                              headers=mine)).status_code == 403
+    assert (await client.post("/v1/claim-batches", json=BATCH, headers=mine)).status_code == 403
 
 
-async def test_member_without_address_is_skipped_and_said(app: FastAPI,
-                                                          client: AsyncClient) -> None:
+async def test_member_without_address_is_skipped_and_said(
+    app: FastAPI, client: AsyncClient
+) -> None:
     admin = await _world(app, client)
     await create_member(client, admin, address=None)
     await create_event(client, admin)
@@ -156,8 +163,7 @@ async def test_member_without_address_is_skipped_and_said(app: FastAPI,
     assert response.status_code == 409
 
 
-async def test_concurrent_batches_never_share_a_line_or_a_control_number(
-        postgres_url: str) -> None:
+async def test_concurrent_batches_never_share_a_line_or_a_control_number(postgres_url: str) -> None:
     """Two batch runs at once on PostgreSQL, on committed data, through two real connections.
     (SQLite takes one writer at a time, so there the race cannot happen.)"""
     url = await _scratch_database(postgres_url)
@@ -176,17 +182,24 @@ async def test_concurrent_batches_never_share_a_line_or_a_control_number(
             for index in range(6):
                 await create_member(client, admin, f"{member}{index}", payer_id=payer)
                 for day in range(1, 6):
-                    await create_event(client, admin, f"EV{tag}{index}-{day}",
-                                       member_id=f"{member}{index}", provider_id=provider,
-                                       service_date=f"2026-03-{day:02d}")
+                    await create_event(
+                        client,
+                        admin,
+                        f"EV{tag}{index}-{day}",
+                        member_id=f"{member}{index}",
+                        provider_id=provider,
+                        service_date=f"2026-03-{day:02d}",
+                    )
             body = {"payer_id": payer}
             first, second = await asyncio.gather(
                 client.post("/v1/claim-batches", json=body, headers=admin),
-                client.post("/v1/claim-batches", json=body, headers=admin))
+                client.post("/v1/claim-batches", json=body, headers=admin),
+            )
         assert sorted((first.status_code, second.status_code)) == [201, 409]
         async with app.state.sessionmaker() as session:
-            claims = list((await session.execute(select(Claim).where(
-                Claim.payer_id == payer))).scalars())
+            claims = list(
+                (await session.execute(select(Claim).where(Claim.payer_id == payer))).scalars()
+            )
         assert len(claims) == 6 and len({c.batch_id for c in claims}) == 1
     finally:
         await engine.dispose()

@@ -30,7 +30,8 @@ async def _world(app: FastAPI, client: AsyncClient) -> dict[str, str]:
 
 
 async def test_put_answers_the_stored_event_with_its_adjudication(
-        app: FastAPI, client: AsyncClient) -> None:
+    app: FastAPI, client: AsyncClient
+) -> None:
     admin = await _world(app, client)
     response = await client.put("/v1/service-events/E-1", json=event_body(), headers=admin)
     assert response.status_code == 201
@@ -41,31 +42,43 @@ async def test_put_answers_the_stored_event_with_its_adjudication(
     assert adjudication["minutes"] == 50 and adjudication["billable_minutes"] == 45
     assert adjudication["status"] == "partial"
     assert [(r["code"], r["minutes"]) for r in adjudication["reasons"]] == [
-        ("below_unit_threshold", 5)]
+        ("below_unit_threshold", 5)
+    ]
     again = await client.put("/v1/service-events/E-1", json=event_body(), headers=admin)
     assert again.status_code == 200 and again.json() == event
 
 
 async def test_a_changed_body_is_a_correction_kept_with_its_history(
-        app: FastAPI, client: AsyncClient) -> None:
+    app: FastAPI, client: AsyncClient
+) -> None:
     admin = await _world(app, client)
     await create_event(client, admin)
     corrected = await create_event(client, admin, end_time="10:00")
     assert corrected["version"] == 2 and corrected["adjudication"]["billable_minutes"] == 60
     async with app.state.sessionmaker() as session:
-        versions = await session.scalar(select(func.count()).select_from(RecordVersion).where(
-            RecordVersion.entity == "service_event", RecordVersion.record_id == "E-1"))
+        versions = await session.scalar(
+            select(func.count())
+            .select_from(RecordVersion)
+            .where(RecordVersion.entity == "service_event", RecordVersion.record_id == "E-1")
+        )
     assert versions == 2
 
 
 async def test_end_before_start_and_unknown_references_are_422_and_store_nothing(
-        app: FastAPI, client: AsyncClient) -> None:
+    app: FastAPI, client: AsyncClient
+) -> None:
     admin = await _world(app, client)
-    backwards = await client.put("/v1/service-events/E-9", headers=admin,
-                                 json=event_body(start_time="10:00", end_time="09:00"))
+    backwards = await client.put(
+        "/v1/service-events/E-9",
+        headers=admin,
+        json=event_body(start_time="10:00", end_time="09:00"),
+    )
     assert backwards.status_code == 422
-    unknown = await client.put("/v1/service-events/E-9", headers=admin, json=event_body(
-        member_id="M-NOPE", staff_id="S-NOPE"))
+    unknown = await client.put(
+        "/v1/service-events/E-9",
+        headers=admin,
+        json=event_body(member_id="M-NOPE", staff_id="S-NOPE"),
+    )
     assert unknown.status_code == 422
     problem = unknown.json()
     assert "M-NOPE" in problem["detail"] and "S-NOPE" in problem["detail"]
@@ -75,7 +88,8 @@ async def test_end_before_start_and_unknown_references_are_422_and_store_nothing
 
 
 async def test_batch_answers_each_event_in_order_and_stores_the_good_ones(
-        app: FastAPI, client: AsyncClient) -> None:
+    app: FastAPI, client: AsyncClient
+) -> None:
     admin = await _world(app, client)
     events = [
         {"event_id": "B-1", **event_body()},
@@ -83,30 +97,33 @@ async def test_batch_answers_each_event_in_order_and_stores_the_good_ones(
         {"event_id": "B-3", **event_body(start_time="11:00", end_time="11:30")},
         {"event_id": "B-4", **event_body(activity="not_an_activity")},
     ]
-    response = await client.post("/v1/service-events:batch", json={"events": events},
-                                  headers=admin)
+    response = await client.post("/v1/service-events:batch", json={"events": events}, headers=admin)
     assert response.status_code == 200
     body = response.json()
     assert [r["event_id"] for r in body["results"]] == ["B-1", "B-2", "B-3", "B-4"]
-    assert [r["result"] for r in body["results"]] == ["created", "rejected", "created",
-                                                     "rejected"]
+    assert [r["result"] for r in body["results"]] == ["created", "rejected", "created", "rejected"]
     assert body["results"][1]["status"] == 422 and body["results"][3]["problem"]["errors"]
-    again = (await client.post("/v1/service-events:batch", json={"events": events},
-                               headers=admin)).json()
-    assert [r["result"] for r in again["results"]] == ["unchanged", "rejected", "unchanged",
-                                                      "rejected"]
+    again = (
+        await client.post("/v1/service-events:batch", json={"events": events}, headers=admin)
+    ).json()
+    assert [r["result"] for r in again["results"]] == [
+        "unchanged",
+        "rejected",
+        "unchanged",
+        "rejected",
+    ]
 
 
 async def test_batch_refuses_more_than_1000_events(app: FastAPI, client: AsyncClient) -> None:
     admin = await _world(app, client)
     events = [{"event_id": f"X-{i}", **event_body()} for i in range(1001)]
-    response = await client.post("/v1/service-events:batch", json={"events": events},
-                                 headers=admin)
+    response = await client.post("/v1/service-events:batch", json={"events": events}, headers=admin)
     assert response.status_code == 422
 
 
-async def test_delete_voids_the_event_and_recomputes_units(app: FastAPI,
-                                                           client: AsyncClient) -> None:
+async def test_delete_voids_the_event_and_recomputes_units(
+    app: FastAPI, client: AsyncClient
+) -> None:
     admin = await _world(app, client)
     await create_event(client, admin)
     units = (await client.get("/v1/members/M-1001/units", headers=admin)).json()["items"]
@@ -118,8 +135,9 @@ async def test_delete_voids_the_event_and_recomputes_units(app: FastAPI,
     assert units == []
 
 
-async def test_a_note_arriving_later_releases_the_held_line(app: FastAPI,
-                                                            client: AsyncClient) -> None:
+async def test_a_note_arriving_later_releases_the_held_line(
+    app: FastAPI, client: AsyncClient
+) -> None:
     admin = await _world(app, client)
     held = await create_event(client, admin, note_id=None)
     assert held["adjudication"]["status"] == "held"
@@ -132,8 +150,9 @@ async def test_a_note_arriving_later_releases_the_held_line(app: FastAPI,
     assert units[0]["status"] == "billable" and units[0]["charge"] == "19.50"
 
 
-async def test_a_diagnosis_arriving_later_releases_held_lines(app: FastAPI,
-                                                              client: AsyncClient) -> None:
+async def test_a_diagnosis_arriving_later_releases_held_lines(
+    app: FastAPI, client: AsyncClient
+) -> None:
     admin = await _world(app, client)
     await create_member(client, admin, diagnoses=[])
     held = await create_event(client, admin)
@@ -144,37 +163,60 @@ async def test_a_diagnosis_arriving_later_releases_held_lines(app: FastAPI,
 
 
 async def test_an_authorization_arriving_after_held_units_releases_them(
-        app: FastAPI, client: AsyncClient) -> None:
+    app: FastAPI, client: AsyncClient
+) -> None:
     admin = await _world(app, client)
     # 17 days of 4 units = 68 units: the first 64 need no authorization, 4 wait for one.
-    events = [{"event_id": f"D-{d}", **event_body(service_date=f"2026-03-{d:02d}",
-                                                  start_time="09:00", end_time="10:00")}
-              for d in range(1, 18)]
+    events = [
+        {
+            "event_id": f"D-{d}",
+            **event_body(service_date=f"2026-03-{d:02d}", start_time="09:00", end_time="10:00"),
+        }
+        for d in range(1, 18)
+    ]
     await client.post("/v1/service-events:batch", json={"events": events}, headers=admin)
     last = (await client.get("/v1/service-events/D-17", headers=admin)).json()
     assert last["adjudication"]["status"] == "held"
     assert codes(last) == {"no_authorization": 60}
-    await put_ok(client, "/v1/authorizations/A-1", {
-        "member_id": "M-1001", "provider_id": "P-01", "payer_id": "VAYA", "procedure": "YP630",
-        "start_date": "2026-03-17", "end_date": "2026-12-31", "units": 100}, admin)
+    await put_ok(
+        client,
+        "/v1/authorizations/A-1",
+        {
+            "member_id": "M-1001",
+            "provider_id": "P-01",
+            "payer_id": "VAYA",
+            "procedure": "YP630",
+            "start_date": "2026-03-17",
+            "end_date": "2026-12-31",
+            "units": 100,
+        },
+        admin,
+    )
     last = (await client.get("/v1/service-events/D-17", headers=admin)).json()
     assert last["adjudication"]["status"] == "billable"
 
 
 async def test_a_fidelity_review_below_74_excludes_services_from_its_date(
-        app: FastAPI, client: AsyncClient) -> None:
+    app: FastAPI, client: AsyncClient
+) -> None:
     admin = await _world(app, client)
     await create_event(client, admin, "E-before", service_date="2026-03-02")
     await create_event(client, admin, "E-after", service_date="2026-04-02")
-    review = await client.post("/v1/providers/P-01/fidelity-reviews", headers=admin,
-                               json={"score": 70, "final_report_date": "2026-03-15"})
+    review = await client.post(
+        "/v1/providers/P-01/fidelity-reviews",
+        headers=admin,
+        json={"score": 70, "final_report_date": "2026-03-15"},
+    )
     assert review.status_code == 201
     before = (await client.get("/v1/service-events/E-before", headers=admin)).json()
     after = (await client.get("/v1/service-events/E-after", headers=admin)).json()
     assert before["adjudication"]["billable_minutes"] == 45
     assert codes(after) == {"fidelity_below_minimum": 50}
-    repeat = await client.post("/v1/providers/P-01/fidelity-reviews", headers=admin,
-                               json={"score": 70, "final_report_date": "2026-03-15"})
+    repeat = await client.post(
+        "/v1/providers/P-01/fidelity-reviews",
+        headers=admin,
+        json={"score": 70, "final_report_date": "2026-03-15"},
+    )
     assert repeat.status_code == 200 and repeat.json()["review_id"] == review.json()["review_id"]
 
 
@@ -189,15 +231,25 @@ async def test_list_filters_and_scopes(app: FastAPI, client: AsyncClient) -> Non
     assert (await client.get("/v1/service-events/E-1", headers=other)).status_code == 404
     mine = await create_key(app, "provider", provider_id="P-01")
     assert len((await client.get("/v1/service-events", headers=mine)).json()["items"]) == 2
-    assert (await client.put("/v1/service-events/E-3", json=event_body(),
-                             headers=mine)).status_code == 403
+    assert (
+        await client.put("/v1/service-events/E-3", json=event_body(), headers=mine)
+    ).status_code == 403
 
 
 BAD_BODIES: list[Any] = [
-    None, [], "text", 3, {}, {"member_id": 5}, {"service_date": "2026-02-30"},
-    {**event_body(), "start_time": "25:00"}, {**event_body(), "extra": 1},
-    {**event_body(), "place_of_service": "9"}, {**event_body(), "member_id": "x" * 200},
-    {**event_body(), "note_id": ""}, {**event_body(), "contact": None},
+    None,
+    [],
+    "text",
+    3,
+    {},
+    {"member_id": 5},
+    {"service_date": "2026-02-30"},
+    {**event_body(), "start_time": "25:00"},
+    {**event_body(), "extra": 1},
+    {**event_body(), "place_of_service": "9"},
+    {**event_body(), "member_id": "x" * 200},
+    {**event_body(), "note_id": ""},
+    {**event_body(), "contact": None},
 ]
 
 
@@ -207,13 +259,16 @@ async def test_bad_input_is_a_problem_never_a_500(app: FastAPI, client: AsyncCli
         response = await client.put("/v1/service-events/E-bad", json=body, headers=admin)
         assert response.status_code in (400, 422), (body, response.status_code)
         assert response.headers["content-type"].startswith("application/problem+json")
-    raw = await client.put("/v1/service-events/E-bad", content=b"{not json", headers={
-        **admin, "Content-Type": "application/json"})
+    raw = await client.put(
+        "/v1/service-events/E-bad",
+        content=b"{not json",
+        headers={**admin, "Content-Type": "application/json"},
+    )
     assert raw.status_code in (400, 422)
-    bad_id = await client.put("/v1/service-events/" + "x" * 65, json=event_body(),
-                              headers=admin)
+    bad_id = await client.put("/v1/service-events/" + "x" * 65, json=event_body(), headers=admin)
     assert bad_id.status_code == 422
-    batch = await client.post("/v1/service-events:batch", json={"events": [None, 1, "x"]},
-                              headers=admin)
+    batch = await client.post(
+        "/v1/service-events:batch", json={"events": [None, 1, "x"]}, headers=admin
+    )
     assert batch.status_code == 200
     assert all(r["result"] == "rejected" for r in batch.json()["results"])

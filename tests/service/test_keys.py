@@ -9,8 +9,9 @@ from service.auth import keys
 from tests.service.factories import create_key, create_payer
 
 
-async def test_revoked_key_answers_401_on_the_next_request(app: FastAPI,
-                                                          client: AsyncClient) -> None:
+async def test_revoked_key_answers_401_on_the_next_request(
+    app: FastAPI, client: AsyncClient
+) -> None:
     admin = await create_key(app, "admin")
     await create_payer(client, admin)
     assert (await client.get("/v1/payers/VAYA", headers=admin)).status_code == 200
@@ -23,8 +24,13 @@ async def test_audit_trail_names_who_read_a_member(app: FastAPI, client: AsyncCl
     admin = await create_key(app, "admin")
     await create_payer(client, admin)
     reader = await create_key(app, "finance")
-    body = {"payer_id": "VAYA", "first_name": "A", "last_name": "B", "birth_date": "1990-01-01",
-            "sex": "U"}
+    body = {
+        "payer_id": "VAYA",
+        "first_name": "A",
+        "last_name": "B",
+        "birth_date": "1990-01-01",
+        "sex": "U",
+    }
     assert (await client.put("/v1/members/M-7", json=body, headers=admin)).status_code == 201
     assert (await client.get("/v1/members/M-7", headers=reader)).status_code == 200
     trail = (await client.get("/v1/audit?member_id=M-7", headers=admin)).json()["items"]

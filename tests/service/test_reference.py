@@ -17,7 +17,8 @@ from tests.service.factories import (
 
 
 async def test_same_body_twice_changes_nothing_and_answers_the_same(
-        app: FastAPI, client: AsyncClient) -> None:
+    app: FastAPI, client: AsyncClient
+) -> None:
     admin = await create_key(app, "admin")
     await create_payer(client, admin)
     first = await create_member(client, admin)
@@ -25,13 +26,15 @@ async def test_same_body_twice_changes_nothing_and_answers_the_same(
     assert first == second
     assert second["version"] == 1
     async with app.state.sessionmaker() as session:
-        count = await session.scalar(select(func.count()).select_from(RecordVersion)
-                                     .where(RecordVersion.entity == "member"))
+        count = await session.scalar(
+            select(func.count()).select_from(RecordVersion).where(RecordVersion.entity == "member")
+        )
     assert count == 1
 
 
 async def test_changed_body_is_a_correction_with_version_plus_one(
-        app: FastAPI, client: AsyncClient) -> None:
+    app: FastAPI, client: AsyncClient
+) -> None:
     admin = await create_key(app, "admin")
     await create_payer(client, admin)
     await create_member(client, admin)
@@ -41,10 +44,15 @@ async def test_changed_body_is_a_correction_with_version_plus_one(
 
 
 async def test_provider_npi_check_digit_and_tax_id_are_checked(
-        app: FastAPI, client: AsyncClient) -> None:
+    app: FastAPI, client: AsyncClient
+) -> None:
     admin = await create_key(app, "admin")
-    body = {"name": "X", "npi": "1234567890", "tax_id": "12345",
-            "address": {"line1": "1 A St", "city": "Cary", "state": "NC", "zip": "27511"}}
+    body = {
+        "name": "X",
+        "npi": "1234567890",
+        "tax_id": "12345",
+        "address": {"line1": "1 A St", "city": "Cary", "state": "NC", "zip": "27511"},
+    }
     response = await client.put("/v1/providers/P-9", json=body, headers=admin)
     assert response.status_code == 422
     assert response.headers["content-type"].startswith("application/problem+json")
@@ -53,7 +61,8 @@ async def test_provider_npi_check_digit_and_tax_id_are_checked(
 
 
 async def test_unknown_payer_of_member_is_a_422_naming_it_and_stores_nothing(
-        app: FastAPI, client: AsyncClient) -> None:
+    app: FastAPI, client: AsyncClient
+) -> None:
     admin = await create_key(app, "admin")
     response = await create_member_raw(client, admin, payer_id="NOPE")
     assert response.status_code == 422
@@ -63,31 +72,47 @@ async def test_unknown_payer_of_member_is_a_422_naming_it_and_stores_nothing(
 
 
 async def create_member_raw(client: AsyncClient, headers: dict[str, str], **overrides: str):  # type: ignore[no-untyped-def]
-    body = {"payer_id": "VAYA", "first_name": "A", "last_name": "B", "birth_date": "1990-01-01",
-            "sex": "U", **overrides}
+    body = {
+        "payer_id": "VAYA",
+        "first_name": "A",
+        "last_name": "B",
+        "birth_date": "1990-01-01",
+        "sex": "U",
+        **overrides,
+    }
     return await client.put("/v1/members/M-1001", json=body, headers=headers)
 
 
 async def test_error_bodies_never_echo_member_content(app: FastAPI, client: AsyncClient) -> None:
     admin = await create_key(app, "admin")
     await create_payer(client, admin)
-    response = await create_member_raw(client, admin, first_name="Zebulon" * 10,
-                                       birth_date="1990-13-45")
+    response = await create_member_raw(
+        client, admin, first_name="Zebulon" * 10, birth_date="1990-13-45"
+    )
     assert response.status_code == 422
     assert "Zebulon" not in response.text and "1990-13-45" not in response.text
 
 
 async def test_integration_key_cannot_touch_another_payers_member(
-        app: FastAPI, client: AsyncClient) -> None:
+    app: FastAPI, client: AsyncClient
+) -> None:
     admin = await create_key(app, "admin")
     await create_payer(client, admin, "VAYA")
     await create_payer(client, admin, "TRILLIUM", name="Trillium")
     await create_member(client, admin, "M-1", payer_id="VAYA")
     other = await create_key(app, "integration", payer_id="TRILLIUM")
     assert (await client.get("/v1/members/M-1", headers=other)).status_code == 404
-    response = await client.put("/v1/members/M-1", headers=other, json={
-        "payer_id": "TRILLIUM", "first_name": "A", "last_name": "B",
-        "birth_date": "1990-01-01", "sex": "U"})
+    response = await client.put(
+        "/v1/members/M-1",
+        headers=other,
+        json={
+            "payer_id": "TRILLIUM",
+            "first_name": "A",
+            "last_name": "B",
+            "birth_date": "1990-01-01",
+            "sex": "U",
+        },
+    )
     assert response.status_code == 404
     mine = await create_key(app, "integration", payer_id="VAYA")
     assert (await client.get("/v1/members/M-1", headers=mine)).status_code == 200
@@ -109,6 +134,7 @@ async def test_world_builds(app: FastAPI, client: AsyncClient) -> None:
     await create_provider(client, admin, "P-02", npi="1987654328")
     listed = (await client.get("/v1/providers?limit=1", headers=admin)).json()
     assert len(listed["items"]) == 1 and listed["next_cursor"]
-    rest = (await client.get(f"/v1/providers?limit=1&cursor={listed['next_cursor']}",
-                             headers=admin)).json()
+    rest = (
+        await client.get(f"/v1/providers?limit=1&cursor={listed['next_cursor']}", headers=admin)
+    ).json()
     assert [p["provider_id"] for p in rest["items"]] == ["P-02"] and rest["next_cursor"] is None
