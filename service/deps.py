@@ -16,13 +16,17 @@ _bearer = HTTPBearer(auto_error=False, description="An ipsbill API key")
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """The request's transaction: committed if the route returns, rolled back if it raises."""
+    """The request's transaction: committed if the route returns, rolled back if it raises.
+
+    Function scope: the commit happens before the answer is sent, so a client that was told
+    "201" can rely on it in its very next request (and a failed commit is never a success).
+    """
     factory = request.app.state.sessionmaker
     async with factory() as session, session.begin():
         yield session
 
 
-SessionDep = Annotated[AsyncSession, Depends(get_session)]
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
 def _unauthorized(detail: str) -> HTTPException:
