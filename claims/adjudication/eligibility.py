@@ -7,7 +7,7 @@ the order of ``RULES``; an excluded event takes no further part in the day.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from claims.adjudication.dvr import DvrOverlapTable
@@ -37,6 +37,8 @@ class Lookup:
     authorizations: tuple[Authorization, ...]
     eipd: tuple[EipdAuthorization, ...]
     dvr: DvrOverlapTable
+    # Findings of the rules that depend only on the provider and the date, computed once each.
+    by_provider_day: dict[tuple[str, date], Finding] = field(default_factory=dict)
 
     @classmethod
     def build(cls, context: MemberContext, dvr: DvrOverlapTable) -> Lookup:
@@ -46,13 +48,18 @@ class Lookup:
         return cls(
             context=context,
             roles={(s.provider_id, s.staff_id): s.role for s in context.staff},
-            reviews={p: tuple(sorted(r, key=lambda x: (x.final_report_date, x.review_id),
-                                     reverse=True)) for p, r in reviews.items()},
-            authorizations=tuple(sorted(context.authorizations,
-                                        key=lambda a: (a.start_date, a.authorization_id))),
-            eipd=tuple(a for a in context.eipd_authorizations
-                       if a.member_id == context.member.member_id),
-            dvr=dvr)
+            reviews={
+                p: tuple(sorted(r, key=lambda x: (x.final_report_date, x.review_id), reverse=True))
+                for p, r in reviews.items()
+            },
+            authorizations=tuple(
+                sorted(context.authorizations, key=lambda a: (a.start_date, a.authorization_id))
+            ),
+            eipd=tuple(
+                a for a in context.eipd_authorizations if a.member_id == context.member.member_id
+            ),
+            dvr=dvr,
+        )
 
     def authorization_for(self, provider_id: str, day: date) -> Authorization | None:
         for auth in self.authorizations:
@@ -108,8 +115,10 @@ def _other_provider(event: ServiceEvent, look: Lookup) -> Finding:
         return None
     for auth in look.authorizations:
         if auth.provider_id != event.provider_id and auth.covers(event.service_date):
-            return (ReasonCode.OTHER_PROVIDER_AUTHORIZED,
-                    f"authorization {auth.authorization_id} of another provider covers the date")
+            return (
+                ReasonCode.OTHER_PROVIDER_AUTHORIZED,
+                f"authorization {auth.authorization_id} of another provider covers the date",
+            )
     return None
 
 
@@ -119,8 +128,10 @@ def _fidelity(event: ServiceEvent, look: Lookup) -> Finding:
     for review in look.reviews.get(event.provider_id, ()):
         if review.final_report_date <= event.service_date:
             if review.score < look.context.settings.minimum_fidelity_score:
-                return (ReasonCode.FIDELITY_BELOW_MINIMUM,
-                        f"fidelity review of {review.final_report_date} scored {review.score}")
+                return (
+                    ReasonCode.FIDELITY_BELOW_MINIMUM,
+                    f"fidelity review of {review.final_report_date} scored {review.score}",
+                )
             return None
     return None
 
@@ -134,18 +145,45 @@ def _dvr(event: ServiceEvent, look: Lookup) -> Finding:
         return None
     for auth in look.eipd:
         if auth.covers(event.service_date) and look.dvr.covers(auth.milestone, event.activity):
-            return (ReasonCode.DVR_MILESTONE_OVERLAP,
-                    f"EIPD milestone {auth.milestone} ({auth.authorization_id}) covers "
-                    f"{event.activity.value}")
+            return (
+                ReasonCode.DVR_MILESTONE_OVERLAP,
+                f"EIPD milestone {auth.milestone} ({auth.authorization_id}) covers "
+                f"{event.activity.value}",
+            )
     return None
 
 
-RULES: tuple[Callable[[ServiceEvent, Lookup], Finding], ...] = (
-    _activity, _contact, _group, _age, _act, _other_provider, _fidelity, _dvr)
+EVENT_RULES: tuple[Callable[[ServiceEvent, Lookup], Finding], ...] = (_activity, _contact, _group)
+# These four read only the event's provider and date: one answer per provider-day.
+PROVIDER_DAY_RULES: tuple[Callable[[ServiceEvent, Lookup], Finding], ...] = (
+    _age,
+    _act,
+    _other_provider,
+    _fidelity,
+)
+RULES = EVENT_RULES + PROVIDER_DAY_RULES + (_dvr,)
 
 
 def exclusion(event: ServiceEvent, look: Lookup) -> Finding:
-    for rule in RULES:
+    """The first rule of ``RULES`` that applies, in that order."""
+    for rule in EVENT_RULES:
+        finding = rule(event, look)
+        if finding is not None:
+            return finding
+    key = (event.provider_id, event.service_date)
+    if key in look.by_provider_day:
+        finding = look.by_provider_day[key]
+    else:
+        finding = look.by_provider_day[key] = _first(event, look, PROVIDER_DAY_RULES)
+    if finding is not None or not look.context.member.dvr_shared_case:
+        return finding
+    return _dvr(event, look)
+
+
+def _first(
+    event: ServiceEvent, look: Lookup, rules: tuple[Callable[[ServiceEvent, Lookup], Finding], ...]
+) -> Finding:
+    for rule in rules:
         finding = rule(event, look)
         if finding is not None:
             return finding

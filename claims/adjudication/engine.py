@@ -13,8 +13,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 
 from claims.adjudication.day import (
+    BC_MODIFIER_TUPLE,
     UNIT_MINUTES,
     Ledger,
     Line,
@@ -29,7 +31,9 @@ from claims.adjudication.eligibility import Lookup, exclusion
 from claims.model import (
     HOLD_REASONS,
     PROCEDURE,
+    Activity,
     Adjudication,
+    Authorization,
     EventStatus,
     FeeSchedule,
     LineStatus,
@@ -53,8 +57,11 @@ class Counters:
     by_authorization: dict[str, int] = field(default_factory=lambda: defaultdict(int))
 
 
-def adjudicate_member(events: Sequence[ServiceEvent], context: MemberContext,
-                      dvr_overlap: DvrOverlapTable | None = None) -> MemberResult:
+def adjudicate_member(
+    events: Sequence[ServiceEvent],
+    context: MemberContext,
+    dvr_overlap: DvrOverlapTable | None = None,
+) -> MemberResult:
     """Every event's adjudication and every unit line, for the events given (any order)."""
     look = Lookup.build(context, dvr_overlap or load_dvr_overlap())
     counters = Counters()
@@ -63,23 +70,31 @@ def adjudicate_member(events: Sequence[ServiceEvent], context: MemberContext,
     fees = sorted(context.fee_schedules, key=lambda f: f.effective_from, reverse=True)
     adjudications: list[Adjudication] = []
     unit_lines: list[UnitLine] = []
-    for day, day_events in _by_day(events):
-        ledgers, lines = _adjudicate_day(day, day_events, look, counters, fees)
-        adjudications.extend(_freeze(ledger) for ledger in ledgers)
-        unit_lines.extend(lines)
+    for day, ledgers in _by_day(events):
+        unit_lines.extend(_adjudicate_day(day, ledgers, look, counters, fees))
+        adjudications.extend(map(_freeze, ledgers))
     return MemberResult(tuple(adjudications), tuple(unit_lines))
 
 
-def _by_day(events: Sequence[ServiceEvent]) -> list[tuple[date, list[ServiceEvent]]]:
-    days: dict[date, list[ServiceEvent]] = defaultdict(list)
-    for event in sorted(events, key=lambda e: (e.service_date, e.start_minute, e.event_id)):
-        days[event.service_date].append(event)
-    return sorted(days.items())
+def _by_day(events: Sequence[ServiceEvent]) -> list[tuple[date, list[Ledger]]]:
+    """Each date's ledgers in (start, event_id) order, dates ascending: the one order every
+    later step relies on, whatever the order the events came in."""
+    ledgers = sorted(
+        map(Ledger.of, events), key=lambda x: (x.event.service_date, x.start, x.event.event_id)
+    )
+    days: dict[date, list[Ledger]] = {}
+    for ledger in ledgers:
+        day = ledger.event.service_date
+        if day in days:
+            days[day].append(ledger)
+        else:
+            days[day] = [ledger]
+    return list(days.items())
 
 
-def _adjudicate_day(day: date, events: list[ServiceEvent], look: Lookup, counters: Counters,
-                    fees: list[FeeSchedule]) -> tuple[list[Ledger], list[UnitLine]]:
-    ledgers = [Ledger(event, event.minutes) for event in events]
+def _adjudicate_day(
+    day: date, ledgers: list[Ledger], look: Lookup, counters: Counters, fees: list[FeeSchedule]
+) -> list[UnitLine]:
     live: list[Ledger] = []
     for ledger in ledgers:
         if ledger.event.voided:
@@ -93,10 +108,10 @@ def _adjudicate_day(day: date, events: list[ServiceEvent], look: Lookup, counter
     settings = look.context.settings
     remove_overlap(live)
     lines = build_lines(live, settings.rounding)
-    apply_cap(lines, settings.daily_unit_cap, day.isoformat())
+    apply_cap(lines, settings.daily_unit_cap, day)
     for line in lines:
         apply_rounding(line)
-    return ledgers, [_settle(line, day, look, counters, fees) for line in lines]
+    return [_settle(line, day, look, counters, fees) for line in lines]
 
 
 def _rate(fees: list[FeeSchedule], day: date, key: str) -> Decimal | None:
@@ -110,62 +125,91 @@ def _rate(fees: list[FeeSchedule], day: date, key: str) -> Decimal | None:
 def _holds(line: Line, look: Lookup, rate: Decimal | None) -> list[tuple[ReasonCode, str]]:
     """Line-wide holds, in the order that decides whose name the held minutes carry."""
     holds: list[tuple[ReasonCode, str]] = []
+    member = look.context.member
+    complete = rate is not None and member.diagnoses and member.subscriber_id
+    if complete and all(x.event.note_id for x in line.ledgers):
+        return holds  # the common case, without building any detail
     undocumented = [x.event.event_id for x in line.ledgers if not x.event.note_id]
     if undocumented:
         # YP630 def., Documentation: "A full service note shall be written per date of service".
-        holds.append((ReasonCode.MISSING_SERVICE_NOTE,
-                      f"no service note for {', '.join(undocumented)}"))
-    member = look.context.member
+        holds.append(
+            (ReasonCode.MISSING_SERVICE_NOTE, f"no service note for {', '.join(undocumented)}")
+        )
     if not member.diagnoses or not member.subscriber_id:
         # Attachment A: ICD-10-CM and the payer's record number are required on the 837P.
-        missing = [n for n, v in (("diagnosis", member.diagnoses),
-                                  ("subscriber_id", member.subscriber_id)) if not v]
+        missing = [
+            n
+            for n, v in (("diagnosis", member.diagnoses), ("subscriber_id", member.subscriber_id))
+            if not v
+        ]
         holds.append((ReasonCode.MISSING_MEMBER_DATA, f"member has no {' or '.join(missing)}"))
     if rate is None:
-        holds.append((ReasonCode.MISSING_FEE_SCHEDULE,
-                      f"no {line.procedure_key} rate in effect for the payer"))
+        holds.append(
+            (
+                ReasonCode.MISSING_FEE_SCHEDULE,
+                f"no {line.procedure_key} rate in effect for the payer",
+            )
+        )
     return holds
 
 
-def _authorize(line: Line, day: date, look: Lookup,
-               counters: Counters) -> tuple[int, tuple[ReasonCode, str], str | None]:
+def _authorize(line: Line, day: date, look: Lookup, counters: Counters) -> Allowance:
     """YP630 def., Utilization Management: "no prior authorization for the first 64 units ...
     Authorization for continued services must occur after the 64 units". Counts nothing."""
     auth = look.authorization_for(line.provider_id, day)
     if auth is not None:
         used = counters.by_authorization[auth.authorization_id]
-        billable = min(line.units, max(0, auth.units - used))
-        return billable, (ReasonCode.AUTHORIZATION_EXHAUSTED, f"authorization "
-                          f"{auth.authorization_id} has {auth.units} units, all used"), \
-            auth.authorization_id
+        return Allowance(min(line.units, max(0, auth.units - used)), auth)
     allowance = look.context.settings.units_without_authorization
-    billable = min(line.units, max(0, allowance - counters.by_provider[line.provider_id]))
-    return billable, (ReasonCode.NO_AUTHORIZATION,
-                      f"the first {allowance} units are used; no authorization covers {day}"), None
+    used = counters.by_provider[line.provider_id]
+    return Allowance(min(line.units, max(0, allowance - used)), None)
 
 
-def _count(line: Line, billable: int, auth_id: str | None, counters: Counters) -> None:
-    counters.by_provider[line.provider_id] += billable
-    if auth_id is not None:
-        counters.by_authorization[auth_id] += billable
+@dataclass(frozen=True, slots=True)
+class Allowance:
+    """How many of a line's units its provider may bill, and from which authorization."""
+
+    billable: int
+    authorization: Authorization | None
+
+    def hold(self, day: date, allowance: int) -> tuple[ReasonCode, str]:
+        # Details are only built for lines that are held (most are not).
+        auth = self.authorization
+        if auth is not None:
+            return (
+                ReasonCode.AUTHORIZATION_EXHAUSTED,
+                f"authorization {auth.authorization_id} has {auth.units} units, all used",
+            )
+        return (
+            ReasonCode.NO_AUTHORIZATION,
+            f"the first {allowance} units are used; no authorization covers {day}",
+        )
 
 
-def _settle(line: Line, day: date, look: Lookup, counters: Counters,
-            fees: list[FeeSchedule]) -> UnitLine:
+def _settle(
+    line: Line, day: date, look: Lookup, counters: Counters, fees: list[FeeSchedule]
+) -> UnitLine:
     rate = _rate(fees, day, line.procedure_key)
     holds = _holds(line, look, rate)
+    free = look.context.settings.units_without_authorization
     auth_id, billable_units = None, 0
     if holds:
         # A held line counts nothing, but an authorization it would also lack is listed (at 0
         # minutes) so the provider sees everything missing at once.
-        billable_units, hold, _ = _authorize(line, day, look, counters)
-        _hold_all(line, holds + [hold] if billable_units < line.units else holds)
-        billable_units = 0
+        allowed = _authorize(line, day, look, counters)
+        if allowed.billable < line.units:
+            holds.append(allowed.hold(day, free))
+        _hold_all(line, holds)
     elif line.units:
-        billable_units, hold, auth_id = _authorize(line, day, look, counters)
-        _count(line, billable_units, auth_id, counters)
-        kept = sum(x.kept for x in line.ledgers)
+        allowed = _authorize(line, day, look, counters)
+        billable_units = allowed.billable
+        counters.by_provider[line.provider_id] += billable_units
+        if allowed.authorization is not None:
+            auth_id = allowed.authorization.authorization_id
+            counters.by_authorization[auth_id] += billable_units
         if billable_units < line.units:
+            hold = allowed.hold(day, free)
+            kept = sum(x.kept for x in line.ledgers)
             take(line.latest_first, kept - billable_units * UNIT_MINUTES, *hold)
             holds = [hold]
     for ledger in line.ledgers:
@@ -183,35 +227,80 @@ def _hold_all(line: Line, holds: list[tuple[ReasonCode, str]]) -> None:
             ledger.note(other, other_detail)
 
 
-def _unit_line(line: Line, day: date, look: Lookup, rate: Decimal | None, billable: int,
-               holds: list[tuple[ReasonCode, str]], auth_id: str | None) -> UnitLine:
+def _unit_line(
+    line: Line,
+    day: date,
+    look: Lookup,
+    rate: Decimal | None,
+    billable: int,
+    holds: list[tuple[ReasonCode, str]],
+    auth_id: str | None,
+) -> UnitLine:
     held = line.units - billable
-    status = (LineStatus.BILLABLE if billable else
-              LineStatus.HELD if held else LineStatus.EXCLUDED)
+    status = LineStatus.BILLABLE if billable else LineStatus.HELD if held else LineStatus.EXCLUDED
+    member = look.context.member
     return UnitLine(
-        member_id=look.context.member.member_id, provider_id=line.provider_id,
-        payer_id=look.context.member.payer_id, service_date=day, procedure=PROCEDURE,
-        modifiers=line.modifiers, minutes=line.minutes, units=billable, held_units=held,
-        status=status, event_ids=tuple(x.event.event_id for x in line.ledgers), rate=rate,
-        charge=line_charge(billable, rate) if rate is not None else ZERO,
-        hold_reason=holds[0][0] if held and holds else None, authorization_id=auth_id,
-        auth_units=billable)
+        member.member_id,
+        line.provider_id,
+        member.payer_id,
+        day,
+        PROCEDURE,
+        line.modifiers,
+        line.minutes,
+        billable,
+        held,
+        status,
+        tuple([x.event.event_id for x in line.ledgers]),
+        rate,
+        _charge(billable, rate) if rate is not None else ZERO,
+        holds[0][0] if held and holds else None,
+        auth_id,
+        billable,
+    )
+
+
+@lru_cache(maxsize=4096)
+def _charge(units: int, rate: Decimal) -> Decimal:
+    # A caseload has few distinct rates and unit counts: the Decimal arithmetic is done once.
+    return line_charge(units, rate)
 
 
 def _freeze(ledger: Ledger) -> Adjudication:
-    merged: dict[ReasonCode, Reason] = {}
-    for reason in ledger.reasons:
-        first = merged.get(reason.code)
-        merged[reason.code] = reason if first is None else Reason(
-            reason.code, first.minutes + reason.minutes, first.detail)
-    reasons = tuple(merged.values())
     event = ledger.event
-    held = sum(r.minutes for r in reasons if r.code in HOLD_REASONS)
-    if ledger.billable == 0:
+    modifiers = BC_MODIFIER_TUPLE if event.activity is Activity.BENEFITS_COUNSELING else ()
+    minutes, billable = ledger.end - ledger.start, ledger.billable
+    if not ledger.reasons:  # the common case: every minute billed
+        return Adjudication(
+            event.event_id,
+            event.version,
+            EventStatus.BILLABLE,
+            minutes,
+            billable,
+            (),
+            PROCEDURE,
+            modifiers,
+        )
+    reasons = _merged(ledger.reasons)
+    if billable == 0:
+        held = any(r.minutes for r in reasons if r.code in HOLD_REASONS)
         status = EventStatus.HELD if held else EventStatus.EXCLUDED
     else:
-        status = EventStatus.BILLABLE if ledger.billable == event.minutes else EventStatus.PARTIAL
-    modifiers = ("BC",) if event.activity.value == "benefits_counseling" else ()
-    return Adjudication(event_id=event.event_id, event_version=event.version, status=status,
-                        minutes=event.minutes, billable_minutes=ledger.billable, reasons=reasons,
-                        procedure=PROCEDURE, modifiers=modifiers)
+        status = EventStatus.BILLABLE if billable == minutes else EventStatus.PARTIAL
+    return Adjudication(
+        event.event_id, event.version, status, minutes, billable, reasons, PROCEDURE, modifiers
+    )
+
+
+def _merged(reasons: list[Reason]) -> tuple[Reason, ...]:
+    """One Reason per code on an event, minutes summed, the first detail kept."""
+    if len(reasons) == 1:
+        return (reasons[0],)
+    merged: dict[ReasonCode, Reason] = {}
+    for reason in reasons:
+        first = merged.get(reason.code)
+        merged[reason.code] = (
+            reason
+            if first is None
+            else Reason(reason.code, first.minutes + reason.minutes, first.detail)
+        )
+    return tuple(merged.values())
