@@ -116,10 +116,14 @@ def main() -> None:
     load_dvr_overlap()  # read once, as a running service would have
     total = members * per_member
     results: list[MemberResult] = []
-    best = min(_timed(lambda: _run(caseload, results)) for _ in range(5))
+    runs = [_timed(lambda: _run(caseload, results)) for _ in range(5)]
+    wall, cpu = min(w for w, _ in runs), min(c for _, c in runs)
     print(f"members={members} events={total} lines={sum(len(r.lines) for r in results):,}")
-    print(f"claims.units engine: {best:.3f} s best of 5, {total / best:,.0f} events/s "
-          "(target >= 100,000)")  # fmt: skip
+    # CPU time as well as wall time: on a shared machine other work stretches the wall clock.
+    print(
+        f"claims.units engine, one process, best of 5: wall {wall:.3f} s = {total / wall:,.0f} "
+        f"events/s; CPU {cpu:.3f} s = {total / cpu:,.0f} events/s (target >= 100,000)"
+    )
     statuses = Counter(a.status.value for r in results for a in r.adjudications)
     print("event statuses:", dict(sorted(statuses.items())))
 
@@ -129,10 +133,10 @@ def _run(caseload: list[tuple[list[ServiceEvent], MemberContext]], out: list[Mem
     out.extend(adjudicate_member(events, context) for events, context in caseload)
 
 
-def _timed(action: Callable[[], object]) -> float:
-    start = time.perf_counter()
+def _timed(action: Callable[[], object]) -> tuple[float, float]:
+    wall, cpu = time.perf_counter(), time.process_time()
     action()
-    return time.perf_counter() - start
+    return time.perf_counter() - wall, time.process_time() - cpu
 
 
 if __name__ == "__main__":

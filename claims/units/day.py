@@ -52,9 +52,9 @@ def round_and_cap(lines: list[Line], settings: RuleSettings, day: date) -> None:
     for line in lines:
         line.rounded = line.units = units_for_minutes(line.minutes, settings.rounding)
     _apply_cap(lines, settings.daily_unit_cap)
-    cap_detail = f"member reached {settings.daily_unit_cap} units on {day.isoformat()}"
     for line in lines:
         if line.units < line.rounded:
+            cap_detail = f"member reached {settings.daily_unit_cap} units on {day.isoformat()}"
             # A capped line keeps units*15 minutes; the rest, rounding remainder included, is
             # the cap's (YP630 def., Attachment A: "up to 32 units a day").
             take_latest_first(line.ledgers, line.minutes - line.units * UNIT_MINUTES,

@@ -94,8 +94,10 @@ def _documentation_holds(line: Line, look: MemberLookup, rate: Decimal | None) -
     """Holds that stop the whole line, in priority order (the first takes the minutes)."""
     holds: list[ReasonCode] = []
     # YP630 def., Documentation: "A full service note shall be written per date of service".
-    if any(ledger.event.note_id is None for ledger in line.ledgers):
-        holds.append(ReasonCode.MISSING_SERVICE_NOTE)
+    for ledger in line.ledgers:
+        if ledger.event.note_id is None:
+            holds.append(ReasonCode.MISSING_SERVICE_NOTE)
+            break
     # Attachment A: the 837P carries an ICD-10-CM diagnosis and the subscriber id.
     if look.member_data_missing:
         holds.append(ReasonCode.MISSING_MEMBER_DATA)
