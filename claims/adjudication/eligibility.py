@@ -164,16 +164,20 @@ PROVIDER_DAY_RULES: tuple[Callable[[ServiceEvent, Lookup], Finding], ...] = (
 RULES = EVENT_RULES + PROVIDER_DAY_RULES + (_dvr,)
 
 
+_UNSEEN: Finding = (ReasonCode.VOIDED, "not looked up yet")  # a sentinel, never returned
+
+
 def exclusion(event: ServiceEvent, look: Lookup) -> Finding:
     """The first rule of ``RULES`` that applies, in that order."""
-    for rule in EVENT_RULES:
-        finding = rule(event, look)
-        if finding is not None:
-            return finding
+    if (
+        event.activity in NON_BILLABLE_ACTIVITIES
+        or event.contact is Contact.NONE
+        or event.setting is Setting.GROUP
+    ):
+        return _first(event, look, EVENT_RULES)
     key = (event.provider_id, event.service_date)
-    if key in look.by_provider_day:
-        finding = look.by_provider_day[key]
-    else:
+    finding = look.by_provider_day.get(key, _UNSEEN)
+    if finding is _UNSEEN:
         finding = look.by_provider_day[key] = _first(event, look, PROVIDER_DAY_RULES)
     if finding is not None or not look.context.member.dvr_shared_case:
         return finding
