@@ -34,18 +34,34 @@ ROOT = Path(__file__).resolve().parents[1]
 PG = "postgresql://postgres@127.0.0.1:5432"
 DB = "ipsbill_bench"
 PORT = 8765
-ACTIVITIES = ["job_search", "job_development", "job_support", "career_profile",
-              "benefits_counseling", "engagement", "employer_contact"]
+ACTIVITIES = [
+    "job_search",
+    "job_development",
+    "job_support",
+    "career_profile",
+    "benefits_counseling",
+    "engagement",
+    "employer_contact",
+]
 NPIS = ["1234567893", "1987654328", "1457300287"]
 
 
 def env() -> dict[str, str]:
-    return {**os.environ, "IPSBILL_DATABASE_URL": f"postgresql+asyncpg://postgres@127.0.0.1:5432/{DB}"}
+    return {
+        **os.environ,
+        "IPSBILL_DATABASE_URL": f"postgresql+asyncpg://postgres@127.0.0.1:5432/{DB}",
+    }
 
 
 def cli(*args: str) -> str:
-    done = subprocess.run([str(ROOT / ".venv/bin/ipsbill"), *args], env=env(), cwd="/tmp",
-                          capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [str(ROOT / ".venv/bin/ipsbill"), *args],
+        env=env(),
+        cwd="/tmp",
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return done.stdout
 
 
@@ -57,9 +73,13 @@ async def fresh_database() -> None:
 
 
 def start_server() -> subprocess.Popen[bytes]:
-    proc = subprocess.Popen([str(ROOT / ".venv/bin/ipsbill"), "serve", "--port", str(PORT)],
-                            env=env(), cwd="/tmp", stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [str(ROOT / ".venv/bin/ipsbill"), "serve", "--port", str(PORT)],
+        env=env(),
+        cwd="/tmp",
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     for _ in range(100):
         try:
             if httpx.get(f"http://127.0.0.1:{PORT}/healthz", timeout=1).status_code == 200:
@@ -76,32 +96,64 @@ async def seed(http: httpx.AsyncClient, members: int) -> None:
         assert response.status_code in (200, 201), (path, response.text)
 
     await put("/v1/payers/VAYA", {"name": "Vaya", "kind": "lme_mco"})
-    await put("/v1/fee-schedules/VAYA", {"rates": {"YP630": "6.50", "YP630:BC": "6.50"},
-                                         "effective_from": "2020-01-01"})
+    await put(
+        "/v1/fee-schedules/VAYA",
+        {"rates": {"YP630": "6.50", "YP630:BC": "6.50"}, "effective_from": "2020-01-01"},
+    )
     for index, npi in enumerate(NPIS):
-        await put(f"/v1/providers/P{index}", {
-            "name": f"Team {index}", "npi": npi, "tax_id": "561234567",
-            "address": {"line1": "1 Main St", "city": "Boone", "state": "NC", "zip": "286071234"}})
+        await put(
+            f"/v1/providers/P{index}",
+            {
+                "name": f"Team {index}",
+                "npi": npi,
+                "tax_id": "561234567",
+                "address": {
+                    "line1": "1 Main St",
+                    "city": "Boone",
+                    "state": "NC",
+                    "zip": "286071234",
+                },
+            },
+        )
         for staff in range(5):
-            await put(f"/v1/providers/P{index}/staff/S{staff}",
-                      {"name": "Staff", "role": "EPM" if staff == 4 else "ESP"})
+            await put(
+                f"/v1/providers/P{index}/staff/S{staff}",
+                {"name": "Staff", "role": "EPM" if staff == 4 else "ESP"},
+            )
     sem = asyncio.Semaphore(8)
 
     async def member(index: int) -> None:
         async with sem:
-            await put(f"/v1/members/M{index}", {
-                "payer_id": "VAYA", "subscriber_id": f"9{index:08d}", "first_name": "Test",
-                "last_name": "Member", "birth_date": "1980-01-01", "sex": "U",
-                "diagnoses": ["F331"]})
-            await put(f"/v1/authorizations/A{index}", {
-                "member_id": f"M{index}", "provider_id": f"P{index % 3}", "payer_id": "VAYA",
-                "start_date": "2020-01-01", "end_date": "2030-12-31", "units": 100000})
+            await put(
+                f"/v1/members/M{index}",
+                {
+                    "payer_id": "VAYA",
+                    "subscriber_id": f"9{index:08d}",
+                    "first_name": "Test",
+                    "last_name": "Member",
+                    "birth_date": "1980-01-01",
+                    "sex": "U",
+                    "diagnoses": ["F331"],
+                },
+            )
+            await put(
+                f"/v1/authorizations/A{index}",
+                {
+                    "member_id": f"M{index}",
+                    "provider_id": f"P{index % 3}",
+                    "payer_id": "VAYA",
+                    "start_date": "2020-01-01",
+                    "end_date": "2030-12-31",
+                    "units": 100000,
+                },
+            )
 
     await asyncio.gather(*(member(i) for i in range(members)))
 
 
-def make_events(rng: random.Random, members: int, count: int, first: date,
-                prefix: str) -> list[dict[str, Any]]:
+def make_events(
+    rng: random.Random, members: int, count: int, first: date, prefix: str
+) -> list[dict[str, Any]]:
     """Events in date order, a few a day per member, as an LME-MCO would send them."""
     events: list[dict[str, Any]] = []
     day = first
@@ -109,14 +161,21 @@ def make_events(rng: random.Random, members: int, count: int, first: date,
         for index in rng.sample(range(members), min(members, count - len(events))):
             start = rng.randrange(8 * 60, 16 * 60, 5)
             length = rng.choice([10, 15, 23, 30, 45, 50, 60, 90])
-            events.append({
-                "event_id": f"{prefix}-{len(events)}", "member_id": f"M{index}",
-                "provider_id": f"P{index % 3}", "staff_id": f"S{rng.randrange(5)}",
-                "service_date": day.isoformat(),
-                "start_time": f"{start // 60:02d}:{start % 60:02d}",
-                "end_time": f"{(start + length) // 60:02d}:{(start + length) % 60:02d}",
-                "activity": rng.choice(ACTIVITIES), "contact": "in_person",
-                "setting": "individual", "note_id": f"N{len(events)}"})
+            events.append(
+                {
+                    "event_id": f"{prefix}-{len(events)}",
+                    "member_id": f"M{index}",
+                    "provider_id": f"P{index % 3}",
+                    "staff_id": f"S{rng.randrange(5)}",
+                    "service_date": day.isoformat(),
+                    "start_time": f"{start // 60:02d}:{start % 60:02d}",
+                    "end_time": f"{(start + length) // 60:02d}:{(start + length) % 60:02d}",
+                    "activity": rng.choice(ACTIVITIES),
+                    "contact": "in_person",
+                    "setting": "individual",
+                    "note_id": f"N{len(events)}",
+                }
+            )
         day += timedelta(days=1)
     return events
 
@@ -124,8 +183,9 @@ def make_events(rng: random.Random, members: int, count: int, first: date,
 async def post_all(http: httpx.AsyncClient, events: list[dict[str, Any]]) -> float:
     started = time.perf_counter()
     for offset in range(0, len(events), 1000):
-        response = await http.post("/v1/service-events:batch",
-                                   json={"events": events[offset:offset + 1000]})
+        response = await http.post(
+            "/v1/service-events:batch", json={"events": events[offset : offset + 1000]}
+        )
         assert response.status_code == 200, response.text[:500]
         assert response.json()["rejected"] == 0, response.text[:500]
     return len(events) / (time.perf_counter() - started)
@@ -140,24 +200,114 @@ async def load_history(count: int, members: int) -> None:
     for n in range(count):
         index, day_no = n % members, n // per_day
         day = date(2021, 1, 1) + timedelta(days=day_no)
-        events.append((f"H-{n}", f"M{index}", f"P{index % 3}", "S0", "VAYA", day,
-                       clock(9, 0), clock(10, 0), "job_search", "in_person", "individual", "99",
-                       f"N{n}", False, "billable", 60, 60, "YP630", "[]", "[]", "{}", now, 1,
-                       f"h{n}", now))
-        lines.append((f"LH{n}", f"M{index}", f"P{index % 3}", "VAYA", day, "YP630", "YP630",
-                       "[]", 60, 4, 0, "billable", f'["H-{n}"]', "6.50", "26.00", f"A{index}",
-                       4, "99", now))
-    await conn.copy_records_to_table("service_events", records=events, columns=[
-        "event_id", "member_id", "provider_id", "staff_id", "payer_id", "service_date",
-        "start_time", "end_time", "activity", "contact", "setting", "place_of_service",
-        "note_id", "voided", "status", "minutes", "billable_minutes", "procedure", "modifiers",
-        "reasons", "adjudication_inputs", "adjudicated_at", "version", "body_hash",
-        "updated_at"])
-    await conn.copy_records_to_table("unit_lines", records=[
-        (*row[:15], row[15], row[16], row[17], row[18]) for row in lines], columns=[
-        "line_ref", "member_id", "provider_id", "payer_id", "service_date", "procedure_key",
-        "procedure", "modifiers", "minutes", "units", "held_units", "status", "event_ids",
-        "rate", "charge", "authorization_id", "auth_units", "place_of_service", "updated_at"])
+        events.append(
+            (
+                f"H-{n}",
+                f"M{index}",
+                f"P{index % 3}",
+                "S0",
+                "VAYA",
+                day,
+                clock(9, 0),
+                clock(10, 0),
+                "job_search",
+                "in_person",
+                "individual",
+                "99",
+                f"N{n}",
+                False,
+                "billable",
+                60,
+                60,
+                "YP630",
+                "[]",
+                "[]",
+                "{}",
+                now,
+                1,
+                f"h{n}",
+                now,
+            )
+        )
+        lines.append(
+            (
+                f"LH{n}",
+                f"M{index}",
+                f"P{index % 3}",
+                "VAYA",
+                day,
+                "YP630",
+                "YP630",
+                "[]",
+                60,
+                4,
+                0,
+                "billable",
+                f'["H-{n}"]',
+                "6.50",
+                "26.00",
+                f"A{index}",
+                4,
+                "99",
+                now,
+            )
+        )
+    await conn.copy_records_to_table(
+        "service_events",
+        records=events,
+        columns=[
+            "event_id",
+            "member_id",
+            "provider_id",
+            "staff_id",
+            "payer_id",
+            "service_date",
+            "start_time",
+            "end_time",
+            "activity",
+            "contact",
+            "setting",
+            "place_of_service",
+            "note_id",
+            "voided",
+            "status",
+            "minutes",
+            "billable_minutes",
+            "procedure",
+            "modifiers",
+            "reasons",
+            "adjudication_inputs",
+            "adjudicated_at",
+            "version",
+            "body_hash",
+            "updated_at",
+        ],
+    )
+    await conn.copy_records_to_table(
+        "unit_lines",
+        records=[(*row[:15], row[15], row[16], row[17], row[18]) for row in lines],
+        columns=[
+            "line_ref",
+            "member_id",
+            "provider_id",
+            "payer_id",
+            "service_date",
+            "procedure_key",
+            "procedure",
+            "modifiers",
+            "minutes",
+            "units",
+            "held_units",
+            "status",
+            "event_ids",
+            "rate",
+            "charge",
+            "authorization_id",
+            "auth_units",
+            "place_of_service",
+            "updated_at",
+        ],
+    )
     await conn.execute("ANALYZE")
     await conn.close()
 
@@ -165,22 +315,41 @@ async def load_history(count: int, members: int) -> None:
 def engine_rate(rng: random.Random, members: int, count: int) -> float:
     sys.path.insert(0, str(ROOT))
     from claims import model as core
-    from claims.adjudication import adjudicate_member
+    from claims.units import adjudicate_member
 
     raw = make_events(rng, members, count, date(2026, 1, 5), "X")
     by_member: dict[str, list[core.ServiceEvent]] = {}
     for e in raw:
-        by_member.setdefault(e["member_id"], []).append(core.ServiceEvent(
-            event_id=e["event_id"], member_id=e["member_id"], provider_id=e["provider_id"],
-            staff_id=e["staff_id"], service_date=date.fromisoformat(e["service_date"]),
-            start_time=clock.fromisoformat(e["start_time"]),
-            end_time=clock.fromisoformat(e["end_time"]), activity=core.Activity(e["activity"]),
-            contact=core.Contact.IN_PERSON, setting=core.Setting.INDIVIDUAL, note_id="N"))
-    fees = (core.FeeSchedule("VAYA", date(2020, 1, 1),
-                             (("YP630", core.Decimal("6.50")), ("YP630:BC", core.Decimal("6.50")))),)
-    contexts = {m: core.MemberContext(
-        member=core.Member(m, "VAYA", date(1980, 1, 1), "9", ("F331",)),
-        settings=core.RuleSettings(), fee_schedules=fees) for m in by_member}
+        by_member.setdefault(e["member_id"], []).append(
+            core.ServiceEvent(
+                event_id=e["event_id"],
+                member_id=e["member_id"],
+                provider_id=e["provider_id"],
+                staff_id=e["staff_id"],
+                service_date=date.fromisoformat(e["service_date"]),
+                start_time=clock.fromisoformat(e["start_time"]),
+                end_time=clock.fromisoformat(e["end_time"]),
+                activity=core.Activity(e["activity"]),
+                contact=core.Contact.IN_PERSON,
+                setting=core.Setting.INDIVIDUAL,
+                note_id="N",
+            )
+        )
+    fees = (
+        core.FeeSchedule(
+            "VAYA",
+            date(2020, 1, 1),
+            (("YP630", core.Decimal("6.50")), ("YP630:BC", core.Decimal("6.50"))),
+        ),
+    )
+    contexts = {
+        m: core.MemberContext(
+            member=core.Member(m, "VAYA", date(1980, 1, 1), "9", ("F331",)),
+            settings=core.RuleSettings(),
+            fee_schedules=fees,
+        )
+        for m in by_member
+    }
     started = time.perf_counter()
     for member_id, events in by_member.items():
         adjudicate_member(events, contexts[member_id])
@@ -200,22 +369,31 @@ async def main() -> None:
     server = start_server()
     try:
         headers = {"Authorization": f"Bearer {key}"}
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{PORT}", headers=headers,
-                                     timeout=300) as http:
+        async with httpx.AsyncClient(
+            base_url=f"http://127.0.0.1:{PORT}", headers=headers, timeout=300
+        ) as http:
             await seed(http, args.members)
-            empty = await post_all(http, make_events(rng, args.members, args.events,
-                                                     date(2026, 1, 5), "A"))
-            print(f"intake, empty database:        {empty:8.0f} events/s "
-                  f"({args.events} events, batches of 1,000)")
+            empty = await post_all(
+                http, make_events(rng, args.members, args.events, date(2026, 1, 5), "A")
+            )
+            print(
+                f"intake, empty database:        {empty:8.0f} events/s "
+                f"({args.events} events, batches of 1,000)"
+            )
             started = time.perf_counter()
             await load_history(args.history, args.members)
-            print(f"history loaded:                {args.history} events "
-                  f"in {time.perf_counter() - started:.0f} s")
-            full = await post_all(http, make_events(rng, args.members, args.events,
-                                                    date(2026, 6, 1), "B"))
+            print(
+                f"history loaded:                {args.history} events "
+                f"in {time.perf_counter() - started:.0f} s"
+            )
+            full = await post_all(
+                http, make_events(rng, args.members, args.events, date(2026, 6, 1), "B")
+            )
             print(f"intake, {args.history:,} stored: {full:8.0f} events/s")
-            print(f"ratio with history / empty:    {full / empty:8.2f} (within 20%: "
-                  f"{'yes' if full >= 0.8 * empty else 'NO'})")
+            print(
+                f"ratio with history / empty:    {full / empty:8.2f} (within 20%: "
+                f"{'yes' if full >= 0.8 * empty else 'NO'})"
+            )
     finally:
         server.terminate()
         server.wait(10)

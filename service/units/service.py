@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from claims import model as core
-from claims.adjudication import adjudicate_member
+from claims.units import adjudicate_member
 from service import models as orm
 from service.models.base import utcnow
 from service.profiles import ProfileRegistry
