@@ -94,7 +94,7 @@ _FORMATTED: dict[str, str] = {}
 
 def _key(xpath: str | X12Path) -> str:
     if isinstance(xpath, X12Path):
-        return xpath.format()
+        return str(xpath.format())
     key = _FORMATTED.get(xpath)
     if key is None:
         key = _FORMATTED[xpath] = X12Path(xpath).format()
@@ -104,32 +104,32 @@ def _key(xpath: str | X12Path) -> str:
 def _counter_init(
     self: NodeCounter, initialCounts: Mapping[str | X12Path, int] | None = None
 ) -> None:
-    self._counts = {_key(k): v for k, v in (initialCounts or {}).items()}  # type: ignore[attr-defined]
+    self._counts = {_key(k): v for k, v in (initialCounts or {}).items()}
 
 
 def _counter_reset_to_node(self: NodeCounter, xpath: str | X12Path) -> None:
     prefix = _key(xpath) + "/"
-    counts: dict[str, int] = self._counts  # type: ignore[attr-defined]
+    counts: dict[str, int] = self._counts
     for key in [k for k in counts if k.startswith(prefix)]:
         del counts[key]
 
 
 def _counter_increment(self: NodeCounter, xpath: str | X12Path) -> None:
-    counts: dict[str, int] = self._counts  # type: ignore[attr-defined]
+    counts: dict[str, int] = self._counts
     key = _key(xpath)
     counts[key] = counts.get(key, 0) + 1
 
 
 def _counter_set_count(self: NodeCounter, xpath: str | X12Path, ct: int) -> None:
-    self._counts[_key(xpath)] = ct  # type: ignore[attr-defined]
+    self._counts[_key(xpath)] = ct
 
 
 def _counter_get_count(self: NodeCounter, xpath: str | X12Path) -> int:
-    return int(self._counts.get(_key(xpath), 0))  # type: ignore[attr-defined]
+    return int(self._counts.get(_key(xpath), 0))
 
 
 def _counter_get_state(self: NodeCounter) -> OrderedDict[X12Path, int]:
-    return OrderedDict((X12Path(k), v) for k, v in self._counts.items())  # type: ignore[attr-defined]
+    return OrderedDict((X12Path(k), v) for k, v in self._counts.items())
 
 
 # --- Segment reference designators --------------------------------------------------------------
@@ -146,7 +146,7 @@ def _parse_refdes(self: Segment, ref_des: str) -> tuple[int | None, int | None]:
         parsed = _REFDES[ref_des] = (xp.seg_id, xp.ele_idx, xp.subele_idx)
     seg_id, ele_idx, subele_idx = parsed
     if seg_id is not None and seg_id != self.seg_id:
-        err_str = "Invalid Reference Designator: %s, seg_id: %s" % (ref_des, self.seg_id)
+        err_str = f"Invalid Reference Designator: {ref_des}, seg_id: {self.seg_id}"
         raise EngineError(err_str)
     return (
         ele_idx - 1 if ele_idx is not None else None,
@@ -168,7 +168,7 @@ def _child_node_by_idx(self: segment_if, idx: int) -> Any:
         return None
     found = [c for c in self.children if c.seq == idx + 1]
     if len(found) != 1:
-        raise EngineError("idx %i not found in %s" % (idx, self.id))
+        raise EngineError(f"idx {idx} not found in {self.id}")
     cache[idx] = found[0]
     return found[0]
 
@@ -237,7 +237,8 @@ def _element_is_valid_errors(
     self: element_if, elem: Any, type_list: list[str | None] | None = None
 ) -> tuple[bool, list[Any]]:
     if elem is None or elem.is_composite():
-        return _ELEMENT_IS_VALID(self, elem, type_list)
+        result: tuple[bool, list[Any]] = _ELEMENT_IS_VALID(self, elem, type_list)
+        return result
     key = (elem.get_value(), tuple(type_list) if type_list else ())
     valid: set[tuple[str, tuple[str | None, ...]]] = self.__dict__.setdefault("_ipsbill_ok", set())
     if key in valid:

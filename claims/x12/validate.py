@@ -24,8 +24,9 @@ import os
 import re
 import threading
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
 from typing import Any
 
 from claims.x12.checks import run_checks
@@ -49,20 +50,30 @@ def validate_837p(
         doc = parse(text)
     except X12SyntaxError as exc:
         return ValidationReport(False, (Problem(None, None, 0, str(exc)),), pyx12_ok=False)
-    pyx12_ok, pyx12_problems = _run_pyx12(text, doc, workers or os.cpu_count() or 1, chunk_claims)
-    problems = pyx12_problems + run_structure_checks(doc) + run_checks(doc)
-    unique = sorted(dict.fromkeys(problems), key=lambda p: (p.position, p.message))
+    chunks = plan_chunks(doc, chunk_claims)
+    running = _submit(workers or os.cpu_count() or 1, chunks) if len(chunks) > 1 else None
+    own = run_structure_checks(doc) + run_checks(doc)  # while the workers run pyx12
+    pyx12_ok, pyx12_problems = _pyx12_outcome(text, doc, chunks, running)
+    unique = sorted(dict.fromkeys(pyx12_problems + own), key=lambda p: (p.position, p.message))
     return ValidationReport(pyx12_ok and not unique, tuple(unique), pyx12_ok=pyx12_ok)
 
 
-def _run_pyx12(
-    text: str, doc: Interchange, workers: int, chunk_claims: int
+ChunkResult = tuple[bool, list[RawProblem]]
+
+
+@dataclass(frozen=True, slots=True)
+class _Running:
+    workers: int
+    futures: tuple[Future[ChunkResult], ...]
+
+
+def _pyx12_outcome(
+    text: str, doc: Interchange, chunks: list[Chunk], running: _Running | None
 ) -> tuple[bool, list[Problem]]:
-    chunks = plan_chunks(doc, chunk_claims)
-    if len(chunks) <= 1:
+    if running is None:
         ok, raw = pyx12_validate(text)
         return ok, [_locate(doc, item, None) for item in raw]
-    results = _map_in_pool(workers, [chunk.text for chunk in chunks])
+    results = _results(running, chunks)
     problems = [
         _locate(doc, item, chunk)
         for chunk, (_, raw) in zip(chunks, results, strict=True)
@@ -75,19 +86,28 @@ _POOLS: dict[int, ProcessPoolExecutor] = {}
 _POOLS_LOCK = threading.Lock()
 
 
-def _map_in_pool(workers: int, texts: list[str]) -> list[tuple[bool, list[RawProblem]]]:
-    """Validate chunks in the kept pool; a pool whose worker died is replaced once."""
-    for attempt in (1, 2):
+def _submit(workers: int, chunks: list[Chunk]) -> _Running:
+    pool = _pool(workers)
+    try:
+        return _Running(workers, tuple(pool.submit(_validate_in_worker, c.text) for c in chunks))
+    except BrokenProcessPool:  # a worker of the kept pool died earlier: start a new pool
+        _discard(workers, pool)
         pool = _pool(workers)
-        try:
-            return list(pool.map(_validate_in_worker, texts))
-        except BrokenProcessPool:
-            with _POOLS_LOCK:
-                if _POOLS.get(workers) is pool:
-                    del _POOLS[workers]
-            if attempt == 2:
-                raise
-    raise AssertionError("unreachable")
+        return _Running(workers, tuple(pool.submit(_validate_in_worker, c.text) for c in chunks))
+
+
+def _results(running: _Running, chunks: list[Chunk]) -> list[ChunkResult]:
+    try:
+        return [future.result() for future in running.futures]
+    except BrokenProcessPool:  # a worker died under this batch: one more try on a new pool
+        _discard(running.workers, None)
+        return list(_pool(running.workers).map(_validate_in_worker, [c.text for c in chunks]))
+
+
+def _discard(workers: int, pool: ProcessPoolExecutor | None) -> None:
+    with _POOLS_LOCK:
+        if pool is None or _POOLS.get(workers) is pool:
+            _POOLS.pop(workers, None)
 
 
 def _pool(workers: int) -> ProcessPoolExecutor:

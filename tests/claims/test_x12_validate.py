@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import io
+import random
 from pathlib import Path
 
 import pytest
 
 from claims.profile import parse_profile
-from claims.x12 import synthetic, validate_837p, write_837p
+from claims.x12 import pyx12_fast, synthetic, validate, validate_837p, write_837p
 from claims.x12.chunks import plan_chunks
 from claims.x12.segments import parse
 from claims.x12.validate import pyx12_validate
@@ -59,3 +61,95 @@ def test_original_counts_and_hl_tree_are_checked_even_when_chunks_recompute_them
     wrong_parent = text.replace("HL*3*1*22*0~", "HL*3*2*22*0~", 1)
     report = validate_837p(wrong_parent, workers=2, chunk_claims=3)
     assert any(p.segment_id == "HL" and "HL02" in p.message for p in report.problems)
+
+
+# --- pyx12_fast: the patched pyx12 must say exactly what pyx12 says ---------------------------
+
+DEFECTS = {  # one defect each, every one rejected by pyx12
+    "invalid sex code": ("DMG*D8*19800315*M~", "DMG*D8*19800315*Q~"),
+    "impossible service date": ("DTP*472*D8*20250101~", "DTP*472*D8*20251399~"),
+    "claim id too long": ("CLM*IP", "CLM*" + "X" * 40 + "IP"),
+    "unknown segment": ("LX*2~", "FOO*1~\nLX*2~"),
+    "too many elements": ("LX*2~", "LX*2*9~"),
+    "missing mandatory segment": ("N4*DURHAM*NC*27701~\n", ""),
+    "segment repeated beyond max use": ("DMG*D8*19800315*M~", "DMG*D8*19800315*M~\nDMG*D8*1~"),
+    "wrong HL level code": ("HL*3*1*22*0~", "HL*3*1*23*0~"),
+    "composite where an element belongs": ("LX*2~", "LX*2:1~"),
+}
+
+
+def _pyx12_everything(text: str) -> tuple[object, ...]:
+    """pyx12's verdict, JSON error report and 999 (its clock-dependent envelope left out)."""
+    import pyx12.params
+    import pyx12.x12n_document
+
+    report, ack = io.StringIO(), io.StringIO()
+    try:
+        ok = pyx12.x12n_document.x12n_document(
+            pyx12.params.params(), io.StringIO(text), ack, None, fd_json=report
+        )
+    except Exception as exc:  # noqa: BLE001 - the exception itself is compared
+        return ("raised", type(exc).__name__, str(exc))
+    envelope = ("ISA", "GS", "GE", "IEA")
+    body = [s for s in ack.getvalue().split("~") if not s.strip().startswith(envelope)]
+    return ok, report.getvalue(), body
+
+
+def _defective_files(text: str) -> list[str]:
+    files = []
+    for old, new in DEFECTS.values():
+        assert old in text
+        files.append(text.replace(old, new, 1))
+    rng = random.Random(837)
+    segments = text.split("~\n")
+    for _ in range(12):  # plus random damage: deletions, duplicates, swaps, emptied elements
+        damaged = list(segments)
+        i, j = rng.randrange(2, len(damaged) - 3), rng.randrange(2, len(damaged) - 3)
+        kind = rng.randrange(4)
+        if kind == 0:
+            del damaged[i]
+        elif kind == 1:
+            damaged.insert(i, damaged[i])
+        elif kind == 2:
+            damaged[i], damaged[j] = damaged[j], damaged[i]
+        else:
+            parts = damaged[i].split("*")
+            parts[rng.randrange(1, len(parts))] = ""
+            damaged[i] = "*".join(parts)
+        files.append("~\n".join(damaged))
+    return files
+
+
+def test_pyx12_fast_gives_pyx12s_verdicts_reports_and_999s(text: str) -> None:
+    files = [text, *_defective_files(text)]
+    plain = [_pyx12_everything(f) for f in files]
+    pyx12_fast.apply()
+    try:
+        cold = [_pyx12_everything(f) for f in files]
+        warm = [_pyx12_everything(f) for f in files]  # memoised values and segments reused
+    finally:
+        pyx12_fast.restore()
+    assert plain[0][0] is True
+    assert all(result[0] is not True for result in plain[1 : 1 + len(DEFECTS)])
+    assert cold == plain
+    assert warm == plain
+    assert _pyx12_everything(text) == plain[0]  # restore() gives pyx12 back unchanged
+
+
+def test_worker_locates_errors_of_a_rejected_chunk_like_the_detailed_run(text: str) -> None:
+    bad = text.replace(*DEFECTS["impossible service date"])
+    pyx12_fast.apply()
+    try:
+        assert validate._validate_in_worker(text) == (True, [])
+        in_worker = validate._validate_in_worker(bad)
+    finally:
+        pyx12_fast.restore()
+    assert in_worker == validate.pyx12_validate(bad)
+    assert not in_worker[0] and any(segment == "DTP" for _, segment, _ in in_worker[1])
+
+
+def test_the_pool_is_kept_between_batches(text: str) -> None:
+    assert validate_837p(text, workers=2, chunk_claims=3).ok
+    pool = validate._POOLS[2]
+    assert validate_837p(text, workers=2, chunk_claims=3).ok
+    assert validate._POOLS[2] is pool
