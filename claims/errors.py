@@ -29,8 +29,15 @@ class NotFound(DomainError):
     """The record does not exist, or lies outside the caller's scope (404 either way)."""
 
 
+@dataclass
 class Conflict(DomainError):
-    """The request cannot be carried out in the current state (409), e.g. nothing to bill."""
+    """The request cannot be carried out in the current state (409), e.g. nothing to bill.
+
+    ``keep_changes``: what the attempt established still stands (e.g. lines found past timely
+    filing while looking for something to bill), so the caller's transaction commits it.
+    """
+
+    keep_changes: bool = False
 
 
 class ValidationFailed(DomainError):

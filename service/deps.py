@@ -9,6 +9,7 @@ from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from claims.errors import Conflict
 from service.auth.keys import authenticate
 from service.auth.principal import Principal, Role
 
@@ -22,8 +23,17 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     "201" can rely on it in its very next request (and a failed commit is never a success).
     """
     factory = request.app.state.sessionmaker
-    async with factory() as session, session.begin():
-        yield session
+    async with factory() as session:
+        transaction = await session.begin()
+        try:
+            yield session
+        except Conflict as exc:
+            await (transaction.commit() if exc.keep_changes else transaction.rollback())
+            raise
+        except BaseException:
+            await transaction.rollback()
+            raise
+        await transaction.commit()
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]

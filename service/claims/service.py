@@ -28,6 +28,8 @@ from service.config import Settings
 from service.models.base import utcnow
 from service.profiles import ProfileRegistry
 from service.units.repository import rows_in, update_lines
+from service.units.service import readjudicate
+from service.units.touched import Touched
 
 EXPIRED = ReasonCode.TIMELY_FILING_EXPIRED.value
 
@@ -62,13 +64,14 @@ async def create_batch(
     payer = await _lock_payer(session, principal, body.payer_id)
     profile = profiles.get(payer.edi_profile)
     today = datetime.now(UTC).date()
-    await _expire_untimely(session, payer, profile, body, today)
+    await _expire_untimely(session, payer, profiles, body, today)
     planned = await _plan_new(session, body, profile) + await _plan_corrections(session, body)
     planned, skipped = await _complete_only(session, planned)
     if not planned:
         raise Conflict(
             f"nothing to bill for payer {body.payer_id}: no billable unclaimed line "
-            "and no claimed line whose units changed"
+            "and no claimed line whose units changed",
+            keep_changes=True,
         )
     batch = await _issue(session, principal, payer, profile, settings, body, planned)
     batch.acknowledgment = {"summary": {**batch.acknowledgment["summary"], "skipped": skipped}}
@@ -121,10 +124,10 @@ def _line_filter(body: BatchIn) -> list[object]:
 
 
 async def _expire_untimely(
-    session: AsyncSession, payer: orm.Payer, profile: PayerProfile, body: BatchIn, today: date
+    session: AsyncSession, payer: orm.Payer, profiles: ProfileRegistry, body: BatchIn, today: date
 ) -> None:
     """billing-rules 1.2: a date of service older than timely_filing_days when first claimed."""
-    days = payer.timely_filing_days or profile.rules.timely_filing_days
+    days = payer.timely_filing_days or profiles.get(payer.edi_profile).rules.timely_filing_days
     line = orm.UnitLine
     stmt = select(line).where(
         *_line_filter(body),
@@ -133,13 +136,22 @@ async def _expire_untimely(
         line.service_date < today - timedelta(days=days),
     )
     stale = list((await session.execute(stmt)).scalars())
+    touched = Touched()
+    for row in stale:  # their events, re-adjudicated, say why they will never be billed
+        touched.add(row.member_id, row.service_date)
     await update_lines(
         session,
         [
-            {"id": row.id, "status": LineStatus.EXCLUDED.value, "hold_reason": EXPIRED}
+            {
+                "id": row.id,
+                "status": LineStatus.EXCLUDED.value,
+                "hold_reason": EXPIRED,
+                "charge": Decimal("0.00"),
+            }
             for row in stale
         ],
     )
+    await readjudicate(session, touched, profiles)
 
 
 async def _plan_new(

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from claims import model as core
-from claims.units import adjudicate_member
+from claims.units import adjudicate_member, expire_adjudication
 from service import models as orm
 from service.models.base import utcnow
 from service.profiles import ProfileRegistry
@@ -53,7 +53,7 @@ async def readjudicate(session: AsyncSession, touched: Touched, profiles: Profil
     session.expire_all()  # bulk statements bypass the identity map: read fresh rows
     loaded = await _load(session, members)
     results = {
-        member_id: _adjudicate(loaded, member_id, profiles)
+        member_id: _expire_events(loaded, member_id, _adjudicate(loaded, member_id, profiles))
         for member_id in members
         if member_id in loaded.members
     }
@@ -136,6 +136,32 @@ def _context(loaded: _Loaded, member_id: str, profiles: ProfileRegistry) -> core
 def _adjudicate(loaded: _Loaded, member_id: str, profiles: ProfileRegistry) -> core.MemberResult:
     events = [convert.event(row) for row in loaded.events.get(member_id, ())]
     return adjudicate_member(events, _context(loaded, member_id, profiles))
+
+
+def _expire_events(loaded: _Loaded, member_id: str, result: core.MemberResult) -> core.MemberResult:
+    """Events on a line whose timely filing ran out (found when a batch first tried it) say so:
+    billing-rules 1.2, ``timely_filing_expired`` [excluded]."""
+    expired = {
+        _key(row.provider_id, row.service_date, row.procedure_key)
+        for row in loaded.lines.get(member_id, ())
+        if row.hold_reason == EXPIRED and row.claim_id is None
+    }
+    if not expired:
+        return result
+    events = {
+        event_id
+        for line in result.lines
+        if _key(line.provider_id, line.service_date, line.procedure_key) in expired
+        for event_id in line.event_ids
+    }
+    today = utcnow().date()
+    return core.MemberResult(
+        tuple(
+            expire_adjudication(adj, today) if adj.event_id in events else adj
+            for adj in result.adjudications
+        ),
+        result.lines,
+    )
 
 
 def _inputs(loaded: _Loaded, member_id: str) -> dict[str, Any]:
@@ -294,6 +320,7 @@ def _apply_claim_state(
         if existing.hold_reason == EXPIRED and values["status"] == core.LineStatus.BILLABLE.value:
             # Timely filing ran out when a batch first tried it; that does not come back.
             values["status"], values["hold_reason"] = core.LineStatus.EXCLUDED.value, EXPIRED
+            values["charge"] = Decimal("0.00")
         return
     if values["units"] == existing.claimed_units and values["charge"] == existing.claimed_charge:
         values["status"], values["hold_reason"] = core.LineStatus.CLAIMED.value, None

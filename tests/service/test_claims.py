@@ -72,6 +72,23 @@ async def test_nothing_to_bill_is_a_409_problem(app: FastAPI, client: AsyncClien
     assert again.status_code == 409  # every line is claimed: nothing twice
 
 
+async def test_a_date_past_timely_filing_is_excluded_when_first_claimed(
+        app: FastAPI, client: AsyncClient) -> None:
+    admin = await create_key(app, "admin")
+    await create_world(client, admin)  # timely_filing_days = 90; 2026-03-02 is long past
+    await create_event(client, admin)
+    response = await client.post("/v1/claim-batches", json={"payer_id": "VAYA"}, headers=admin)
+    assert response.status_code == 409
+    units = (await client.get("/v1/members/M-1001/units", headers=admin)).json()["items"]
+    assert (units[0]["status"], units[0]["hold_reason"]) == ("excluded", "timely_filing_expired")
+    event = (await client.get("/v1/service-events/E-1", headers=admin)).json()["adjudication"]
+    assert event["status"] == "excluded" and event["billable_minutes"] == 0
+    assert {r["code"]: r["minutes"] for r in event["reasons"]}["timely_filing_expired"] == 45
+    await create_event(client, admin, note_id="N-NEW")  # a later correction does not revive it
+    units = (await client.get("/v1/members/M-1001/units", headers=admin)).json()["items"]
+    assert units[0]["hold_reason"] == "timely_filing_expired"
+
+
 async def test_summary_csv_has_one_row_per_service_line(app: FastAPI, client: AsyncClient) -> None:
     admin = await _world(app, client)
     await create_event(client, admin, "E-1")
