@@ -1,9 +1,13 @@
 """837P writer throughput and release-validation time, printed (not a timed test).
 
-    python bench/writer.py [claims] [lines_per_claim]
+    python bench/writer.py [claims] [lines_per_claim] [--compare-unpatched]
 
 Builds the claims in memory first, so the writer figure is the writer alone; then validates the
-file with pyx12 + the section-2 checks using the process pool (os.cpu_count() workers).
+file with pyx12 + the section-2 checks using the process pool (os.cpu_count() workers), twice:
+the first call starts the kept pool, the second is what every later batch of the service costs.
+Besides wall time it prints the CPU seconds of this process and of the pool workers, since wall
+time on a shared machine depends on what else runs. ``--compare-unpatched`` also times pyx12 on
+one chunk in this process without and with ``claims.x12.pyx12_fast``.
 """
 
 from __future__ import annotations
@@ -15,14 +19,17 @@ from collections.abc import Callable
 from pathlib import Path
 
 from claims.profile import parse_profile
-from claims.x12 import synthetic, validate_837p, write_837p
+from claims.x12 import pyx12_fast, synthetic, validate, validate_837p, write_837p
+from claims.x12.chunks import plan_chunks
+from claims.x12.segments import parse
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def main() -> None:
-    claims_count = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
-    per_claim = int(sys.argv[2]) if len(sys.argv) > 2 else 10
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    claims_count = int(args[0]) if args else 10_000
+    per_claim = int(args[1]) if len(args) > 1 else 10
     profile = parse_profile("default", (ROOT / "edi_templates/default.toml").read_text("utf-8"))
     batch = synthetic.batch(profile, synthetic.bulk_claims(claims_count, per_claim))
     lines = claims_count * per_claim
@@ -30,10 +37,58 @@ def main() -> None:
     text = write_837p(batch)
     print(f"claims={claims_count} lines={lines} bytes={len(text)} segments={text.count('~')}")
     print(f"writer: {best:.3f} s best of 3, {lines / best:,.0f} lines/s (target >= 50,000)")
+    print(f"load average before validation: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
+    for label in ("first call (starts the pool)", "second call (pool kept)"):
+        _validation(label, text)
+    if "--compare-unpatched" in sys.argv:
+        _compare_unpatched(text)
+
+
+def _validation(label: str, text: str) -> None:
+    workers_before = _workers_cpu()
+    own_before = time.process_time()
     start = time.perf_counter()
     report = validate_837p(text)
     elapsed = time.perf_counter() - start
-    print(f"validation (pyx12 + checks, {os.cpu_count()} workers): {elapsed:.1f} s, ok={report.ok}")
+    own = time.process_time() - own_before
+    workers = _workers_cpu() - workers_before
+    print(
+        f"validation {label}: {elapsed:.1f} s wall, ok={report.ok}; CPU: this process "
+        f"{own:.1f} s, {os.cpu_count()} workers {workers:.1f} s"
+    )
+
+
+def _workers_cpu() -> float:
+    """User + system CPU seconds of the kept pool's processes (Linux /proc; 0 elsewhere)."""
+    total = 0
+    for pool in validate._POOLS.values():
+        for pid in list(pool._processes or {}):
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def _compare_unpatched(text: str) -> None:
+    chunk = plan_chunks(parse(text), 1000)[0].text
+    plain = _cpu(lambda: validate.pyx12_validate(chunk))
+    pyx12_fast.apply()
+    validate.pyx12_validate(chunk)  # map loaded once, as in a worker
+    fast = _cpu(lambda: validate._validate_in_worker(chunk))
+    pyx12_fast.restore()
+    segments = chunk.count("~")
+    print(
+        f"one chunk ({segments} segments) in this process: pyx12 with JSON report {plain:.2f} s "
+        f"CPU; verdict-first with pyx12_fast {fast:.2f} s CPU ({plain / fast:.1f}x)"
+    )
+
+
+def _cpu(action: Callable[[], object]) -> float:
+    start = time.process_time()
+    action()
+    return time.process_time() - start
 
 
 def _timed(action: Callable[[], object]) -> float:

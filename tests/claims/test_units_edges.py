@@ -12,7 +12,7 @@ from decimal import Decimal
 
 import pytest
 
-from claims.adjudication import adjudicate_member, units_for_minutes
+from claims.units import adjudicate_member, units_for_minutes
 from claims.model import (
     NON_BILLABLE_ACTIVITIES,
     Activity,
@@ -463,16 +463,18 @@ def test_other_providers_authorization_excludes() -> None:
     assert_billable(later, "E1")
 
 
-def test_both_providers_authorized_lets_each_bill_its_own() -> None:
+def test_both_providers_authorized_excludes_both() -> None:
+    # billing-rules 1.2, literally: "another provider holds a YP630 authorization for the member
+    # covering that date" excludes, whatever this provider holds ("only one IPS provider
+    # organization during any active authorization period"): overlapping authorizations are
+    # the LME-MCO's to resolve, and until then neither provider's time is billable.
     both = ctx(authorizations=(auth("A1", "P1"), auth("A2", "P2")))
     result = run(
         [ev("E1", "09:00", "10:00"), ev("E2", "11:00", "12:00", provider="P2", staff="ESP2")], both
     )
-    assert_billable(result, "E1")
-    assert_billable(result, "E2")
-    assert line(result, "P1").authorization_id == "A1"
-    assert line(result, "P2").authorization_id == "A2"
-
+    for event_id in ("E1", "E2"):
+        assert adj(result, event_id).status is EventStatus.EXCLUDED
+        assert adj(result, event_id).reasons[0].code is ReasonCode.OTHER_PROVIDER_AUTHORIZED
 
 def review(score: int, final: date, review_id: str = "R1") -> FidelityReview:
     return FidelityReview("P1", review_id, score, final)

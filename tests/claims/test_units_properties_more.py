@@ -15,7 +15,7 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from claims.adjudication import adjudicate_member, units_for_minutes
+from claims.units import adjudicate_member, units_for_minutes
 from claims.model import (
     HOLD_REASONS,
     Activity,
