@@ -20,6 +20,7 @@ patches and compares verdicts, JSON error reports and 999 responses.
 
 from __future__ import annotations
 
+import bisect
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -30,6 +31,7 @@ from pyx12.errors import EngineError
 from pyx12.map_if._element import element_if
 from pyx12.map_if._loop import loop_if
 from pyx12.map_if._segment import segment_if
+from pyx12.map_walker import walk_tree
 from pyx12.nodeCounter import NodeCounter
 from pyx12.path import X12Path
 from pyx12.segment import Segment
@@ -60,6 +62,7 @@ def apply() -> None:
     _patch(loop_if, "get_first_node", _loop_first_node)
     _patch(element_if, "is_valid_errors", _element_is_valid_errors)
     _patch(segment_if, "is_valid_errors", _segment_is_valid_errors)
+    _patch(walk_tree, "_scan_loop_at_position", _scan_loop_at_position)
     _patch(pyx12.map_if, "load_map_file", _load_map_file)
 
 
@@ -72,6 +75,7 @@ def restore() -> None:
         else:
             setattr(owner, attribute, original)
     _MAPS.clear()
+    _NODE_PATHS.clear()
 
 
 def is_applied() -> bool:
@@ -92,9 +96,20 @@ def _patch(owner: Any, attribute: str, replacement: Callable[..., Any]) -> None:
 _FORMATTED: dict[str, str] = {}
 
 
+# The walker passes map nodes' own X12Path objects (node.x12path, built once per node and never
+# modified: pyx12 mutates only the X12Path it builds locally in getnodebypath), so their formatted
+# string is remembered by identity; the object is held so its id cannot be reused.
+_NODE_PATHS: dict[int, tuple[X12Path, str]] = {}
+
+
 def _key(xpath: str | X12Path) -> str:
     if isinstance(xpath, X12Path):
-        return str(xpath.format())
+        known = _NODE_PATHS.get(id(xpath))
+        if known is None or known[0] is not xpath:
+            if len(_NODE_PATHS) >= _MEMORY_LIMIT:
+                _NODE_PATHS.clear()
+            known = _NODE_PATHS[id(xpath)] = (xpath, str(xpath.format()))
+        return known[1]
     key = _FORMATTED.get(xpath)
     if key is None:
         key = _FORMATTED[xpath] = X12Path(xpath).format()
@@ -195,6 +210,64 @@ def _loop_first_node(self: loop_if) -> Any:
         first = self.pos_map[min(self.pos_map)][0] if self.pos_map else None
         self.__dict__["_ipsbill_first"] = first
     return self.__dict__["_ipsbill_first"]
+
+
+# --- Walking the map ---------------------------------------------------------------------------
+# walk_tree._scan_loop_at_position tries every child of a loop from the current position on. For a
+# segment child whose id differs from the data segment's, _try_match_segment_child's is_match is
+# False at its first test (segment ids differ), so the call has an effect only when the child is
+# required (it records the mandatory segment as possibly missing); for a loop child whose first
+# node is such a segment, _is_loop_match likewise has an effect only when the loop is required.
+# Those no-effect calls are skipped; every other child goes through pyx12's own methods, in the
+# same order. The sorted positions of a loop are computed once.
+
+
+def _scan_loop_at_position(
+    self: walk_tree,
+    node: Any,
+    node_pos: int,
+    seg_data: Segment,
+    orig_node: Any,
+    seg_count: int,
+    cur_line: int,
+    ls_id: str | None,
+    pop_node_list: list[Any],
+) -> Any:
+    seg_id = seg_data.get_seg_id()
+    for ord1 in _positions_from(node, node_pos):
+        for child in node.pos_map[ord1]:
+            if child.is_segment():
+                if child.id != seg_id and child.usage != "R":
+                    continue
+                result = self._try_match_segment_child(
+                    node, child, seg_data, orig_node, seg_count, cur_line, ls_id, pop_node_list
+                )
+            elif child.is_loop():
+                if _cannot_start_loop(child, seg_id):
+                    continue
+                result = self._try_match_loop_child(
+                    child, seg_data, seg_count, cur_line, ls_id, pop_node_list
+                )
+            else:
+                continue
+            if result is not None:
+                return result
+    return None
+
+
+def _positions_from(node: Any, node_pos: int) -> list[int]:
+    positions: list[int] | None = node.__dict__.get("_ipsbill_positions")
+    if positions is None:
+        positions = node.__dict__["_ipsbill_positions"] = sorted(node.pos_map)
+    return positions[bisect.bisect_left(positions, node_pos) :]
+
+
+def _cannot_start_loop(loop: Any, seg_id: str | None) -> bool:
+    """True when _try_match_loop_child(loop, ...) would return None without any side effect."""
+    if loop.usage == "R" or len(loop) <= 0:
+        return False
+    first = loop.get_first_node()
+    return first is not None and first.is_segment() and first.id != seg_id
 
 
 # --- Segment validation ---------------------------------------------------------------------------
