@@ -34,6 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PG = "postgresql://postgres@127.0.0.1:5432"
 DB = "ipsbill_bench"
 PORT = 8765
+WORKERS = 2  # one per core: PostgreSQL takes concurrent writers
 ACTIVITIES = [
     "job_search",
     "job_development",
@@ -74,7 +75,7 @@ async def fresh_database() -> None:
 
 def start_server() -> subprocess.Popen[bytes]:
     proc = subprocess.Popen(
-        [str(ROOT / ".venv/bin/ipsbill"), "serve", "--port", str(PORT)],
+        [str(ROOT / ".venv/bin/ipsbill"), "serve", "--port", str(PORT), "--workers", str(WORKERS)],
         env=env(),
         cwd="/tmp",
         stdout=subprocess.DEVNULL,

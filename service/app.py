@@ -67,6 +67,11 @@ def create_app(settings: Settings | None = None, migrate_embedded: bool = True) 
     return app
 
 
+def create_served_app() -> FastAPI:
+    """The app ``ipsbill serve`` runs in each worker; the command has migrated already."""
+    return create_app(migrate_embedded=False)
+
+
 # Loggers that echo SQL parameters or X12 segments (names, birth dates, diagnoses) at DEBUG.
 PARAMETER_LOGGERS = ("aiosqlite", "asyncpg", "sqlalchemy.engine", "sqlalchemy.pool", "pyx12")
 

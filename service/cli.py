@@ -13,11 +13,21 @@ from service.config import get_settings
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from service.app import create_app
+    from service.migrate import upgrade
 
+    settings = get_settings()
+    if settings.is_sqlite:
+        # The embedded default migrates itself, once, before any worker starts.
+        upgrade(settings.database_url)
     uvicorn.run(
-        create_app(), host=args.host, port=args.port, log_level="info", access_log=False
-    )  # access lines carry query strings: keep PHI out of logs
+        "service.app:create_served_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_level="info",
+        access_log=False,  # access lines carry query strings: keep PHI out of logs
+    )
     return 0
 
 
@@ -115,6 +125,12 @@ def parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="serve the API")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="worker processes (PostgreSQL: one per core; SQLite: keep 1)",
+    )
     serve.set_defaults(run=_serve)
     sub.add_parser("migrate", help="alembic upgrade head").set_defaults(run=_migrate)
     keys = sub.add_parser("keys", help="API keys").add_subparsers(

@@ -53,11 +53,11 @@ def parse_batch_item(raw: Any) -> tuple[str | None, EventIn | None, list[dict[st
     except ValidationError as exc:
         errors = [{"loc": list(e["loc"]), "msg": e["msg"]} for e in exc.errors()]
         return (event_id if isinstance(event_id, str) else None), None, errors
-    return body.event_id, EventIn.model_validate(body.model_dump(exclude={"event_id"})), []
+    return body.event_id, body, []
 
 
 def _fields(body: EventIn, payer_id: str) -> dict[str, Any]:
-    data = body.model_dump(mode="json")
+    data = body.model_dump(mode="json", exclude={"event_id"})
     return {**data, "payer_id": payer_id}
 
 
@@ -71,10 +71,14 @@ def _row_values(fields: dict[str, Any], body: EventIn) -> dict[str, Any]:
 
 
 async def _load_refs(session: AsyncSession, items: Sequence[tuple[str, EventIn]]) -> _Refs:
-    events = await repo.rows_in(session, orm.ServiceEvent.event_id, [i for i, _ in items])
-    members = await repo.rows_in(session, orm.Member.member_id, [b.member_id for _, b in items])
+    events = await repo.rows_in(
+        session, orm.ServiceEvent.event_id, [i for i, _ in items], plain=True
+    )
+    members = await repo.rows_in(
+        session, orm.Member.member_id, [b.member_id for _, b in items], plain=True
+    )
     providers = await repo.rows_in(
-        session, orm.Provider.provider_id, [b.provider_id for _, b in items]
+        session, orm.Provider.provider_id, [b.provider_id for _, b in items], plain=True
     )
     pairs = {(b.provider_id, b.staff_id) for _, b in items}
     staff = await repo.staff_for(session, pairs)
@@ -242,5 +246,5 @@ async def void_event(
 async def load_events(
     session: AsyncSession, event_ids: Sequence[str]
 ) -> dict[str, orm.ServiceEvent]:
-    rows = await repo.rows_in(session, orm.ServiceEvent.event_id, event_ids)
+    rows = await repo.rows_in(session, orm.ServiceEvent.event_id, event_ids, plain=True)
     return {row.event_id: row for row in rows}

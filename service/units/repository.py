@@ -25,12 +25,20 @@ def chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
 
 
 async def rows_in(
-    session: AsyncSession, column: Any, values: Iterable[Any], *where: Any
+    session: AsyncSession, column: Any, values: Iterable[Any], *where: Any, plain: bool = False
 ) -> list[Any]:
+    """Rows whose ``column`` is among ``values``, in chunks. ``plain``: read-only rows straight
+    from Core (same attribute names, no identity map or change tracking: much cheaper)."""
+    table = column.class_
     found: list[Any] = []
     for part in chunks(sorted(set(values))):
-        stmt = select(column.class_).where(column.in_(part), *where)
-        found.extend((await session.execute(stmt)).scalars())
+        if plain:
+            stmt = select(*table.__table__.columns).where(column.in_(part), *where)
+            found.extend((await session.execute(stmt)).all())
+        else:
+            found.extend(
+                (await session.execute(select(table).where(column.in_(part), *where))).scalars()
+            )
     return found
 
 
@@ -42,7 +50,11 @@ async def events_since(session: AsyncSession, members: dict[str, date]) -> list[
     for since, ids in by_since.items():
         found.extend(
             await rows_in(
-                session, orm.ServiceEvent.member_id, ids, orm.ServiceEvent.service_date >= since
+                session,
+                orm.ServiceEvent.member_id,
+                ids,
+                orm.ServiceEvent.service_date >= since,
+                plain=True,
             )
         )
     return found
@@ -81,7 +93,13 @@ async def lines_since(session: AsyncSession, members: dict[str, date]) -> list[o
     found: list[orm.UnitLine] = []
     for since, ids in by_since.items():
         found.extend(
-            await rows_in(session, orm.UnitLine.member_id, ids, orm.UnitLine.service_date >= since)
+            await rows_in(
+                session,
+                orm.UnitLine.member_id,
+                ids,
+                orm.UnitLine.service_date >= since,
+                plain=True,
+            )
         )
     return found
 
@@ -89,8 +107,10 @@ async def lines_since(session: AsyncSession, members: dict[str, date]) -> list[o
 async def staff_for(session: AsyncSession, pairs: set[tuple[str, str]]) -> list[orm.Staff]:
     found: list[orm.Staff] = []
     for part in chunks(sorted(pairs)):
-        stmt = select(orm.Staff).where(tuple_(orm.Staff.provider_id, orm.Staff.staff_id).in_(part))
-        found.extend((await session.execute(stmt)).scalars())
+        stmt = select(*orm.Staff.__table__.columns).where(
+            tuple_(orm.Staff.provider_id, orm.Staff.staff_id).in_(part)
+        )
+        found.extend((await session.execute(stmt)).all())
     return found
 
 

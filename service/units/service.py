@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import secrets
 from collections import defaultdict
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -31,16 +32,37 @@ EXPIRED = core.ReasonCode.TIMELY_FILING_EXPIRED.value
 
 @dataclass
 class _Loaded:
+    """Everything re-adjudication reads, grouped once by the key each member looks it up by
+    (a member's lookups are dictionary hits, never scans of the whole batch's rows)."""
+
     members: dict[str, orm.Member]
     payers: dict[str, orm.Payer]
     events: dict[str, list[orm.ServiceEvent]]
-    staff: list[orm.Staff]
-    reviews: list[orm.FidelityReview]
-    auths: list[orm.Authorization]
-    eipd: list[orm.EipdAuthorization]
-    fees: list[orm.FeeSchedule]
+    staff: dict[str, list[orm.Staff]]  # by provider
+    reviews: dict[str, list[orm.FidelityReview]]  # by provider
+    auths: dict[str, list[orm.Authorization]]  # by member
+    eipd: dict[str, list[orm.EipdAuthorization]]  # by member
+    fees: dict[str, list[orm.FeeSchedule]]  # by payer
     counters: dict[str, list[tuple[str, str | None, int]]]
     lines: dict[str, list[orm.UnitLine]]
+    converted: dict[tuple[str, str], tuple[Any, ...]] = field(default_factory=dict)
+
+    def once(self, kind: str, key: str, build: Callable[[], tuple[Any, ...]]) -> tuple[Any, ...]:
+        """Reference rows shared by many members are converted once per re-adjudication."""
+        found = self.converted.get((kind, key))
+        if found is None:
+            found = self.converted[(kind, key)] = build()
+        return found
+
+
+T = TypeVar("T")
+
+
+def _group(rows: Iterable[T], key: Callable[[T], str]) -> dict[str, list[T]]:
+    grouped: dict[str, list[T]] = defaultdict(list)
+    for row in rows:
+        grouped[key(row)].append(row)
+    return grouped
 
 
 async def readjudicate(session: AsyncSession, touched: Touched, profiles: ProfileRegistry) -> None:
@@ -63,29 +85,31 @@ async def readjudicate(session: AsyncSession, touched: Touched, profiles: Profil
 
 
 async def _load(session: AsyncSession, members: dict[str, date]) -> _Loaded:
-    member_rows = await repo.rows_in(session, orm.Member.member_id, members)
+    member_rows = await repo.rows_in(session, orm.Member.member_id, members, plain=True)
     events = await repo.events_since(session, members)
-    by_member: dict[str, list[orm.ServiceEvent]] = defaultdict(list)
-    for row in events:
-        by_member[row.member_id].append(row)
     providers = {row.provider_id for row in events}
     payer_ids = {row.payer_id for row in member_rows}
-    lines: dict[str, list[orm.UnitLine]] = defaultdict(list)
-    for line in await repo.lines_since(session, members):
-        lines[line.member_id].append(line)
+    staff = await repo.staff_for(session, {(e.provider_id, e.staff_id) for e in events})
+    payers = await repo.rows_in(session, orm.Payer.payer_id, payer_ids, plain=True)
+
+    async def plain(column: Any, keys: Iterable[str]) -> list[Any]:
+        return await repo.rows_in(session, column, keys, plain=True)
+
     return _Loaded(
         members={row.member_id: row for row in member_rows},
-        payers={
-            row.payer_id: row for row in await repo.rows_in(session, orm.Payer.payer_id, payer_ids)
-        },
-        events=by_member,
-        staff=await repo.staff_for(session, {(e.provider_id, e.staff_id) for e in events}),
-        reviews=await repo.rows_in(session, orm.FidelityReview.provider_id, providers),
-        auths=await repo.rows_in(session, orm.Authorization.member_id, members),
-        eipd=await repo.rows_in(session, orm.EipdAuthorization.member_id, members),
-        fees=await repo.rows_in(session, orm.FeeSchedule.payer_id, payer_ids),
+        payers={row.payer_id: row for row in payers},
+        events=_group(events, lambda row: row.member_id),
+        staff=_group(staff, lambda row: row.provider_id),
+        reviews=_group(
+            await plain(orm.FidelityReview.provider_id, providers), lambda row: row.provider_id
+        ),
+        auths=_group(await plain(orm.Authorization.member_id, members), lambda row: row.member_id),
+        eipd=_group(
+            await plain(orm.EipdAuthorization.member_id, members), lambda row: row.member_id
+        ),
+        fees=_group(await plain(orm.FeeSchedule.payer_id, payer_ids), lambda row: row.payer_id),
         counters=await repo.counters_before(session, members),
-        lines=lines,
+        lines=_group(await repo.lines_since(session, members), lambda row: row.member_id),
     )
 
 
@@ -106,7 +130,7 @@ def _settings(payer: orm.Payer | None, profiles: ProfileRegistry) -> core.RuleSe
 
 def _context(loaded: _Loaded, member_id: str, profiles: ProfileRegistry) -> core.MemberContext:
     row = loaded.members[member_id]
-    providers = {event.provider_id for event in loaded.events.get(member_id, ())}
+    providers = sorted({event.provider_id for event in loaded.events.get(member_id, ())})
     by_provider: dict[str, int] = defaultdict(int)
     by_auth: dict[str, int] = defaultdict(int)
     for provider_id, auth_id, units in loaded.counters.get(member_id, ()):
@@ -116,16 +140,26 @@ def _context(loaded: _Loaded, member_id: str, profiles: ProfileRegistry) -> core
     return core.MemberContext(
         member=convert.member(row),
         settings=_settings(loaded.payers.get(row.payer_id), profiles),
-        staff=tuple(convert.staff(s) for s in loaded.staff if s.provider_id in providers),
+        staff=tuple(
+            s
+            for p in providers
+            for s in loaded.once(
+                "staff", p, lambda p=p: tuple(map(convert.staff, loaded.staff.get(p, ())))
+            )
+        ),
         fidelity_reviews=tuple(
-            convert.fidelity(r) for r in loaded.reviews if r.provider_id in providers
+            r
+            for p in providers
+            for r in loaded.once(
+                "reviews", p, lambda p=p: tuple(map(convert.fidelity, loaded.reviews.get(p, ())))
+            )
         ),
-        authorizations=tuple(
-            convert.authorization(a) for a in loaded.auths if a.member_id == member_id
-        ),
-        eipd_authorizations=tuple(convert.eipd(a) for a in loaded.eipd if a.member_id == member_id),
-        fee_schedules=tuple(
-            convert.fee_schedule(f) for f in loaded.fees if f.payer_id == row.payer_id
+        authorizations=tuple(map(convert.authorization, loaded.auths.get(member_id, ()))),
+        eipd_authorizations=tuple(map(convert.eipd, loaded.eipd.get(member_id, ()))),
+        fee_schedules=loaded.once(
+            "fees",
+            row.payer_id,
+            lambda: tuple(map(convert.fee_schedule, loaded.fees.get(row.payer_id, ()))),
         ),
         counters=core.UnitCounters(
             tuple(sorted(by_provider.items())), tuple(sorted(by_auth.items()))
@@ -168,22 +202,21 @@ def _inputs(loaded: _Loaded, member_id: str) -> dict[str, Any]:
     """The reference-data versions an adjudication was computed from (for tracing)."""
     row = loaded.members[member_id]
     payer = loaded.payers.get(row.payer_id)
+    providers = {event.provider_id for event in loaded.events.get(member_id, ())}
     return {
         "member_version": row.version,
         "payer_version": payer.version if payer else None,
         "edi_profile": payer.edi_profile if payer else None,
-        "authorizations": {
-            a.authorization_id: a.version for a in loaded.auths if a.member_id == member_id
-        },
+        "authorizations": {a.authorization_id: a.version for a in loaded.auths.get(member_id, ())},
         "eipd_authorizations": {
-            a.authorization_id: a.version for a in loaded.eipd if a.member_id == member_id
+            a.authorization_id: a.version for a in loaded.eipd.get(member_id, ())
         },
         "fee_schedules": {
-            f.effective_from.isoformat(): f.version
-            for f in loaded.fees
-            if f.payer_id == row.payer_id
+            f.effective_from.isoformat(): f.version for f in loaded.fees.get(row.payer_id, ())
         },
-        "fidelity_reviews": sorted(r.review_id for r in loaded.reviews),
+        "fidelity_reviews": sorted(
+            r.review_id for p in providers for r in loaded.reviews.get(p, ())
+        ),
     }
 
 
