@@ -65,17 +65,22 @@ def _transaction_chunks(doc: Interchange, st: tuple[Segment, ...], size: int) ->
 def _units(body: tuple[Segment, ...]) -> list[_Unit]:
     """Split the HL loops into subscriber units, each remembering its billing provider loop."""
     loops: list[list[Segment]] = []
+    claims: list[int] = []
     for segment in body:
-        if segment.id == "HL" and segment.element(3) in ("20", "22") or not loops:
+        segment_id = segment.id  # a property: read once per segment (438k in a 10,000-claim file)
+        if segment_id == "HL" and segment.element(3) in ("20", "22") or not loops:
             loops.append([])
+            claims.append(0)
         loops[-1].append(segment)
+        if segment_id == "CLM":
+            claims[-1] += 1
     units: list[_Unit] = []
     provider: tuple[Segment, ...] = ()
-    for loop in loops:
+    for loop, count in zip(loops, claims, strict=True):
         if loop[0].element(3) == "20":
             provider = tuple(loop)
         else:
-            units.append(_Unit(provider, tuple(loop), sum(s.id == "CLM" for s in loop)))
+            units.append(_Unit(provider, tuple(loop), count))
     return units
 
 
