@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import or_, select
+from sqlalchemy import insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from claims.errors import Conflict, NotFound, ValidationFailed
@@ -27,7 +27,7 @@ from service.claims.schemas import BatchIn
 from service.config import Settings
 from service.models.base import utcnow
 from service.profiles import ProfileRegistry
-from service.units.repository import rows_in, update_lines
+from service.units.repository import chunks, rows_in, update_lines
 from service.units.service import readjudicate
 from service.units.touched import Touched
 
@@ -331,86 +331,100 @@ async def _write_and_check(
 async def _record_claims(
     session: AsyncSession, batch: orm.ClaimBatch, planned: list[PlannedClaim]
 ) -> None:
+    """Claims, lines and history in bulk statements: the cost follows the batch, not the ORM."""
     source = f"batch {batch.batch_id}"
-    line_updates: list[dict[str, object]] = []
+    claims, lines, history, line_updates = [], [], [], []
     for claim in planned:
-        session.add(
-            orm.Claim(
-                claim_id=claim.claim_id,
-                batch_id=batch.batch_id,
-                member_id=claim.member_id,
-                provider_id=claim.provider_id,
-                payer_id=batch.payer_id,
-                service_month=claim.month,
-                frequency=claim.frequency,
-                replaces_claim_id=claim.replaces.claim_id if claim.replaces else None,
-                payer_claim_number=None,
-                transaction_control_number=claim.st_number,
-                total_charge=to_money(claim.total),
-                status="generated",
-                created_at=batch.created_at,
-            )
+        claims.append(_claim_row(batch, claim))
+        history.append(
+            {
+                "claim_id": claim.claim_id,
+                "at": batch.created_at,
+                "status": "generated",
+                "source": source,
+                "detail": f"frequency {claim.frequency}",
+            }
         )
-        session.add(
-            orm.ClaimHistory(
-                claim_id=claim.claim_id,
-                at=batch.created_at,
-                status="generated",
-                source=source,
-                detail=f"frequency {claim.frequency}",
-            )
-        )
-        _record_lines(session, claim)
+        lines.extend(_line_rows(claim))
         line_updates.extend(_claimed_state(claim))
         if claim.replaces is not None:
             claim.replaces.replaced_by_claim_id = claim.claim_id
-            session.add(
-                orm.ClaimHistory(
-                    claim_id=claim.replaces.claim_id,
-                    at=batch.created_at,
-                    status=claim.replaces.status,
-                    source=source,
-                    detail=f"{'replaced' if claim.frequency == '7' else 'voided'} by "
-                    f"{claim.claim_id}",
-                )
+            verb = "replaced" if claim.frequency == "7" else "voided"
+            history.append(
+                {
+                    "claim_id": claim.replaces.claim_id,
+                    "at": batch.created_at,
+                    "status": claim.replaces.status,
+                    "source": source,
+                    "detail": f"{verb} by {claim.claim_id}",
+                }
             )
     await session.flush()
+    for table, rows in ((orm.Claim, claims), (orm.ClaimLine, lines), (orm.ClaimHistory, history)):
+        for part in chunks(rows, 2000):
+            await session.execute(insert(table), list(part))
     await update_lines(session, line_updates)
 
 
-def _record_lines(session: AsyncSession, claim: PlannedClaim) -> None:
+def _claim_row(batch: orm.ClaimBatch, claim: PlannedClaim) -> dict[str, object]:
+    return {
+        "claim_id": claim.claim_id,
+        "batch_id": batch.batch_id,
+        "member_id": claim.member_id,
+        "provider_id": claim.provider_id,
+        "payer_id": batch.payer_id,
+        "service_month": claim.month,
+        "frequency": claim.frequency,
+        "replaces_claim_id": claim.replaces.claim_id if claim.replaces else None,
+        "replaced_by_claim_id": None,
+        "payer_claim_number": None,
+        "transaction_control_number": claim.st_number,
+        "total_charge": to_money(claim.total),
+        "paid_amount": Decimal("0.00"),
+        "status": "generated",
+        "status_codes": [],
+        "payment_reference": None,
+        "paid_on": None,
+        "created_at": batch.created_at,
+    }
+
+
+def _line_rows(claim: PlannedClaim) -> list[dict[str, object]]:
     if claim.frequency == "8":  # a void repeats the original claim's lines
-        for old in claim.original_lines:
-            session.add(
-                orm.ClaimLine(
-                    claim_id=claim.claim_id,
-                    line_number=old.line_number,
-                    line_ref=old.line_ref,
-                    unit_line_id=old.unit_line_id,
-                    service_date=old.service_date,
-                    procedure=old.procedure,
-                    modifiers=list(old.modifiers),
-                    units=old.units,
-                    charge=old.charge,
-                    event_ids=list(old.event_ids),
-                )
-            )
-        return
-    for number, row in enumerate(claim.lines, start=1):
-        session.add(
-            orm.ClaimLine(
-                claim_id=claim.claim_id,
-                line_number=number,
-                line_ref=row.line_ref,
-                unit_line_id=row.id,
-                service_date=row.service_date,
-                procedure=row.procedure,
-                modifiers=list(row.modifiers),
-                units=row.units,
-                charge=row.charge,
-                event_ids=list(row.event_ids),
-            )
-        )
+        return [
+            {
+                "claim_id": claim.claim_id,
+                "line_number": old.line_number,
+                "line_ref": old.line_ref,
+                "unit_line_id": old.unit_line_id,
+                "service_date": old.service_date,
+                "procedure": old.procedure,
+                "modifiers": list(old.modifiers),
+                "units": old.units,
+                "charge": old.charge,
+                "paid_amount": Decimal("0.00"),
+                "adjustments": [],
+                "event_ids": list(old.event_ids),
+            }
+            for old in claim.original_lines
+        ]
+    return [
+        {
+            "claim_id": claim.claim_id,
+            "line_number": number,
+            "line_ref": row.line_ref,
+            "unit_line_id": row.id,
+            "service_date": row.service_date,
+            "procedure": row.procedure,
+            "modifiers": list(row.modifiers),
+            "units": row.units,
+            "charge": row.charge,
+            "paid_amount": Decimal("0.00"),
+            "adjustments": [],
+            "event_ids": list(row.event_ids),
+        }
+        for number, row in enumerate(claim.lines, start=1)
+    ]
 
 
 def _claimed_state(claim: PlannedClaim) -> list[dict[str, object]]:
