@@ -18,12 +18,15 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from claims.profile import parse_profile
-from claims.x12 import pyx12_fast, synthetic, validate, validate_837p, write_837p
-from claims.x12.chunks import plan_chunks
-from claims.x12.segments import parse
-
 ROOT = Path(__file__).resolve().parents[1]
+# Run as `python bench/writer.py`, sys.path[0] is bench/, where bench/claims.py (the claim-batch
+# benchmark) would shadow the claims package: import from the repository root instead.
+sys.path[:1] = [str(ROOT)]
+
+from claims.profile import parse_profile  # noqa: E402
+from claims.x12 import pyx12_fast, synthetic, validate, validate_837p, write_837p  # noqa: E402
+from claims.x12.chunks import plan_chunks  # noqa: E402
+from claims.x12.segments import parse  # noqa: E402
 
 
 def main() -> None:
