@@ -307,7 +307,7 @@ class UnitLine:
 
 @dataclass(frozen=True, slots=True)
 class UnitCounters:
-    """Units already counted before the first re-adjudicated date, so the engine need not see history.
+    """Units counted before the first re-adjudicated date: the engine need not see history.
 
     ``by_provider``: units with each provider (toward the first-64 allowance);
     ``by_authorization``: units drawn from each authorization.

@@ -28,7 +28,7 @@ ClaimStatus = Literal[
 
 
 async def _batch(session: Any, principal: Principal, batch_id: str) -> orm.ClaimBatch:
-    batch = await session.get(orm.ClaimBatch, batch_id)
+    batch: orm.ClaimBatch | None = await session.get(orm.ClaimBatch, batch_id)
     if batch is None or not principal.sees_payer(batch.payer_id):
         raise NotFound(f"no claim batch {batch_id}")
     return batch

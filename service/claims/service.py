@@ -12,8 +12,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import insert, or_, select
+from sqlalchemy import ColumnElement, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from claims.errors import Conflict, NotFound, ValidationFailed
@@ -113,9 +114,9 @@ async def _lock_payer(session: AsyncSession, principal: Principal, payer_id: str
     return payer
 
 
-def _line_filter(body: BatchIn) -> list[object]:
+def _line_filter(body: BatchIn) -> list[ColumnElement[bool]]:
     line = orm.UnitLine
-    where: list[object] = [line.payer_id == body.payer_id]
+    where: list[ColumnElement[bool]] = [line.payer_id == body.payer_id]
     if body.provider_id:
         where.append(line.provider_id == body.provider_id)
     if body.through_date:
@@ -196,7 +197,7 @@ async def _plan_corrections(session: AsyncSession, body: BatchIn) -> list[Planne
             ),
         )
     )
-    changed = sorted(claim_id for (claim_id,) in (await session.execute(stmt)).all())
+    changed = sorted(c for (c,) in (await session.execute(stmt)).all() if c is not None)
     planned: list[PlannedClaim] = []
     for original in await rows_in(session, orm.Claim.claim_id, changed):
         current = list(
@@ -427,7 +428,7 @@ def _line_rows(claim: PlannedClaim) -> list[dict[str, object]]:
     ]
 
 
-def _claimed_state(claim: PlannedClaim) -> list[dict[str, object]]:
+def _claimed_state(claim: PlannedClaim) -> list[dict[str, Any]]:
     """Unit lines now carried by this claim; lines a void or replacement dropped are freed."""
     freed = claim.lines if claim.frequency == "8" else claim.dropped
     kept = [] if claim.frequency == "8" else claim.lines

@@ -49,7 +49,7 @@ def event_out(row: orm.ServiceEvent) -> EventOut:
         adjudication=AdjudicationOut(
             status=row.status,
             procedure=row.procedure,
-            modifiers=list(row.modifiers),  # type: ignore[arg-type]
+            modifiers=list(row.modifiers),
             minutes=row.minutes,
             billable_minutes=row.billable_minutes,
             reasons=[ReasonOut(**reason) for reason in row.reasons],
@@ -149,7 +149,7 @@ def _batch_result(
     return BatchResult(
         event_id=event_id,
         status=code,
-        result=outcome.result,  # type: ignore[arg-type]
+        result=outcome.result,
         event=event_out(rows[event_id]),
     )
 

@@ -11,7 +11,7 @@ from claims.model import Activity, Contact, Setting
 from service.schemas_common import Body, Id
 
 Clock = Annotated[str, StringConstraints(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")]
-EXAMPLE = {
+EXAMPLE: dict[str, Any] = {
     "member_id": "M-1001",
     "provider_id": "P-01",
     "staff_id": "S-07",

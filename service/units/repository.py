@@ -104,8 +104,8 @@ async def lines_since(session: AsyncSession, members: dict[str, date]) -> list[o
     return found
 
 
-async def staff_for(session: AsyncSession, pairs: set[tuple[str, str]]) -> list[orm.Staff]:
-    found: list[orm.Staff] = []
+async def staff_for(session: AsyncSession, pairs: set[tuple[str, str]]) -> list[Any]:
+    found: list[Any] = []
     for part in chunks(sorted(pairs)):
         stmt = select(*orm.Staff.__table__.columns).where(
             tuple_(orm.Staff.provider_id, orm.Staff.staff_id).in_(part)

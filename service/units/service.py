@@ -140,20 +140,8 @@ def _context(loaded: _Loaded, member_id: str, profiles: ProfileRegistry) -> core
     return core.MemberContext(
         member=convert.member(row),
         settings=_settings(loaded.payers.get(row.payer_id), profiles),
-        staff=tuple(
-            s
-            for p in providers
-            for s in loaded.once(
-                "staff", p, lambda p=p: tuple(map(convert.staff, loaded.staff.get(p, ())))
-            )
-        ),
-        fidelity_reviews=tuple(
-            r
-            for p in providers
-            for r in loaded.once(
-                "reviews", p, lambda p=p: tuple(map(convert.fidelity, loaded.reviews.get(p, ())))
-            )
-        ),
+        staff=tuple(s for p in providers for s in _staff(loaded, p)),
+        fidelity_reviews=tuple(r for p in providers for r in _reviews(loaded, p)),
         authorizations=tuple(map(convert.authorization, loaded.auths.get(member_id, ()))),
         eipd_authorizations=tuple(map(convert.eipd, loaded.eipd.get(member_id, ()))),
         fee_schedules=loaded.once(
@@ -165,6 +153,16 @@ def _context(loaded: _Loaded, member_id: str, profiles: ProfileRegistry) -> core
             tuple(sorted(by_provider.items())), tuple(sorted(by_auth.items()))
         ),
     )
+
+
+def _staff(loaded: _Loaded, provider_id: str) -> tuple[core.Staff, ...]:
+    rows = loaded.staff.get(provider_id, [])
+    return loaded.once("staff", provider_id, lambda: tuple(map(convert.staff, rows)))
+
+
+def _reviews(loaded: _Loaded, provider_id: str) -> tuple[core.FidelityReview, ...]:
+    rows = loaded.reviews.get(provider_id, [])
+    return loaded.once("reviews", provider_id, lambda: tuple(map(convert.fidelity, rows)))
 
 
 def _adjudicate(loaded: _Loaded, member_id: str, profiles: ProfileRegistry) -> core.MemberResult:
@@ -271,7 +269,7 @@ async def _write_lines(
             _key(item.provider_id, item.service_date, item.procedure_key): item
             for item in loaded.lines.get(member_id, ())
         }
-        pos = _places(loaded.events.get(member_id, ()))
+        pos = _places(loaded.events.get(member_id, []))
         for line in result.lines if result else ():
             key = _key(line.provider_id, line.service_date, line.procedure_key)
             values = _line_values(line, pos.get(key[:2], "99"))

@@ -12,7 +12,6 @@ from decimal import Decimal
 
 import pytest
 
-from claims.units import adjudicate_member, units_for_minutes
 from claims.model import (
     NON_BILLABLE_ACTIVITIES,
     Activity,
@@ -38,6 +37,7 @@ from claims.model import (
     UnitCounters,
     UnitLine,
 )
+from claims.units import adjudicate_member, units_for_minutes
 
 DAY = date(2026, 3, 2)
 RATE = Decimal("8.75")

@@ -15,7 +15,6 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from claims.units import adjudicate_member, units_for_minutes
 from claims.model import (
     HOLD_REASONS,
     Activity,
@@ -38,6 +37,7 @@ from claims.model import (
     UnitLine,
 )
 from claims.money import line_charge
+from claims.units import adjudicate_member, units_for_minutes
 
 FIRST = date(2026, 3, 2)
 PROVIDERS = ("P1", "P2")
