@@ -22,7 +22,8 @@ from claims.milestones import (
     validate_fields,
 )
 
-SEED = Path("/work/shared/seeds/004_39365317d0433831.txt")
+# shared/ sits beside the repository (here and in CI).
+SEED = Path(__file__).resolve().parents[2].parent / "shared/seeds/004_39365317d0433831.txt"
 CATALOG = load_catalog()
 
 # Read from the seed by hand (004 line numbers), so the test holds where the seed is not mounted.

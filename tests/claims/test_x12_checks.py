@@ -15,7 +15,8 @@ from claims.x12.model import Problem
 from claims.x12.segments import Interchange, parse
 
 ROOT = Path(__file__).parents[2]
-SAMPLES = Path("/work/shared/x12-samples")
+# shared/ sits beside the repository (here and in CI).
+SAMPLES = Path(__file__).resolve().parents[2].parent / "shared/x12-samples"
 Check = Callable[[Interchange], list[Problem]]
 
 
