@@ -9,21 +9,43 @@ record goes through the same routes an LME-MCO integration would use.
 from __future__ import annotations
 
 import random
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
 
+from claims.inbound.simulate import (
+    RemitAction,
+    RemitPlan,
+    simulate_277ca,
+    simulate_835,
+    simulate_999,
+)
 from service.app import create_app
 from service.auth import keys
 from service.auth.principal import Role
 from service.config import Settings
 
-MONTH = date(2026, 10, 1)
+
+def _previous_month(today: date) -> date:
+    """The demo month: last calendar month, so its lines are within timely filing."""
+    first = today.replace(day=1)
+    return (first - timedelta(days=1)).replace(day=1)
+
+
+MONTH = _previous_month(datetime.now(UTC).date())
 PROVIDERS = {
     "DEMO-P1": ("Blue Ridge IPS Team", "1234567893"),
     "DEMO-P2": ("Piedmont Works", "1987654328"),
 }
+PROFILE_SECTIONS = [
+    "work_history",
+    "health_history",
+    "disclosure",
+    "job_search_plan",
+    "employment_goal",
+    "job_support_plan",
+]
 ACTIVITIES = [
     "job_search",
     "job_development",
@@ -61,7 +83,7 @@ class Demo:
         await self.put("/v1/payers/DEMO-DVR", {"name": "NC DVR (EIPD)", "kind": "eipd"})
         await self.put(
             "/v1/fee-schedules/DEMO-LME",
-            {"rates": {"YP630": "6.50", "YP630:BC": "6.50"}, "effective_from": "2026-01-01"},
+            {"rates": {"YP630": "6.50", "YP630:BC": "6.50"}, "effective_from": "2020-01-01"},
         )
         for provider_id, (name, npi) in PROVIDERS.items():
             await self.put(
@@ -173,10 +195,50 @@ async def run_demo(settings: Settings) -> int:
 
 
 async def _claims_and_answers(demo: Demo) -> None:
-    batch = await demo.post(
-        "/v1/claim-batches", {"payer_id": "DEMO-LME", "through_date": "2026-10-31"}
-    )
+    batch = await demo.post("/v1/claim-batches", {"payer_id": "DEMO-LME"})
     print(
         f"claim batch {batch['batch_id']}: {batch['claim_count']} claims, "
         f"{batch['line_count']} lines, {batch['total_charge']}"
     )
+    text = (await demo.http.get(f"/v1/claim-batches/{batch['batch_id']}/837p")).text
+    await _payer_answers(demo, text)
+    await _milestones(demo)
+
+
+async def _payer_answers(demo: Demo, text: str) -> None:
+    """The payer's side, simulated: a 999, a 277CA and an 835 with the usual mix."""
+    claims = sorted(c["claim_id"] for c in (await demo.http.get("/v1/claims")).json()["items"])
+    when = datetime.now(UTC)
+    plans = {claims[0]: RemitPlan(RemitAction.DENY)} if claims else {}
+    answers = [
+        simulate_999(text, control_number=9001, created=when),
+        simulate_277ca(text, control_number=9002, created=when),
+        simulate_835(
+            text, control_number=9003, created=when, trace_number="DEMO-EFT-1", plans=plans
+        ),
+    ]
+    for answer in answers:
+        result = await demo.post("/v1/edi/inbound", answer.encode(), "application/edi-x12")
+        print(f"inbound {result['kind']}: {result['claims_updated']} claims updated")
+
+
+async def _milestones(demo: Demo) -> None:
+    """Career-profile work for one member: milestone 1 earned, then invoiced."""
+    for index, section in enumerate(PROFILE_SECTIONS):
+        day = (MONTH + timedelta(days=index * 3)).isoformat()  # days with in-person sessions
+        await demo.put(
+            f"/v1/milestone-evidence/DEMO-CP-{index}",
+            {
+                "member_id": "DEMO-M00",
+                "provider_id": "DEMO-P1",
+                "kind": "career_profile_section",
+                "date": day,
+                "section": section,
+            },
+        )
+    through = (MONTH + timedelta(days=40)).replace(day=1) - timedelta(days=1)
+    invoice = await demo.post(
+        "/v1/invoices",
+        {"payer_id": "DEMO-LME", "provider_id": "DEMO-P1", "through_date": through.isoformat()},
+    )
+    print(f"invoice {invoice['invoice_number']}: {invoice['total']}")
