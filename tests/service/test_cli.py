@@ -54,3 +54,12 @@ def test_migrate_works_from_any_directory(tmp_path: Path) -> None:
     with sqlite3.connect(tmp_path / "cli.db") as db:
         tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
     assert {"service_events", "unit_lines", "claims", "alembic_version"} <= tables
+
+
+def test_demo_loads_a_month_with_a_batch_answers_and_an_invoice(tmp_path: Path) -> None:
+    result = run(tmp_path, "demo")
+    assert result.returncode == 0, result.stderr[-2000:]
+    out = result.stdout
+    assert "0 rejected" in out and "claim batch B" in out and "invoice " in out
+    assert "inbound 835:" in out
+    assert result.stdout.strip().splitlines()[-1].startswith("ipsb_")
