@@ -43,7 +43,7 @@ RawProblem = tuple[int, str | None, str]  # (chunk position, segment id, message
 
 
 def validate_837p(
-    text: str, workers: int | None = None, chunk_claims: int = 1000
+    text: str, workers: int | None = None, chunk_claims: int = 500
 ) -> ValidationReport:
     """pyx12 + the section-2 checks. ``workers``: processes for pyx12 (None/0: os.cpu_count())."""
     try:
