@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, insert, or_, select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from claims.errors import Conflict, NotFound, ValidationFailed
@@ -28,7 +28,7 @@ from service.claims.schemas import BatchIn
 from service.config import Settings
 from service.models.base import utcnow
 from service.profiles import ProfileRegistry
-from service.units.repository import chunks, rows_in, update_lines
+from service.units.repository import bulk_insert, bulk_update_by_id, rows_in, update_lines
 from service.units.service import readjudicate
 from service.units.touched import Touched
 
@@ -86,7 +86,9 @@ async def _complete_only(
     """Claims whose member lacks what loop 2010BA needs wait, and the answer says which."""
     members = {
         m.member_id: m
-        for m in await rows_in(session, orm.Member.member_id, {c.member_id for c in planned})
+        for m in await rows_in(
+            session, orm.Member.member_id, {c.member_id for c in planned}, plain=True
+        )
     }
     ready, skipped = [], []
     for claim in planned:
@@ -160,7 +162,7 @@ async def _plan_new(
 ) -> list[PlannedClaim]:
     line = orm.UnitLine
     stmt = (
-        select(line)
+        select(*line.__table__.columns)  # read-only rows: no ORM bookkeeping for 100,000 lines
         .where(
             *_line_filter(body),
             line.claim_id.is_(None),
@@ -169,8 +171,8 @@ async def _plan_new(
         )
         .order_by(line.member_id, line.provider_id, line.service_date, line.procedure_key)
     )
-    groups: dict[tuple[str, str, str], list[orm.UnitLine]] = defaultdict(list)
-    for row in (await session.execute(stmt)).scalars():
+    groups: dict[tuple[str, str, str], list[Any]] = defaultdict(list)
+    for row in (await session.execute(stmt)).all():
         groups[(row.member_id, row.provider_id, row.service_date.isoformat()[:7])].append(row)
     size = profile.limits.lines_per_claim
     # billing-rules 2: one claim per member, provider and month; at most 50 lines each.
@@ -307,7 +309,9 @@ async def _write_and_check(
 ) -> str:
     members = {
         m.member_id: m
-        for m in await rows_in(session, orm.Member.member_id, {c.member_id for c in planned})
+        for m in await rows_in(
+            session, orm.Member.member_id, {c.member_id for c in planned}, plain=True
+        )
     }
     providers = {
         p.provider_id: p
@@ -362,9 +366,8 @@ async def _record_claims(
             )
     await session.flush()
     for table, rows in ((orm.Claim, claims), (orm.ClaimLine, lines), (orm.ClaimHistory, history)):
-        for part in chunks(rows, 2000):
-            await session.execute(insert(table), list(part))
-    await update_lines(session, line_updates)
+        await bulk_insert(session, table, rows)
+    await bulk_update_by_id(session, orm.UnitLine, line_updates)
 
 
 def _claim_row(batch: orm.ClaimBatch, claim: PlannedClaim) -> dict[str, object]:

@@ -6,12 +6,13 @@ first touched date onward, and what came before enters only as summed counters.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, tuple_, update
+from sqlalchemy import JSON, delete, func, insert, select, text, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service import models as orm
@@ -145,3 +146,55 @@ async def update_lines(session: AsyncSession, values: list[dict[str, Any]]) -> N
 async def delete_lines(session: AsyncSession, ids: list[int]) -> None:
     for part in chunks(ids):
         await session.execute(delete(orm.UnitLine).where(orm.UnitLine.id.in_(part)))
+
+
+async def _dialect(session: AsyncSession) -> str:
+    return (await session.connection()).dialect.name
+
+
+async def bulk_update_by_id(session: AsyncSession, model: Any, rows: list[dict[str, Any]]) -> None:
+    """Update many rows by ``id``. PostgreSQL: one ``UPDATE ... FROM unnest(arrays)`` statement
+    instead of one statement per row (100,000 claimed lines: seconds become a fraction)."""
+    if not rows:
+        return
+    connection = await session.connection()
+    if connection.dialect.name != "postgresql":
+        await session.execute(update(model), rows)
+        return
+    table = model.__table__
+    names = list(rows[0])
+    casts = ", ".join(
+        f"CAST(:a{i} AS {table.c[name].type.compile(dialect=connection.dialect)}[])"
+        for i, name in enumerate(names)
+    )
+    sets = ", ".join(f"{name} = v.{name}" for name in names if name != "id")
+    sql = (
+        f"UPDATE {table.name} AS u SET {sets} FROM unnest({casts}) "
+        f"AS v({', '.join(names)}) WHERE u.id = v.id"
+    )
+    await session.execute(
+        text(sql), {f"a{i}": [row[n] for row in rows] for i, n in enumerate(names)}
+    )
+
+
+async def bulk_insert(session: AsyncSession, model: Any, rows: list[dict[str, Any]]) -> None:
+    """Insert many rows. PostgreSQL: COPY through the session's own connection (same
+    transaction); elsewhere: multi-row INSERTs."""
+    if not rows:
+        return
+    connection = await session.connection()
+    if connection.dialect.name != "postgresql":
+        for part in chunks(rows, 2000):
+            await session.execute(insert(model), list(part))
+        return
+    table = model.__table__
+    names = list(rows[0])
+    is_json = [isinstance(table.c[name].type, JSON) for name in names]
+    records = [
+        tuple(json.dumps(row[n]) if j else row[n] for n, j in zip(names, is_json, strict=True))
+        for row in rows
+    ]
+    raw = await connection.get_raw_connection()
+    await raw.driver_connection.copy_records_to_table(  # type: ignore[union-attr]
+        table.name, records=records, columns=names
+    )
