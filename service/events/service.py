@@ -13,7 +13,7 @@ from datetime import date
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import insert, update
+from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from claims.errors import DomainError, NotFound, UnknownReference
@@ -210,13 +210,10 @@ async def _write(
             "reasons": [],
             "adjudication_inputs": {},
         }
-        await session.execute(
-            insert(orm.ServiceEvent), [{**defaults, **values} for values in inserts.values()]
-        )
-    if updates:
-        await session.execute(update(orm.ServiceEvent), list(updates.values()))
-    if versions:
-        await session.execute(insert(orm.RecordVersion), versions)
+        rows = [{**defaults, "adjudicated_at": None, **values} for values in inserts.values()]
+        await repo.bulk_insert(session, orm.ServiceEvent, rows)
+    await repo.bulk_update_by_id(session, orm.ServiceEvent, list(updates.values()))
+    await repo.bulk_insert(session, orm.RecordVersion, versions)
 
 
 async def void_event(
