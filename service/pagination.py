@@ -69,3 +69,22 @@ def _typed(key: InstrumentedAttribute[Any], value: str) -> Any:
             "the cursor is not one this service gave out", [(("query", "cursor"), "invalid cursor")]
         ) from exc
     return value
+
+
+def filtered(stmt: Select[Any], pairs: Sequence[tuple[Any, Any]]) -> Select[Any]:
+    """``column == value`` for each pair whose value was given (query filters and scopes)."""
+    for column, value in pairs:
+        if value is not None:
+            stmt = stmt.where(column == value)
+    return stmt
+
+
+def date_range(stmt: Select[Any], column: Any, start: Any, end: Any) -> Select[Any]:
+    """``from``/``to`` on ``column``, both optional; ``to`` before ``from`` is a 422."""
+    if start and end and end < start:
+        raise InvalidInput("to is before from", [(("query", "to"), "before from")])
+    if start:
+        stmt = stmt.where(column >= start)
+    if end:
+        stmt = stmt.where(column <= end)
+    return stmt

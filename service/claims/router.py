@@ -8,14 +8,14 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy import select
 
-from claims.errors import InvalidInput, NotFound
+from claims.errors import NotFound
 from service import models as orm
 from service.auth.principal import Principal, Role
 from service.claims import repository, views
 from service.claims import service as batches
 from service.claims.schemas import BatchIn, BatchOut, ClaimOut
 from service.deps import PrincipalDep, SessionDep, note_member, require
-from service.pagination import paginate
+from service.pagination import date_range, filtered, paginate
 from service.schemas_common import CursorQuery, IdPath, LimitQuery, Page
 from service.units.repository import rows_in
 
@@ -125,23 +125,19 @@ async def list_claims(
     from_: Annotated[date | None, Query(alias="from")] = None,
     to: date | None = None,
 ) -> Any:
-    if from_ and to and to < from_:
-        raise InvalidInput("to is before from", [(("query", "to"), "before from")])
     table = orm.Claim
-    stmt = select(table)
-    for column, value in (
-        (table.provider_id, provider_id),
-        (table.member_id, member_id),
-        (table.status, status),
-        (table.payer_id, principal.payer_filter),
-        (table.provider_id, principal.provider_filter),
-    ):
-        if value is not None:
-            stmt = stmt.where(column == value)
-    if from_:
-        stmt = stmt.where(table.service_month >= from_.isoformat()[:7])
-    if to:
-        stmt = stmt.where(table.service_month <= to.isoformat()[:7])
+    stmt = filtered(
+        select(table),
+        [
+            (table.provider_id, provider_id),
+            (table.member_id, member_id),
+            (table.status, status),
+            (table.payer_id, principal.payer_filter),
+            (table.provider_id, principal.provider_filter),
+        ],
+    )
+    months = [day.isoformat()[:7] if day else None for day in (from_, to)]
+    stmt = date_range(stmt, table.service_month, months[0], months[1])
     rows, next_cursor = await paginate(session, stmt, [table.claim_id], limit, cursor)
     return {"items": await views.claims_out(session, rows), "next_cursor": next_cursor}
 

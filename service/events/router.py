@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, Query, Request, Response
 from sqlalchemy import select
 
-from claims.errors import InvalidInput, NotFound
+from claims.errors import NotFound
 from service import models as orm
 from service.auth.principal import Principal, Role
 from service.deps import PrincipalDep, SessionDep, note_member, require
@@ -22,7 +22,7 @@ from service.events.schemas import (
     EventOut,
     ReasonOut,
 )
-from service.pagination import paginate
+from service.pagination import date_range, filtered, paginate
 from service.schemas_common import CursorQuery, DateQuery, IdPath, LimitQuery, Page
 
 router = APIRouter(prefix="/v1/service-events", tags=["service events"])
@@ -178,23 +178,18 @@ async def list_events(
     to: DateQuery = None,
     status: Literal["billable", "partial", "held", "excluded"] | None = None,
 ) -> Page[EventOut]:
-    if from_ and to and to < from_:
-        raise InvalidInput("to is before from", [(("query", "to"), "before from")])
     table = orm.ServiceEvent
-    stmt = select(table)
-    for column, value in (
-        (table.member_id, member_id),
-        (table.provider_id, provider_id),
-        (table.status, status),
-        (table.payer_id, principal.payer_filter),
-        (table.provider_id, principal.provider_filter),
-    ):
-        if value is not None:
-            stmt = stmt.where(column == value)
-    if from_:
-        stmt = stmt.where(table.service_date >= from_)
-    if to:
-        stmt = stmt.where(table.service_date <= to)
+    stmt = filtered(
+        select(table),
+        [
+            (table.member_id, member_id),
+            (table.provider_id, provider_id),
+            (table.status, status),
+            (table.payer_id, principal.payer_filter),
+            (table.provider_id, principal.provider_filter),
+        ],
+    )
+    stmt = date_range(stmt, table.service_date, from_, to)
     rows, next_cursor = await paginate(session, stmt, [table.event_id], limit, cursor)
     return Page[EventOut](items=[event_out(row) for row in rows], next_cursor=next_cursor)
 

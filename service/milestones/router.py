@@ -22,7 +22,7 @@ from service.milestones.schemas import (
     MilestonesOut,
     PaymentIn,
 )
-from service.pagination import paginate
+from service.pagination import filtered, paginate
 from service.schemas_common import CursorQuery, IdPath, LimitQuery, Page
 from service.units.router import visible_member
 
@@ -153,15 +153,16 @@ async def list_invoices(
 ) -> Any:
     table = orm.Invoice
     stmt = select(table)
-    for column, value in (
-        (table.payer_id, payer_id),
-        (table.provider_id, provider_id),
-        (table.status, status),
-        (table.payer_id, principal.payer_filter),
-        (table.provider_id, principal.provider_filter),
-    ):
-        if value is not None:
-            stmt = stmt.where(column == value)
+    stmt = filtered(
+        stmt,
+        [
+            (table.payer_id, payer_id),
+            (table.provider_id, provider_id),
+            (table.status, status),
+            (table.payer_id, principal.payer_filter),
+            (table.provider_id, principal.provider_filter),
+        ],
+    )
     rows, next_cursor = await paginate(session, stmt, [table.invoice_id], limit, cursor)
     return {"items": [await invoice_out(session, row) for row in rows], "next_cursor": next_cursor}
 

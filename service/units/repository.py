@@ -43,34 +43,34 @@ async def rows_in(
     return found
 
 
-async def events_since(session: AsyncSession, members: dict[str, date]) -> list[orm.ServiceEvent]:
-    by_since: dict[date, list[str]] = defaultdict(list)
+def _by_since(members: dict[str, date]) -> dict[date, list[str]]:
+    """Members grouped by their first touched date: one query per distinct date."""
+    grouped: dict[date, list[str]] = defaultdict(list)
     for member_id, since in members.items():
-        by_since[since].append(member_id)
-    found: list[orm.ServiceEvent] = []
-    for since, ids in by_since.items():
+        grouped[since].append(member_id)
+    return grouped
+
+
+async def _rows_since(session: AsyncSession, model: Any, members: dict[str, date]) -> list[Any]:
+    found: list[Any] = []
+    for since, ids in _by_since(members).items():
         found.extend(
-            await rows_in(
-                session,
-                orm.ServiceEvent.member_id,
-                ids,
-                orm.ServiceEvent.service_date >= since,
-                plain=True,
-            )
+            await rows_in(session, model.member_id, ids, model.service_date >= since, plain=True)
         )
     return found
+
+
+async def events_since(session: AsyncSession, members: dict[str, date]) -> list[Any]:
+    return await _rows_since(session, orm.ServiceEvent, members)
 
 
 async def counters_before(
     session: AsyncSession, members: dict[str, date]
 ) -> dict[str, list[tuple[str, str | None, int]]]:
     """Units counted before each member's first touched date: (provider, authorization, units)."""
-    by_since: dict[date, list[str]] = defaultdict(list)
-    for member_id, since in members.items():
-        by_since[since].append(member_id)
     out: dict[str, list[tuple[str, str | None, int]]] = defaultdict(list)
     line = orm.UnitLine
-    for since, ids in by_since.items():
+    for since, ids in _by_since(members).items():
         for part in chunks(sorted(ids)):
             stmt = (
                 select(
@@ -87,22 +87,8 @@ async def counters_before(
     return out
 
 
-async def lines_since(session: AsyncSession, members: dict[str, date]) -> list[orm.UnitLine]:
-    by_since: dict[date, list[str]] = defaultdict(list)
-    for member_id, since in members.items():
-        by_since[since].append(member_id)
-    found: list[orm.UnitLine] = []
-    for since, ids in by_since.items():
-        found.extend(
-            await rows_in(
-                session,
-                orm.UnitLine.member_id,
-                ids,
-                orm.UnitLine.service_date >= since,
-                plain=True,
-            )
-        )
-    return found
+async def lines_since(session: AsyncSession, members: dict[str, date]) -> list[Any]:
+    return await _rows_since(session, orm.UnitLine, members)
 
 
 async def staff_for(session: AsyncSession, pairs: set[tuple[str, str]]) -> list[Any]:
