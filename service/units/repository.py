@@ -43,6 +43,22 @@ async def rows_in(
     return found
 
 
+async def lock_members(session: AsyncSession, members: Iterable[str]) -> None:
+    """Two requests re-adjudicating one member take turns (the first-64 count and the lines
+    are per member); ids in sorted order, so two batches never wait on each other in a ring.
+    SQLite has one writer at a time already and takes no row locks."""
+    if (await session.connection()).dialect.name != "postgresql":
+        return
+    for part in chunks(sorted(set(members))):
+        stmt = (
+            select(orm.Member.member_id)
+            .where(orm.Member.member_id.in_(part))
+            .order_by(orm.Member.member_id)
+            .with_for_update()
+        )
+        await session.execute(stmt)
+
+
 def _by_since(members: dict[str, date]) -> dict[date, list[str]]:
     """Members grouped by their first touched date: one query per distinct date."""
     grouped: dict[date, list[str]] = defaultdict(list)

@@ -73,6 +73,7 @@ async def readjudicate(session: AsyncSession, touched: Touched, profiles: Profil
         return
     await session.flush()
     session.expire_all()  # bulk statements bypass the identity map: read fresh rows
+    await repo.lock_members(session, members)
     loaded = await _load(session, members)
     results = {
         member_id: _expire_events(loaded, member_id, _adjudicate(loaded, member_id, profiles))
