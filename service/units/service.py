@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from claims import model as core
+from claims.claimed import ClaimHistory, line_state
 from claims.units import adjudicate_member, expire_adjudication
 from service import models as orm
 from service.models.base import utcnow
@@ -342,22 +343,25 @@ def _empty_line_values(existing: orm.UnitLine) -> dict[str, Any]:
 def _apply_claim_state(
     values: dict[str, Any], existing: orm.UnitLine, numbers: dict[str, str | None]
 ) -> None:
-    """A claimed line stays ``claimed`` while unchanged; a change waits for the payer's number.
-
-    billing-rules.md 2: replacements (7) and voids (8) carry REF*F8, the payer's claim control
-    number; "a claimed day whose units change before that number is known is held as
-    awaiting_payer_claim_number".
-    """
-    if existing.claim_id is None:
-        if existing.hold_reason == EXPIRED and values["status"] == core.LineStatus.BILLABLE.value:
-            # Timely filing ran out when a batch first tried it; that does not come back.
-            values["status"], values["hold_reason"] = core.LineStatus.EXCLUDED.value, EXPIRED
-            values["charge"] = Decimal("0.00")
-        return
-    if values["units"] == existing.claimed_units and values["charge"] == existing.claimed_charge:
-        values["status"], values["hold_reason"] = core.LineStatus.CLAIMED.value, None
-    elif numbers.get(existing.claim_id) is None:
-        values["status"], values["hold_reason"] = core.LineStatus.HELD.value, AWAITING
+    """The stored line's claim history corrects the engine's verdict (claims.claimed)."""
+    history = ClaimHistory(
+        claim_id=existing.claim_id,
+        claimed_units=existing.claimed_units,
+        claimed_charge=existing.claimed_charge,
+        payer_claim_number_known=numbers.get(existing.claim_id or "") is not None,
+        filing_expired=existing.hold_reason == EXPIRED,
+    )
+    hold = values["hold_reason"]
+    state = line_state(
+        core.LineStatus(values["status"]),
+        core.ReasonCode(hold) if hold else None,
+        values["units"],
+        values["charge"],
+        history,
+    )
+    values["status"] = state.status.value
+    values["hold_reason"] = state.hold_reason.value if state.hold_reason else None
+    values["charge"] = state.charge
 
 
 def _new_line_ref() -> str:
