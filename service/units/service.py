@@ -27,7 +27,6 @@ from service.units import convert
 from service.units import repository as repo
 from service.units.touched import Touched
 
-AWAITING = core.ReasonCode.AWAITING_PAYER_CLAIM_NUMBER.value
 EXPIRED = core.ReasonCode.TIMELY_FILING_EXPIRED.value
 
 
