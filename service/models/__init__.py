@@ -10,7 +10,7 @@ from service.models.claims import (
     ControlCounter,
     InboundFile,
 )
-from service.models.events import ServiceEvent, UnitLine
+from service.models.events import ServiceEvent, UnitCounter, UnitLine
 from service.models.milestones import Invoice, InvoiceLine, InvoicePayment, MilestoneEvidence
 from service.models.reference import (
     Authorization,
@@ -48,5 +48,6 @@ __all__ = [
     "RecordVersion",
     "ServiceEvent",
     "Staff",
+    "UnitCounter",
     "UnitLine",
 ]

@@ -62,6 +62,7 @@ class UnitLine(Base):
         UniqueConstraint("member_id", "provider_id", "service_date", "procedure_key"),
         Index(None, "payer_id", "status", "service_date"),
         Index(None, "claim_id"),
+        Index(None, "member_id", "service_date"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -88,3 +89,19 @@ class UnitLine(Base):
     claimed_units: Mapped[int | None] = mapped_column(Integer, nullable=True)
     claimed_charge: Mapped[Decimal | None] = mapped_column(Money, nullable=True)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class UnitCounter(Base):
+    """Each member's units counted so far, per provider and authorization ('' for none): the sum
+    of ``auth_units`` over all its lines, kept by re-adjudication with each write.
+
+    Units before a date = these totals minus the lines from that date on (which re-adjudication
+    reads anyway), so the first-64 allowance never needs the member's history scanned.
+    """
+
+    __tablename__ = "unit_counters"
+
+    member_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    provider_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    authorization_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    units: Mapped[int] = mapped_column(Integer, default=0)

@@ -12,7 +12,9 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import JSON, delete, func, insert, select, text, tuple_, update
+from sqlalchemy import JSON, delete, insert, select, text, tuple_, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service import models as orm
@@ -81,26 +83,54 @@ async def events_since(session: AsyncSession, members: dict[str, date]) -> list[
 
 
 async def counters_before(
-    session: AsyncSession, members: dict[str, date]
+    session: AsyncSession, lines: dict[str, list[Any]], members: Iterable[str]
 ) -> dict[str, list[tuple[str, str | None, int]]]:
-    """Units counted before each member's first touched date: (provider, authorization, units)."""
+    """Units counted before each member's first touched date: (provider, authorization, units).
+
+    The kept totals minus the lines from that date on (``lines``, already read): no scan of
+    the member's history, however long it is.
+    """
+    totals: dict[tuple[str, str, str], int] = defaultdict(int)
+    for part in chunks(sorted(set(members))):
+        stmt = select(orm.UnitCounter).where(orm.UnitCounter.member_id.in_(part))
+        for row in (await session.execute(stmt)).scalars():
+            totals[(row.member_id, row.provider_id, row.authorization_id)] += row.units
+    for member_id, rows in lines.items():
+        for key, units in counted(rows).items():
+            totals[(member_id, *key)] -= units
     out: dict[str, list[tuple[str, str | None, int]]] = defaultdict(list)
-    line = orm.UnitLine
-    for since, ids in _by_since(members).items():
-        for part in chunks(sorted(ids)):
-            stmt = (
-                select(
-                    line.member_id,
-                    line.provider_id,
-                    line.authorization_id,
-                    func.sum(line.auth_units),
-                )
-                .where(line.member_id.in_(part), line.service_date < since, line.auth_units > 0)
-                .group_by(line.member_id, line.provider_id, line.authorization_id)
-            )
-            for member_id, provider_id, auth_id, units in (await session.execute(stmt)).all():
-                out[member_id].append((provider_id, auth_id, int(units)))
+    for (member_id, provider_id, auth_id), units in sorted(totals.items()):
+        if units:
+            out[member_id].append((provider_id, auth_id or None, units))
     return out
+
+
+def counted(rows: Iterable[Any]) -> dict[tuple[str, str], int]:
+    """auth_units of lines per (provider, authorization or '')."""
+    sums: dict[tuple[str, str], int] = defaultdict(int)
+    for row in rows:
+        if row.auth_units:
+            sums[(row.provider_id, row.authorization_id or "")] += row.auth_units
+    return sums
+
+
+async def add_to_counters(session: AsyncSession, deltas: dict[tuple[str, str, str], int]) -> None:
+    """Totals move by what re-adjudication changed (new lines' units minus old ones')."""
+    rows = [
+        {"member_id": m, "provider_id": p, "authorization_id": a, "units": d}
+        for (m, p, a), d in sorted(deltas.items())
+        if d
+    ]
+    if not rows:
+        return
+    dialect = (await session.connection()).dialect.name
+    stmt = (pg_insert if dialect == "postgresql" else sqlite_insert)(orm.UnitCounter)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["member_id", "provider_id", "authorization_id"],
+        set_={"units": orm.UnitCounter.units + stmt.excluded.units},
+    )
+    for part in chunks(rows, 1000):
+        await session.execute(stmt, list(part))
 
 
 async def lines_since(session: AsyncSession, members: dict[str, date]) -> list[Any]:

@@ -92,6 +92,7 @@ async def _load(session: AsyncSession, members: dict[str, date]) -> _Loaded:
     payer_ids = {row.payer_id for row in member_rows}
     staff = await repo.staff_for(session, {(e.provider_id, e.staff_id) for e in events})
     payers = await repo.rows_in(session, orm.Payer.payer_id, payer_ids, plain=True)
+    lines = _group(await repo.lines_since(session, members), lambda row: row.member_id)
 
     async def plain(column: Any, keys: Iterable[str]) -> list[Any]:
         return await repo.rows_in(session, column, keys, plain=True)
@@ -109,8 +110,8 @@ async def _load(session: AsyncSession, members: dict[str, date]) -> _Loaded:
             await plain(orm.EipdAuthorization.member_id, members), lambda row: row.member_id
         ),
         fees=_group(await plain(orm.FeeSchedule.payer_id, payer_ids), lambda row: row.payer_id),
-        counters=await repo.counters_before(session, members),
-        lines=_group(await repo.lines_since(session, members), lambda row: row.member_id),
+        counters=await repo.counters_before(session, lines, members),
+        lines=lines,
     )
 
 
@@ -287,9 +288,23 @@ async def _write_lines(
                 values = _empty_line_values(existing)
                 _apply_claim_state(values, existing, numbers)
                 updates.append({"id": existing.id, **values})
+    await repo.add_to_counters(session, _counter_deltas(loaded, results))
     await repo.delete_lines(session, deletes)
     await repo.update_lines(session, updates)
     await repo.insert_lines(session, inserts)
+
+
+def _counter_deltas(
+    loaded: _Loaded, results: dict[str, core.MemberResult]
+) -> dict[tuple[str, str, str], int]:
+    """How each member's kept totals move: its new lines' counted units minus the old ones'."""
+    deltas: dict[tuple[str, str, str], int] = defaultdict(int)
+    for member_id, result in results.items():
+        for key, units in repo.counted(result.lines).items():
+            deltas[(member_id, *key)] += units
+        for key, units in repo.counted(loaded.lines.get(member_id, [])).items():
+            deltas[(member_id, *key)] -= units
+    return deltas
 
 
 def _places(events: list[orm.ServiceEvent]) -> dict[tuple[str, date], str]:

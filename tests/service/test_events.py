@@ -272,3 +272,62 @@ async def test_bad_input_is_a_problem_never_a_500(app: FastAPI, client: AsyncCli
     )
     assert batch.status_code == 200
     assert all(r["result"] == "rejected" for r in batch.json()["results"])
+
+
+async def test_kept_unit_totals_always_equal_the_sum_over_the_lines(
+    app: FastAPI, client: AsyncClient
+) -> None:
+    """unit_counters must equal SUM(auth_units) of unit_lines, whatever order things arrive."""
+    from sqlalchemy import func as sql_func
+
+    from service.models import UnitCounter, UnitLine
+
+    admin = await _world(app, client)
+    days = [14, 3, 9, 1, 20, 7, 17, 5, 11, 2, 19, 8, 16, 4, 12, 6, 18, 10, 15, 13]
+    for chunk in (days[:7], days[7:14], days[14:]):  # later days first, then earlier ones
+        events = [
+            {
+                "event_id": f"D-{d}",
+                **event_body(service_date=f"2026-03-{d:02d}", start_time="09:00", end_time="10:00"),
+            }
+            for d in chunk
+        ]
+        await client.post("/v1/service-events:batch", json={"events": events}, headers=admin)
+    await create_event(client, admin, "D-9", service_date="2026-03-09", end_time="11:00")
+    await client.delete("/v1/service-events/D-3", headers=admin)
+    await put_ok(
+        client,
+        "/v1/authorizations/A-9",
+        {
+            "member_id": "M-1001",
+            "provider_id": "P-01",
+            "payer_id": "VAYA",
+            "procedure": "YP630",
+            "start_date": "2026-03-15",
+            "end_date": "2026-12-31",
+            "units": 10,
+        },
+        admin,
+    )
+    async with app.state.sessionmaker() as session:
+        kept = {
+            (r.provider_id, r.authorization_id): r.units
+            for r in (await session.execute(select(UnitCounter))).scalars()
+            if r.units
+        }
+        summed = {
+            (p, a or ""): int(u)
+            for p, a, u in (
+                await session.execute(
+                    select(
+                        UnitLine.provider_id,
+                        UnitLine.authorization_id,
+                        sql_func.sum(UnitLine.auth_units),
+                    ).group_by(UnitLine.provider_id, UnitLine.authorization_id)
+                )
+            ).all()
+            if u
+        }
+    # Before 03-15: 12 days x 4 units + D-9 at 8 (D-3 voided) = 56, all within the first 64;
+    # from 03-15 authorization A-9 grants 10 and the rest is held (authorization_exhausted).
+    assert kept == summed == {("P-01", ""): 56, ("P-01", "A-9"): 10}
