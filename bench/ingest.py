@@ -321,6 +321,21 @@ async def load_history(count: int, members: int) -> None:
             "updated_at",
         ],
     )
+    per_member: dict[str, int] = {}
+    for n in range(count):
+        per_member[f"M{n % members}"] = per_member.get(f"M{n % members}", 0) + 4
+    # The history's units join the totals intake already keeps (unit_counters).
+    await conn.execute("CREATE TEMP TABLE history_units (LIKE unit_counters)")
+    await conn.copy_records_to_table(
+        "history_units",
+        records=[(m, f"P{int(m[1:]) % 3}", f"A{m[1:]}", units) for m, units in per_member.items()],
+        columns=["member_id", "provider_id", "authorization_id", "units"],
+    )
+    await conn.execute(
+        "INSERT INTO unit_counters SELECT * FROM history_units ON CONFLICT "
+        "(member_id, provider_id, authorization_id) DO UPDATE "
+        "SET units = unit_counters.units + excluded.units"
+    )
     await conn.execute("ANALYZE")
     await conn.close()
 
