@@ -165,8 +165,8 @@ async def update_events(session: AsyncSession, values: list[dict[str, Any]]) -> 
 
 
 async def insert_lines(session: AsyncSession, values: list[dict[str, Any]]) -> None:
-    if values:
-        await session.execute(insert(orm.UnitLine), values)
+    rows = [{"claimed_units": None, "claimed_charge": None, **row} for row in values]
+    await bulk_insert(session, orm.UnitLine, rows)
 
 
 async def update_lines(session: AsyncSession, values: list[dict[str, Any]]) -> None:
