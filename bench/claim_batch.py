@@ -25,6 +25,7 @@ from decimal import Decimal
 from typing import Any
 
 import asyncpg
+import pgdb  # bench/pgdb.py, beside this script
 from httpx import ASGITransport, AsyncClient
 
 from claims.x12.writer import write_837p
@@ -44,10 +45,7 @@ NPI = "1234567893"
 
 
 async def fresh_database() -> None:
-    conn = await asyncpg.connect(f"{PG}/postgres")
-    await conn.execute(f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)")
-    await conn.execute(f"CREATE DATABASE {DB}")
-    await conn.close()
+    await pgdb.fresh_database(DB)
     await asyncio.to_thread(upgrade, URL)
 
 

@@ -29,6 +29,7 @@ from typing import Any
 
 import asyncpg
 import httpx
+import pgdb  # bench/pgdb.py, beside this script
 
 ROOT = Path(__file__).resolve().parents[1]
 PG = "postgresql://postgres@127.0.0.1:5432"
@@ -67,10 +68,7 @@ def cli(*args: str) -> str:
 
 
 async def fresh_database() -> None:
-    conn = await asyncpg.connect(f"{PG}/postgres")
-    await conn.execute(f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)")
-    await conn.execute(f"CREATE DATABASE {DB}")
-    await conn.close()
+    await pgdb.fresh_database(DB)
 
 
 def start_server() -> subprocess.Popen[bytes]:

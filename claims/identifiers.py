@@ -21,7 +21,3 @@ def luhn_valid(digits: str) -> bool:
 
 def npi_is_valid(npi: str) -> bool:
     return len(npi) == 10 and npi.isdigit() and luhn_valid(_NPI_PREFIX + npi)
-
-
-def tax_id_is_valid(tax_id: str) -> bool:
-    return len(tax_id) == 9 and tax_id.isdigit()

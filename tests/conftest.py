@@ -26,8 +26,7 @@ from service.config import Settings
 from service.db import make_engine
 from service.migrate import upgrade
 
-PG_URL = os.environ.get("IPSBILL_TEST_PG_URL",
-                        "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
+PG_URL = os.environ.get("IPSBILL_TEST_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 
@@ -113,8 +112,11 @@ def app(connection: AsyncConnection, database_url: str):  # type: ignore[no-unty
     application = create_app(Settings(database_url=database_url), migrate_embedded=False)
     application.state.engine = connection.engine
     application.state.sessionmaker = async_sessionmaker(
-        bind=connection, expire_on_commit=False, autoflush=False,
-        join_transaction_mode="create_savepoint")
+        bind=connection,
+        expire_on_commit=False,
+        autoflush=False,
+        join_transaction_mode="create_savepoint",
+    )
     return application
 
 

@@ -136,8 +136,3 @@ def _first_of(
         if finding is not None:
             return finding
     return None
-
-
-def exclusion(event: ServiceEvent, day: date, look: MemberLookup) -> Finding:
-    """The first rule of ``RULES`` that excludes the event (unmemoised reference form)."""
-    return _first_of(RULES, event, day, look)

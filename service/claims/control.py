@@ -7,7 +7,7 @@ checks roll back with it and were never published.
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -31,8 +31,3 @@ async def draw(session: AsyncSession, name: str, count: int = 1) -> list[int]:
         except IntegrityError:  # another run created it first: draw again, now it exists
             last = (await session.execute(stmt)).scalar_one()
     return list(range(last - count + 1, last + 1))
-
-
-async def peek(session: AsyncSession, name: str) -> int:
-    value = await session.scalar(select(ControlCounter.value).where(ControlCounter.name == name))
-    return int(value or 0)

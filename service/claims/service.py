@@ -28,7 +28,7 @@ from service.claims.schemas import BatchIn
 from service.config import Settings
 from service.models.base import utcnow
 from service.profiles import ProfileRegistry
-from service.units.repository import bulk_insert, bulk_update_by_id, rows_in, update_lines
+from service.units.repository import bulk_insert, bulk_update_by_id, rows_in
 from service.units.service import readjudicate
 from service.units.touched import Touched
 
@@ -142,8 +142,9 @@ async def _expire_untimely(
     touched = Touched()
     for row in stale:  # their events, re-adjudicated, say why they will never be billed
         touched.add(row.member_id, row.service_date)
-    await update_lines(
+    await bulk_update_by_id(
         session,
+        orm.UnitLine,
         [
             {
                 "id": row.id,

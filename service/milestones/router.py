@@ -180,6 +180,22 @@ async def get_invoice(
     return await invoice_out(session, await _readable_invoice(session, principal, invoice_id))
 
 
+async def _document(
+    request: Request, session: SessionDep, principal: Principal, invoice_id: str, kind: str
+) -> Response:
+    invoice = await _readable_invoice(session, principal, invoice_id)
+    render, media_type = (
+        (documents.pdf, "application/pdf") if kind == "pdf" else (documents.csv, "text/csv")
+    )
+    body = await render(session, invoice, request.app.state.settings)
+    name = f"invoice-{invoice.invoice_number}.{kind}"
+    return Response(
+        body,
+        media_type=media_type,
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
 @router.get(
     "/invoices/{invoice_id}/invoice.pdf",
     response_class=Response,
@@ -188,15 +204,7 @@ async def get_invoice(
 async def invoice_pdf(
     request: Request, session: SessionDep, invoice_id: AnId, principal: Principal = INVOICE_READERS
 ) -> Response:
-    invoice = await _readable_invoice(session, principal, invoice_id)
-    pdf = await documents.pdf(session, invoice, request.app.state.settings)
-    return Response(
-        pdf,
-        media_type="application/pdf",
-        headers={
-            "Content-Disposition": f'attachment; filename="invoice-{invoice.invoice_number}.pdf"'
-        },
-    )
+    return await _document(request, session, principal, invoice_id, "pdf")
 
 
 @router.get(
@@ -207,15 +215,7 @@ async def invoice_pdf(
 async def invoice_csv(
     request: Request, session: SessionDep, invoice_id: AnId, principal: Principal = INVOICE_READERS
 ) -> Response:
-    invoice = await _readable_invoice(session, principal, invoice_id)
-    text = await documents.csv(session, invoice, request.app.state.settings)
-    return Response(
-        text,
-        media_type="text/csv",
-        headers={
-            "Content-Disposition": f'attachment; filename="invoice-{invoice.invoice_number}.csv"'
-        },
-    )
+    return await _document(request, session, principal, invoice_id, "csv")
 
 
 @router.post("/invoices/{invoice_id}/payments", response_model=InvoiceOut, status_code=201)

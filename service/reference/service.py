@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import secrets
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from claims.errors import NotFound, UnknownReference
-from service.auth.principal import Principal, Role
+from service.auth.principal import Principal
 from service.models import (
     Authorization,
     EipdAuthorization,
@@ -33,6 +33,7 @@ from service.units.touched import Touched
 from service.versioning import Upserted, upsert
 
 EPOCH = date(1900, 1, 1)
+M = TypeVar("M", Authorization, EipdAuthorization)
 
 
 async def refuse_outside_member(
@@ -248,18 +249,16 @@ async def put_authorization(
         _refuse_outside(principal, existing.payer_id, "authorization", authorization_id)
     _refuse_outside(principal, body.payer_id, "authorization", authorization_id)
     await _require_refs(session, principal, body.member_id, body.provider_id, body.payer_id)
-    result = await upsert(
+    return await _upsert_period(
         session,
+        principal,
         Authorization,
-        {"authorization_id": authorization_id},
-        body.model_dump(mode="json"),
         "authorization",
-        principal.key_id,
-        existing=existing,
+        authorization_id,
+        body,
+        existing,
+        touched,
     )
-    if result.changed:
-        _touch_range(touched, body.member_id, body.start_date, result.previous)
-    return result
 
 
 async def put_eipd_authorization(
@@ -275,12 +274,36 @@ async def put_eipd_authorization(
             session, principal, existing.member_id, f"EIPD authorization {authorization_id}"
         )
     await _require_refs(session, principal, body.member_id, body.provider_id, None)
+    return await _upsert_period(
+        session,
+        principal,
+        EipdAuthorization,
+        "eipd_authorization",
+        authorization_id,
+        body,
+        existing,
+        touched,
+    )
+
+
+async def _upsert_period(
+    session: AsyncSession,
+    principal: Principal,
+    model: type[M],
+    entity: str,
+    authorization_id: str,
+    body: schemas.AuthorizationIn | schemas.EipdAuthorizationIn,
+    existing: M | None,
+    touched: Touched,
+) -> Upserted[M]:
+    """Upsert an authorization of either kind; its member's days from its start re-adjudicate
+    (and the old member's and old start's, when a correction moved them)."""
     result = await upsert(
         session,
-        EipdAuthorization,
+        model,
         {"authorization_id": authorization_id},
         body.model_dump(mode="json"),
-        "eipd_authorization",
+        entity,
         principal.key_id,
         existing=existing,
     )
@@ -316,7 +339,3 @@ async def _require_refs(
         problems.append((("payer_id",), f"member {member_id} belongs to another payer"))
     if problems:
         raise UnknownReference("; ".join(msg for _, msg in problems), problems)
-
-
-def may_write_reference(principal: Principal) -> bool:
-    return principal.role in (Role.ADMIN, Role.INTEGRATION)

@@ -245,7 +245,7 @@ async def _write_events(
                     "adjudicated_at": now,
                 }
             )
-    await repo.update_events(session, values)
+    await repo.bulk_update_by_id(session, orm.ServiceEvent, values)
 
 
 def _key(provider_id: str, service_date: date, procedure_key: str) -> tuple[str, date, str]:
@@ -290,7 +290,7 @@ async def _write_lines(
                 updates.append({"id": existing.id, **values})
     await repo.add_to_counters(session, _counter_deltas(loaded, results))
     await repo.delete_lines(session, deletes)
-    await repo.update_lines(session, updates)
+    await repo.bulk_update_by_id(session, orm.UnitLine, updates)
     await repo.insert_lines(session, inserts)
 
 

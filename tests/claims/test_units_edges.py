@@ -476,6 +476,7 @@ def test_both_providers_authorized_excludes_both() -> None:
         assert adj(result, event_id).status is EventStatus.EXCLUDED
         assert adj(result, event_id).reasons[0].code is ReasonCode.OTHER_PROVIDER_AUTHORIZED
 
+
 def review(score: int, final: date, review_id: str = "R1") -> FidelityReview:
     return FidelityReview("P1", review_id, score, final)
 

@@ -73,7 +73,8 @@ async def test_nothing_to_bill_is_a_409_problem(app: FastAPI, client: AsyncClien
 
 
 async def test_a_date_past_timely_filing_is_excluded_when_first_claimed(
-        app: FastAPI, client: AsyncClient) -> None:
+    app: FastAPI, client: AsyncClient
+) -> None:
     admin = await create_key(app, "admin")
     await create_world(client, admin)  # timely_filing_days = 90; 2026-03-02 is long past
     await create_event(client, admin)

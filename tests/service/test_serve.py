@@ -24,14 +24,23 @@ def _free_port() -> int:
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
     env = {**os.environ, "IPSBILL_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 's.db'}"}
-    created = subprocess.run([sys.executable, "-m", "service.cli", "keys", "create", "--role",
-                              "admin"], env=env, cwd=tmp_path, capture_output=True, text=True,
-                             check=True)
+    created = subprocess.run(
+        [sys.executable, "-m", "service.cli", "keys", "create", "--role", "admin"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     key = created.stdout.strip().splitlines()[-1]
     port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "service.cli", "serve", "--port", str(port)],
-                            env=env, cwd=tmp_path, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "service.cli", "serve", "--port", str(port)],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(100):
@@ -47,14 +56,22 @@ def server(tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
 
 
 def test_an_answered_write_is_visible_to_the_next_request(
-        server: tuple[str, dict[str, str]]) -> None:
+    server: tuple[str, dict[str, str]],
+) -> None:
     base, headers = server
     with httpx.Client(base_url=base, headers=headers, timeout=30) as http:
         assert http.put("/v1/payers/VAYA", json={"name": "Vaya", "kind": "lme_mco"}).is_success
         for index in range(30):
-            member = http.put(f"/v1/members/M{index}", json={
-                "payer_id": "VAYA", "first_name": "A", "last_name": "B",
-                "birth_date": "1990-01-01", "sex": "U"})
+            member = http.put(
+                f"/v1/members/M{index}",
+                json={
+                    "payer_id": "VAYA",
+                    "first_name": "A",
+                    "last_name": "B",
+                    "birth_date": "1990-01-01",
+                    "sex": "U",
+                },
+            )
             assert member.status_code == 201
             assert http.get(f"/v1/members/M{index}").status_code == 200
         assert http.get("/healthz").json() == {"status": "ok"}
