@@ -35,7 +35,8 @@ ROOT = Path(__file__).resolve().parents[1]
 PG = "postgresql://postgres@127.0.0.1:5432"
 DB = "ipsbill_bench"
 PORT = 8765
-WORKERS = 2  # one per core: PostgreSQL takes concurrent writers
+WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))  # serve --workers: one per core
+IN_FLIGHT = int(os.environ.get("BENCH_IN_FLIGHT", "2"))  # requests the integration keeps open
 ACTIVITIES = [
     "job_search",
     "job_development",
@@ -180,8 +181,8 @@ def make_events(
 
 
 async def post_all(http: httpx.AsyncClient, events: list[dict[str, Any]]) -> float:
-    """Batches of 1,000, ``WORKERS`` requests in flight (an integration sending in parallel)."""
-    gate = asyncio.Semaphore(WORKERS)
+    """Batches of 1,000, ``IN_FLIGHT`` requests open at once (an integration in parallel)."""
+    gate = asyncio.Semaphore(IN_FLIGHT)
 
     async def post(offset: int) -> None:
         async with gate:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -69,7 +70,24 @@ def create_app(settings: Settings | None = None, migrate_embedded: bool = True) 
 
 def create_served_app() -> FastAPI:
     """The app ``ipsbill serve`` runs in each worker; the command has migrated already."""
-    return create_app(migrate_embedded=False)
+    app = create_app(migrate_embedded=False)
+    tune_garbage_collector()
+    return app
+
+
+# Generation-0 collections per this many net allocations (CPython's default is 700).
+GC_GENERATION0 = 50_000
+
+
+def tune_garbage_collector() -> None:
+    """A 1,000-event batch allocates about a million short-lived objects (rows, values,
+    answers): with the default threshold the collector ran ~140 times per batch, each pass
+    walking the rows still in use, for 19% of the batch's time (in-process profile of 7
+    batches: 5.6 s, 1.1 s of it collecting). What start-up built (the app, routes, schemas,
+    rule tables) lives forever: frozen, it is never scanned again. Reference counting still
+    frees almost everything at once; only cycles wait for the rarer passes."""
+    gc.freeze()
+    gc.set_threshold(GC_GENERATION0, 20, 20)
 
 
 # Loggers that echo SQL parameters or X12 segments (names, birth dates, diagnoses) at DEBUG.

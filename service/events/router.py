@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from collections import Counter
+from types import SimpleNamespace
+from typing import Annotated, Any, Literal, cast
 
 from fastapi import APIRouter, Body, Query, Request, Response
 from sqlalchemy import select
@@ -20,6 +22,7 @@ from service.events.schemas import (
     EventBatchIn,
     EventIn,
     EventOut,
+    EventStatus,
     ReasonOut,
 )
 from service.pagination import date_range, filtered, paginate
@@ -29,8 +32,11 @@ router = APIRouter(prefix="/v1/service-events", tags=["service events"])
 WRITERS = require(Role.INTEGRATION)
 
 
-def event_out(row: orm.ServiceEvent) -> EventOut:
-    return EventOut(
+def event_out(row: orm.ServiceEvent | SimpleNamespace) -> EventOut:
+    """The answer for a stored event. Built without validation (``model_construct``): every
+    value comes from a stored row or from what was just written, already checked on the way in.
+    """
+    return EventOut.model_construct(
         event_id=row.event_id,
         member_id=row.member_id,
         provider_id=row.provider_id,
@@ -46,13 +52,13 @@ def event_out(row: orm.ServiceEvent) -> EventOut:
         voided=row.voided,
         version=row.version,
         updated_at=row.updated_at,
-        adjudication=AdjudicationOut(
-            status=row.status,
+        adjudication=AdjudicationOut.model_construct(
+            status=cast(EventStatus, row.status),
             procedure=row.procedure,
             modifiers=list(row.modifiers),
             minutes=row.minutes,
             billable_minutes=row.billable_minutes,
-            reasons=[ReasonOut(**reason) for reason in row.reasons],
+            reasons=[ReasonOut.model_construct(**reason) for reason in row.reasons],
         ),
     )
 
@@ -104,18 +110,22 @@ async def post_batch(
         for event_id, event, _ in parsed
         if event is not None and event_id is not None
     ]
-    outcomes = iter(
-        await service.upsert_events(session, principal, request.app.state.profiles, valid)
-    )
-    rows = await service.load_events(session, [event_id for event_id, _ in valid])
+    done = await service.upsert_events(session, principal, request.app.state.profiles, valid)
+    # Only unchanged events are read back: the others answer with what was just written.
+    unread = [o.event_id for o in done if o.row is None and o.error is None and o.event_id]
+    rows = await service.load_events(session, unread) if unread else {}
+    outcomes = iter(done)
     results = [
         _batch_result(event_id, event, errors, outcomes, rows) for event_id, event, errors in parsed
     ]
-    counts = {
-        kind: sum(1 for r in results if r.result == kind)
-        for kind in ("created", "updated", "unchanged", "rejected")
-    }
-    answer = BatchOut(results=results, **counts)
+    counts = Counter(r.result for r in results)
+    answer = BatchOut.model_construct(
+        results=results,
+        created=counts["created"],
+        updated=counts["updated"],
+        unchanged=counts["unchanged"],
+        rejected=counts["rejected"],
+    )
     return Response(answer.model_dump_json(), media_type="application/json")
 
 
@@ -152,11 +162,9 @@ def _batch_result(
             },
         )
     code = 201 if outcome.result == service.CREATED else 200
-    return BatchResult(
-        event_id=event_id,
-        status=code,
-        result=outcome.result,
-        event=event_out(rows[event_id]),
+    row = SimpleNamespace(**outcome.row) if outcome.row is not None else rows[event_id]
+    return BatchResult.model_construct(
+        event_id=event_id, status=code, result=outcome.result, event=event_out(row), problem=None
     )
 
 

@@ -71,8 +71,11 @@ class ReasonOut(BaseModel):
     detail: str
 
 
+EventStatus = Literal["billable", "partial", "held", "excluded"]
+
+
 class AdjudicationOut(BaseModel):
-    status: Literal["billable", "partial", "held", "excluded"]
+    status: EventStatus
     procedure: str
     modifiers: list[str]
     minutes: int

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, Final, Literal
 
 from pydantic import ValidationError
 from sqlalchemy import insert
@@ -23,19 +23,24 @@ from service.events.schemas import BatchEventIn, EventIn
 from service.models.base import utcnow
 from service.profiles import ProfileRegistry
 from service.units import repository as repo
-from service.units.service import readjudicate
+from service.units.service import Adjudicated, readjudicate
 from service.units.touched import Touched
 from service.versioning import body_hash
 
-CREATED, UPDATED, UNCHANGED, REJECTED = "created", "updated", "unchanged", "rejected"
+Result = Literal["created", "updated", "unchanged", "rejected"]
+CREATED: Final = "created"
+UPDATED: Final = "updated"
+UNCHANGED: Final = "unchanged"
+REJECTED: Final = "rejected"
 
 
 @dataclass
 class Outcome:
     event_id: str | None
-    result: str
+    result: Result
     error: DomainError | None = None
     validation: list[dict[str, Any]] = field(default_factory=list)
+    row: dict[str, Any] | None = None  # created/updated: the stored columns, as written
 
 
 @dataclass
@@ -129,8 +134,22 @@ async def upsert_events(
         )
         outcomes.append(outcome)
     await _write(session, inserts, updates, versions)
-    await readjudicate(session, touched, profiles)
+    written = await readjudicate(session, touched, profiles)
+    _attach_rows(outcomes, {**inserts, **updates}, written)
     return outcomes
+
+
+def _attach_rows(
+    outcomes: list[Outcome], staged: dict[str, dict[str, Any]], written: Adjudicated
+) -> None:
+    """A created or updated event is answered with what was just written, its body and its new
+    adjudication, instead of reading 1,000 rows back (the same values: one transaction)."""
+    for outcome in outcomes:
+        if outcome.result not in (CREATED, UPDATED) or outcome.event_id is None:
+            continue
+        values, adjudication = staged.get(outcome.event_id), written.get(outcome.event_id)
+        if values is not None and adjudication is not None:
+            outcome.row = {**values, **adjudication}
 
 
 def _stage(

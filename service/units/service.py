@@ -65,12 +65,19 @@ def _group(rows: Iterable[T], key: Callable[[T], str]) -> dict[str, list[T]]:
     return grouped
 
 
-async def readjudicate(session: AsyncSession, touched: Touched, profiles: ProfileRegistry) -> None:
+Adjudicated = dict[str, dict[str, Any]]  # event_id -> the adjudication columns as written
+
+
+async def readjudicate(
+    session: AsyncSession, touched: Touched, profiles: ProfileRegistry
+) -> Adjudicated:
+    """Re-adjudicate the touched member-days; returns what was written for each event, so an
+    answer can be built without reading the rows back."""
     members = dict(touched.members)
     for member_id, since in (await repo.members_of_payers(session, touched.payers)).items():
         members[member_id] = min(since, members.get(member_id, since))
     if not members:
-        return
+        return {}
     await session.flush()
     session.expire_all()  # bulk statements bypass the identity map: read fresh rows
     await repo.lock_members(session, members)
@@ -80,9 +87,10 @@ async def readjudicate(session: AsyncSession, touched: Touched, profiles: Profil
         for member_id in members
         if member_id in loaded.members
     }
-    await _write_events(session, loaded, results)
+    written = await _write_events(session, loaded, results)
     await _write_lines(session, loaded, members, results)
-    session.expire_all()  # callers re-query what they answer with
+    session.expire_all()  # callers that re-query see the new rows
+    return written
 
 
 async def _load(session: AsyncSession, members: dict[str, date]) -> _Loaded:
@@ -226,7 +234,7 @@ def reason_json(reason: core.Reason) -> dict[str, Any]:
 
 async def _write_events(
     session: AsyncSession, loaded: _Loaded, results: dict[str, core.MemberResult]
-) -> None:
+) -> Adjudicated:
     now = utcnow()
     values: list[dict[str, Any]] = []
     for member_id, result in results.items():
@@ -246,6 +254,7 @@ async def _write_events(
                 }
             )
     await repo.bulk_update_by_id(session, orm.ServiceEvent, values)
+    return {row["event_id"]: row for row in values}
 
 
 def _key(provider_id: str, service_date: date, procedure_key: str) -> tuple[str, date, str]:

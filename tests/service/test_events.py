@@ -114,6 +114,42 @@ async def test_batch_answers_each_event_in_order_and_stores_the_good_ones(
     ]
 
 
+async def test_batch_answers_are_what_a_later_get_returns(
+    app: FastAPI, client: AsyncClient
+) -> None:
+    """Created and updated events are answered from the values just written, not read back:
+    each answer must equal the stored event, whatever the batch did to its neighbours."""
+    admin = await _world(app, client)
+    await create_event(client, admin, "K-0", start_time="08:00", end_time="08:40")
+    events = [
+        {"event_id": "K-1", **event_body(start_time="09:00", end_time="10:00")},
+        # Overlaps K-1: both are re-adjudicated, K-1's answer must show the overlap rule.
+        {"event_id": "K-2", **event_body(start_time="09:30", end_time="10:30")},
+        {"event_id": "K-0", **event_body(start_time="08:00", end_time="08:45")},  # updated
+        {"event_id": "K-3", **event_body(activity="benefits_counseling", note_id=None)},
+        {"event_id": "K-1", **event_body(start_time="09:00", end_time="09:55")},  # twice
+    ]
+    first = await client.post("/v1/service-events:batch", json={"events": events}, headers=admin)
+    await _answers_match_storage(client, admin, first.json())
+    assert [r["result"] for r in first.json()["results"]] == [
+        "created", "created", "updated", "created", "updated"
+    ]  # fmt: skip
+    assert first.json()["results"][0]["event"]["version"] == 2  # the batch's last word on K-1
+    again = await client.post(
+        "/v1/service-events:batch", json={"events": events[1:]}, headers=admin
+    )
+    assert {r["result"] for r in again.json()["results"]} == {"unchanged"}
+    await _answers_match_storage(client, admin, again.json())
+
+
+async def _answers_match_storage(
+    client: AsyncClient, headers: dict[str, str], answer: dict[str, Any]
+) -> None:
+    for result in answer["results"]:
+        stored = await client.get(f"/v1/service-events/{result['event_id']}", headers=headers)
+        assert result["event"] == stored.json(), result["event_id"]
+
+
 async def test_batch_refuses_more_than_1000_events(app: FastAPI, client: AsyncClient) -> None:
     admin = await _world(app, client)
     events = [{"event_id": f"X-{i}", **event_body()} for i in range(1001)]
