@@ -21,7 +21,11 @@ from datetime import date, timedelta
 from datetime import time as clock
 from decimal import Decimal
 
-from claims.model import (
+# Run as `python bench/engine.py`, sys.path[0] is bench/, where bench/claims.py (the claim-batch
+# benchmark) would shadow the claims package: import from the repository root instead.
+sys.path[:1] = [os.path.dirname(os.path.dirname(os.path.abspath(__file__)))]
+
+from claims.model import (  # noqa: E402
     Activity,
     Authorization,
     Contact,
@@ -38,7 +42,7 @@ from claims.model import (
     StaffRole,
     UnitCounters,
 )
-from claims.units import adjudicate_member, load_dvr_overlap
+from claims.units import adjudicate_member, load_dvr_overlap  # noqa: E402
 
 FIRST = date(2026, 3, 2)
 PROVIDERS = ("P-1", "P-2")

@@ -17,8 +17,12 @@ from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from datetime import date, time, timedelta
 
-from claims.milestones import EvidenceKind, MilestoneEvidence, evaluate_member, load_catalog
-from claims.model import Activity, Contact, ServiceEvent, Setting
+# Run as `python bench/milestones.py`, sys.path[0] is bench/, where bench/claims.py (the claim-batch
+# benchmark) would shadow the claims package: import from the repository root instead.
+sys.path[:1] = [os.path.dirname(os.path.dirname(os.path.abspath(__file__)))]
+
+from claims.milestones import EvidenceKind, MilestoneEvidence, evaluate_member, load_catalog  # noqa: E402
+from claims.model import Activity, Contact, ServiceEvent, Setting  # noqa: E402
 
 YEAR_START = date(2025, 1, 1)
 TODAY = date(2025, 12, 31)

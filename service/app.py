@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from claims.x12.validate import warm_pool
 from service import errors
 from service.audit import middleware as audit
 from service.audit.router import router as audit_router
@@ -43,6 +45,10 @@ def create_app(settings: Settings | None = None, migrate_embedded: bool = True) 
             await asyncio.to_thread(upgrade, settings.database_url)
         app.state.engine = make_engine(settings.database_url)
         app.state.sessionmaker = make_sessionmaker(app.state.engine)
+        # pyx12's workers start and load their maps now, in the background, not in the first
+        # claim batch request (which would wait for them only if it came first).
+        workers = settings.validation_workers or os.cpu_count() or 1
+        app.state.validation_pool = asyncio.create_task(asyncio.to_thread(warm_pool, workers))
         yield
         await app.state.engine.dispose()
 

@@ -8,7 +8,7 @@ input gives the same groups in the same order.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
 
 from claims.errors import InvalidInput
@@ -98,22 +98,32 @@ def split_transactions(
 def hl_tree(claims: Iterable[ClaimInput], limits: ClaimLimits) -> tuple[ProviderBlock, ...]:
     """One 2000A per billing provider, one 2000B per member under it (another after every
     ``claims_per_subscriber_hl`` claims), in order of first appearance; claims keep their order."""
-    by_provider: dict[BillingProvider, dict[Subscriber, list[ClaimInput]]] = {}
-    for claim in claims:
-        members = by_provider.setdefault(claim.provider, {})
-        members.setdefault(claim.subscriber, []).append(claim)
-    size = limits.claims_per_subscriber_hl
+    ordered = tuple(claims)
+    layout = hl_layout([(c.provider, c.subscriber) for c in ordered], limits)
     return tuple(
-        ProviderBlock(provider, tuple(_subscriber_blocks(members, size)))
-        for provider, members in by_provider.items()
+        ProviderBlock(
+            ordered[blocks[0][0]].provider,
+            tuple(
+                SubscriberBlock(ordered[block[0]].subscriber, tuple(ordered[i] for i in block))
+                for block in blocks
+            ),
+        )
+        for blocks in layout
     )
 
 
-def _subscriber_blocks(
-    members: dict[Subscriber, list[ClaimInput]], size: int
-) -> list[SubscriberBlock]:
+def hl_layout(
+    keys: Sequence[tuple[Hashable, Hashable]], limits: ClaimLimits
+) -> list[list[list[int]]]:
+    """``hl_tree`` on keys alone: claim i is keyed (provider, subscriber); the answer lists, per
+    provider block, its subscriber blocks as claim indexes. The service lays out a transaction
+    from ids before it loads any line, then writes it in pages in this order."""
+    by_provider: dict[Hashable, dict[Hashable, list[int]]] = {}
+    for index, (provider, subscriber) in enumerate(keys):
+        by_provider.setdefault(provider, {}).setdefault(subscriber, []).append(index)
+    size = limits.claims_per_subscriber_hl
     return [
-        SubscriberBlock(subscriber, tuple(claims[start : start + size]))
-        for subscriber, claims in members.items()
-        for start in range(0, len(claims), size)
-    ]
+        [claims[start : start + size] for claims in members.values()
+         for start in range(0, len(claims), size)]
+        for members in by_provider.values()
+    ]  # fmt: skip

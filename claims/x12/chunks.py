@@ -10,17 +10,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from claims.x12.segments import Interchange, Segment
+from claims.x12.segments import Interchange, Segment, Separators
 
 
 @dataclass(frozen=True, slots=True)
 class Chunk:
     text: str
     positions: tuple[int, ...]  # original position of each chunk segment (1-based)
+    claim_ids: tuple[str | None, ...] = ()  # CLM01 around each chunk segment (``emit`` only)
 
 
 @dataclass(frozen=True, slots=True)
-class _Unit:
+class Unit:
     provider: tuple[Segment, ...]  # the 2000A loop the subscriber loop belongs to
     segments: tuple[Segment, ...]
     claims: int
@@ -62,33 +63,65 @@ def _transaction_chunks(doc: Interchange, st: tuple[Segment, ...], size: int) ->
     return chunks
 
 
-def _units(body: tuple[Segment, ...]) -> list[_Unit]:
+def _units(body: tuple[Segment, ...]) -> list[Unit]:
     """Split the HL loops into subscriber units, each remembering its billing provider loop."""
-    loops: list[list[Segment]] = []
-    claims: list[int] = []
-    for segment in body:
+    splitter = UnitSplitter()
+    units = [unit for segment in body for unit in splitter.see(segment)]
+    return units + splitter.flush()
+
+
+class UnitSplitter:
+    """``_units`` one segment at a time: a unit is handed out once the next HL loop begins."""
+
+    def __init__(self) -> None:
+        self._loop: list[Segment] = []
+        self._claims = 0
+        self._provider: tuple[Segment, ...] = ()
+
+    def see(self, segment: Segment) -> list[Unit]:
         segment_id = segment.id  # a property: read once per segment (438k in a 10,000-claim file)
-        if segment_id == "HL" and segment.element(3) in ("20", "22") or not loops:
-            loops.append([])
-            claims.append(0)
-        loops[-1].append(segment)
+        done: list[Unit] = []
+        if segment_id == "HL" and segment.element(3) in ("20", "22") and self._loop:
+            done = self.flush()
+        self._loop.append(segment)
         if segment_id == "CLM":
-            claims[-1] += 1
-    units: list[_Unit] = []
-    provider: tuple[Segment, ...] = ()
-    for loop, count in zip(loops, claims, strict=True):
+            self._claims += 1
+        return done
+
+    def flush(self) -> list[Unit]:
+        """The loop begun last, as a unit (a provider loop is kept for the units under it)."""
+        loop, claims = tuple(self._loop), self._claims
+        self._loop, self._claims = [], 0
+        if not loop:
+            return []
         if loop[0].element(3) == "20":
-            provider = tuple(loop)
-        else:
-            units.append(_Unit(provider, tuple(loop), count))
-    return units
+            self._provider = loop
+            return []
+        return [Unit(self._provider, loop, claims)]
 
 
-def _emit(doc: Interchange, header: tuple[Segment, ...], units: list[_Unit], se: Segment) -> Chunk:
-    e = doc.separators.element
+def _emit(doc: Interchange, header: tuple[Segment, ...], units: list[Unit], se: Segment) -> Chunk:
     isa, gs, iea = doc.segments[0], doc.segments[1], doc.segments[-1]
-    raws = [isa.raw, gs.raw] + [s.raw for s in header]
-    positions = [isa.position, gs.position] + [s.position for s in header]
+    trailers = (se.position, doc.segments[-2].position, iea.position)
+    chunk = emit(doc.separators, (isa, gs, *header), units, se.element(2), trailers)
+    return Chunk(chunk.text, chunk.positions)  # located through the parsed file instead
+
+
+def emit(
+    seps: Separators,
+    head: tuple[Segment, ...],
+    units: list[Unit],
+    st02: str,
+    trailers: tuple[int, int, int],
+) -> Chunk:
+    """One interchange: ``head`` (ISA, GS, the ST and its header), each unit under its provider
+    loop with HLs renumbered, and SE/GE/IEA counted anew; ``trailers`` are the positions the
+    new SE, GE and IEA stand for."""
+    e = seps.element
+    isa, gs = head[0], head[1]
+    raws = [s.raw for s in head]
+    positions = [s.position for s in head]
+    claim_ids = [s.claim_id for s in head]
     numbers: dict[str, str] = {}
     last_provider: tuple[Segment, ...] | None = None
     for unit in units:
@@ -99,15 +132,12 @@ def _emit(doc: Interchange, header: tuple[Segment, ...], units: list[_Unit], se:
         for segment in (s for loop in loops for s in loop):
             raws.append(_renumbered(segment, numbers, e) if segment.id == "HL" else segment.raw)
             positions.append(segment.position)
+            claim_ids.append(segment.claim_id)
     count = len(raws) - 2 + 1  # ST .. SE
-    raws += [
-        f"SE{e}{count}{e}{se.element(2)}",
-        f"GE{e}1{e}{gs.element(6)}",
-        f"IEA{e}1{e}{isa.element(13)}",
-    ]
-    positions += [se.position, doc.segments[-2].position, iea.position]
-    term = doc.separators.terminator + "\n"
-    return Chunk(term.join(raws) + term, tuple(positions))
+    raws += [f"SE{e}{count}{e}{st02}", f"GE{e}1{e}{gs.element(6)}", f"IEA{e}1{e}{isa.element(13)}"]
+    positions += trailers
+    term = seps.terminator + "\n"
+    return Chunk(term.join(raws) + term, tuple(positions), (*claim_ids, None, None, None))
 
 
 def _renumbered(segment: Segment, numbers: dict[str, str], e: str) -> str:

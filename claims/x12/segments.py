@@ -54,17 +54,44 @@ def separators(text: str) -> Separators:
 
 
 def parse(text: str) -> Interchange:
-    seps = separators(text)
-    segments: list[Segment] = []
-    claim: str | None = None
-    for raw_text in text.lstrip("\ufeff").split(seps.terminator):
-        raw = raw_text.strip("\r\n\t ")
-        if not raw:
-            continue
-        elements = tuple(raw.split(seps.element))
-        if elements[0] in ("HL", "SE", "ST", "GE", "IEA", "GS", "ISA"):
-            claim = None
-        elif elements[0] == "CLM":
-            claim = elements[1] if len(elements) > 1 else ""
-        segments.append(Segment(len(segments) + 1, raw, elements, claim))
-    return Interchange(seps, tuple(segments))
+    reader = SegmentReader(separators(text))
+    segments = reader.read(text.lstrip("\ufeff"))
+    return Interchange(reader.separators, tuple(segments + reader.read_rest()))
+
+
+class SegmentReader:
+    """``parse`` in pieces: text may be fed in any cuts; positions and claim ids carry over."""
+
+    def __init__(self, seps: Separators) -> None:
+        self.separators = seps
+        self._tail = ""
+        self._count = 0
+        self._claim: str | None = None
+
+    def read(self, text: str) -> list[Segment]:
+        """The segments completed by ``text`` (a segment cut by the piece's end waits)."""
+        raws = (self._tail + text).split(self.separators.terminator)
+        self._tail = raws.pop()
+        return self._segments(raws)
+
+    def read_rest(self) -> list[Segment]:
+        """At the end: what follows the last terminator, if anything."""
+        rest, self._tail = self._tail, ""
+        return self._segments([rest])
+
+    def _segments(self, raws: list[str]) -> list[Segment]:
+        segments: list[Segment] = []
+        element, claim, count = self.separators.element, self._claim, self._count
+        for raw_text in raws:
+            raw = raw_text.strip("\r\n\t ")
+            if not raw:
+                continue
+            elements = tuple(raw.split(element))
+            if elements[0] in ("HL", "SE", "ST", "GE", "IEA", "GS", "ISA"):
+                claim = None
+            elif elements[0] == "CLM":
+                claim = elements[1] if len(elements) > 1 else ""
+            count += 1
+            segments.append(Segment(count, raw, elements, claim))
+        self._claim, self._count = claim, count
+        return segments

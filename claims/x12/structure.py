@@ -17,18 +17,26 @@ def _problem(segment: Segment, message: str) -> Problem:
 
 def envelope_counts(doc: Interchange) -> list[Problem]:
     """SE01 = segments ST..SE, GE01 = STs in the group, IEA01 = groups; trailer ids match."""
-    problems: list[Problem] = []
-    opened: dict[str, Segment] = {}
-    counts = {"ISA": 0, "GS": 0, "ST": 0}
-    for segment in doc.segments:
+    check = EnvelopeCounts()
+    return [problem for segment in doc.segments for problem in check.see(segment)]
+
+
+class EnvelopeCounts:
+    """``envelope_counts`` one segment at a time (the release check of a file written in pieces)."""
+
+    def __init__(self) -> None:
+        self._opened: dict[str, Segment] = {}
+        self._counts = {"ISA": 0, "GS": 0, "ST": 0}
+
+    def see(self, segment: Segment) -> list[Problem]:
+        counts = self._counts
         if segment.id in ("ISA", "GS", "ST"):
-            opened[segment.id], counts[segment.id] = segment, 0
+            self._opened[segment.id], counts[segment.id] = segment, 0
             parent = {"GS": "ISA", "ST": "GS"}.get(segment.id)
             if parent:
                 counts[parent] += 1
         counts["ST"] += 1
-        problems.extend(_trailer(segment, opened, counts))
-    return problems
+        return _trailer(segment, self._opened, counts)
 
 
 _TRAILERS = {"SE": ("ST", 2, "ST"), "GE": ("GS", 6, "GS"), "IEA": ("ISA", 13, "ISA")}
@@ -52,15 +60,24 @@ def _trailer(segment: Segment, opened: dict[str, Segment], counts: dict[str, int
 
 def hl_tree(doc: Interchange) -> list[Problem]:
     """Within each ST, HL01 counts 1, 2, 3 ... and HL02 names an earlier HL (none for level 20)."""
-    problems: list[Problem] = []
-    seen: dict[str, str] = {}  # HL01 -> HL03 level, for the current ST
-    for segment in doc.segments:
+    check = HlTree()
+    return [problem for segment in doc.segments for problem in check.see(segment)]
+
+
+class HlTree:
+    """``hl_tree`` one segment at a time; it remembers the current ST's HL levels only."""
+
+    def __init__(self) -> None:
+        self._seen: dict[str, str] = {}  # HL01 -> HL03 level, for the current ST
+
+    def see(self, segment: Segment) -> list[Problem]:
         if segment.id == "ST":
-            seen = {}
+            self._seen = {}
         elif segment.id == "HL":
-            problems.extend(_hl_problems(segment, seen))
-            seen[segment.element(1)] = segment.element(3)
-    return problems
+            problems = _hl_problems(segment, self._seen)
+            self._seen[segment.element(1)] = segment.element(3)
+            return problems
+        return []
 
 
 _PARENT_LEVEL = {"20": "", "22": "20", "23": "22"}

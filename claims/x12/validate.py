@@ -23,6 +23,7 @@ import multiprocessing
 import os
 import re
 import threading
+import time
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -87,13 +88,13 @@ _POOLS_LOCK = threading.Lock()
 
 
 def _submit(workers: int, chunks: list[Chunk]) -> _Running:
-    pool = _pool(workers)
+    kept = pool(workers)
     try:
-        return _Running(workers, tuple(pool.submit(_validate_in_worker, c.text) for c in chunks))
+        return _Running(workers, tuple(kept.submit(validate_in_worker, c.text) for c in chunks))
     except BrokenProcessPool:  # a worker of the kept pool died earlier: start a new pool
-        _discard(workers, pool)
-        pool = _pool(workers)
-        return _Running(workers, tuple(pool.submit(_validate_in_worker, c.text) for c in chunks))
+        _discard(workers, kept)
+        kept = pool(workers)
+        return _Running(workers, tuple(kept.submit(validate_in_worker, c.text) for c in chunks))
 
 
 def _results(running: _Running, chunks: list[Chunk]) -> list[ChunkResult]:
@@ -101,16 +102,25 @@ def _results(running: _Running, chunks: list[Chunk]) -> list[ChunkResult]:
         return [future.result() for future in running.futures]
     except BrokenProcessPool:  # a worker died under this batch: one more try on a new pool
         _discard(running.workers, None)
-        return list(_pool(running.workers).map(_validate_in_worker, [c.text for c in chunks]))
+        return list(pool(running.workers).map(validate_in_worker, [c.text for c in chunks]))
 
 
-def _discard(workers: int, pool: ProcessPoolExecutor | None) -> None:
+def _discard(workers: int, kept: ProcessPoolExecutor | None) -> None:
     with _POOLS_LOCK:
-        if pool is None or _POOLS.get(workers) is pool:
+        if kept is None or _POOLS.get(workers) is kept:
             _POOLS.pop(workers, None)
 
 
-def _pool(workers: int) -> ProcessPoolExecutor:
+def renew_pool(workers: int) -> None:
+    """Forget a broken pool; the next ``pool(workers)`` starts a new one."""
+    _discard(workers, None)
+
+
+def has_pool(workers: int) -> bool:
+    return workers in _POOLS
+
+
+def pool(workers: int) -> ProcessPoolExecutor:
     # spawn, not fork: the service calls this from a worker thread, and forking a threaded
     # process can copy a held lock into the child. Kept for the life of the process, so the
     # spawn and the map loading are paid once, not per batch.
@@ -124,6 +134,38 @@ def _pool(workers: int) -> ProcessPoolExecutor:
         return _POOLS[workers]
 
 
+def warm_pool(workers: int) -> None:
+    """Start the pool's processes and load pyx12's maps in each now (service start-up), so the
+    first batch does not pay for them: short tasks until every worker has answered one (a task
+    runs only after its worker's initializer)."""
+    kept = pool(workers)
+    seen: set[int] = set()
+    for _ in range(50):
+        seen.update(future.result() for future in [kept.submit(_ready) for _ in range(workers)])
+        if len(seen) >= workers:
+            return
+
+
+def worker_pids() -> list[int]:
+    """The kept pools' worker processes (benchmarks read their peak memory)."""
+    with _POOLS_LOCK:
+        return [pid for kept in _POOLS.values() for pid in (kept._processes or {})]
+
+
+def shutdown_pools() -> None:
+    """Stop the kept pools and wait for their workers to exit."""
+    with _POOLS_LOCK:
+        kept = list(_POOLS.values())
+        _POOLS.clear()
+    for executor in kept:
+        executor.shutdown(wait=True)
+
+
+def _ready() -> int:
+    time.sleep(0.05)  # long enough that one worker does not take every task
+    return os.getpid()
+
+
 def _init_worker() -> None:
     """Install the result-preserving pyx12 speed-ups and load the maps before the first chunk."""
     from claims.x12 import pyx12_fast
@@ -132,7 +174,7 @@ def _init_worker() -> None:
     pyx12_fast.preload_maps()
 
 
-def _validate_in_worker(text: str) -> tuple[bool, list[RawProblem]]:
+def validate_in_worker(text: str) -> tuple[bool, list[RawProblem]]:
     """Verdict first; only a rejected chunk pays for the JSON report that locates its errors."""
     if _pyx12_verdict(text):
         return True, []

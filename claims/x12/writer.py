@@ -1,6 +1,6 @@
 """The 837P writer, 005010X222A1: a BatchInput in, the X12 text out, byte-identical every time.
 
-Hot path: segments are f-strings appended to one list and joined once; values that repeat (dates,
+Hot path: segments are f-strings joined per piece (``StreamWriter``); values that repeat (dates,
 amounts, subscriber and provider loops) are formatted once per batch. Amounts are written in the
 shortest form X12's R type allows ("140", "6.5", "17.25"): CLM02 is the exact decimal sum of the
 SV102 it heads. Free text is upper-cased ASCII with separators blanked; identifiers that would
@@ -12,7 +12,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from claims.errors import InvalidInput
@@ -45,17 +45,98 @@ class _Ctx:
 
 def write_837p(batch: BatchInput) -> str:
     """The whole interchange: ISA, GS, one ST per ``claims_per_transaction`` claims, GE, IEA."""
-    ic = batch.profile.interchange
-    ctx = _context(batch.profile)
+    writer = StreamWriter(batch.profile)
     sets = split_transactions(batch.claims, batch.profile.limits)
     numbers = _st_numbers(batch, len(sets))
-    out = [_isa(ic, batch), _gs(ic, batch)]
+    parts = [writer.open(envelope_of(batch))]
     for number, claims in zip(numbers, sets, strict=True):
-        _transaction(out, ctx, batch, number, claims)
-    out.append(f"GE{ctx.e}{len(sets)}{ctx.e}{batch.group_control_number}")
-    out.append(f"IEA{ctx.e}1{ctx.e}{batch.interchange_control_number:09d}")
-    term = ic.segment_terminator + ("\n" if ic.segment_newline else "")
-    return term.join(out) + term
+        parts.append(writer.begin_transaction(number))
+        parts.extend(writer.provider_block(block) for block in hl_tree(claims, writer.limits))
+        parts.append(writer.end_transaction())
+    parts.append(writer.close())
+    return "".join(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class Envelope:
+    """What the ISA, GS and each ST header say: control numbers and the creation time."""
+
+    interchange_control_number: int
+    group_control_number: int
+    created_at: datetime
+
+
+def envelope_of(batch: BatchInput) -> Envelope:
+    return Envelope(batch.interchange_control_number, batch.group_control_number, batch.created_at)
+
+
+class StreamWriter:
+    """The same bytes as ``write_837p``, written in pieces so a batch of any size is never
+    held whole: ``open``, then per ST ``begin_transaction``, ``provider_block`` for each
+    part of its HL tree (in ``hl_tree`` order; a block whose provider equals the previous
+    one's continues that 2000A loop), ``end_transaction``; then ``close``. Each call returns
+    whole segments, terminators included. The caller keeps ``hl_tree``'s order and the
+    per-ST limits (``split_transactions``), as ``write_837p`` does."""
+
+    def __init__(self, profile: PayerProfile) -> None:
+        self._ctx = _context(profile)
+        ic = profile.interchange
+        self._term = ic.segment_terminator + ("\n" if ic.segment_newline else "")
+        self.limits = profile.limits
+        self._envelope: Envelope | None = None
+        self._transactions = 0
+        self._st02 = ""
+        self._segments = 0  # written since ST, ST included
+        self._hl = 0
+        self._provider: tuple[BillingProvider, int] | None = None  # the open 2000A and its HL
+
+    def open(self, envelope: Envelope) -> str:
+        ic = self._ctx.profile.interchange
+        self._envelope = envelope
+        return self._join([_isa(ic, envelope), _gs(ic, envelope)])
+
+    def begin_transaction(self, number: int) -> str:
+        envelope = self._opened()
+        self._transactions += 1
+        self._st02 = f"{number:04d}"
+        self._hl, self._provider = 0, None
+        out = [f"ST{self._ctx.e}837{self._ctx.e}{self._st02}{self._ctx.e}{VERSION}"]
+        _header(out, self._ctx, envelope, self._st02)
+        self._segments = len(out)
+        return self._join(out)
+
+    def provider_block(self, block: ProviderBlock) -> str:
+        out: list[str] = []
+        if self._provider is None or self._provider[0] != block.provider:
+            self._hl += 1
+            self._provider = (block.provider, self._hl)
+            out.append(f"HL{self._ctx.e}{self._hl}{self._ctx.e}{self._ctx.e}20{self._ctx.e}1")
+            out.extend(_provider_segments(block.provider, self._ctx))
+        for subscriber_block in block.subscribers:
+            self._hl += 1
+            _subscriber_loop(out, self._ctx, subscriber_block, self._hl, self._provider[1])
+        self._segments += len(out)
+        return self._join(out)
+
+    def end_transaction(self) -> str:
+        return self._join([f"SE{self._ctx.e}{self._segments + 1}{self._ctx.e}{self._st02}"])
+
+    def close(self) -> str:
+        envelope, e = self._opened(), self._ctx.e
+        return self._join(
+            [
+                f"GE{e}{self._transactions}{e}{envelope.group_control_number}",
+                f"IEA{e}1{e}{envelope.interchange_control_number:09d}",
+            ]
+        )
+
+    def _opened(self) -> Envelope:
+        if self._envelope is None:
+            raise InvalidInput("the interchange is not open")
+        return self._envelope
+
+    def _join(self, segments: list[str]) -> str:
+        return "".join(segment + self._term for segment in segments)
 
 
 def _context(profile: PayerProfile) -> _Ctx:
@@ -83,7 +164,7 @@ def _st_numbers(batch: BatchInput, count: int) -> Sequence[int]:
     return numbers[:count]
 
 
-def _isa(ic: InterchangeProfile, batch: BatchInput) -> str:
+def _isa(ic: InterchangeProfile, batch: Envelope) -> str:
     # ISA is fixed width: every element padded to its exact size (X12.5 / TR3 appendix B).
     icn = batch.interchange_control_number
     if not 1 <= icn <= 999_999_999 or not 1 <= batch.group_control_number <= 999_999_999:
@@ -99,7 +180,7 @@ def _isa(ic: InterchangeProfile, batch: BatchInput) -> str:
     return ic.element_separator.join(fields)
 
 
-def _gs(ic: InterchangeProfile, batch: BatchInput) -> str:
+def _gs(ic: InterchangeProfile, batch: Envelope) -> str:
     when = batch.created_at
     fields = ("GS", "HC", ic.gs_sender_code.upper(), ic.gs_receiver_code.upper(),
               when.strftime("%Y%m%d"), when.strftime("%H%M"),
@@ -107,20 +188,7 @@ def _gs(ic: InterchangeProfile, batch: BatchInput) -> str:
     return ic.element_separator.join(fields)
 
 
-def _transaction(
-    out: list[str], ctx: _Ctx, batch: BatchInput, number: int, claims: Sequence[ClaimInput]
-) -> None:
-    start = len(out)
-    st02 = f"{number:04d}"
-    out.append(f"ST{ctx.e}837{ctx.e}{st02}{ctx.e}{VERSION}")
-    _header(out, ctx, batch, st02)
-    hl = 0
-    for block in hl_tree(claims, ctx.profile.limits):
-        hl = _provider_loop(out, ctx, block, hl)
-    out.append(f"SE{ctx.e}{len(out) - start + 1}{ctx.e}{st02}")
-
-
-def _header(out: list[str], ctx: _Ctx, batch: BatchInput, st02: str) -> None:
+def _header(out: list[str], ctx: _Ctx, batch: Envelope, st02: str) -> None:
     ic, e = ctx.profile.interchange, ctx.e
     when = batch.created_at
     # BHT03 originator reference: ISA13 + ST02, unique per sender like both of its parts.
@@ -135,17 +203,6 @@ def _header(out: list[str], ctx: _Ctx, batch: BatchInput, st02: str) -> None:
     out.append(
         f"NM1{e}40{e}2{e}{_text(ic.receiver_name, ctx)}{e * 5}46{e}{_id(ic.receiver_id, ctx)}"
     )
-
-
-def _provider_loop(out: list[str], ctx: _Ctx, block: ProviderBlock, hl: int) -> int:
-    hl += 1
-    parent = hl
-    out.append(f"HL{ctx.e}{parent}{ctx.e}{ctx.e}20{ctx.e}1")
-    out.extend(_provider_segments(block.provider, ctx))
-    for subscriber_block in block.subscribers:
-        hl += 1
-        _subscriber_loop(out, ctx, subscriber_block, hl, parent)
-    return hl
 
 
 def _provider_segments(provider: BillingProvider, ctx: _Ctx) -> list[str]:

@@ -8,19 +8,25 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import os
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from claims.errors import Conflict, NotFound, ValidationFailed
 from claims.model import LineStatus, ReasonCode
 from claims.money import to_money
-from claims.profile import PayerProfile
+from claims.profile import ClaimLimits, PayerProfile
+from claims.x12 import model as x12
+from claims.x12.build import ProviderBlock, SubscriberBlock, hl_layout
+from claims.x12.stream import StreamValidator
+from claims.x12.writer import Envelope, StreamWriter
 from service import models as orm
 from service.auth.principal import Principal
 from service.claims import control, x12_adapter
@@ -28,7 +34,7 @@ from service.claims.schemas import BatchIn
 from service.config import Settings
 from service.models.base import utcnow
 from service.profiles import ProfileRegistry
-from service.units.repository import bulk_insert, bulk_update_by_id, rows_in
+from service.units.repository import bulk_insert, bulk_update_by_id, chunks, rows_in
 from service.units.service import readjudicate
 from service.units.touched import Touched
 
@@ -47,6 +53,14 @@ class PlannedClaim:
     st_number: int = 0
     original_lines: list[orm.ClaimLine] = field(default_factory=list)
     dropped: list[orm.UnitLine] = field(default_factory=list)  # replaced lines now at 0 units
+    # A new claim's lines are loaded with its page: lines [offset, offset + size) of its member,
+    # provider and month in billing order (service date, procedure), and let go once written.
+    offset: int = 0
+    size: int = 0
+
+    @property
+    def is_new(self) -> bool:
+        return self.replaces is None
 
     @property
     def total(self) -> Decimal:
@@ -84,16 +98,18 @@ async def _complete_only(
     session: AsyncSession, planned: list[PlannedClaim]
 ) -> tuple[list[PlannedClaim], list[dict[str, str]]]:
     """Claims whose member lacks what loop 2010BA needs wait, and the answer says which."""
-    members = {
-        m.member_id: m
-        for m in await rows_in(
-            session, orm.Member.member_id, {c.member_id for c in planned}, plain=True
-        )
-    }
+    missing: dict[str, str] = {}
+    for part in chunks(sorted({c.member_id for c in planned})):  # a page of members at a time
+        found = {
+            m.member_id: m for m in await rows_in(session, orm.Member.member_id, part, plain=True)
+        }
+        for member_id in part:
+            lacks = x12_adapter.missing_for_claim(found.get(member_id))
+            if lacks is not None:
+                missing[member_id] = lacks
     ready, skipped = [], []
     for claim in planned:
-        missing = x12_adapter.missing_for_claim(members.get(claim.member_id))
-        if missing is None:
+        if claim.member_id not in missing:
             ready.append(claim)
         else:
             skipped.append(
@@ -101,7 +117,7 @@ async def _complete_only(
                     "member_id": claim.member_id,
                     "month": claim.month,
                     "reason": ReasonCode.MISSING_MEMBER_DATA.value,
-                    "detail": f"member lacks {missing}",
+                    "detail": f"member lacks {missing[claim.member_id]}",
                 }
             )
     return ready, skipped
@@ -158,30 +174,64 @@ async def _expire_untimely(
     await readjudicate(session, touched, profiles)
 
 
+def _billable_new(body: BatchIn) -> list[ColumnElement[bool]]:
+    line = orm.UnitLine
+    return [
+        *_line_filter(body),
+        line.claim_id.is_(None),
+        line.status == LineStatus.BILLABLE.value,
+        line.units > 0,
+    ]
+
+
 async def _plan_new(
     session: AsyncSession, body: BatchIn, profile: PayerProfile
 ) -> list[PlannedClaim]:
+    """Claims from line counts per member, provider and month: no line is loaded yet, so the
+    plan of a 50,000-claim batch is 50,000 small records, not 500,000 rows."""
     line = orm.UnitLine
+    month = await _month_of(session, line.service_date)
     stmt = (
-        select(*line.__table__.columns)  # read-only rows: no ORM bookkeeping for 100,000 lines
-        .where(
-            *_line_filter(body),
-            line.claim_id.is_(None),
-            line.status == LineStatus.BILLABLE.value,
-            line.units > 0,
-        )
-        .order_by(line.member_id, line.provider_id, line.service_date, line.procedure_key)
+        select(line.member_id, line.provider_id, month, func.count())
+        .where(*_billable_new(body))
+        .group_by(line.member_id, line.provider_id, month)
+        .order_by(line.member_id, line.provider_id, month)
     )
-    groups: dict[tuple[str, str, str], list[Any]] = defaultdict(list)
-    for row in (await session.execute(stmt)).all():
-        groups[(row.member_id, row.provider_id, row.service_date.isoformat()[:7])].append(row)
     size = profile.limits.lines_per_claim
     # billing-rules 2: one claim per member, provider and month; at most 50 lines each.
     return [
-        PlannedClaim(member, provider, month, "1", rows[start : start + size])
-        for (member, provider, month), rows in groups.items()
-        for start in range(0, len(rows), size)
+        PlannedClaim(member, provider, month, "1", [], offset=start, size=min(size, count - start))
+        for member, provider, month, count in (await session.execute(stmt)).all()
+        for start in range(0, count, size)
     ]
+
+
+async def _month_of(session: AsyncSession, column: Any) -> ColumnElement[str]:
+    """The "YYYY-MM" of a date column, in the database's own dialect."""
+    if (await session.connection()).dialect.name == "postgresql":
+        return func.to_char(column, "YYYY-MM")
+    return func.strftime("%Y-%m", column)
+
+
+async def _load_new_lines(session: AsyncSession, body: BatchIn, claims: list[PlannedClaim]) -> None:
+    """The lines of a page's new claims, in the order ``_plan_new`` counted them."""
+    wanted = [c for c in claims if c.is_new]
+    if not wanted:
+        return
+    line = orm.UnitLine
+    groups: dict[tuple[str, str, str], list[Any]] = defaultdict(list)
+    stmt = (
+        select(*line.__table__.columns)  # read-only rows: no ORM bookkeeping
+        .where(*_billable_new(body), line.member_id.in_(sorted({c.member_id for c in wanted})))
+        .order_by(line.member_id, line.provider_id, line.service_date, line.procedure_key)
+    )
+    for row in (await session.execute(stmt)).all():
+        groups[(row.member_id, row.provider_id, row.service_date.isoformat()[:7])].append(row)
+    for claim in wanted:
+        rows = groups[(claim.member_id, claim.provider_id, claim.month)]
+        claim.lines = rows[claim.offset : claim.offset + claim.size]
+        if len(claim.lines) != claim.size:  # another request billed or changed them meanwhile
+            raise Conflict(f"the billable lines of member {claim.member_id} changed; try again")
 
 
 async def _plan_corrections(session: AsyncSession, body: BatchIn) -> list[PlannedClaim]:
@@ -263,8 +313,6 @@ async def _issue(
     for index, (claim, seq) in enumerate(zip(planned, sequence, strict=True)):
         claim.claim_id = f"IPS{seq:09d}"  # CLM01: unique per sender, 12 characters
         claim.st_number = st_numbers[index // per_st]
-    created = utcnow()
-    text = await _write_and_check(session, profile, planned, isa, gs, st_numbers, created)
     batch = orm.ClaimBatch(
         batch_id=f"B{isa:09d}",
         payer_id=payer.payer_id,
@@ -276,11 +324,9 @@ async def _issue(
         transaction_control_numbers=st_numbers,
         status="released",
         claim_count=len(planned),
-        line_count=sum(_line_count(c) for c in planned),
-        total_charge=to_money(sum((c.total for c in planned), Decimal("0.00"))),
-        content=text,
-        content_sha256=hashlib.sha256(text.encode("ascii")).hexdigest(),
-        created_at=created,
+        line_count=0,
+        total_charge=Decimal("0.00"),
+        created_at=utcnow(),
         created_by=principal.key_id,
         acknowledgment={
             "summary": {
@@ -289,8 +335,10 @@ async def _issue(
             }
         },
     )
-    session.add(batch)
-    await _record_claims(session, batch, planned)
+    text = await _write_record_and_check(session, profile, settings, body, batch, planned)
+    batch.content = text
+    batch.content_sha256 = hashlib.sha256(text.encode("ascii")).hexdigest()
+    session.add(batch)  # last: no claim row refers to it by a foreign key
     await session.flush()
     return batch
 
@@ -299,30 +347,49 @@ def _line_count(claim: PlannedClaim) -> int:
     return len(claim.original_lines) if claim.frequency == "8" else len(claim.lines)
 
 
-async def _write_and_check(
+PAGE_CLAIMS = 500  # claims loaded, written, checked and recorded together (one pyx12 chunk)
+
+
+async def _write_record_and_check(
     session: AsyncSession,
     profile: PayerProfile,
+    settings: Settings,
+    body: BatchIn,
+    batch: orm.ClaimBatch,
     planned: list[PlannedClaim],
-    isa: int,
-    gs: int,
-    st_numbers: list[int],
-    created: datetime,
 ) -> str:
-    members = {
-        m.member_id: m
-        for m in await rows_in(
-            session, orm.Member.member_id, {c.member_id for c in planned}, plain=True
-        )
-    }
-    providers = {
-        p.provider_id: p
-        for p in await rows_in(session, orm.Provider.provider_id, {c.provider_id for c in planned})
-    }
-    batch_input = x12_adapter.batch_input(
-        profile, planned, members, providers, isa, gs, st_numbers, created
+    """The 837P in pages: each page's lines are loaded, written, fed to the release validation
+    (pyx12 starts on a chunk while the next pages are loaded) and recorded, then let go; the
+    file is released only when every check passed (else the transaction rolls back)."""
+    workers = settings.validation_workers or os.cpu_count() or 1
+    validator = StreamValidator(workers, chunk_claims=PAGE_CLAIMS)
+    writer = StreamWriter(profile)
+    envelope = Envelope(
+        batch.interchange_control_number, batch.group_control_number, batch.created_at
     )
-    text = x12_adapter.write(batch_input)
-    report = await asyncio.to_thread(x12_adapter.validate, text)
+    parts = [writer.open(envelope)]
+    try:
+        validator.feed(parts[0])
+        providers = await _providers(session, planned)
+        per_st = profile.limits.claims_per_transaction
+        for index, number in enumerate(batch.transaction_control_numbers):
+            parts.append(writer.begin_transaction(number))
+            validator.feed(parts[-1])
+            claims = planned[index * per_st : (index + 1) * per_st]
+            for page in _pages(claims, profile.limits):
+                piece = await _page(session, body, writer, providers, page)
+                feeding = asyncio.create_task(asyncio.to_thread(validator.feed, piece))
+                await _record_claims(session, batch, [c for blocks in page for c in _flat(blocks)])
+                await feeding
+                parts.append(piece)
+            parts.append(writer.end_transaction())
+            validator.feed(parts[-1])
+        parts.append(writer.close())
+        validator.feed(parts[-1])
+        report = await asyncio.to_thread(validator.finish)
+    except BaseException:
+        validator.abort()
+        raise
     if not report.ok:
         raise ValidationFailed(
             "the generated 837P failed its release checks and was not released",
@@ -331,7 +398,75 @@ async def _write_and_check(
                 for problem in report.problems[:50]
             ],
         )
-    return text
+    batch.total_charge = to_money(batch.total_charge)
+    return "".join(parts)
+
+
+Page = list[tuple[str, list[list[PlannedClaim]]]]  # per provider id: its subscriber blocks
+
+
+def _pages(claims: list[PlannedClaim], limits: ClaimLimits) -> Iterator[Page]:
+    """One ST's claims in the file's order (``hl_layout``), about PAGE_CLAIMS at a time; a
+    subscriber block is never split."""
+    page: Page = []
+    count = 0
+    for blocks in hl_layout([(c.provider_id, c.member_id) for c in claims], limits):
+        provider = claims[blocks[0][0]].provider_id
+        for block in blocks:
+            if not page or page[-1][0] != provider:
+                page.append((provider, []))
+            page[-1][1].append([claims[i] for i in block])
+            count += len(block)
+            if count >= PAGE_CLAIMS:
+                yield page
+                page, count = [], 0
+    if page:
+        yield page
+
+
+def _flat(blocks: tuple[str, list[list[PlannedClaim]]]) -> list[PlannedClaim]:
+    return [claim for block in blocks[1] for claim in block]
+
+
+async def _providers(
+    session: AsyncSession, planned: list[PlannedClaim]
+) -> dict[str, x12.BillingProvider]:
+    rows = await rows_in(session, orm.Provider.provider_id, {c.provider_id for c in planned})
+    return {row.provider_id: x12_adapter.provider(row) for row in rows}
+
+
+async def _page(
+    session: AsyncSession,
+    body: BatchIn,
+    writer: StreamWriter,
+    providers: dict[str, x12.BillingProvider],
+    page: Page,
+) -> str:
+    """Load a page's lines and members, and write its part of the HL tree."""
+    claims = [c for blocks in page for c in _flat(blocks)]
+    await _load_new_lines(session, body, claims)
+    members = {
+        m.member_id: x12_adapter.subscriber(m)
+        for m in await rows_in(
+            session, orm.Member.member_id, {c.member_id for c in claims}, plain=True
+        )
+    }
+    return "".join(
+        writer.provider_block(
+            ProviderBlock(
+                providers[provider_id],
+                tuple(
+                    SubscriberBlock(
+                        members[block[0].member_id],
+                        tuple(x12_adapter.claim(c, members[c.member_id], providers[provider_id])
+                              for c in block),
+                    )
+                    for block in blocks
+                ),
+            )
+        )
+        for provider_id, blocks in page
+    )  # fmt: skip
 
 
 async def _record_claims(
@@ -342,6 +477,8 @@ async def _record_claims(
     claims, lines, history, line_updates = [], [], [], []
     for claim in planned:
         claims.append(_claim_row(batch, claim))
+        batch.line_count += _line_count(claim)
+        batch.total_charge += claim.total
         history.append(
             {
                 "claim_id": claim.claim_id,
@@ -365,6 +502,8 @@ async def _record_claims(
                     "detail": f"{verb} by {claim.claim_id}",
                 }
             )
+        elif claim.is_new:
+            claim.lines = []  # written and recorded: let the page's rows go
     await session.flush()
     for table, rows in ((orm.Claim, claims), (orm.ClaimLine, lines), (orm.ClaimHistory, history)):
         await bulk_insert(session, table, rows)

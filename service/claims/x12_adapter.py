@@ -8,8 +8,6 @@ from typing import TYPE_CHECKING, Any
 
 from claims.profile import PayerProfile
 from claims.x12 import model as x12
-from claims.x12.validate import validate_837p
-from claims.x12.writer import write_837p
 from service import models as orm
 
 if TYPE_CHECKING:
@@ -95,13 +93,14 @@ def _lines(claim: PlannedClaim) -> tuple[x12.ClaimLineInput, ...]:
 
 
 def claim(
-    planned: PlannedClaim, members: dict[str, orm.Member], providers: dict[str, orm.Provider]
+    planned: PlannedClaim, member: x12.Subscriber, billing: x12.BillingProvider
 ) -> x12.ClaimInput:
+    """One claim; its member and provider are converted once per page, not once per claim."""
     place = planned.lines[0].place_of_service if planned.lines else "99"
     return x12.ClaimInput(
         claim_id=planned.claim_id,
-        subscriber=subscriber(members[planned.member_id]),
-        provider=provider(providers[planned.provider_id]),
+        subscriber=member,
+        provider=billing,
         lines=_lines(planned),
         frequency=planned.frequency,  # type: ignore[arg-type]
         payer_claim_number=planned.replaces.payer_claim_number if planned.replaces else None,
@@ -119,19 +118,14 @@ def batch_input(
     st_numbers: Sequence[int],
     created: datetime,
 ) -> x12.BatchInput:
+    """A whole batch at once (the writer benchmark; the service writes in pages)."""
+    subscribers = {key: subscriber(row) for key, row in members.items()}
+    billing = {key: provider(row) for key, row in providers.items()}
     return x12.BatchInput(
         profile=profile,
-        claims=tuple(claim(p, members, providers) for p in planned),
+        claims=tuple(claim(p, subscribers[p.member_id], billing[p.provider_id]) for p in planned),
         interchange_control_number=isa,
         group_control_number=gs,
         transaction_control_numbers=tuple(st_numbers),
         created_at=created,
     )
-
-
-def write(batch: x12.BatchInput) -> str:
-    return write_837p(batch)
-
-
-def validate(text: str) -> x12.ValidationReport:
-    return validate_837p(text)

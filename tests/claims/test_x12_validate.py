@@ -10,9 +10,12 @@ import pytest
 
 from claims.profile import parse_profile
 from claims.x12 import pyx12_fast, synthetic, validate, validate_837p, write_837p
+from claims.x12.build import ProviderBlock, hl_tree
 from claims.x12.chunks import plan_chunks
 from claims.x12.segments import parse
+from claims.x12.stream import StreamValidator
 from claims.x12.validate import pyx12_validate
+from claims.x12.writer import StreamWriter, envelope_of
 
 ROOT = Path(__file__).parents[2]
 
@@ -140,8 +143,8 @@ def test_worker_locates_errors_of_a_rejected_chunk_like_the_detailed_run(text: s
     bad = text.replace(*DEFECTS["impossible service date"])
     pyx12_fast.apply()
     try:
-        assert validate._validate_in_worker(text) == (True, [])
-        in_worker = validate._validate_in_worker(bad)
+        assert validate.validate_in_worker(text) == (True, [])
+        in_worker = validate.validate_in_worker(bad)
     finally:
         pyx12_fast.restore()
     assert in_worker == validate.pyx12_validate(bad)
@@ -153,3 +156,43 @@ def test_the_pool_is_kept_between_batches(text: str) -> None:
     pool = validate._POOLS[2]
     assert validate_837p(text, workers=2, chunk_claims=3).ok
     assert validate._POOLS[2] is pool
+
+
+# --- the file written and validated in pieces (the service's batches) ---------------------------
+
+
+def _fed_in_pieces(text: str, seed: int) -> validate.ValidationReport:
+    rng = random.Random(seed)
+    validator = StreamValidator(2, chunk_claims=3)
+    start = 0
+    while start < len(text):  # arbitrary cuts: mid-segment, mid-ISA, one character
+        size = rng.choice((1, 7, 105, 400, 2000))
+        validator.feed(text[start : start + size])
+        start += size
+    return validator.finish()
+
+
+def test_streamed_validation_says_what_whole_file_validation_says(text: str) -> None:
+    for seed, candidate in enumerate([text, *_defective_files(text)]):
+        whole = validate_837p(candidate, workers=2, chunk_claims=3)
+        streamed = _fed_in_pieces(candidate, seed)
+        assert (streamed.ok, streamed.pyx12_ok) == (whole.ok, whole.pyx12_ok)
+        assert streamed.problems == whole.problems
+
+
+def test_streamed_validation_refuses_what_is_not_one_interchange(text: str) -> None:
+    assert not _fed_in_pieces("hello", 1).ok
+    twice = _fed_in_pieces(text + text, 2)
+    assert not twice.ok and any("one ISA" in p.message for p in twice.problems)
+
+
+def test_the_stream_writer_writes_write_837ps_bytes(text: str) -> None:
+    profile = parse_profile("default", (ROOT / "edi_templates/default.toml").read_text("utf-8"))
+    batch = synthetic.batch(profile, synthetic.bulk_claims(12, 2, members=4))
+    writer = StreamWriter(profile)
+    parts = [writer.open(envelope_of(batch)), writer.begin_transaction(1)]
+    for block in hl_tree(batch.claims, profile.limits):
+        for subscriber in block.subscribers:  # one subscriber loop per piece
+            parts.append(writer.provider_block(ProviderBlock(block.provider, (subscriber,))))
+    parts += [writer.end_transaction(), writer.close()]
+    assert "".join(parts) == write_837p(batch)
