@@ -10,9 +10,11 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
+from asyncpg.exceptions import PostgresError  # type: ignore[import-untyped]
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from claims.errors import (
@@ -101,7 +103,33 @@ async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
     return problem(500, "the server could not complete the request; nothing was changed")
 
 
+# SQLSTATEs of a write that lost a race with another request: unique_violation, deadlock,
+# serialization failure. The transaction is rolled back; the same request sent again succeeds.
+RACE_STATES = {"23505", "40P01", "40001"}
+
+
+def _sqlstate(exc: BaseException) -> str | None:
+    """asyncpg errors carry ``sqlstate``; SQLAlchemy wraps them (``orig``, then ``__cause__``)."""
+    for candidate in (exc, getattr(exc, "orig", None), getattr(exc, "__cause__", None)):
+        state = getattr(candidate, "sqlstate", None)
+        if isinstance(state, str):
+            return state
+    orig = getattr(exc, "orig", None)
+    return _sqlstate(orig.__cause__) if orig is not None and orig.__cause__ else None
+
+
+async def _on_database(request: Request, exc: Exception) -> JSONResponse:
+    if _sqlstate(exc) in RACE_STATES:
+        log.warning("write race on %s %s: %s", request.method, request.url.path, _sqlstate(exc))
+        return problem(
+            409, "a concurrent request changed the same records; nothing was changed, retry"
+        )
+    return await _on_unexpected(request, exc)
+
+
 def install(app: FastAPI) -> None:
+    app.add_exception_handler(DBAPIError, _on_database)
+    app.add_exception_handler(PostgresError, _on_database)
     app.add_exception_handler(RequestValidationError, _on_validation)  # type: ignore[arg-type]
     app.add_exception_handler(DomainError, _on_domain)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _on_http)  # type: ignore[arg-type]

@@ -118,6 +118,9 @@ async def upsert_events(
     profiles: ProfileRegistry,
     items: Sequence[tuple[str, EventIn]],
 ) -> list[Outcome]:
+    # Requests writing events of one member take turns from the first read: a concurrent write
+    # of the same event is then seen, not raced (two "version 2" rows, a unique violation).
+    await repo.lock_members(session, {body.member_id for _, body in items})
     refs = await _load_refs(session, items)
     touched = Touched()
     inserts: dict[str, dict[str, Any]] = {}

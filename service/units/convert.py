@@ -29,6 +29,12 @@ def member(row: orm.Member) -> core.Member:
     )
 
 
+# Stored values are the enums' own (checked on the way in): a dict hit, not an Enum() call.
+_ACTIVITIES = {item.value: item for item in core.Activity}
+_CONTACTS = {item.value: item for item in core.Contact}
+_SETTINGS = {item.value: item for item in core.Setting}
+
+
 def event(row: orm.ServiceEvent) -> core.ServiceEvent:
     return core.ServiceEvent(
         event_id=row.event_id,
@@ -38,9 +44,9 @@ def event(row: orm.ServiceEvent) -> core.ServiceEvent:
         service_date=row.service_date,
         start_time=row.start_time,
         end_time=row.end_time,
-        activity=core.Activity(row.activity),
-        contact=core.Contact(row.contact),
-        setting=core.Setting(row.setting),
+        activity=_ACTIVITIES[row.activity],
+        contact=_CONTACTS[row.contact],
+        setting=_SETTINGS[row.setting],
         place_of_service=row.place_of_service,
         note_id=row.note_id,
         voided=row.voided,

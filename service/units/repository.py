@@ -235,9 +235,22 @@ async def _update_same_shape(session: AsyncSession, model: Any, rows: list[dict[
 
 
 def _column_values(column: Any, rows: list[dict[str, Any]], name: str) -> list[Any]:
-    if isinstance(column.type, JSON):  # json[] elements travel as JSON text
-        return [json.dumps(row[name], default=str) for row in rows]
-    return [row[name] for row in rows]
+    values = [row[name] for row in rows]
+    return json_texts(values) if isinstance(column.type, JSON) else values
+
+
+def json_texts(values: list[Any]) -> list[str]:
+    """JSON text of each value (json[] elements and COPY travel as text). A value shared by
+    many rows, such as one tuple of modifiers or one list of reasons, is encoded once: the
+    memo is by identity and lives only while ``values`` keeps its objects alive."""
+    memo: dict[int, str] = {}
+    texts: list[str] = []
+    for value in values:
+        text = memo.get(id(value))
+        if text is None:
+            text = memo[id(value)] = json.dumps(value, default=str)
+        texts.append(text)
+    return texts
 
 
 async def bulk_insert(session: AsyncSession, model: Any, rows: list[dict[str, Any]]) -> None:
@@ -252,11 +265,8 @@ async def bulk_insert(session: AsyncSession, model: Any, rows: list[dict[str, An
         return
     table = model.__table__
     names = list(rows[0])
-    is_json = [isinstance(table.c[name].type, JSON) for name in names]
-    records = [
-        tuple(json.dumps(row[n]) if j else row[n] for n, j in zip(names, is_json, strict=True))
-        for row in rows
-    ]
+    columns = [_column_values(table.c[name], rows, name) for name in names]
+    records = list(zip(*columns, strict=True))
     raw = await connection.get_raw_connection()
     await raw.driver_connection.copy_records_to_table(  # type: ignore[union-attr]
         table.name, records=records, columns=names

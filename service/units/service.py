@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -46,6 +47,7 @@ class _Loaded:
     counters: dict[str, list[tuple[str, str | None, int]]]
     lines: dict[str, list[orm.UnitLine]]
     converted: dict[tuple[str, str], tuple[Any, ...]] = field(default_factory=dict)
+    settings: dict[str, core.RuleSettings] = field(default_factory=dict)  # by payer
 
     def once(self, kind: str, key: str, build: Callable[[], tuple[Any, ...]]) -> tuple[Any, ...]:
         """Reference rows shared by many members are converted once per re-adjudication."""
@@ -138,6 +140,13 @@ def _settings(payer: orm.Payer | None, profiles: ProfileRegistry) -> core.RuleSe
     return settings
 
 
+def _payer_settings(loaded: _Loaded, payer_id: str, profiles: ProfileRegistry) -> core.RuleSettings:
+    found = loaded.settings.get(payer_id)
+    if found is None:
+        found = loaded.settings[payer_id] = _settings(loaded.payers.get(payer_id), profiles)
+    return found
+
+
 def _context(loaded: _Loaded, member_id: str, profiles: ProfileRegistry) -> core.MemberContext:
     row = loaded.members[member_id]
     providers = sorted({event.provider_id for event in loaded.events.get(member_id, ())})
@@ -149,7 +158,7 @@ def _context(loaded: _Loaded, member_id: str, profiles: ProfileRegistry) -> core
             by_auth[auth_id] += units
     return core.MemberContext(
         member=convert.member(row),
-        settings=_settings(loaded.payers.get(row.payer_id), profiles),
+        settings=_payer_settings(loaded, row.payer_id, profiles),
         staff=tuple(s for p in providers for s in _staff(loaded, p)),
         fidelity_reviews=tuple(r for p in providers for r in _reviews(loaded, p)),
         authorizations=tuple(map(convert.authorization, loaded.auths.get(member_id, ()))),
@@ -232,6 +241,13 @@ def reason_json(reason: core.Reason) -> dict[str, Any]:
     return {"code": reason.code.value, "minutes": reason.minutes, "detail": reason.detail}
 
 
+@lru_cache(maxsize=4096)
+def _reasons_json(reasons: tuple[core.Reason, ...]) -> tuple[dict[str, Any], ...]:
+    """Most events share a handful of reason sets: one object per set, so it is encoded once
+    per write (repository.json_texts). Read-only by convention, like the rows it feeds."""
+    return tuple(map(reason_json, reasons))
+
+
 async def _write_events(
     session: AsyncSession, loaded: _Loaded, results: dict[str, core.MemberResult]
 ) -> Adjudicated:
@@ -247,8 +263,8 @@ async def _write_events(
                     "minutes": adj.minutes,
                     "billable_minutes": adj.billable_minutes,
                     "procedure": adj.procedure,
-                    "modifiers": list(adj.modifiers),
-                    "reasons": [reason_json(r) for r in adj.reasons],
+                    "modifiers": adj.modifiers,  # the engine's shared tuples
+                    "reasons": _reasons_json(adj.reasons),
                     "adjudication_inputs": {**inputs, "event_version": adj.event_version},
                     "adjudicated_at": now,
                 }
@@ -332,7 +348,7 @@ def _line_values(line: core.UnitLine, place_of_service: str) -> dict[str, Any]:
         "service_date": line.service_date,
         "procedure_key": line.procedure_key,
         "procedure": line.procedure,
-        "modifiers": list(line.modifiers),
+        "modifiers": line.modifiers,
         "minutes": line.minutes,
         "units": line.units,
         "held_units": line.held_units,

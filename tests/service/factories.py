@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from fastapi import FastAPI
 from httpx import AsyncClient
+from sqlalchemy import text
 
 from service.auth import keys
 from service.auth.principal import Role
+from service.db import make_engine
+from service.migrate import upgrade
 
 # A Luhn-valid NPI (80840 prefix) and a second one, for two providers.
 NPI_1 = "1234567893"
@@ -139,3 +143,17 @@ async def create_world(client: AsyncClient, headers: dict[str, str]) -> None:
     await create_provider(client, headers)
     await create_staff(client, headers)
     await create_member(client, headers)
+
+
+async def scratch_database(url: str, name: str) -> str:
+    """A fresh, migrated PostgreSQL database of its own, for tests that need committed rows and
+    real concurrent transactions (which must not leak into the rolled-back tests)."""
+    base, _, _name = url.rpartition("/")
+    admin = make_engine(f"{base}/postgres", isolation_level="AUTOCOMMIT")
+    async with admin.connect() as conn:
+        await conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        await conn.execute(text(f"CREATE DATABASE {name}"))
+    await admin.dispose()
+    scratch = f"{base}/{name}"
+    await asyncio.to_thread(upgrade, scratch)
+    return scratch

@@ -9,14 +9,13 @@ import uuid
 
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
-from sqlalchemy import select, text, update
+from sqlalchemy import select, update
 
 from claims.x12.validate import validate_837p
 from service.app import create_app
 from service.config import Settings
 from service.db import make_engine, make_sessionmaker
 from service.edi.service import release_awaiting
-from service.migrate import upgrade
 from service.models import Claim
 from tests.service.factories import (
     create_event,
@@ -27,6 +26,7 @@ from tests.service.factories import (
     create_provider,
     create_staff,
     create_world,
+    scratch_database,
 )
 
 BATCH = {"payer_id": "VAYA", "through_date": "2026-03-31"}
@@ -184,7 +184,7 @@ async def test_member_without_address_is_skipped_and_said(
 async def test_concurrent_batches_never_share_a_line_or_a_control_number(postgres_url: str) -> None:
     """Two batch runs at once on PostgreSQL, on committed data, through two real connections.
     (SQLite takes one writer at a time, so there the race cannot happen.)"""
-    url = await _scratch_database(postgres_url)
+    url = await scratch_database(postgres_url, "ipsbill_concurrency")
     engine = make_engine(url)
     app = create_app(Settings(database_url=url), migrate_embedded=False)
     app.state.engine, app.state.sessionmaker = engine, make_sessionmaker(engine)
@@ -221,16 +221,3 @@ async def test_concurrent_batches_never_share_a_line_or_a_control_number(postgre
         assert len(claims) == 6 and len({c.batch_id for c in claims}) == 1
     finally:
         await engine.dispose()
-
-
-async def _scratch_database(url: str) -> str:
-    """A fresh, migrated database of its own: committed rows must not leak into other tests."""
-    base, _, _name = url.rpartition("/")
-    admin = make_engine(f"{base}/postgres", isolation_level="AUTOCOMMIT")
-    async with admin.connect() as conn:
-        await conn.execute(text("DROP DATABASE IF EXISTS ipsbill_concurrency WITH (FORCE)"))
-        await conn.execute(text("CREATE DATABASE ipsbill_concurrency"))
-    await admin.dispose()
-    scratch = f"{base}/ipsbill_concurrency"
-    await asyncio.to_thread(upgrade, scratch)
-    return scratch
