@@ -80,12 +80,19 @@ def start_server() -> subprocess.Popen[bytes]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    for _ in range(100):
+    # Start-up is over once every serve worker's pyx12 pool has loaded (not intake's CPU):
+    # 8 "ready" answers in a row, each on a new connection, so every worker has answered.
+    streak = 0
+    for _ in range(300):
         try:
-            if httpx.get(f"http://127.0.0.1:{PORT}/healthz", timeout=1).status_code == 200:
+            ready = httpx.get(f"http://127.0.0.1:{PORT}/readyz", timeout=1)
+            ok = ready.status_code == 200 and ready.json()["validation_workers"] == "ready"
+            streak = streak + 1 if ok else 0
+            if streak == 8:
                 return proc
         except httpx.HTTPError:
-            time.sleep(0.2)
+            streak = 0
+        time.sleep(0.1 if streak else 0.2)
     proc.kill()
     raise SystemExit("ipsbill serve did not start")
 

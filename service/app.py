@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from claims.x12.validate import warm_pool
+from claims.x12.validate import shutdown_pools, warm_pool
 from service import errors
 from service.audit import middleware as audit
 from service.audit.router import router as audit_router
@@ -51,6 +51,8 @@ def create_app(settings: Settings | None = None, migrate_embedded: bool = True) 
         app.state.validation_pool = asyncio.create_task(asyncio.to_thread(warm_pool, workers))
         yield
         await app.state.engine.dispose()
+        # The pool's processes would outlive a stopped server (orphans, found after benches).
+        await asyncio.to_thread(shutdown_pools)
 
     app = FastAPI(title="ipsbill", version="1.0.0", description=DESCRIPTION, lifespan=lifespan)
     app.state.settings = settings

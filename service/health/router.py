@@ -34,4 +34,15 @@ async def readyz(request: Request) -> Any:
         return JSONResponse(
             {"status": "migrations_pending", "current": current, "head": head}, status_code=503
         )
-    return {"status": "ready", "revision": current}
+    return {"status": "ready", "revision": current, "validation_workers": _pool_state(request)}
+
+
+def _pool_state(request: Request) -> str:
+    """pyx12's workers start in the background at start-up (service.app): "starting" until
+    they have loaded their maps. Requests are served meanwhile; a claim batch would wait."""
+    task = getattr(request.app.state, "validation_pool", None)
+    if task is None:
+        return "not_started"
+    if not task.done():
+        return "starting"
+    return "failed" if task.cancelled() or task.exception() is not None else "ready"

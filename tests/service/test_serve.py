@@ -21,6 +21,65 @@ def _free_port() -> int:
         return port
 
 
+def _descendants(pid: int) -> set[int]:
+    """Every process below ``pid`` (from /proc: parent ids)."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            parents[int(entry.name)] = int(fields[1])
+    found, frontier = set(), {pid}
+    while frontier:
+        frontier = {child for child, parent in parents.items() if parent in frontier} - found
+        found |= frontier
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_a_stopped_server_leaves_no_process_behind(tmp_path: Path) -> None:
+    """The validation pool's processes start with the server and stop with it: without the
+    shutdown in the app's lifespan they were orphaned by every stop."""
+    env = {**os.environ, "IPSBILL_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 's.db'}"}
+    port = _free_port()
+    command = [sys.executable, "-m", "service.cli", "serve", "--port", str(port), "--workers", "2"]
+    proc = subprocess.Popen(command, env=env, cwd=tmp_path, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)  # fmt: skip
+    try:
+        started = [_readyz(port) for _ in range(12)]
+        assert "ready" in started, started
+        below = _descendants(proc.pid)
+        assert len(below) >= 4, below  # two serve workers, each with its pyx12 pool
+    finally:
+        proc.terminate()
+        proc.wait(20)
+    deadline = time.monotonic() + 10
+    while any(map(_alive, below)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not [pid for pid in below if _alive(pid)]
+
+
+def _readyz(port: int) -> str:
+    for _ in range(300):
+        try:
+            answer = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2)
+            if answer.status_code == 200 and answer.json()["validation_workers"] == "ready":
+                return "ready"
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    return "never ready"
+
+
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
     env = {**os.environ, "IPSBILL_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 's.db'}"}
