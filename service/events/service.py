@@ -77,13 +77,25 @@ def _row_values(fields: dict[str, Any], body: EventIn) -> dict[str, Any]:
 
 async def _load_refs(session: AsyncSession, items: Sequence[tuple[str, EventIn]]) -> _Refs:
     events = await repo.rows_in(
-        session, orm.ServiceEvent.event_id, [i for i, _ in items], plain=True
+        session,
+        orm.ServiceEvent.event_id,
+        [i for i, _ in items],
+        plain=True,
+        columns=("event_id", "payer_id", "member_id", "service_date", "version", "body_hash"),
     )
     members = await repo.rows_in(
-        session, orm.Member.member_id, [b.member_id for _, b in items], plain=True
+        session,
+        orm.Member.member_id,
+        [b.member_id for _, b in items],
+        plain=True,
+        columns=("member_id", "payer_id"),
     )
     providers = await repo.rows_in(
-        session, orm.Provider.provider_id, [b.provider_id for _, b in items], plain=True
+        session,
+        orm.Provider.provider_id,
+        [b.provider_id for _, b in items],
+        plain=True,
+        columns=("provider_id",),
     )
     pairs = {(b.provider_id, b.staff_id) for _, b in items}
     staff = await repo.staff_for(session, pairs)
@@ -136,8 +148,8 @@ async def upsert_events(
             refs, event_id, body, inserts, updates, versions, touched, principal.key_id
         )
         outcomes.append(outcome)
-    await _write(session, inserts, updates, versions)
-    written = await readjudicate(session, touched, profiles)
+    await _write(session, updates, versions)
+    written = await readjudicate(session, touched, profiles, new_events=inserts)
     _attach_rows(outcomes, {**inserts, **updates}, written)
     return outcomes
 
@@ -217,23 +229,10 @@ def _version_row(values: dict[str, Any], key_id: str) -> dict[str, Any]:
 
 
 async def _write(
-    session: AsyncSession,
-    inserts: dict[str, dict[str, Any]],
-    updates: dict[str, dict[str, Any]],
-    versions: list[dict[str, Any]],
+    session: AsyncSession, updates: dict[str, dict[str, Any]], versions: list[dict[str, Any]]
 ) -> None:
-    if inserts:
-        defaults = {
-            "status": "held",
-            "minutes": 0,
-            "billable_minutes": 0,
-            "procedure": "YP630",
-            "modifiers": [],
-            "reasons": [],
-            "adjudication_inputs": {},
-        }
-        rows = [{**defaults, "adjudicated_at": None, **values} for values in inserts.values()]
-        await repo.bulk_insert(session, orm.ServiceEvent, rows)
+    """Changed events and every version; new events are inserted by re-adjudication, once,
+    with their adjudication (service.units.service.readjudicate)."""
     await repo.bulk_update_by_id(session, orm.ServiceEvent, list(updates.values()))
     await repo.bulk_insert(session, orm.RecordVersion, versions)
 
