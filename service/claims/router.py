@@ -6,12 +6,13 @@ from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import StreamingResponse
 from sqlalchemy import select
 
 from claims.errors import NotFound
 from service import models as orm
 from service.auth.principal import Principal, Role
-from service.claims import repository, views
+from service.claims import content, repository, views
 from service.claims import service as batches
 from service.claims.schemas import BatchIn, BatchOut, ClaimOut
 from service.deps import PrincipalDep, SessionDep, note_member, require
@@ -78,16 +79,19 @@ async def get_batch(
     responses={200: {"content": {"application/edi-x12": {}}}},
 )
 async def download_837p(
-    session: SessionDep, batch_id: BatchId, principal: Principal = FINANCE
+    request: Request, session: SessionDep, batch_id: BatchId, principal: Principal = FINANCE
 ) -> Response:
     batch = await _batch(session, principal, batch_id)
-    # The stored bytes, never regenerated: every download is byte-identical.
+    # The stored bytes, never regenerated: every download is byte-identical. Streamed part by
+    # part, so a large batch is never one string in memory.
     name = f"{batch.batch_id}.837"
-    return Response(
-        batch.content.encode("ascii"),
+    length = await content.content_length(session, batch_id)
+    return StreamingResponse(
+        content.stream_content(request.app.state.sessionmaker, batch_id),
         media_type="application/edi-x12",
         headers={
             "Content-Disposition": f'attachment; filename="{name}"',
+            "Content-Length": str(length),
             "ETag": f'"{batch.content_sha256}"',
         },
     )

@@ -7,11 +7,10 @@ rolls back and nothing (claims, control numbers, line states) is kept.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import os
 from collections import defaultdict
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -30,6 +29,7 @@ from claims.x12.writer import Envelope, StreamWriter
 from service import models as orm
 from service.auth.principal import Principal
 from service.claims import control, x12_adapter
+from service.claims.content import PartWriter
 from service.claims.schemas import BatchIn
 from service.config import Settings
 from service.models.base import utcnow
@@ -41,18 +41,21 @@ from service.units.touched import Touched
 EXPIRED = ReasonCode.TIMELY_FILING_EXPIRED.value
 
 
-@dataclass
+@dataclass(slots=True)
 class PlannedClaim:
+    """Held for every claim of the batch while it is written: slots and shared empty tuples
+    keep it small (a 50,000-claim plan was 28 MB more than a 10,000-claim one, now about 9)."""
+
     member_id: str
     provider_id: str
     month: str
     frequency: str
-    lines: list[orm.UnitLine]
+    lines: Sequence[orm.UnitLine]
     replaces: orm.Claim | None = None
     claim_id: str = ""
     st_number: int = 0
-    original_lines: list[orm.ClaimLine] = field(default_factory=list)
-    dropped: list[orm.UnitLine] = field(default_factory=list)  # replaced lines now at 0 units
+    original_lines: Sequence[orm.ClaimLine] = ()
+    dropped: Sequence[orm.UnitLine] = ()  # replaced lines now at 0 units
     # A new claim's lines are loaded with its page: lines [offset, offset + size) of its member,
     # provider and month in billing order (service date, procedure), and let go once written.
     offset: int = 0
@@ -198,9 +201,18 @@ async def _plan_new(
         .order_by(line.member_id, line.provider_id, month)
     )
     size = profile.limits.lines_per_claim
+    same: dict[str, str] = {}  # one string per provider and month, not one per claim
     # billing-rules 2: one claim per member, provider and month; at most 50 lines each.
     return [
-        PlannedClaim(member, provider, month, "1", [], offset=start, size=min(size, count - start))
+        PlannedClaim(
+            member,
+            same.setdefault(provider, provider),
+            same.setdefault(month, month),
+            "1",
+            (),
+            offset=start,
+            size=min(size, count - start),
+        )
         for member, provider, month, count in (await session.execute(stmt)).all()
         for start in range(0, count, size)
     ]
@@ -335,9 +347,9 @@ async def _issue(
             }
         },
     )
-    text = await _write_record_and_check(session, profile, settings, body, batch, planned)
-    batch.content = text
-    batch.content_sha256 = hashlib.sha256(text.encode("ascii")).hexdigest()
+    batch.content_sha256 = await _write_record_and_check(
+        session, profile, settings, body, batch, planned
+    )
     session.add(batch)  # last: no claim row refers to it by a foreign key
     await session.flush()
     return batch
@@ -359,33 +371,31 @@ async def _write_record_and_check(
     planned: list[PlannedClaim],
 ) -> str:
     """The 837P in pages: each page's lines are loaded, written, fed to the release validation
-    (pyx12 starts on a chunk while the next pages are loaded) and recorded, then let go; the
-    file is released only when every check passed (else the transaction rolls back)."""
+    (pyx12 starts on a chunk while the next pages are loaded), recorded and stored, then let
+    go; the file is released only when every check passed (else the transaction rolls back,
+    stored parts included). Returns the file's SHA-256."""
     workers = settings.validation_workers or os.cpu_count() or 1
     validator = StreamValidator(workers, chunk_claims=PAGE_CLAIMS)
     writer = StreamWriter(profile)
+    stored = PartWriter(session, batch.batch_id)
     envelope = Envelope(
         batch.interchange_control_number, batch.group_control_number, batch.created_at
     )
-    parts = [writer.open(envelope)]
     try:
-        validator.feed(parts[0])
+        await _emit(validator, stored, writer.open(envelope))
         providers = await _providers(session, planned)
         per_st = profile.limits.claims_per_transaction
         for index, number in enumerate(batch.transaction_control_numbers):
-            parts.append(writer.begin_transaction(number))
-            validator.feed(parts[-1])
+            await _emit(validator, stored, writer.begin_transaction(number))
             claims = planned[index * per_st : (index + 1) * per_st]
             for page in _pages(claims, profile.limits):
                 piece = await _page(session, body, writer, providers, page)
                 feeding = asyncio.create_task(asyncio.to_thread(validator.feed, piece))
                 await _record_claims(session, batch, [c for blocks in page for c in _flat(blocks)])
+                await stored.add(piece)
                 await feeding
-                parts.append(piece)
-            parts.append(writer.end_transaction())
-            validator.feed(parts[-1])
-        parts.append(writer.close())
-        validator.feed(parts[-1])
+            await _emit(validator, stored, writer.end_transaction())
+        await _emit(validator, stored, writer.close())
         report = await asyncio.to_thread(validator.finish)
     except BaseException:
         validator.abort()
@@ -399,7 +409,13 @@ async def _write_record_and_check(
             ],
         )
     batch.total_charge = to_money(batch.total_charge)
-    return "".join(parts)
+    return await stored.close()
+
+
+async def _emit(validator: StreamValidator, stored: PartWriter, text: str) -> None:
+    """An envelope piece (a few segments): checked and stored in turn."""
+    validator.feed(text)
+    await stored.add(text)
 
 
 Page = list[tuple[str, list[list[PlannedClaim]]]]  # per provider id: its subscriber blocks
@@ -475,8 +491,9 @@ async def _record_claims(
     """Claims, lines and history in bulk statements: the cost follows the batch, not the ORM."""
     source = f"batch {batch.batch_id}"
     claims, lines, history, line_updates = [], [], [], []
+    same = _SameJson()
     for claim in planned:
-        claims.append(_claim_row(batch, claim))
+        claims.append(_claim_row(batch, claim, same))
         batch.line_count += _line_count(claim)
         batch.total_charge += claim.total
         history.append(
@@ -488,7 +505,7 @@ async def _record_claims(
                 "detail": f"frequency {claim.frequency}",
             }
         )
-        lines.extend(_line_rows(claim))
+        lines.extend(_line_rows(claim, same))
         line_updates.extend(_claimed_state(claim))
         if claim.replaces is not None:
             claim.replaces.replaced_by_claim_id = claim.claim_id
@@ -503,14 +520,33 @@ async def _record_claims(
                 }
             )
         elif claim.is_new:
-            claim.lines = []  # written and recorded: let the page's rows go
+            claim.lines = ()  # written and recorded: let the page's rows go
     await session.flush()
     for table, rows in ((orm.Claim, claims), (orm.ClaimLine, lines), (orm.ClaimHistory, history)):
         await bulk_insert(session, table, rows)
     await bulk_update_by_id(session, orm.UnitLine, line_updates)
 
 
-def _claim_row(batch: orm.ClaimBatch, claim: PlannedClaim) -> dict[str, object]:
+class _SameJson:
+    """One object per distinct JSON value of a page's rows. ``bulk_insert`` encodes a value
+    once per object, so 5,000 lines with no modifiers and no adjustments cost two encodings,
+    not 10,000 (the rows are only read, never changed)."""
+
+    def __init__(self) -> None:
+        self.empty: list[Any] = []
+        self._lists: dict[tuple[str, ...], list[str]] = {}
+
+    def strings(self, values: Any) -> list[str]:
+        key = tuple(values)
+        if not key:
+            return self.empty
+        found = self._lists.get(key)
+        if found is None:
+            found = self._lists[key] = list(key)
+        return found
+
+
+def _claim_row(batch: orm.ClaimBatch, claim: PlannedClaim, same: _SameJson) -> dict[str, object]:
     return {
         "claim_id": claim.claim_id,
         "batch_id": batch.batch_id,
@@ -526,14 +562,14 @@ def _claim_row(batch: orm.ClaimBatch, claim: PlannedClaim) -> dict[str, object]:
         "total_charge": to_money(claim.total),
         "paid_amount": Decimal("0.00"),
         "status": "generated",
-        "status_codes": [],
+        "status_codes": same.empty,
         "payment_reference": None,
         "paid_on": None,
         "created_at": batch.created_at,
     }
 
 
-def _line_rows(claim: PlannedClaim) -> list[dict[str, object]]:
+def _line_rows(claim: PlannedClaim, same: _SameJson) -> list[dict[str, object]]:
     if claim.frequency == "8":  # a void repeats the original claim's lines
         return [
             {
@@ -543,11 +579,11 @@ def _line_rows(claim: PlannedClaim) -> list[dict[str, object]]:
                 "unit_line_id": old.unit_line_id,
                 "service_date": old.service_date,
                 "procedure": old.procedure,
-                "modifiers": list(old.modifiers),
+                "modifiers": same.strings(old.modifiers),
                 "units": old.units,
                 "charge": old.charge,
                 "paid_amount": Decimal("0.00"),
-                "adjustments": [],
+                "adjustments": same.empty,
                 "event_ids": list(old.event_ids),
             }
             for old in claim.original_lines
@@ -560,11 +596,11 @@ def _line_rows(claim: PlannedClaim) -> list[dict[str, object]]:
             "unit_line_id": row.id,
             "service_date": row.service_date,
             "procedure": row.procedure,
-            "modifiers": list(row.modifiers),
+            "modifiers": same.strings(row.modifiers),
             "units": row.units,
             "charge": row.charge,
             "paid_amount": Decimal("0.00"),
-            "adjustments": [],
+            "adjustments": same.empty,
             "event_ids": list(row.event_ids),
         }
         for number, row in enumerate(claim.lines, start=1)

@@ -5,6 +5,7 @@ from service.models.base import Base
 from service.models.claims import (
     Claim,
     ClaimBatch,
+    ClaimBatchPart,
     ClaimHistory,
     ClaimLine,
     ControlCounter,
@@ -31,6 +32,7 @@ __all__ = [
     "Base",
     "Claim",
     "ClaimBatch",
+    "ClaimBatchPart",
     "ClaimHistory",
     "ClaimLine",
     "ControlCounter",

@@ -43,11 +43,22 @@ class ClaimBatch(Base):
     claim_count: Mapped[int] = mapped_column(Integer, default=0)
     line_count: Mapped[int] = mapped_column(Integer, default=0)
     total_charge: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"))
-    content: Mapped[str] = mapped_column(Text)
     content_sha256: Mapped[str] = mapped_column(String(64))
     acknowledgment: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     created_by: Mapped[str | None] = mapped_column(String(40), nullable=True)
+
+
+class ClaimBatchPart(Base):
+    """The released 837P of a batch, in order: written page by page as the batch is built, so
+    no process ever holds the whole file (50,000 claims are about 55 MB of text). The download
+    sends ``content`` in ``seq`` order; the batch's ``content_sha256`` is that text's digest."""
+
+    __tablename__ = "claim_batch_parts"
+
+    batch_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    content: Mapped[str] = mapped_column(Text)
 
 
 class Claim(Base):

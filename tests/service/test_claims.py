@@ -4,19 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import hashlib
 import io
 import uuid
 
+import pytest
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
 from sqlalchemy import select, update
 
 from claims.x12.validate import validate_837p
 from service.app import create_app
+from service.claims import content
 from service.config import Settings
 from service.db import make_engine, make_sessionmaker
 from service.edi.service import release_awaiting
-from service.models import Claim
+from service.models import Claim, ClaimBatchPart
 from tests.service.factories import (
     create_event,
     create_fee_schedule,
@@ -59,6 +62,24 @@ async def test_one_claim_batch_passes_pyx12_and_claims_the_units(
     claims = (await client.get("/v1/claims", headers=admin)).json()["items"]
     assert units[0]["status"] == "claimed" and units[0]["claim_id"] == claims[0]["claim_id"]
     assert claims[0]["history"][0]["status"] == "generated"
+
+
+async def test_a_file_stored_in_parts_downloads_whole_with_its_digest(
+    app: FastAPI, client: AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(content, "PART_CHARS", 200)  # a one-claim file in several parts
+    admin = await _world(app, client)
+    await create_event(client, admin)
+    batch = (await client.post("/v1/claim-batches", json=BATCH, headers=admin)).json()
+    async with app.state.sessionmaker() as session:
+        parts = (await session.execute(select(ClaimBatchPart.seq))).scalars().all()
+    download = await client.get(f"/v1/claim-batches/{batch['batch_id']}/837p", headers=admin)
+    assert len(parts) > 2
+    assert download.text.startswith("ISA*") and download.text.rstrip().endswith("~")
+    digest = hashlib.sha256(download.content).hexdigest()
+    assert download.headers["etag"] == f'"{digest}"' and batch["content_sha256"] == digest
+    assert int(download.headers["content-length"]) == len(download.content)
+    assert validate_837p(download.text).ok
 
 
 async def test_nothing_to_bill_is_a_409_problem(app: FastAPI, client: AsyncClient) -> None:
