@@ -124,6 +124,15 @@ def _check(principal: Principal, refs: _Refs, event_id: str, body: EventIn) -> D
     return None
 
 
+async def _members_involved(
+    session: AsyncSession, items: Sequence[tuple[str, EventIn]]
+) -> set[str]:
+    ids = [event_id for event_id, _ in items]
+    column = orm.ServiceEvent.event_id
+    stored = await repo.rows_in(session, column, ids, plain=True, columns=("member_id",))
+    return {body.member_id for _, body in items} | {row.member_id for row in stored}
+
+
 async def upsert_events(
     session: AsyncSession,
     principal: Principal,
@@ -132,7 +141,8 @@ async def upsert_events(
 ) -> list[Outcome]:
     # Requests writing events of one member take turns from the first read: a concurrent write
     # of the same event is then seen, not raced (two "version 2" rows, a unique violation).
-    await repo.lock_members(session, {body.member_id for _, body in items})
+    # The members an event moves away from are locked too, in the same sorted pass.
+    await repo.lock_members(session, await _members_involved(session, items))
     refs = await _load_refs(session, items)
     touched = Touched()
     inserts: dict[str, dict[str, Any]] = {}

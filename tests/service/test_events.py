@@ -156,32 +156,39 @@ async def _answers_match_storage(
 
 
 async def test_concurrent_batches_writing_the_same_events_take_turns(postgres_url: str) -> None:
-    """Four batches at once on PostgreSQL rewriting the same 30 events (two bodies, in turn):
-    none fails, none is lost, and every event's versions are 1..n with no gap or repeat.
-    Without the member lock taken before the first read, two requests both wrote "version 2"."""
+    """Four batches at once on PostgreSQL rewriting the same 30 events (two bodies, in turn,
+    the second on another member): none fails, none is lost, and every event's versions are
+    1..n with no gap or repeat. Without the lock on both members taken before the first read,
+    two requests both wrote "version 2"."""
     url = await scratch_database(postgres_url, "ipsbill_concurrent_events")
     engine = make_engine(url)
     app = create_app(Settings(database_url=url), migrate_embedded=False)
     app.state.engine, app.state.sessionmaker = engine, make_sessionmaker(engine)
-    bodies = [
-        [{"event_id": f"C-{i}", **event_body(end_time=end)} for i in range(30)]
-        for end in ("09:50", "09:40")
+    bodies = [  # the second body also moves each event to another member
+        [{"event_id": f"C-{i}", **event_body(end_time=end, member_id=member)} for i in range(30)]
+        for end, member in (("09:50", "M-1001"), ("09:40", "M-2002"))
     ]
     try:
         async with AsyncClient(transport=ASGITransport(app=app), base_url="http://t") as client:
             admin = await create_key(app, "admin")
             await create_world(client, admin)
-            answers = await asyncio.gather(
-                *(
-                    client.post(
-                        "/v1/service-events:batch", json={"events": bodies[k % 2]}, headers=admin
-                    )
-                    for k in range(4)
-                )
+            await create_member(client, admin, "M-2002")
+            created = await client.post(
+                "/v1/service-events:batch", json={"events": bodies[0]}, headers=admin
             )
+            assert created.json()["created"] == 30
+            answers = await _post_at_once(client, admin, [bodies[k % 2] for k in range(4)])
             assert [a.status_code for a in answers] == [200] * 4
-            assert all(a.json()["rejected"] == 0 for a in answers)
+            assert [a.json()["rejected"] for a in answers] == [0] * 4
             final = (await client.get("/v1/service-events/C-0", headers=admin)).json()
+            # The same new id created at once for two members: one wins, the other is told to
+            # retry (409, nothing stored), never a 500; retried, it is an ordinary update.
+            fresh = [[{**e, "event_id": "D" + e["event_id"]} for e in body] for body in bodies]
+            raced = await _post_at_once(client, admin, fresh)
+            assert sorted(a.status_code for a in raced) in ([200, 200], [200, 409])
+            for lost in (i for i, a in enumerate(raced) if a.status_code == 409):
+                retried = await _post_at_once(client, admin, [fresh[lost]])
+                assert retried[0].json()["updated"] == 30
         async with app.state.sessionmaker() as session:
             versions = (await session.execute(select(RecordVersion.version).where(
                 RecordVersion.record_id == "C-0"))).scalars().all()  # fmt: skip
@@ -189,6 +196,19 @@ async def test_concurrent_batches_writing_the_same_events_take_turns(postgres_ur
         assert final["version"] == 1 + sum(a.json()["updated"] > 0 for a in answers)
     finally:
         await engine.dispose()
+
+
+async def _post_at_once(
+    client: AsyncClient, headers: dict[str, str], batches: list[list[dict[str, Any]]]
+) -> list[Any]:
+    return list(
+        await asyncio.gather(
+            *(
+                client.post("/v1/service-events:batch", json={"events": b}, headers=headers)
+                for b in batches
+            )
+        )
+    )
 
 
 async def test_batch_refuses_more_than_1000_events(app: FastAPI, client: AsyncClient) -> None:
