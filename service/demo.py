@@ -21,6 +21,7 @@ from claims.inbound.simulate import (
     simulate_835,
     simulate_999,
 )
+from claims.milestones.catalog import load_catalog
 from service.app import create_app
 from service.auth import keys
 from service.auth.principal import Role
@@ -38,14 +39,8 @@ PROVIDERS = {
     "DEMO-P1": ("Blue Ridge IPS Team", "1234567893"),
     "DEMO-P2": ("Piedmont Works", "1987654328"),
 }
-PROFILE_SECTIONS = [
-    "work_history",
-    "health_history",
-    "disclosure",
-    "job_search_plan",
-    "employment_goal",
-    "job_support_plan",
-]
+# The sections milestone 1 asks to be detailed: the catalog's, not a copy.
+PROFILE_SECTIONS = load_catalog().get("1").thresholds.sections or ()
 ACTIVITIES = [
     "job_search",
     "job_development",

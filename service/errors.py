@@ -108,14 +108,15 @@ async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
 RACE_STATES = {"23505", "40P01", "40001"}
 
 
-def _sqlstate(exc: BaseException) -> str | None:
-    """asyncpg errors carry ``sqlstate``; SQLAlchemy wraps them (``orig``, then ``__cause__``)."""
-    for candidate in (exc, getattr(exc, "orig", None), getattr(exc, "__cause__", None)):
-        state = getattr(candidate, "sqlstate", None)
+def _sqlstate(exc: BaseException | None) -> str | None:
+    """asyncpg errors carry ``sqlstate``; SQLAlchemy wraps them (``orig``, whose ``__cause__``
+    is the driver's error): the first state found along that chain."""
+    while exc is not None:
+        state = getattr(exc, "sqlstate", None)
         if isinstance(state, str):
             return state
-    orig = getattr(exc, "orig", None)
-    return _sqlstate(orig.__cause__) if orig is not None and orig.__cause__ else None
+        exc = getattr(exc, "orig", None) or exc.__cause__
+    return None
 
 
 async def _on_database(request: Request, exc: Exception) -> JSONResponse:

@@ -1,7 +1,9 @@
 """837P (005010X222A1) claims: grouping, the writer and the release checks.
 
-The service calls ``group_lines`` / ``claim_id`` to plan claims, ``write_837p`` to write a batch
-and ``validate_837p`` before releasing it; ``npi_is_valid`` checks a provider's NPI at PUT time.
+``group_lines`` groups lines into claims (the service plans from line counts with
+``build.claim_slices`` and lays out the HL tree with ``build.hl_layout``); ``write_837p`` and
+``validate_837p`` write and check a whole batch (the service uses their streaming forms,
+``writer.StreamWriter`` and ``stream.StreamValidator``); ``npi_is_valid`` checks an NPI.
 """
 
 from claims.identifiers import npi_is_valid

@@ -28,10 +28,20 @@ def group_lines(records: Iterable[LineRecord], lines_per_claim: int = 50) -> tup
     ordered = sorted(records, key=_line_order)
     groups: list[ClaimGroup] = []
     for key, lines in _runs(ordered):
-        for part, start in enumerate(range(0, len(lines), lines_per_claim), start=1):
-            chunk = tuple(lines[start : start + lines_per_claim])
+        for part, (start, size) in enumerate(claim_slices(len(lines), lines_per_claim), start=1):
+            chunk = tuple(lines[start : start + size])
             groups.append(ClaimGroup(key[0], key[1], key[2], part, chunk))
     return tuple(groups)
+
+
+def claim_slices(count: int, lines_per_claim: int) -> list[tuple[int, int]]:
+    """The claims of one member, provider and month of ``count`` lines in billing order, as
+    (offset, size): a month past ``lines_per_claim`` lines continues on another claim."""
+    if lines_per_claim < 1:
+        raise InvalidInput("lines_per_claim must be at least 1")
+    return [
+        (start, min(lines_per_claim, count - start)) for start in range(0, count, lines_per_claim)
+    ]
 
 
 def _line_order(line: LineRecord) -> tuple[str, str, str, str, str]:

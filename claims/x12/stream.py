@@ -35,10 +35,9 @@ from claims.x12.validate import (
     ChunkResult,
     RawProblem,
     has_pool,
-    pool,
     pyx12_validate,
     renew_pool,
-    validate_in_worker,
+    submit_chunk,
 )
 
 # Stand-ins for the positions of the trailers a chunk re-creates, known only once they are read.
@@ -220,11 +219,7 @@ class StreamValidator:
         self._submit(pending)
 
     def _submit(self, pending: _Pending) -> None:
-        try:
-            pending.future = pool(self._workers).submit(validate_in_worker, pending.chunk.text)
-        except BrokenProcessPool:  # a worker of the kept pool died earlier: a new pool
-            renew_pool(self._workers)
-            pending.future = pool(self._workers).submit(validate_in_worker, pending.chunk.text)
+        pending.future = submit_chunk(self._workers, pending.chunk.text)
         self._running.append(pending)
         while len(self._running) > 2 * self._workers:  # wait for pyx12: memory stays flat
             self._collect(self._running.popleft())
@@ -235,7 +230,7 @@ class StreamValidator:
             ok, raw = pending.future.result()
         except BrokenProcessPool:  # a worker died under this chunk: once more on a new pool
             renew_pool(self._workers)
-            ok, raw = pool(self._workers).submit(validate_in_worker, pending.chunk.text).result()
+            ok, raw = submit_chunk(self._workers, pending.chunk.text).result()
         self._record(pending, ok, raw)
 
     def _run_alone(self, pending: _Pending) -> None:

@@ -88,13 +88,17 @@ _POOLS_LOCK = threading.Lock()
 
 
 def _submit(workers: int, chunks: list[Chunk]) -> _Running:
+    return _Running(workers, tuple(submit_chunk(workers, c.text) for c in chunks))
+
+
+def submit_chunk(workers: int, text: str) -> Future[ChunkResult]:
+    """pyx12 on one chunk in the kept pool; a pool whose worker died earlier is replaced."""
     kept = pool(workers)
     try:
-        return _Running(workers, tuple(kept.submit(validate_in_worker, c.text) for c in chunks))
-    except BrokenProcessPool:  # a worker of the kept pool died earlier: start a new pool
+        return kept.submit(validate_in_worker, text)
+    except BrokenProcessPool:
         _discard(workers, kept)
-        kept = pool(workers)
-        return _Running(workers, tuple(kept.submit(validate_in_worker, c.text) for c in chunks))
+        return pool(workers).submit(validate_in_worker, text)
 
 
 def _results(running: _Running, chunks: list[Chunk]) -> list[ChunkResult]:

@@ -23,7 +23,13 @@ from claims.model import LineStatus, ReasonCode
 from claims.money import to_money
 from claims.profile import ClaimLimits, PayerProfile
 from claims.x12 import model as x12
-from claims.x12.build import ProviderBlock, SubscriberBlock, hl_layout
+from claims.x12.build import (
+    ProviderBlock,
+    SubscriberBlock,
+    claim_slices,
+    hl_layout,
+    transactions_needed,
+)
 from claims.x12.stream import StreamValidator
 from claims.x12.writer import Envelope, StreamWriter
 from service import models as orm
@@ -200,7 +206,7 @@ async def _plan_new(
         .group_by(line.member_id, line.provider_id, month)
         .order_by(line.member_id, line.provider_id, month)
     )
-    size = profile.limits.lines_per_claim
+    per_claim = profile.limits.lines_per_claim
     same: dict[str, str] = {}  # one string per provider and month, not one per claim
     # billing-rules 2: one claim per member, provider and month; at most 50 lines each.
     return [
@@ -211,10 +217,10 @@ async def _plan_new(
             "1",
             (),
             offset=start,
-            size=min(size, count - start),
+            size=size,
         )
         for member, provider, month, count in (await session.execute(stmt)).all()
-        for start in range(0, count, size)
+        for start, size in claim_slices(count, per_claim)
     ]
 
 
@@ -317,7 +323,7 @@ async def _issue(
 ) -> orm.ClaimBatch:
     sender = profile.interchange.isa_sender_id
     per_st = profile.limits.claims_per_transaction
-    st_count = (len(planned) + per_st - 1) // per_st
+    st_count = transactions_needed(len(planned), profile.limits)
     isa = (await control.draw(session, f"isa:{sender}"))[0]
     gs = (await control.draw(session, f"gs:{sender}"))[0]
     st_numbers = await control.draw(session, f"st:{sender}", st_count)

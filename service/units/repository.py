@@ -204,8 +204,8 @@ async def insert_lines(session: AsyncSession, values: list[dict[str, Any]]) -> N
 
 
 async def delete_lines(session: AsyncSession, ids: list[int]) -> None:
-    for part in chunks(ids):
-        await session.execute(delete(orm.UnitLine).where(orm.UnitLine.id.in_(part)))
+    for match in await among(session, orm.UnitLine.id, ids):
+        await session.execute(delete(orm.UnitLine).where(match))
 
 
 async def bulk_update_by_id(session: AsyncSession, model: Any, rows: list[dict[str, Any]]) -> None:

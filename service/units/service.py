@@ -12,7 +12,7 @@ import secrets
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
@@ -154,14 +154,7 @@ def _settings(payer: orm.Payer | None, profiles: ProfileRegistry) -> core.RuleSe
     settings = profiles.get(payer.edi_profile if payer else None).rules.settings()
     if payer is not None and payer.timely_filing_days:
         # The payer record's own timely-filing days win over its profile's default.
-        settings = core.RuleSettings(
-            rounding=settings.rounding,
-            daily_unit_cap=settings.daily_unit_cap,
-            units_without_authorization=settings.units_without_authorization,
-            timely_filing_days=payer.timely_filing_days,
-            minimum_fidelity_score=settings.minimum_fidelity_score,
-            minimum_age=settings.minimum_age,
-        )
+        settings = replace(settings, timely_filing_days=payer.timely_filing_days)
     return settings
 
 

@@ -104,3 +104,11 @@ def test_at_most_the_limit_of_claims_per_subscriber_hl() -> None:
     (block,) = hl_tree(claims, ClaimLimits.model_validate({"claims_per_subscriber_hl": 100}))
     assert [len(s.claims) for s in block.subscribers] == [100, 100, 5]
     assert all(s.subscriber == member for s in block.subscribers)
+
+
+def test_claim_slices_cut_a_month_at_the_line_limit() -> None:
+    from claims.x12.build import claim_slices
+
+    assert claim_slices(0, 50) == []
+    assert claim_slices(50, 50) == [(0, 50)]
+    assert claim_slices(101, 50) == [(0, 50), (50, 50), (100, 1)]

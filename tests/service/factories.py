@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from httpx import AsyncClient
 from sqlalchemy import text
 
+from claims.milestones.catalog import load_catalog
 from service.auth import keys
 from service.auth.principal import Role
 from service.db import make_engine
@@ -17,6 +18,10 @@ from service.migrate import upgrade
 # A Luhn-valid NPI (80840 prefix) and a second one, for two providers.
 NPI_1 = "1234567893"
 NPI_2 = "1987654328"
+
+
+# Milestone 1's career-profile sections, from the catalog (claims/data/milestones.toml).
+PROFILE_SECTIONS: tuple[str, ...] = load_catalog().get("1").thresholds.sections or ()
 
 
 async def create_key(

@@ -17,6 +17,7 @@ from httpx import AsyncClient
 from claims.inbound.simulate import simulate_999
 from tests.service.factories import (
     NPI_2,
+    PROFILE_SECTIONS,
     create_event,
     create_key,
     create_payer,
@@ -124,16 +125,7 @@ async def _world(app: FastAPI, client: AsyncClient) -> dict[str, Any]:
     await create_provider(client, admin, "P-02", npi=NPI_2)
     await create_staff(client, admin, "P-02")
     await create_event(client, admin, "E-1")
-    for index, section in enumerate(
-        [
-            "work_history",
-            "health_history",
-            "disclosure",
-            "job_search_plan",
-            "employment_goal",
-            "job_support_plan",
-        ]
-    ):
+    for index, section in enumerate(PROFILE_SECTIONS):
         day = f"2026-02-{index + 2:02d}"
         await put_ok(
             client,

@@ -8,16 +8,9 @@ from fastapi import FastAPI
 from httpx import AsyncClient
 from pypdf import PdfReader
 
-from tests.service.factories import create_key, create_world, put_ok
+from tests.service.factories import PROFILE_SECTIONS, create_key, create_world, put_ok
 
-SECTIONS = [
-    "work_history",
-    "health_history",
-    "disclosure",
-    "job_search_plan",
-    "employment_goal",
-    "job_support_plan",
-]
+SECTIONS = list(PROFILE_SECTIONS)
 
 
 async def _world(app: FastAPI, client: AsyncClient) -> dict[str, str]:

@@ -11,6 +11,7 @@ from httpx import AsyncClient
 
 from claims.inbound.simulate import simulate_277ca, simulate_835
 from tests.service.factories import (
+    PROFILE_SECTIONS,
     create_event,
     create_key,
     create_member,
@@ -38,16 +39,7 @@ async def _day(app: FastAPI, client: AsyncClient) -> list[str]:
     await create_world(client, admin)
     await create_payer(client, admin, timely_filing_days=3650)
     await create_member(client, admin)
-    for index, section in enumerate(
-        [
-            "work_history",
-            "health_history",
-            "disclosure",
-            "job_search_plan",
-            "employment_goal",
-            "job_support_plan",
-        ]
-    ):
+    for index, section in enumerate(PROFILE_SECTIONS):
         day = f"2026-03-{index + 2:02d}"
         await create_event(client, admin, f"E-{index}", service_date=day)
         await put_ok(
