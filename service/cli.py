@@ -25,6 +25,8 @@ def _serve(args: argparse.Namespace) -> int:
         host=args.host,
         port=args.port,
         workers=args.workers,
+        # More than one worker: connections go to the worker holding fewest (service.serving).
+        loop="service.serving:BalancedLoop" if args.workers > 1 else "auto",
         log_level="info",
         access_log=False,  # access lines carry query strings: keep PHI out of logs
     )

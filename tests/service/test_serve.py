@@ -47,17 +47,72 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def test_a_stopped_server_leaves_no_process_behind(tmp_path: Path) -> None:
-    """The validation pool's processes start with the server and stop with it: without the
-    shutdown in the app's lifespan they were orphaned by every stop."""
+def _serve_two_workers(tmp_path: Path) -> tuple[subprocess.Popen[bytes], int]:
     env = {**os.environ, "IPSBILL_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 's.db'}"}
     port = _free_port()
     command = [sys.executable, "-m", "service.cli", "serve", "--port", str(port), "--workers", "2"]
     proc = subprocess.Popen(command, env=env, cwd=tmp_path, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)  # fmt: skip
+    started = [_readyz(port) for _ in range(12)]
+    assert "ready" in started, started
+    return proc, port
+
+
+def _connection_owner(pids: set[int], port: int, client_port: int) -> int:
+    """The process holding the server side of the connection from ``client_port`` (Linux:
+    the socket's inode from /proc/net/tcp, then the process with that inode among its fds)."""
+    wanted = f"0100007F:{port:04X} 0100007F:{client_port:04X}"
+    rows = Path("/proc/net/tcp").read_text().splitlines()[1:]
+    inode = next(row.split()[9] for row in rows if " ".join(row.split()[1:3]) == wanted)
+    for pid in pids:
+        try:
+            links = {os.readlink(fd) for fd in Path(f"/proc/{pid}/fd").iterdir()}
+        except OSError:
+            continue
+        if f"socket:[{inode}]" in links:
+            return pid
+    raise AssertionError(f"no process holds the connection from port {client_port}")
+
+
+def _open_connection(port: int) -> socket.socket:
+    """A kept-alive connection that has been answered once (an integration's open session)."""
+    sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+    sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: ipsbill\r\n\r\n")
+    assert sock.recv(4096).startswith(b"HTTP/1.1 200")
+    return sock
+
+
+@pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="reads Linux's /proc")
+def test_two_open_connections_are_served_by_two_workers(tmp_path: Path) -> None:
+    """An integration posting two batches at a time holds two connections: they go to two
+    workers (service.serving), not both to the one the kernel happened to wake (it was one
+    core doing all the intake while the other idled)."""
+    proc, port = _serve_two_workers(tmp_path)
     try:
-        started = [_readyz(port) for _ in range(12)]
-        assert "ready" in started, started
+        workers = {pid for pid in _descendants(proc.pid) if _parent(pid) == proc.pid}
+        for _ in range(6):  # by chance alone, all six pairs split 1 time in 64
+            first, second = _open_connection(port), _open_connection(port)
+            owners = {
+                _connection_owner(_descendants(proc.pid), port, sock.getsockname()[1])
+                for sock in (first, second)
+            }
+            first.close(), second.close()
+            assert len(owners) == 2 and owners <= workers, (owners, workers)
+            time.sleep(0.2)  # both closed before the next pair
+    finally:
+        proc.terminate()
+        proc.wait(20)
+
+
+def _parent(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+
+
+def test_a_stopped_server_leaves_no_process_behind(tmp_path: Path) -> None:
+    """The validation pool's processes start with the server and stop with it: without the
+    shutdown in the app's lifespan they were orphaned by every stop."""
+    proc, port = _serve_two_workers(tmp_path)
+    try:
         below = _descendants(proc.pid)
         assert len(below) >= 4, below  # two serve workers, each with its pyx12 pool
     finally:
