@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
 
+import orjson
 from sqlalchemy import JSON, any_, delete, insert, literal, select, text, tuple_, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -255,9 +256,23 @@ def json_texts(values: list[Any]) -> list[str]:
     for value in values:
         text = memo.get(id(value))
         if text is None:
-            text = memo[id(value)] = json.dumps(value, default=str)
+            text = memo[id(value)] = json_text(value)
         texts.append(text)
     return texts
+
+
+# Dates, times and dataclasses go to ``default=str`` as with json.dumps, so a stored value
+# decodes the same whichever encoder wrote it; orjson writes it several times faster (it was
+# 4% of a serve worker's intake CPU). The text may differ (no spaces, float spelling): JSON
+# columns are compared as values, never as text.
+_ORJSON = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+
+
+def json_text(value: Any) -> str:
+    try:
+        return orjson.dumps(value, default=str, option=_ORJSON).decode()
+    except TypeError:  # what orjson refuses (int keys, integers past 64 bits): json as before
+        return json.dumps(value, default=str)
 
 
 async def bulk_insert(session: AsyncSession, model: Any, rows: list[dict[str, Any]]) -> None:
