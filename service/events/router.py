@@ -6,6 +6,7 @@ from collections import Counter
 from types import SimpleNamespace
 from typing import Annotated, Any, Literal, cast
 
+import orjson
 from fastapi import APIRouter, Body, Query, Request, Response
 from sqlalchemy import select
 
@@ -118,15 +119,44 @@ async def post_batch(
     results = [
         _batch_result(event_id, event, errors, outcomes, rows) for event_id, event, errors in parsed
     ]
-    counts = Counter(r.result for r in results)
-    answer = BatchOut.model_construct(
-        results=results,
-        created=counts["created"],
-        updated=counts["updated"],
-        unchanged=counts["unchanged"],
-        rejected=counts["rejected"],
-    )
-    return Response(answer.model_dump_json(), media_type="application/json")
+    counts = Counter(r["result"] for r in results)
+    answer = {"results": results, **{key: counts[key] for key in BATCH_COUNTS}}
+    # OPT_UTC_Z: a UTC instant ends in "Z", as pydantic writes it for a GET.
+    return Response(orjson.dumps(answer, option=orjson.OPT_UTC_Z), media_type="application/json")
+
+
+BATCH_COUNTS = ("created", "updated", "unchanged", "rejected")  # BatchOut's fields after results
+
+
+def _written_json(row: dict[str, Any]) -> dict[str, Any]:
+    """``event_out`` as JSON for an event just written, without building 1,000 nested models a
+    batch (with their dump they were 6% of intake): EventOut's fields in its order, written as
+    it writes them (test_batch_answers_are_what_a_later_get_returns compares the two)."""
+    return {
+        **{name: row[name] for name in _EVENT_TEXT},
+        "service_date": row["service_date"].isoformat(),
+        "start_time": row["start_time"].strftime("%H:%M"),
+        "end_time": row["end_time"].strftime("%H:%M"),
+        **{name: row[name] for name in _EVENT_REST},
+        "adjudication": {
+            "status": row["status"],
+            "procedure": row["procedure"],
+            "modifiers": list(row["modifiers"]),
+            "minutes": row["minutes"],
+            "billable_minutes": row["billable_minutes"],
+            "reasons": [
+                {"code": r["code"], "minutes": r["minutes"], "detail": r["detail"]}
+                for r in row["reasons"]
+            ],
+        },
+    }
+
+
+_EVENT_TEXT = ("event_id", "member_id", "provider_id", "staff_id")
+_EVENT_REST = (
+    "activity", "contact", "setting", "place_of_service", "note_id", "voided", "version",
+    "updated_at",
+)  # fmt: skip
 
 
 def _batch_result(
@@ -135,20 +165,37 @@ def _batch_result(
     errors: list[dict[str, Any]],
     outcomes: Any,
     rows: dict[str, orm.ServiceEvent],
-) -> BatchResult:
+) -> dict[str, Any]:
+    """One result as BatchResult writes it."""
     if event is None or event_id is None:
-        return BatchResult(
-            event_id=event_id,
-            status=422,
-            result="rejected",
-            problem={
-                "status": 422,
-                "title": "Invalid input",
-                "detail": "the event has field problems",
-                "errors": errors,
-            },
-        )
+        return _rejected_json(event_id, errors)
     outcome: service.Outcome = next(outcomes)
+    if outcome.error is not None or outcome.row is None:
+        return _result_model(event_id, outcome, rows).model_dump(mode="json")
+    code = 201 if outcome.result == service.CREATED else 200
+    event_json = _written_json(outcome.row)
+    return {"event_id": event_id, "status": code, "result": outcome.result,
+            "event": event_json, "problem": None}  # fmt: skip
+
+
+def _rejected_json(event_id: str | None, errors: list[dict[str, Any]]) -> dict[str, Any]:
+    return BatchResult(
+        event_id=event_id,
+        status=422,
+        result="rejected",
+        problem={
+            "status": 422,
+            "title": "Invalid input",
+            "detail": "the event has field problems",
+            "errors": errors,
+        },
+    ).model_dump(mode="json")
+
+
+def _result_model(
+    event_id: str, outcome: service.Outcome, rows: dict[str, orm.ServiceEvent]
+) -> BatchResult:
+    """A rejected event, or one read back (unchanged: it was not written)."""
     if outcome.error is not None:
         status = 404 if isinstance(outcome.error, NotFound) else 422
         return BatchResult(
@@ -162,10 +209,10 @@ def _batch_result(
             },
         )
     code = 201 if outcome.result == service.CREATED else 200
-    row = SimpleNamespace(**outcome.row) if outcome.row is not None else rows[event_id]
     return BatchResult.model_construct(
-        event_id=event_id, status=code, result=outcome.result, event=event_out(row), problem=None
-    )
+        event_id=event_id, status=code, result=outcome.result, event=event_out(rows[event_id]),
+        problem=None,
+    )  # fmt: skip
 
 
 @router.get("/{event_id}", response_model=EventOut)
