@@ -48,7 +48,7 @@ from service.app import create_app  # noqa: E402
 from service.auth import keys  # noqa: E402
 from service.auth.principal import Role  # noqa: E402
 from service.claims import x12_adapter  # noqa: E402
-from service.claims.service import PlannedClaim  # noqa: E402
+from service.claims.planned import PlannedClaim  # noqa: E402
 from service.config import Settings  # noqa: E402
 from service.db import make_engine, make_sessionmaker  # noqa: E402
 from service.migrate import upgrade  # noqa: E402

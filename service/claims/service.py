@@ -9,8 +9,7 @@ from __future__ import annotations
 import asyncio
 import os
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -36,46 +35,17 @@ from service import models as orm
 from service.auth.principal import Principal
 from service.claims import control, x12_adapter
 from service.claims.content import PartWriter
+from service.claims.planned import PlannedClaim
+from service.claims.record import record_claims
 from service.claims.schemas import BatchIn
 from service.config import Settings
 from service.models.base import utcnow
 from service.profiles import ProfileRegistry
-from service.units.repository import bulk_insert, bulk_update_by_id, chunks, rows_in
+from service.units.repository import bulk_update_by_id, chunks, rows_in
 from service.units.service import readjudicate
 from service.units.touched import Touched
 
 EXPIRED = ReasonCode.TIMELY_FILING_EXPIRED.value
-
-
-@dataclass(slots=True)
-class PlannedClaim:
-    """Held for every claim of the batch while it is written: slots and shared empty tuples
-    keep it small (a 50,000-claim plan was 28 MB more than a 10,000-claim one, now about 9)."""
-
-    member_id: str
-    provider_id: str
-    month: str
-    frequency: str
-    lines: Sequence[orm.UnitLine]
-    replaces: orm.Claim | None = None
-    claim_id: str = ""
-    st_number: int = 0
-    original_lines: Sequence[orm.ClaimLine] = ()
-    dropped: Sequence[orm.UnitLine] = ()  # replaced lines now at 0 units
-    # A new claim's lines are loaded with its page: lines [offset, offset + size) of its member,
-    # provider and month in billing order (service date, procedure), and let go once written.
-    offset: int = 0
-    size: int = 0
-
-    @property
-    def is_new(self) -> bool:
-        return self.replaces is None
-
-    @property
-    def total(self) -> Decimal:
-        if self.frequency == "8":
-            return sum((line.charge for line in self.original_lines), Decimal("0.00"))
-        return sum((line.charge for line in self.lines), Decimal("0.00"))
 
 
 async def create_batch(
@@ -361,10 +331,6 @@ async def _issue(
     return batch
 
 
-def _line_count(claim: PlannedClaim) -> int:
-    return len(claim.original_lines) if claim.frequency == "8" else len(claim.lines)
-
-
 PAGE_CLAIMS = 500  # claims loaded, written, checked and recorded together (one pyx12 chunk)
 
 
@@ -397,7 +363,7 @@ async def _write_record_and_check(
             for page in _pages(claims, profile.limits):
                 piece = await _page(session, body, writer, providers, page)
                 feeding = asyncio.create_task(asyncio.to_thread(validator.feed, piece))
-                await _record_claims(session, batch, [c for blocks in page for c in _flat(blocks)])
+                await record_claims(session, batch, [c for blocks in page for c in _flat(blocks)])
                 await stored.add(piece)
                 await feeding
             await _emit(validator, stored, writer.end_transaction())
@@ -489,152 +455,3 @@ async def _page(
         )
         for provider_id, blocks in page
     )  # fmt: skip
-
-
-async def _record_claims(
-    session: AsyncSession, batch: orm.ClaimBatch, planned: list[PlannedClaim]
-) -> None:
-    """Claims, lines and history in bulk statements: the cost follows the batch, not the ORM."""
-    source = f"batch {batch.batch_id}"
-    claims, lines, history, line_updates = [], [], [], []
-    same = _SameJson()
-    for claim in planned:
-        claims.append(_claim_row(batch, claim, same))
-        batch.line_count += _line_count(claim)
-        batch.total_charge += claim.total
-        history.append(
-            {
-                "claim_id": claim.claim_id,
-                "at": batch.created_at,
-                "status": "generated",
-                "source": source,
-                "detail": f"frequency {claim.frequency}",
-            }
-        )
-        lines.extend(_line_rows(claim, same))
-        line_updates.extend(_claimed_state(claim))
-        if claim.replaces is not None:
-            claim.replaces.replaced_by_claim_id = claim.claim_id
-            verb = "replaced" if claim.frequency == "7" else "voided"
-            history.append(
-                {
-                    "claim_id": claim.replaces.claim_id,
-                    "at": batch.created_at,
-                    "status": claim.replaces.status,
-                    "source": source,
-                    "detail": f"{verb} by {claim.claim_id}",
-                }
-            )
-        elif claim.is_new:
-            claim.lines = ()  # written and recorded: let the page's rows go
-    await session.flush()
-    for table, rows in ((orm.Claim, claims), (orm.ClaimLine, lines), (orm.ClaimHistory, history)):
-        await bulk_insert(session, table, rows)
-    await bulk_update_by_id(session, orm.UnitLine, line_updates)
-
-
-class _SameJson:
-    """One object per distinct JSON value of a page's rows. ``bulk_insert`` encodes a value
-    once per object, so 5,000 lines with no modifiers and no adjustments cost two encodings,
-    not 10,000 (the rows are only read, never changed)."""
-
-    def __init__(self) -> None:
-        self.empty: list[Any] = []
-        self._lists: dict[tuple[str, ...], list[str]] = {}
-
-    def strings(self, values: Any) -> list[str]:
-        key = tuple(values)
-        if not key:
-            return self.empty
-        found = self._lists.get(key)
-        if found is None:
-            found = self._lists[key] = list(key)
-        return found
-
-
-def _claim_row(batch: orm.ClaimBatch, claim: PlannedClaim, same: _SameJson) -> dict[str, object]:
-    return {
-        "claim_id": claim.claim_id,
-        "batch_id": batch.batch_id,
-        "member_id": claim.member_id,
-        "provider_id": claim.provider_id,
-        "payer_id": batch.payer_id,
-        "service_month": claim.month,
-        "frequency": claim.frequency,
-        "replaces_claim_id": claim.replaces.claim_id if claim.replaces else None,
-        "replaced_by_claim_id": None,
-        "payer_claim_number": None,
-        "transaction_control_number": claim.st_number,
-        "total_charge": to_money(claim.total),
-        "paid_amount": Decimal("0.00"),
-        "status": "generated",
-        "status_codes": same.empty,
-        "payment_reference": None,
-        "paid_on": None,
-        "created_at": batch.created_at,
-    }
-
-
-def _line_rows(claim: PlannedClaim, same: _SameJson) -> list[dict[str, object]]:
-    if claim.frequency == "8":  # a void repeats the original claim's lines
-        return [
-            {
-                "claim_id": claim.claim_id,
-                "line_number": old.line_number,
-                "line_ref": old.line_ref,
-                "unit_line_id": old.unit_line_id,
-                "service_date": old.service_date,
-                "procedure": old.procedure,
-                "modifiers": same.strings(old.modifiers),
-                "units": old.units,
-                "charge": old.charge,
-                "paid_amount": Decimal("0.00"),
-                "adjustments": same.empty,
-                "event_ids": list(old.event_ids),
-            }
-            for old in claim.original_lines
-        ]
-    return [
-        {
-            "claim_id": claim.claim_id,
-            "line_number": number,
-            "line_ref": row.line_ref,
-            "unit_line_id": row.id,
-            "service_date": row.service_date,
-            "procedure": row.procedure,
-            "modifiers": same.strings(row.modifiers),
-            "units": row.units,
-            "charge": row.charge,
-            "paid_amount": Decimal("0.00"),
-            "adjustments": same.empty,
-            "event_ids": list(row.event_ids),
-        }
-        for number, row in enumerate(claim.lines, start=1)
-    ]
-
-
-def _claimed_state(claim: PlannedClaim) -> list[dict[str, Any]]:
-    """Unit lines now carried by this claim; lines a void or replacement dropped are freed."""
-    freed = claim.lines if claim.frequency == "8" else claim.dropped
-    kept = [] if claim.frequency == "8" else claim.lines
-    return [
-        {
-            "id": row.id,
-            "claim_id": claim.claim_id,
-            "claimed_units": row.units,
-            "claimed_charge": row.charge,
-            "status": LineStatus.CLAIMED.value,
-            "hold_reason": None,
-        }
-        for row in kept
-    ] + [
-        {
-            "id": row.id,
-            "claim_id": None,
-            "claimed_units": None,
-            "claimed_charge": None,
-            "status": LineStatus.EXCLUDED.value,
-            "hold_reason": None,
-        }
-        for row in freed
-    ]

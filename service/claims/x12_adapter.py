@@ -11,7 +11,7 @@ from claims.x12 import model as x12
 from service import models as orm
 
 if TYPE_CHECKING:
-    from service.claims.service import PlannedClaim
+    from service.claims.planned import PlannedClaim
 
 
 def _address(data: dict[str, Any]) -> x12.Address:
