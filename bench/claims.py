@@ -42,6 +42,7 @@ from httpx import ASGITransport, AsyncClient  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
 from claims.x12 import validate  # noqa: E402
+from claims.x12.model import BatchInput  # noqa: E402
 from claims.x12.writer import write_837p  # noqa: E402
 from service import models as orm  # noqa: E402
 from service.app import create_app  # noqa: E402
@@ -135,6 +136,7 @@ async def seed(claims: int, per_claim: int) -> None:
             f'["E{i}-{d}"]',
             Decimal("6.50"),
             Decimal("26.00"),
+            None,
             4,
             "99",
             now,
@@ -142,30 +144,7 @@ async def seed(claims: int, per_claim: int) -> None:
         for i in range(claims)
         for d in range(per_claim)
     ]
-    await conn.copy_records_to_table(
-        "unit_lines",
-        records=lines,
-        columns=[
-            "line_ref",
-            "member_id",
-            "provider_id",
-            "payer_id",
-            "service_date",
-            "procedure_key",
-            "procedure",
-            "modifiers",
-            "minutes",
-            "units",
-            "held_units",
-            "status",
-            "event_ids",
-            "rate",
-            "charge",
-            "auth_units",
-            "place_of_service",
-            "updated_at",
-        ],
-    )
+    await pgdb.copy_unit_lines(conn, lines)
     await conn.execute("ANALYZE")
     await conn.close()
 
@@ -196,15 +175,18 @@ async def writer_rate(claims: int) -> tuple[float, int]:
     ]
     assert provider is not None
     profile = ProfileRegistry.load().get("default")
-    batch = x12_adapter.batch_input(
-        profile,
-        planned,
-        member_rows,
-        {"P-01": provider},
-        1,
-        1,
-        list(range(1, 1 + claims // 5000 + 1)),
-        datetime(2026, 4, 1, 12, 0),
+    # The whole batch at once, from the claims the service's own adapter builds.
+    billing = x12_adapter.provider(provider)
+    batch = BatchInput(
+        profile=profile,
+        claims=tuple(
+            x12_adapter.claim(p, x12_adapter.subscriber(member_rows[p.member_id]), billing)
+            for p in planned
+        ),
+        interchange_control_number=1,
+        group_control_number=1,
+        transaction_control_numbers=tuple(range(1, 1 + claims // 5000 + 1)),
+        created_at=datetime(2026, 4, 1, 12, 0),
     )
     started = time.perf_counter()
     write_837p(batch)

@@ -328,31 +328,7 @@ async def load_history(count: int, members: int) -> None:
             "updated_at",
         ],
     )
-    await conn.copy_records_to_table(
-        "unit_lines",
-        records=[(*row[:15], row[15], row[16], row[17], row[18]) for row in lines],
-        columns=[
-            "line_ref",
-            "member_id",
-            "provider_id",
-            "payer_id",
-            "service_date",
-            "procedure_key",
-            "procedure",
-            "modifiers",
-            "minutes",
-            "units",
-            "held_units",
-            "status",
-            "event_ids",
-            "rate",
-            "charge",
-            "authorization_id",
-            "auth_units",
-            "place_of_service",
-            "updated_at",
-        ],
-    )
+    await pgdb.copy_unit_lines(conn, lines)
     per_member: dict[str, int] = {}
     for n in range(count):
         per_member[f"M{n % members}"] = per_member.get(f"M{n % members}", 0) + 4

@@ -7,6 +7,19 @@ import asyncpg
 PG = "postgresql://postgres@127.0.0.1:5432"
 
 
+# The unit-line columns the benchmarks fill, in the order of ``copy_unit_lines``'s records.
+UNIT_LINE_COLUMNS = (
+    "line_ref", "member_id", "provider_id", "payer_id", "service_date", "procedure_key",
+    "procedure", "modifiers", "minutes", "units", "held_units", "status", "event_ids", "rate",
+    "charge", "authorization_id", "auth_units", "place_of_service", "updated_at",
+)  # fmt: skip
+
+
+async def copy_unit_lines(conn: asyncpg.Connection, records: list[tuple[object, ...]]) -> None:
+    """Unit lines as intake leaves them, bulk-loaded (COPY) straight into the table."""
+    await conn.copy_records_to_table("unit_lines", records=records, columns=list(UNIT_LINE_COLUMNS))
+
+
 async def fresh_database(name: str) -> None:
     """Drop and create ``name``; the caller migrates it (``ipsbill migrate`` or ``upgrade``)."""
     conn = await asyncpg.connect(f"{PG}/postgres")

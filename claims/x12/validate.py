@@ -105,7 +105,7 @@ def _results(running: _Running, chunks: list[Chunk]) -> list[ChunkResult]:
     try:
         return [future.result() for future in running.futures]
     except BrokenProcessPool:  # a worker died under this batch: one more try on a new pool
-        _discard(running.workers, None)
+        renew_pool(running.workers)
         return list(pool(running.workers).map(validate_in_worker, [c.text for c in chunks]))
 
 

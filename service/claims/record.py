@@ -18,7 +18,9 @@ from service.units.repository import bulk_insert, bulk_update_by_id
 async def record_claims(
     session: AsyncSession, batch: orm.ClaimBatch, planned: list[PlannedClaim]
 ) -> None:
-    """Claims, lines and history in bulk statements: the cost follows the batch, not the ORM."""
+    """Claims, lines and history in bulk statements: the cost follows the batch, not the ORM.
+    The page's lines and charges are added to the batch's ``line_count`` and ``total_charge``
+    here, while they are still held (a recorded new claim lets its lines go)."""
     source = f"batch {batch.batch_id}"
     claims, lines, history, line_updates = [], [], [], []
     same = _SameJson()

@@ -41,7 +41,7 @@ from service.claims.schemas import BatchIn
 from service.config import Settings
 from service.models.base import utcnow
 from service.profiles import ProfileRegistry
-from service.units.repository import bulk_update_by_id, chunks, rows_in
+from service.units.repository import among, bulk_update_by_id, chunks, rows_in
 from service.units.service import readjudicate
 from service.units.touched import Touched
 
@@ -208,13 +208,14 @@ async def _load_new_lines(session: AsyncSession, body: BatchIn, claims: list[Pla
         return
     line = orm.UnitLine
     groups: dict[tuple[str, str, str], list[Any]] = defaultdict(list)
-    stmt = (
-        select(*line.__table__.columns)  # read-only rows: no ORM bookkeeping
-        .where(*_billable_new(body), line.member_id.in_(sorted({c.member_id for c in wanted})))
-        .order_by(line.member_id, line.provider_id, line.service_date, line.procedure_key)
-    )
-    for row in (await session.execute(stmt)).all():
-        groups[(row.member_id, row.provider_id, row.service_date.isoformat()[:7])].append(row)
+    for match in await among(session, line.member_id, {c.member_id for c in wanted}):
+        stmt = (
+            select(*line.__table__.columns)  # read-only rows: no ORM bookkeeping
+            .where(*_billable_new(body), match)
+            .order_by(line.member_id, line.provider_id, line.service_date, line.procedure_key)
+        )
+        for row in (await session.execute(stmt)).all():
+            groups[(row.member_id, row.provider_id, row.service_date.isoformat()[:7])].append(row)
     for claim in wanted:
         rows = groups[(claim.member_id, claim.provider_id, claim.month)]
         claim.lines = rows[claim.offset : claim.offset + claim.size]

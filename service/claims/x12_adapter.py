@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from claims.profile import PayerProfile
 from claims.x12 import model as x12
 from service import models as orm
 
@@ -105,27 +102,4 @@ def claim(
         frequency=planned.frequency,  # type: ignore[arg-type]
         payer_claim_number=planned.replaces.payer_claim_number if planned.replaces else None,
         place_of_service=place,
-    )
-
-
-def batch_input(
-    profile: PayerProfile,
-    planned: Sequence[PlannedClaim],
-    members: dict[str, orm.Member],
-    providers: dict[str, orm.Provider],
-    isa: int,
-    gs: int,
-    st_numbers: Sequence[int],
-    created: datetime,
-) -> x12.BatchInput:
-    """A whole batch at once (the writer benchmark; the service writes in pages)."""
-    subscribers = {key: subscriber(row) for key, row in members.items()}
-    billing = {key: provider(row) for key, row in providers.items()}
-    return x12.BatchInput(
-        profile=profile,
-        claims=tuple(claim(p, subscribers[p.member_id], billing[p.provider_id]) for p in planned),
-        interchange_control_number=isa,
-        group_control_number=gs,
-        transaction_control_numbers=tuple(st_numbers),
-        created_at=created,
     )

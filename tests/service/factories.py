@@ -22,6 +22,8 @@ NPI_2 = "1987654328"
 
 # Milestone 1's career-profile sections, from the catalog (claims/data/milestones.toml).
 PROFILE_SECTIONS: tuple[str, ...] = load_catalog().get("1").thresholds.sections or ()
+# Tests loop over these to complete a career profile: none would make those loops vacuous.
+assert PROFILE_SECTIONS, "milestone 1 in the catalog lists no career-profile sections"
 
 
 async def create_key(
