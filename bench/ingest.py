@@ -353,6 +353,8 @@ async def load_history(count: int, members: int) -> None:
 def _engine_slice(raw: list[dict[str, Any]]) -> tuple[int, float]:
     """The pure engine over these events (built first, not timed): (events, seconds)."""
     sys.path.insert(0, str(ROOT))
+    from collector import as_served  # bench/collector.py, beside this script
+
     from claims import model as core
     from claims.units import adjudicate_member
 
@@ -388,10 +390,11 @@ def _engine_slice(raw: list[dict[str, Any]]) -> tuple[int, float]:
         )
         for m in by_member
     }
-    started = time.perf_counter()
-    for member_id, events in by_member.items():
-        adjudicate_member(events, contexts[member_id])
-    return len(raw), time.perf_counter() - started
+    with as_served():  # the collector as serve sets it (bench/collector.py)
+        started = time.perf_counter()
+        for member_id, events in by_member.items():
+            adjudicate_member(events, contexts[member_id])
+        return len(raw), time.perf_counter() - started
 
 
 def engine_rates(rng: random.Random, members: int, count: int) -> tuple[float, float]:

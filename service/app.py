@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 import os
 from collections.abc import AsyncIterator
@@ -26,6 +25,7 @@ from service.milestones.router import router as milestones_router
 from service.payments.router import router as payments_router
 from service.profiles import ProfileRegistry
 from service.reference.router import router as reference_router
+from service.serving import tune_garbage_collector
 from service.units.router import router as units_router
 
 DESCRIPTION = """Milestone billing and 837P claims for North Carolina IPS (YP630) providers.
@@ -81,21 +81,6 @@ def create_served_app() -> FastAPI:
     app = create_app(migrate_embedded=False)
     tune_garbage_collector()
     return app
-
-
-# Generation-0 collections per this many net allocations (CPython's default is 700).
-GC_GENERATION0 = 50_000
-
-
-def tune_garbage_collector() -> None:
-    """A 1,000-event batch allocates about a million short-lived objects (rows, values,
-    answers): with the default threshold the collector ran ~140 times per batch, each pass
-    walking the rows still in use, for 19% of the batch's time (in-process profile of 7
-    batches: 5.6 s, 1.1 s of it collecting). What start-up built (the app, routes, schemas,
-    rule tables) lives forever: frozen, it is never scanned again. Reference counting still
-    frees almost everything at once; only cycles wait for the rarer passes."""
-    gc.freeze()
-    gc.set_threshold(GC_GENERATION0, 20, 20)
 
 
 # Loggers that echo SQL parameters or X12 segments (names, birth dates, diagnoses) at DEBUG.

@@ -12,11 +12,15 @@ worker takes the connection; if none does, the busy worker takes it after its pa
 worker accepts one connection a wake (so it does not take a whole burst); a busy one, after its
 pause, takes all that are waiting (a burst waits one pause, not one per connection). Only
 ``serve`` with more than one worker uses this loop.
+
+Each worker also tunes the garbage collector once the app is built (``tune_garbage_collector``).
+bench/engine.py runs the engine under the same settings, as serve runs it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import gc
 import socket
 from collections.abc import Callable
 from typing import Any
@@ -65,3 +69,18 @@ class BalancedLoop(asyncio.SelectorEventLoop):
 def _open_connections(server: Any) -> int:
     count = getattr(server, "_active_count", 0)  # asyncio.Server's attached transports
     return count if isinstance(count, int) else 0
+
+
+# Generation-0 collections per this many net allocations (CPython's default is 700).
+GC_GENERATION0 = 50_000
+
+
+def tune_garbage_collector() -> None:
+    """A 1,000-event batch allocates about a million short-lived objects (rows, values,
+    answers): with the default threshold the collector ran ~140 times per batch, each pass
+    walking the rows still in use, for 19% of the batch's time (in-process profile of 7
+    batches: 5.6 s, 1.1 s of it collecting). What start-up built (the app, routes, schemas,
+    rule tables) lives forever: frozen, it is never scanned again. Reference counting still
+    frees almost everything at once; only cycles wait for the rarer passes."""
+    gc.freeze()
+    gc.set_threshold(GC_GENERATION0, 20, 20)

@@ -1,4 +1,4 @@
-"""Fast constructors for the two values the engine emits per event and per line.
+"""Fast constructors for the values the engine emits per event, reason and line.
 
 A frozen dataclass's ``__init__`` goes through ``object.__setattr__`` once per field, which made
 building ``Adjudication`` and ``UnitLine`` most of the engine's time (bench/engine.py). These
@@ -23,6 +23,7 @@ from claims.model import (
     UnitLine,
 )
 
+REASON_FIELDS = ("code", "minutes", "detail")
 ADJUDICATION_FIELDS = (
     "event_id", "event_version", "status", "minutes", "billable_minutes", "reasons",
     "procedure", "modifiers",
@@ -41,10 +42,19 @@ def _setters(cls: type, names: tuple[str, ...]) -> list[Any]:
 
 
 _NEW = object.__new__
+_r0, _r1, _r2 = _setters(Reason, REASON_FIELDS)
 _a0, _a1, _a2, _a3, _a4, _a5, _a6, _a7 = _setters(Adjudication, ADJUDICATION_FIELDS)
 _l0, _l1, _l2, _l3, _l4, _l5, _l6, _l7, _l8, _l9, _l10, _l11, _l12, _l13, _l14, _l15 = _setters(
     UnitLine, UNIT_LINE_FIELDS
 )
+
+
+def reason(code: ReasonCode, minutes: int, detail: str) -> Reason:
+    obj: Reason = _NEW(Reason)
+    _r0(obj, code)
+    _r1(obj, minutes)
+    _r2(obj, detail)
+    return obj
 
 
 def adjudication(

@@ -8,6 +8,10 @@ from claims.model import ReasonCode, RuleSettings
 from claims.units.ledger import Ledger, Line, take_latest_first
 from claims.units.rounding import UNIT_MINUTES, units_for_minutes
 
+# Enum members read once: on CPython 3.11 each `Enum.MEMBER` read in a hot loop costs ~100 ns
+# (EnumType defines __getattr__, which takes attribute reads off the fast path).
+_OVERLAP, _BELOW_UNIT = ReasonCode.OVERLAPPING_TIME, ReasonCode.BELOW_UNIT_THRESHOLD
+
 
 def remove_overlap(ledgers: list[Ledger]) -> None:
     """Count overlapping minutes once (billing-rules 1.1.4).
@@ -22,7 +26,7 @@ def remove_overlap(ledgers: list[Ledger]) -> None:
         lost = min(ledger.end, reach) - ledger.start
         if lost > 0:
             others = [o.event.event_id for o in ledgers[:index] if o.end > ledger.start]
-            ledger.lose(ReasonCode.OVERLAPPING_TIME, lost, "overlaps event " + ", ".join(others))
+            ledger.lose(_OVERLAP, lost, "overlaps event " + ", ".join(others))
         reach = max(reach, ledger.end)
 
 
@@ -84,4 +88,4 @@ def _drop_remainder(line: Line, settings: RuleSettings) -> None:
         detail = (
             f"{dropped} of the line's {line.minutes} min dropped by {settings.rounding} rounding"
         )
-        take_latest_first(line.ledgers, dropped, ReasonCode.BELOW_UNIT_THRESHOLD, detail)
+        take_latest_first(line.ledgers, dropped, _BELOW_UNIT, detail)

@@ -14,16 +14,20 @@ from claims.model import (
     Activity,
     Adjudication,
     EventStatus,
-    Reason,
     ReasonCode,
     ServiceEvent,
 )
-from claims.units.build import adjudication
+from claims.units.build import adjudication, reason
 from claims.units.rounding import procedure_key
 
 _BC = (
     BC_MODIFIER,
 )  # YP630 def., Attachment A: "Modifier must be utilized ... Benefits Counseling"
+# Enum members read once: on CPython 3.11 each `Enum.MEMBER` read in a hot loop costs ~100 ns
+# (EnumType defines __getattr__, which takes attribute reads off the fast path).
+_COUNSELING = Activity.BENEFITS_COUNSELING
+_BILLABLE, _PARTIAL = EventStatus.BILLABLE, EventStatus.PARTIAL
+_HELD, _EXCLUDED = EventStatus.HELD, EventStatus.EXCLUDED
 
 
 class Ledger:
@@ -31,42 +35,52 @@ class Ledger:
 
     def __init__(self, event: ServiceEvent) -> None:
         self.event = event
-        self.day = event.service_date
+        self.day = day = event.service_date
         start, end = event.start_time, event.end_time
-        self.start = start.hour * 60 + start.minute
-        self.end = end.hour * 60 + end.minute
+        self.start = first = start.hour * 60 + start.minute
+        self.end = last = end.hour * 60 + end.minute
         # The one order every later choice follows: date, start, event_id (then version).
-        self.order = (self.day, self.start, event.event_id, event.version)
-        self.minutes = self.kept = self.end - self.start
-        self.modifiers = _BC if event.activity is Activity.BENEFITS_COUNSELING else ()
-        self.reasons: dict[ReasonCode, tuple[int, str]] = {}
+        self.order = (day, first, event.event_id, event.version)
+        self.minutes = self.kept = last - first
+        self.modifiers = _BC if event.activity is _COUNSELING else ()
+        # Made at the first loss: most events lose nothing, and a dict each was measurable.
+        self.reasons: dict[ReasonCode, tuple[int, str]] | None = None
 
     def lose(self, code: ReasonCode, minutes: int, detail: str) -> None:
         """Move ``minutes`` of the kept time under ``code``; 0 records the reason only."""
         self.kept -= minutes
-        known = self.reasons.get(code)
+        reasons = self.reasons
+        if reasons is None:
+            self.reasons = {code: (minutes, detail)}
+            return
+        known = reasons.get(code)
         if known is None:
-            self.reasons[code] = (minutes, detail)
+            reasons[code] = (minutes, detail)
         else:  # one Reason per code and event: minutes summed, details listed once
             text = known[1] if detail in known[1].split("; ") else f"{known[1]}; {detail}"
-            self.reasons[code] = (known[0] + minutes, text)
+            reasons[code] = (known[0] + minutes, text)
 
     def lose_all(self, code: ReasonCode, detail: str) -> None:
         self.lose(code, self.kept, detail)
 
     def result(self) -> Adjudication:
-        event, reasons = self.event, self.reasons
-        found = tuple(Reason(code, m, d) for code, (m, d) in reasons.items()) if reasons else ()
-        return adjudication(event.event_id, event.version, self._status(), self.minutes,
-                            self.kept, found, PROCEDURE, self.modifiers)  # fmt: skip
+        event, reasons, kept, minutes = self.event, self.reasons, self.kept, self.minutes
+        if reasons is None:
+            status = _EXCLUDED if kept <= 0 else _BILLABLE  # nothing lost: kept == minutes
+            return adjudication(event.event_id, event.version, status, minutes, kept, (),
+                                PROCEDURE, self.modifiers)  # fmt: skip
+        found = tuple([reason(code, m, d) for code, (m, d) in reasons.items()])
+        return adjudication(event.event_id, event.version, _status(kept, minutes, reasons),
+                            minutes, kept, found, PROCEDURE, self.modifiers)  # fmt: skip
 
-    def _status(self) -> EventStatus:
-        if self.kept > 0:
-            return EventStatus.BILLABLE if self.kept == self.minutes else EventStatus.PARTIAL
-        for code, (minutes, _) in self.reasons.items():
-            if minutes > 0 and code in HOLD_REASONS:
-                return EventStatus.HELD
-        return EventStatus.EXCLUDED
+
+def _status(kept: int, minutes: int, reasons: dict[ReasonCode, tuple[int, str]]) -> EventStatus:
+    if kept > 0:
+        return _BILLABLE if kept == minutes else _PARTIAL
+    for code, (lost, _) in reasons.items():
+        if lost > 0 and code in HOLD_REASONS:
+            return _HELD
+    return _EXCLUDED
 
 
 class Line:

@@ -29,8 +29,8 @@ ZERO = to_money(0)
 class MemberLookup:
     __slots__ = (
         "context", "settings", "roles", "review_dates", "reviews", "authorizations", "eipd",
-        "dvr", "fee_dates", "fees", "member_data_missing", "member_id", "payer_id", "_rates",
-        "_charges", "_own",
+        "dvr", "fee_dates", "fee_rates", "member_data_missing", "member_id", "payer_id",
+        "_charges", "own",
     )  # fmt: skip
 
     def __init__(self, context: MemberContext, dvr: DvrOverlapTable) -> None:
@@ -46,15 +46,16 @@ class MemberLookup:
         self.dvr = dvr
         fees: list[FeeSchedule] = sorted(context.fee_schedules, key=lambda f: f.effective_from)
         self.fee_dates = [f.effective_from for f in fees]
-        self.fees = fees
+        # reversed: a key listed twice keeps its first rate, as FeeSchedule.rate reads it.
+        self.fee_rates = [dict(reversed(f.rates)) for f in fees]
         # Attachment A: the 837P needs an ICD-10-CM code and the member's subscriber id.
         self.member_data_missing = not member.diagnoses or not member.subscriber_id
         self.member_id, self.payer_id = member.member_id, member.payer_id
-        self._rates: dict[tuple[date, str], Decimal | None] = {}
         self._charges: dict[tuple[int, Decimal], Decimal] = {}
-        self._own: dict[str, tuple[Authorization, ...]] = {}
+        # Each provider's own authorizations, earliest first (see holds.authorize).
+        self.own: dict[str, tuple[Authorization, ...]] = {}
         for auth in self.authorizations:
-            self._own[auth.provider_id] = (*self._own.get(auth.provider_id, ()), auth)
+            self.own[auth.provider_id] = (*self.own.get(auth.provider_id, ()), auth)
 
     def age_reached(self, day: date) -> bool:
         """Age on the date of service >= minimum_age; a birthday on the date counts as reached."""
@@ -70,11 +71,6 @@ class MemberLookup:
             if auth.provider_id != provider_id and auth.start_date <= day <= auth.end_date:
                 return auth
         return None
-
-    def own_authorizations(self, provider_id: str, day: date) -> list[Authorization]:
-        """This provider's authorizations covering the date, earliest first."""
-        own = self._own.get(provider_id)
-        return [a for a in own if a.start_date <= day <= a.end_date] if own else []
 
     def charge(self, units: int, rate: Decimal | None) -> Decimal:
         """billing-rules 1.4: units x rate, two places, half-up (memoised: few distinct pairs)."""
@@ -106,16 +102,10 @@ class MemberLookup:
         return role is not None and role in self.dvr.state_funded_roles
 
     def rate(self, day: date, key: str) -> Decimal | None:
-        cache_key = (day, key)
-        if cache_key not in self._rates:
-            self._rates[cache_key] = self._find_rate(day, key)
-        return self._rates[cache_key]
-
-    def _find_rate(self, day: date, key: str) -> Decimal | None:
         # billing-rules 1.4: the schedule in effect is the one with the latest effective_from
         # on or before the date; an older schedule's rate does not stand in for a missing one.
         index = bisect_right(self.fee_dates, day)
-        return self.fees[index - 1].rate(key) if index else None
+        return self.fee_rates[index - 1].get(key) if index else None
 
 
 def _index_reviews(

@@ -124,15 +124,20 @@ def test_timely_filing_moves_the_events_minutes_under_the_reason() -> None:
 def test_fast_builders_make_the_same_values_as_the_constructors() -> None:
     from dataclasses import fields
 
-    from claims.model import Adjudication, UnitLine
+    from claims.model import Adjudication, Reason, UnitLine
     from claims.units import build
 
+    assert tuple(f.name for f in fields(Reason)) == build.REASON_FIELDS
     assert tuple(f.name for f in fields(Adjudication)) == build.ADJUDICATION_FIELDS
     assert tuple(f.name for f in fields(UnitLine)) == build.UNIT_LINE_FIELDS
     result = run([ev("E1", "09:00", "09:22"), ev("E2", "09:10", "09:40", note=None)]).result
     for adj in result.adjudications:
         rebuilt = Adjudication(*(getattr(adj, n) for n in build.ADJUDICATION_FIELDS))
         assert adj == rebuilt and hash(adj) == hash(rebuilt) and type(adj) is Adjudication
+        for found in adj.reasons:
+            again = Reason(*(getattr(found, n) for n in build.REASON_FIELDS))
+            assert found == again and hash(found) == hash(again) and type(found) is Reason
+    assert any(adj.reasons for adj in result.adjudications)  # the loop above checked some
     for line in result.lines:
         rebuilt_line = UnitLine(*(getattr(line, n) for n in build.UNIT_LINE_FIELDS))
         assert line == rebuilt_line and hash(line) == hash(rebuilt_line)

@@ -1,12 +1,19 @@
 """The least-connections accept of ``service.serving`` inside one worker: a busy worker still
-serves every connection that no idle worker takes, and a shutdown during a pause is clean."""
+serves every connection that no idle worker takes, and a shutdown during a pause is clean.
+And the collector settings each serve worker starts with."""
 
 from __future__ import annotations
 
 import asyncio
+import gc
 import time
 
-from service.serving import PAUSE_PER_CONNECTION, BalancedLoop
+from service.serving import (
+    GC_GENERATION0,
+    PAUSE_PER_CONNECTION,
+    BalancedLoop,
+    tune_garbage_collector,
+)
 
 
 async def _echo_server() -> asyncio.Server:
@@ -74,3 +81,15 @@ def test_a_shutdown_during_a_pause_is_clean() -> None:
 
     run()
     assert errors == []
+
+
+def test_a_serve_worker_freezes_start_up_and_collects_young_objects_less_often() -> None:
+    threshold = gc.get_threshold()
+    gc.unfreeze()
+    try:
+        tune_garbage_collector()
+        assert gc.get_threshold() == (GC_GENERATION0, 20, 20)
+        assert gc.get_freeze_count() > 0  # start-up's objects are never scanned again
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*threshold)
