@@ -23,11 +23,13 @@ def remove_overlap(ledgers: list[Ledger]) -> None:
     """
     reach = -1
     for index, ledger in enumerate(ledgers):
-        lost = min(ledger.end, reach) - ledger.start
+        start, end = ledger.start, ledger.end
+        lost = (end if end < reach else reach) - start
         if lost > 0:
-            others = [o.event.event_id for o in ledgers[:index] if o.end > ledger.start]
+            others = [o.event.event_id for o in ledgers[:index] if o.end > start]
             ledger.lose(_OVERLAP, lost, "overlaps event " + ", ".join(others))
-        reach = max(reach, ledger.end)
+        if end > reach:
+            reach = end
 
 
 def form_lines(ledgers: list[Ledger]) -> list[Line]:
@@ -53,9 +55,12 @@ def form_lines(ledgers: list[Ledger]) -> list[Line]:
 
 def round_and_cap(lines: list[Line], settings: RuleSettings, day: date) -> None:
     """Units from each line's day total, then the member's daily cap over all lines."""
+    total = 0
     for line in lines:
-        line.rounded = line.units = units_for_minutes(line.minutes, settings.rounding)
-    _apply_cap(lines, settings.daily_unit_cap)
+        line.rounded = line.units = units = units_for_minutes(line.minutes, settings.rounding)
+        total += units
+    if total > settings.daily_unit_cap:
+        _apply_cap(lines, total - settings.daily_unit_cap)
     for line in lines:
         if line.units < line.rounded:
             cap_detail = f"member reached {settings.daily_unit_cap} units on {day.isoformat()}"
@@ -67,11 +72,8 @@ def round_and_cap(lines: list[Line], settings: RuleSettings, day: date) -> None:
             _drop_remainder(line, settings)
 
 
-def _apply_cap(lines: list[Line], cap: int) -> None:
+def _apply_cap(lines: list[Line], excess: int) -> None:
     # billing-rules 1.1.6: units come off the line(s) whose minutes came last in the day.
-    excess = sum(line.units for line in lines) - cap
-    if excess <= 0:
-        return
     for line in sorted(lines, key=Line.last_in_day, reverse=True):
         cut = min(excess, line.units)
         line.units -= cut

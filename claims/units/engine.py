@@ -7,13 +7,12 @@ The result depends only on the set of events, never their order: events are sort
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 from itertools import groupby
 from operator import attrgetter
 
 from claims.model import (
-    Adjudication,
     MemberContext,
     MemberResult,
     ReasonCode,
@@ -22,13 +21,14 @@ from claims.model import (
 )
 from claims.units.day import form_lines, remove_overlap, round_and_cap
 from claims.units.dvr import DvrOverlapTable, load_dvr_overlap
-from claims.units.exclusions import Exclusions
+from claims.units.exclusions import Exclusions, Finding
 from claims.units.holds import Counters, settle_line
 from claims.units.ledger import Ledger
 from claims.units.lookup import MemberLookup
 
 _ORDER = attrgetter("order")
 _DAY = attrgetter("day")
+_VOIDED = ReasonCode.VOIDED  # read once: an Enum.MEMBER read is slow on CPython 3.11
 
 
 def adjudicate_member(
@@ -42,16 +42,33 @@ def adjudicate_member(
     date D with counters taken from an earlier result equals the full run for the days >= D.
     """
     look = MemberLookup(context, dvr_overlap if dvr_overlap is not None else load_dvr_overlap())
-    rules = Exclusions(look)
+    first_exclusion = Exclusions(look).first
     counters = Counters(context.counters)
     ledgers = sorted(map(Ledger, events), key=_ORDER)
     lines: list[UnitLine] = []
     for day, group in groupby(ledgers, key=_DAY):
-        remaining = [ledger for ledger in group if _stays_in_play(ledger, day, rules)]
+        remaining = _in_play(group, day, first_exclusion)
         if remaining:
             lines.extend(_adjudicate_day(remaining, day, look, counters))
-    adjudications: tuple[Adjudication, ...] = tuple(ledger.result() for ledger in ledgers)
+    adjudications = tuple([ledger.result() for ledger in ledgers])
     return MemberResult(adjudications, tuple(lines))
+
+
+def _in_play(
+    group: Iterable[Ledger], day: date, first_exclusion: Callable[[ServiceEvent, date], Finding]
+) -> list[Ledger]:
+    """Steps 1 and 2: a voided event, or one a whole-event rule excludes, loses every minute
+    and takes no further part in the day; the others are returned, in order."""
+    remaining: list[Ledger] = []
+    for ledger in group:
+        event = ledger.event
+        if event.voided:
+            ledger.lose_all(_VOIDED, "event voided")
+        elif (finding := first_exclusion(event, day)) is not None:
+            ledger.lose_all(*finding)
+        else:
+            remaining.append(ledger)
+    return remaining
 
 
 def _adjudicate_day(
@@ -62,14 +79,3 @@ def _adjudicate_day(
     lines = form_lines(remaining)
     round_and_cap(lines, look.settings, day)
     return [settle_line(line, day, look, counters) for line in lines]
-
-
-def _stays_in_play(ledger: Ledger, day: date, rules: Exclusions) -> bool:
-    if ledger.event.voided:
-        ledger.lose_all(ReasonCode.VOIDED, "event voided")
-        return False
-    finding = rules.first(ledger.event, day)
-    if finding is not None:
-        ledger.lose_all(*finding)
-        return False
-    return True

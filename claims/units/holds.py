@@ -66,9 +66,10 @@ def authorize(units: int, provider_id: str, day: date, look: MemberLookup, n: Co
         detail = f"authorization {auth} has no units left"
         return Grant(left, units - left, ReasonCode.AUTHORIZATION_EXHAUSTED, auth, detail)
     allowance = look.settings.units_without_authorization
-    left = max(0, allowance - n.by_provider.get(provider_id, 0))
+    left = allowance - n.by_provider.get(provider_id, 0)
     if units <= left:
         return Grant(units, 0, None, None, "")
+    left = max(0, left)
     detail = f"provider {provider_id} used the {allowance} units allowed without authorization"
     return Grant(left, units - left, ReasonCode.NO_AUTHORIZATION, None, detail)
 

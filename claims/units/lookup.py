@@ -9,6 +9,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 
 from claims.model import (
     PROCEDURE,
@@ -24,13 +25,15 @@ from claims.money import line_charge, to_money
 from claims.units.dvr import DvrOverlapTable
 
 ZERO = to_money(0)
+# Few distinct (units, rate) pairs recur across all members: each is worked out once.
+_line_charge = lru_cache(maxsize=4096)(line_charge)
 
 
 class MemberLookup:
     __slots__ = (
         "context", "settings", "roles", "review_dates", "reviews", "authorizations", "eipd",
         "dvr", "fee_dates", "fee_rates", "member_data_missing", "member_id", "payer_id",
-        "_charges", "own",
+        "own",
     )  # fmt: skip
 
     def __init__(self, context: MemberContext, dvr: DvrOverlapTable) -> None:
@@ -51,7 +54,6 @@ class MemberLookup:
         # Attachment A: the 837P needs an ICD-10-CM code and the member's subscriber id.
         self.member_data_missing = not member.diagnoses or not member.subscriber_id
         self.member_id, self.payer_id = member.member_id, member.payer_id
-        self._charges: dict[tuple[int, Decimal], Decimal] = {}
         # Each provider's own authorizations, earliest first (see holds.authorize).
         self.own: dict[str, tuple[Authorization, ...]] = {}
         for auth in self.authorizations:
@@ -64,7 +66,9 @@ class MemberLookup:
         return age >= self.settings.minimum_age
 
     def in_act(self, day: date) -> bool:
-        return any(period.covers(day) for period in self.context.member.act_periods)
+        periods = self.context.member.act_periods
+        # Most members have none: no generator is made for them.
+        return bool(periods) and any(period.covers(day) for period in periods)
 
     def other_provider_authorization(self, provider_id: str, day: date) -> Authorization | None:
         for auth in self.authorizations:
@@ -73,14 +77,8 @@ class MemberLookup:
         return None
 
     def charge(self, units: int, rate: Decimal | None) -> Decimal:
-        """billing-rules 1.4: units x rate, two places, half-up (memoised: few distinct pairs)."""
-        if rate is None:
-            return ZERO
-        key = (units, rate)
-        found = self._charges.get(key)
-        if found is None:
-            found = self._charges[key] = line_charge(units, rate)
-        return found
+        """billing-rules 1.4: units x rate, two places, half-up."""
+        return ZERO if rate is None else _line_charge(units, rate)
 
     def review_in_force(self, provider_id: str, day: date) -> FidelityReview | None:
         """The latest review whose final report is dated on or before the date of service."""

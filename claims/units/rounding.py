@@ -28,4 +28,7 @@ def modifiers_for(activity: Activity) -> tuple[str, ...]:
 
 def procedure_key(modifiers: tuple[str, ...]) -> str:
     """The fee-schedule key: "YP630" or "YP630:BC"."""
-    return ":".join((PROCEDURE, *modifiers))
+    return _KEYS.get(modifiers) or ":".join((PROCEDURE, *modifiers))
+
+
+_KEYS = {(): PROCEDURE, _BC: f"{PROCEDURE}:{BC_MODIFIER}"}  # the two every line uses
