@@ -3,7 +3,8 @@
     .venv/bin/python bench/ingest.py [--events 30000] [--history 1000000] [--members 5000]
 
 1. The pure engine (``claims.units.adjudicate_member``) over the same kind of events, in one
-   process and in one process per core (first, while the machine is quiet).
+   process and in one process per core sharing the members as bench/engine.py does, under
+   the collector settings serve runs with (first, while the machine is quiet).
 2. A fresh database ``ipsbill_bench`` on the local PostgreSQL, migrated by ``ipsbill migrate``,
    seeded over HTTP through ``ipsbill serve``; then ``ipsbill_bench_history``, a copy of it
    into which ``--history`` events (with their unit lines) are bulk-loaded for the same
@@ -25,18 +26,20 @@ import asyncio
 import os
 import random
 import subprocess
-import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
 from datetime import date, datetime, timedelta
 from datetime import time as clock
 from pathlib import Path
 from typing import Any
 
 import asyncpg
+import engine  # bench/engine.py, beside this script (it puts the repository root on the path)
 import httpx
 import orjson
 import pgdb  # bench/pgdb.py, beside this script
+from collector import as_served  # bench/collector.py
+
+from claims import model as core
 
 ROOT = Path(__file__).resolve().parents[1]
 PG = "postgresql://postgres@127.0.0.1:5432"
@@ -350,14 +353,8 @@ async def load_history(count: int, members: int) -> None:
     await conn.close()
 
 
-def _engine_slice(raw: list[dict[str, Any]]) -> tuple[int, float]:
-    """The pure engine over these events (built first, not timed): (events, seconds)."""
-    sys.path.insert(0, str(ROOT))
-    from collector import as_served  # bench/collector.py, beside this script
-
-    from claims import model as core
-    from claims.units import adjudicate_member
-
+def _engine_caseload(raw: list[dict[str, Any]]) -> engine.Caseload:
+    """The events as the engine takes them, with their members' contexts."""
     by_member: dict[str, list[core.ServiceEvent]] = {}
     for e in raw:
         by_member.setdefault(e["member_id"], []).append(
@@ -382,31 +379,29 @@ def _engine_slice(raw: list[dict[str, Any]]) -> tuple[int, float]:
             (("YP630", core.Decimal("6.50")), ("YP630:BC", core.Decimal("6.50"))),
         ),
     )
-    contexts = {
-        m: core.MemberContext(
+    return [
+        (events, core.MemberContext(
             member=core.Member(m, "VAYA", date(1980, 1, 1), "9", ("F331",)),
             settings=core.RuleSettings(),
             fee_schedules=fees,
-        )
-        for m in by_member
-    }
-    with as_served():  # the collector as serve sets it (bench/collector.py)
-        started = time.perf_counter()
-        for member_id, events in by_member.items():
-            adjudicate_member(events, contexts[member_id])
-        return len(raw), time.perf_counter() - started
+        ))
+        for m, events in by_member.items()
+    ]  # fmt: skip
 
 
 def engine_rates(rng: random.Random, members: int, count: int) -> tuple[float, float]:
-    """Events/s in one process, and in one process per core with the members split between
-    them, as ``serve --workers`` runs it (members are independent; slowest process counts)."""
+    """Events/s in one process (best of 3), and with one process per core sharing the members
+    as bench/engine.py measures it (``engine.shared_rate``)."""
     raw = make_events(rng, members, count, date(2026, 1, 5), "X")
-    one = max(count / seconds for _, seconds in (_engine_slice(raw) for _ in range(3)))
-    cores = os.cpu_count() or 1
-    slices = [[e for e in raw if int(e["member_id"][1:]) % cores == k] for k in range(cores)]
-    with ProcessPoolExecutor(cores) as pool:  # best of 3, as for one process
-        runs = [list(pool.map(_engine_slice, slices)) for _ in range(3)]
-    return one, max(sum(n for n, _ in done) / max(s for _, s in done) for done in runs)
+    one = count / _one_process(_engine_caseload(raw))
+    shared, _ = engine.shared_rate(lambda: _engine_caseload(raw), os.cpu_count() or 1)
+    return one, shared
+
+
+def _one_process(caseload: engine.Caseload) -> float:
+    out: list[core.MemberResult] = []
+    with as_served():  # the collector as serve sets it (bench/collector.py)
+        return min(engine._timed(lambda: engine._run(caseload, out))[0] for _ in range(3))
 
 
 def report(label: str, rates: list[float], events: int) -> float:
@@ -452,8 +447,8 @@ async def main() -> None:
     print(f"pure engine, one process:      {one:8.0f} events/s (best of 3)")
     cores = os.cpu_count()
     print(
-        f"pure engine, {cores} processes:       {all_cores:8.0f} events/s (best of 3; "
-        "target 100,000)"
+        f"pure engine, {cores} processes:       {all_cores:8.0f} events/s (sharing the members, "
+        "best of 3; target 100,000)"
     )
 
 
