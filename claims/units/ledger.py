@@ -65,18 +65,23 @@ class Ledger:
 
     def result(self) -> Adjudication:
         event, reasons, kept, minutes = self.event, self.reasons, self.kept, self.minutes
-        if reasons is None:
-            status = _EXCLUDED if kept <= 0 else _BILLABLE  # nothing lost: kept == minutes
+        if reasons is None:  # nothing lost: kept == minutes
+            status = _EXCLUDED if kept <= 0 else _BILLABLE
             return adjudication(event.event_id, event.version, status, minutes, kept, (),
                                 PROCEDURE, self.modifiers)  # fmt: skip
-        found = tuple([reason(code, m, d) for code, (m, d) in reasons.items()])
-        return adjudication(event.event_id, event.version, _status(kept, minutes, reasons),
-                            minutes, kept, found, PROCEDURE, self.modifiers)  # fmt: skip
+        if kept > 0:
+            status = _BILLABLE if kept == minutes else _PARTIAL
+        else:
+            status = _held_or_excluded(reasons)
+        found = []
+        for code, (lost, detail) in reasons.items():
+            found.append(reason(code, lost, detail))
+        return adjudication(event.event_id, event.version, status, minutes, kept, tuple(found),
+                            PROCEDURE, self.modifiers)  # fmt: skip
 
 
-def _status(kept: int, minutes: int, reasons: dict[ReasonCode, tuple[int, str]]) -> EventStatus:
-    if kept > 0:
-        return _BILLABLE if kept == minutes else _PARTIAL
+def _held_or_excluded(reasons: dict[ReasonCode, tuple[int, str]]) -> EventStatus:
+    """Nothing billable: held while a hold reason has minutes (they may still be released)."""
     for code, (lost, _) in reasons.items():
         if lost > 0 and code in HOLD_REASONS:
             return _HELD
