@@ -7,9 +7,10 @@ first touched date onward, and what came before enters only as summed counters.
 from __future__ import annotations
 
 import json
-from collections import defaultdict
+from collections import defaultdict, namedtuple
 from collections.abc import Iterable, Sequence
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -29,6 +30,24 @@ def chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
         yield items[start : start + size]
 
 
+async def plain_rows(session: AsyncSession, stmt: Any) -> list[Any]:
+    """A Core select's rows as named tuples, with the same attribute names.
+
+    A SQLAlchemy ``Row`` answers ``row.name`` through a Python ``__getattr__`` (550 ns a read
+    here, against 64 ns for ``row[i]``), and re-adjudication reads every field of thousands of
+    rows a request: turning an event row into the core's ServiceEvent took 13.8 us, most of
+    it those reads. A named tuple's fields read at C speed.
+    """
+    result = await session.execute(stmt)
+    make = _row_type(tuple(result.keys()))._make
+    return [make(row) for row in result]
+
+
+@lru_cache(maxsize=128)
+def _row_type(names: tuple[str, ...]) -> Any:
+    return namedtuple("PlainRow", names)
+
+
 async def rows_in(
     session: AsyncSession,
     column: Any,
@@ -45,8 +64,7 @@ async def rows_in(
     found: list[Any] = []
     for match in await among(session, column, values):
         if plain:
-            stmt = select(*selected).where(match, *where)
-            found.extend((await session.execute(stmt)).all())
+            found.extend(await plain_rows(session, select(*selected).where(match, *where)))
         else:
             found.extend((await session.execute(select(table).where(match, *where))).scalars())
     return found
@@ -100,7 +118,7 @@ async def _rows_since(
     for since, ids in _by_since(members).items():
         for match in await among(session, model.member_id, ids):
             stmt = select(*selected).where(match, model.service_date >= since)
-            found.extend((await session.execute(stmt)).all())
+            found.extend(await plain_rows(session, stmt))
     return found
 
 
@@ -132,7 +150,7 @@ async def counters_before(
     totals: dict[tuple[str, str, str], int] = defaultdict(int)
     for match in await among(session, orm.UnitCounter.member_id, members):
         stmt = select(*orm.UnitCounter.__table__.columns).where(match)
-        for row in (await session.execute(stmt)).all():
+        for row in await plain_rows(session, stmt):
             totals[(row.member_id, row.provider_id, row.authorization_id)] += row.units
     for member_id, rows in lines.items():
         for key, units in counted(rows).items():
@@ -182,7 +200,7 @@ async def staff_for(session: AsyncSession, pairs: set[tuple[str, str]]) -> list[
         stmt = select(*orm.Staff.__table__.columns).where(
             tuple_(orm.Staff.provider_id, orm.Staff.staff_id).in_(part)
         )
-        found.extend((await session.execute(stmt)).all())
+        found.extend(await plain_rows(session, stmt))
     return found
 
 
