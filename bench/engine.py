@@ -19,7 +19,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable
-from contextlib import nullcontext
+from contextlib import AbstractContextManager, nullcontext
 from datetime import date, timedelta
 from datetime import time as clock
 from decimal import Decimal
@@ -133,9 +133,7 @@ def main() -> None:
     # CPU time as well as wall time: on a shared machine other work stretches the wall clock.
     for label, collector in (("CPython's default collector", nullcontext()),
                              ("the collector as serve sets it", as_served())):  # fmt: skip
-        with collector:
-            runs = [_timed(lambda: _run(caseload, results)) for _ in range(5)]
-        wall, cpu = min(w for w, _ in runs), min(c for _, c in runs)
+        wall, cpu = one_process(caseload, collector, 5, results)
         print(
             f"claims.units engine, one process, best of 5, {label}: wall {wall:.3f} s = "
             f"{total / wall:,.0f} events/s; CPU {cpu:.3f} s = {total / cpu:,.0f} events/s"
@@ -147,6 +145,16 @@ def main() -> None:
 
 Caseload = list[tuple[list[ServiceEvent], MemberContext]]
 Finished = tuple[int, float, float]  # events adjudicated, start, end (perf_counter, all processes)
+
+
+def one_process(
+    caseload: Caseload, collector: AbstractContextManager[Any], rounds: int, out: list[MemberResult]
+) -> tuple[float, float]:
+    """The best wall and CPU seconds of ``rounds`` runs over the caseload in this process,
+    inside ``collector``; ``out`` keeps the last run's results."""
+    with collector:
+        runs = [_timed(lambda: _run(caseload, out)) for _ in range(rounds)]
+    return min(w for w, _ in runs), min(c for _, c in runs)
 
 
 def _run(caseload: Caseload, out: list[MemberResult]) -> None:

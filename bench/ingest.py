@@ -393,15 +393,10 @@ def engine_rates(rng: random.Random, members: int, count: int) -> tuple[float, f
     """Events/s in one process (best of 3), and with one process per core sharing the members
     as bench/engine.py measures it (``engine.shared_rate``)."""
     raw = make_events(rng, members, count, date(2026, 1, 5), "X")
-    one = count / _one_process(_engine_caseload(raw))
+    # The collector as serve sets it (bench/collector.py), as for the shared rate.
+    wall, _ = engine.one_process(_engine_caseload(raw), as_served(), 3, [])
     shared, _ = engine.shared_rate(lambda: _engine_caseload(raw), os.cpu_count() or 1)
-    return one, shared
-
-
-def _one_process(caseload: engine.Caseload) -> float:
-    out: list[core.MemberResult] = []
-    with as_served():  # the collector as serve sets it (bench/collector.py)
-        return min(engine._timed(lambda: engine._run(caseload, out))[0] for _ in range(3))
+    return count / wall, shared
 
 
 def report(label: str, rates: list[float], events: int) -> float:

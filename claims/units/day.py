@@ -8,8 +8,7 @@ from claims.model import ReasonCode, RuleSettings
 from claims.units.ledger import Ledger, Line, take_latest_first
 from claims.units.rounding import UNIT_MINUTES, units_for_minutes
 
-# Enum members read once: on CPython 3.11 each `Enum.MEMBER` read in a hot loop costs ~100 ns
-# (EnumType defines __getattr__, which takes attribute reads off the fast path).
+# Enum members read once (why: the claims.units docstring).
 _OVERLAP, _BELOW_UNIT = ReasonCode.OVERLAPPING_TIME, ReasonCode.BELOW_UNIT_THRESHOLD
 
 

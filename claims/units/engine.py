@@ -28,7 +28,7 @@ from claims.units.lookup import MemberLookup
 
 _ORDER = attrgetter("order")
 _DAY = attrgetter("day")
-_VOIDED = ReasonCode.VOIDED  # read once: an Enum.MEMBER read is slow on CPython 3.11
+_VOIDED = ReasonCode.VOIDED  # read once (why: the claims.units docstring)
 
 
 def adjudicate_member(

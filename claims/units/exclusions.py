@@ -99,8 +99,7 @@ DAY_RULES: tuple[Rule, ...] = (
     _fidelity_below_minimum,
 )
 RULES: tuple[Rule, ...] = (*EVENT_RULES, *DAY_RULES, _dvr_milestone_overlap)
-# Enum members read once: on CPython 3.11 each `Enum.MEMBER` read in a hot loop costs ~100 ns
-# (EnumType defines __getattr__, which takes attribute reads off the fast path).
+# Enum members read once (why: the claims.units docstring).
 _NO_CONTACT, _GROUP = Contact.NONE, Setting.GROUP
 
 

@@ -18,8 +18,7 @@ from claims.units.lookup import MemberLookup
 from claims.units.rounding import UNIT_MINUTES
 
 ZERO = to_money(0)
-# Enum members read once: on CPython 3.11 each `Enum.MEMBER` read in a hot loop costs ~100 ns
-# (EnumType defines __getattr__, which takes attribute reads off the fast path).
+# Enum members read once (why: the claims.units docstring).
 _BILLABLE, _HELD, _EXCLUDED = LineStatus.BILLABLE, LineStatus.HELD, LineStatus.EXCLUDED
 MEMBER_DATA_DETAIL = "member has no diagnosis or no subscriber id"
 

@@ -8,24 +8,17 @@ invariant minutes == billable_minutes + sum(reason minutes) hold by construction
 from __future__ import annotations
 
 from claims.model import (
-    BC_MODIFIER,
     HOLD_REASONS,
     PROCEDURE,
-    Activity,
     Adjudication,
     EventStatus,
     ReasonCode,
     ServiceEvent,
 )
 from claims.units.build import adjudication, reason
-from claims.units.rounding import procedure_key
+from claims.units.rounding import modifiers_for, procedure_key
 
-_BC = (
-    BC_MODIFIER,
-)  # YP630 def., Attachment A: "Modifier must be utilized ... Benefits Counseling"
-# Enum members read once: on CPython 3.11 each `Enum.MEMBER` read in a hot loop costs ~100 ns
-# (EnumType defines __getattr__, which takes attribute reads off the fast path).
-_COUNSELING = Activity.BENEFITS_COUNSELING
+# Enum members read once (why: the claims.units docstring).
 _BILLABLE, _PARTIAL = EventStatus.BILLABLE, EventStatus.PARTIAL
 _HELD, _EXCLUDED = EventStatus.HELD, EventStatus.EXCLUDED
 
@@ -42,7 +35,7 @@ class Ledger:
         # The one order every later choice follows: date, start, event_id (then version).
         self.order = (day, first, event.event_id, event.version)
         self.minutes = self.kept = last - first
-        self.modifiers = _BC if event.activity is _COUNSELING else ()
+        self.modifiers = modifiers_for(event.activity)
         # Made at the first loss: most events lose nothing, and a dict each was measurable.
         self.reasons: dict[ReasonCode, tuple[int, str]] | None = None
 

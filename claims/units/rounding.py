@@ -6,9 +6,9 @@ from claims.model import BC_MODIFIER, PROCEDURE, Activity, Rounding
 
 UNIT_MINUTES = 15  # YP630 def., Attachment A: "1 unit = 15 minutes"
 _BC: tuple[str, ...] = (BC_MODIFIER,)
-# Enum members read once: on CPython 3.11 each `Enum.MEMBER` read in a hot loop costs ~100 ns
-# (EnumType defines __getattr__, which takes attribute reads off the fast path).
-_MIDPOINT = Rounding.MIDPOINT
+_KEYS = {(): PROCEDURE, _BC: f"{PROCEDURE}:{BC_MODIFIER}"}  # the two procedure keys lines use
+# Enum members read once (why: the claims.units docstring).
+_MIDPOINT, _COUNSELING = Rounding.MIDPOINT, Activity.BENEFITS_COUNSELING
 
 
 def units_for_minutes(minutes: int, rounding: Rounding) -> int:
@@ -23,12 +23,9 @@ def units_for_minutes(minutes: int, rounding: Rounding) -> int:
 
 def modifiers_for(activity: Activity) -> tuple[str, ...]:
     # YP630 def., Attachment A: "Modifier must be utilized when billing for Benefits Counseling".
-    return _BC if activity is Activity.BENEFITS_COUNSELING else ()
+    return _BC if activity is _COUNSELING else ()
 
 
 def procedure_key(modifiers: tuple[str, ...]) -> str:
     """The fee-schedule key: "YP630" or "YP630:BC"."""
     return _KEYS.get(modifiers) or ":".join((PROCEDURE, *modifiers))
-
-
-_KEYS = {(): PROCEDURE, _BC: f"{PROCEDURE}:{BC_MODIFIER}"}  # the two every line uses

@@ -41,7 +41,7 @@ from service.claims.schemas import BatchIn
 from service.config import Settings
 from service.models.base import utcnow
 from service.profiles import ProfileRegistry
-from service.units.repository import among, bulk_update_by_id, chunks, rows_in
+from service.units.repository import among, bulk_update_by_id, chunks, plain_rows, rows_in
 from service.units.service import readjudicate
 from service.units.touched import Touched
 
@@ -214,7 +214,7 @@ async def _load_new_lines(session: AsyncSession, body: BatchIn, claims: list[Pla
             .where(*_billable_new(body), match)
             .order_by(line.member_id, line.provider_id, line.service_date, line.procedure_key)
         )
-        for row in (await session.execute(stmt)).all():
+        for row in await plain_rows(session, stmt):
             groups[(row.member_id, row.provider_id, row.service_date.isoformat()[:7])].append(row)
     for claim in wanted:
         rows = groups[(claim.member_id, claim.provider_id, claim.month)]
