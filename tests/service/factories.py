@@ -155,7 +155,9 @@ async def create_world(client: AsyncClient, headers: dict[str, str]) -> None:
 async def scratch_database(url: str, name: str) -> str:
     """A fresh, migrated PostgreSQL database of its own, for tests that need committed rows and
     real concurrent transactions (which must not leak into the rolled-back tests)."""
-    base, _, _name = url.rpartition("/")
+    base, _, owner = url.rpartition("/")
+    # Named after the suite's own database too, so two suites on one server never share one.
+    name = f"{owner}_{name}"
     admin = make_engine(f"{base}/postgres", isolation_level="AUTOCOMMIT")
     async with admin.connect() as conn:
         await conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
