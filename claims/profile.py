@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import tomllib
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from claims.model import Rounding, RuleSettings
 
@@ -28,6 +29,17 @@ class RulesProfile(_Frozen):
     # YP630 def., Fidelity Evaluation: "must score a minimum of 74 ... to continue to bill".
     minimum_fidelity_score: int = Field(74, ge=0, le=125)
     minimum_age: int = Field(16, ge=0)
+    # billing-rules 1.1.1: minutes are real elapsed minutes, and "today" is the payer's today.
+    time_zone: str = "America/New_York"
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as error:
+            raise ValueError(f"unknown time zone {value!r}") from error
+        return value
 
     def settings(self) -> RuleSettings:
         return RuleSettings(
