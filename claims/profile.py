@@ -105,3 +105,23 @@ def parse_profile(name: str, text: str) -> PayerProfile:
     data = tomllib.loads(text)
     data.setdefault("name", name)
     return PayerProfile.model_validate(data)
+
+
+def for_payer(
+    profile: PayerProfile,
+    payer_name: str,
+    payer_id: str | None = None,
+    receiver_id: str | None = None,
+    receiver_name: str | None = None,
+) -> PayerProfile:
+    """The profile with the parties a payer record names: NM1*PR name (always the payer's own
+    name) and id, NM1*40 receiver id and name; the profile's values where the record is silent.
+    """
+    ic = profile.interchange
+    parties = {
+        "payer_name": payer_name[:60],  # NM103 is at most 60 characters
+        "payer_id": payer_id or ic.payer_id,
+        "receiver_id": receiver_id or ic.receiver_id,
+        "receiver_name": receiver_name or ic.receiver_name,
+    }
+    return profile.model_copy(update={"interchange": ic.model_copy(update=parties)})

@@ -17,6 +17,7 @@ class InboundKind(StrEnum):
     ACK_999 = "999"
     CLAIM_ACK_277CA = "277CA"
     REMITTANCE_835 = "835"
+    INTERCHANGE_ACK = "TA1"  # an interchange holding only TA1 segments, no functional group
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,12 +43,28 @@ class FunctionalGroup:
 
 
 @dataclass(frozen=True, slots=True)
+class InterchangeAck:
+    """TA1: the receiver's verdict on one whole interchange we sent (ISA/IEA level)."""
+
+    control_number: str  # TA101 = the ISA13 we sent
+    interchange_date: str  # TA102, YYMMDD as sent
+    interchange_time: str  # TA103, HHMM
+    ack_code: str  # TA104: A accepted, E accepted with errors, R rejected
+    note_code: str  # TA105: interchange note code, "000" when there is nothing to say
+
+    @property
+    def rejected(self) -> bool:
+        return self.ack_code == "R"
+
+
+@dataclass(frozen=True, slots=True)
 class Envelope:
     interchange_control_number: str  # ISA13
     sender_id: str  # ISA06, trimmed
     receiver_id: str  # ISA08, trimmed
     usage_indicator: str  # ISA15: T test, P production
     groups: tuple[FunctionalGroup, ...]
+    interchange_acks: tuple[InterchangeAck, ...] = ()  # TA1 segments outside any group
 
 
 # ---------------------------------------------------------------------------------------------
@@ -162,7 +179,8 @@ class ClaimAck:
     service_start: date | None  # DTP*472, D8 or RD8
     service_end: date | None
     lines: tuple[LineAck, ...]
-    outcome: AckOutcome
+    outcome: AckOutcome  # of its own STC and those of every level above it
+    inherited: tuple[StatusInfo, ...] = ()  # STC of the enclosing 2200A/B/C, outermost first
 
     @property
     def accepted(self) -> bool:
@@ -176,9 +194,12 @@ class ClaimAck:
 
 @dataclass(frozen=True, slots=True)
 class StatusSummary:
-    """2200B (information receiver) or 2200C (billing provider) totals and status."""
+    """2200A (payer, rare), 2200B (information receiver) or 2200C (billing provider) status.
 
-    level: str  # "receiver" or "provider"
+    A rejection at one of these levels applies to every claim below it (docs/edi.md).
+    """
+
+    level: str  # "payer", "receiver" or "provider"
     identifier: str  # NM109
     trace_number: str  # TRN02
     statuses: tuple[StatusInfo, ...]
@@ -186,6 +207,13 @@ class StatusSummary:
     rejected_count: int | None  # QTY*AA / QTY*QC
     accepted_amount: Decimal | None  # AMT*YU
     rejected_amount: Decimal | None  # AMT*YY
+    receiver_trace: str = ""  # TRN02 of the enclosing 2200B = the BHT03 of the 837 we sent
+    claims_below: int = 0  # 2000D loops under this level in the file
+    outcome: AckOutcome = AckOutcome.OTHER  # of this level's own STC segments
+
+    @property
+    def rejected(self) -> bool:
+        return self.outcome is AckOutcome.REJECTED
 
 
 @dataclass(frozen=True, slots=True)
@@ -289,6 +317,9 @@ class Payment:
     production_date: date | None  # DTM*405
     claims: tuple[RemitClaim, ...]
     provider_adjustments: tuple[ProviderAdjustment, ...]
+    payer_ids: tuple[str, ...] = ()  # every id the payer gives itself: N1*PR N104, REF*2U
+    payee_id_qualifier: str = ""  # N1*PE N103: XX NPI, FI federal tax id
+    payee_tax_id: str = ""  # REF*TJ of the payee loop
 
 
 @dataclass(frozen=True, slots=True)
@@ -310,9 +341,24 @@ class Remittance835:
 
 
 @dataclass(frozen=True, slots=True)
+class InterchangeAcks:
+    """An interchange that carries TA1 segments only (no GS): X12 allows it on its own."""
+
+    envelope: Envelope
+    warnings: tuple[ParseWarning, ...] = ()
+
+    @property
+    def interchange_control_number(self) -> str:
+        return self.envelope.interchange_control_number
+
+
+Document = Ack999 | ClaimStatus277 | Remittance835 | InterchangeAcks
+
+
+@dataclass(frozen=True, slots=True)
 class InboundFile:
     """What ``parse_inbound`` returns: the kind, the file's digest and exactly one parsed body."""
 
     kind: InboundKind
     digest: str
-    document: Ack999 | ClaimStatus277 | Remittance835
+    document: Document

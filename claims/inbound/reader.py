@@ -1,32 +1,35 @@
-"""Reading an inbound X12 interchange: envelope checks, then pyx12's context reader for the loops.
+"""Reading an inbound X12 interchange: envelope checks, kind, and every segment, in one pass.
 
-Two passes on purpose. A cheap split by the ISA's own separators checks the envelope (ISA/IEA,
-GS/GE, ST/SE all present and matching) and tells the kind, so a truncated or foreign file is
-refused with a clear message before pyx12 sees it. pyx12's ``X12ContextReader`` then places every
-segment in its loop of the implementation guide's map; its findings become warnings rather than
-failures, because payers send files their own guide would flag (the 277CA sample lacks the 2200C
-STC the map requires) and losing a payment over that would be worse.
+The file is split by the separators its own ISA declares (any element, component, repetition
+and segment separators; CR/LF between segments; a UTF-8 byte-order mark in front), the envelope
+is checked (ISA/IEA, GS/GE, ST/SE present and matching; TA1 segments at interchange level, where
+X12 puts them) and the kind told, so a truncated or foreign file is refused with a clear message.
+Reading is linear in the file's size: the 999, 277CA and 835 readers place segments in loops
+from the segment order alone (docs/edi.md). pyx12's opinion of the file is advice, asked for
+small files only (``claims.inbound.advice``): it costs about a millisecond per segment.
 """
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
-import pyx12.error_handler
-import pyx12.errors
-import pyx12.params
-import pyx12.x12context
-
 from claims.errors import InvalidInput
-from claims.inbound.model import Envelope, FunctionalGroup, InboundKind, ParseWarning
+from claims.inbound.advice import ADVICE_LIMIT, pyx12_advice
+from claims.inbound.model import (
+    Envelope,
+    FunctionalGroup,
+    InboundKind,
+    InterchangeAck,
+    ParseWarning,
+)
 from claims.money import to_money
 
 ISA_LENGTH = 106  # the ISA is fixed width; its last character is the segment terminator
 X214 = "005010X214"  # 277CA; other 277 guides (X212 status response) are not acknowledgments
+BYTE_ORDER_MARK = "\ufeff"
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,11 +42,10 @@ class Delimiters:
 
 @dataclass(frozen=True, slots=True)
 class Segment:
-    """One segment with its elements split into components, and the guide loop pyx12 put it in."""
+    """One segment with its elements split into components."""
 
     seg_id: str
     elements: tuple[tuple[str, ...], ...]  # elements[0] is element 01
-    loop: str  # innermost loop id of the map, e.g. "2110", "2200D", "HEADER"
     line: int  # segment position in the file, 1-based
 
     def get(self, pos: int, comp: int = 1) -> str:
@@ -69,18 +71,20 @@ class Interchange:
 
 
 def read_interchange(text: str) -> Interchange:
-    """Check the envelope, tell the kind and read every segment with its loop."""
-    body = _strip(text)
+    """Check the envelope, tell the kind and split every segment; linear in the file's size."""
+    body = strip_text(text)
     delims = delimiters(body)
     tokens = split_segments(body, delims)
     envelope, sets = check_envelope(tokens)
-    kind = detect_kind(sets)
-    segments, warnings = _walk(body, delims)
-    return Interchange(kind, envelope, segments, warnings)
+    kind = detect_kind(sets) if sets else InboundKind.INTERCHANGE_ACK
+    segments = tuple(_segment(token, number, delims) for number, token in enumerate(tokens, 1))
+    advice = pyx12_advice(body) if len(body) <= ADVICE_LIMIT and sets else ()
+    return Interchange(kind, envelope, segments, advice)
 
 
-def _strip(text: str) -> str:
-    return text.lstrip("\ufeff \t\r\n").rstrip(" \t\r\n")
+def strip_text(text: str) -> str:
+    """Without a byte-order mark and the blanks around the interchange."""
+    return text.lstrip(BYTE_ORDER_MARK + " \t\r\n").rstrip(" \t\r\n")
 
 
 def delimiters(body: str) -> Delimiters:
@@ -93,6 +97,8 @@ def delimiters(body: str) -> Delimiters:
     delims = Delimiters(body[3], body[104], body[105], body[82])
     if len({delims.element, delims.component, delims.segment}) != 3:
         raise InvalidInput("the ISA segment does not declare three distinct separators")
+    if any(char.isalnum() or char == " " for char in (delims.element, delims.component)):
+        raise InvalidInput("the ISA declares a letter, digit or blank as a separator")
     return delims
 
 
@@ -100,6 +106,11 @@ def split_segments(body: str, delims: Delimiters) -> list[list[str]]:
     """Elements of each segment, split on the file's own separators; blank lines dropped."""
     parts = (raw.strip("\r\n") for raw in body.split(delims.segment))
     return [raw.split(delims.element) for raw in parts if raw.strip()]
+
+
+def _segment(token: list[str], number: int, delims: Delimiters) -> Segment:
+    elements = tuple(tuple(value.split(delims.component)) for value in token[1:])
+    return Segment(token[0].strip(), elements, number)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -117,15 +128,44 @@ def check_envelope(tokens: list[list[str]]) -> tuple[Envelope, list[tuple[str, s
         raise InvalidInput("one interchange (ISA..IEA) per inbound file, please")
     if _el(iea, 2) != _el(isa, 13):
         raise InvalidInput("IEA02 does not match ISA13: the interchange is not whole")
-    groups, sets = _check_groups(tokens[1:-1])
+    acks, inner = _interchange_acks(tokens[1:-1])
+    groups, sets = _check_groups(inner)
+    if not sets and not acks:
+        raise InvalidInput("the interchange holds no transaction set")
+    if _el(iea, 1) != str(len(groups)):
+        raise InvalidInput("IEA01 does not count the functional groups")
     envelope = Envelope(
         interchange_control_number=_el(isa, 13),
         sender_id=_el(isa, 6).strip(),
         receiver_id=_el(isa, 8).strip(),
         usage_indicator=_el(isa, 15),
         groups=tuple(groups),
+        interchange_acks=tuple(acks),
     )
     return envelope, sets
+
+
+def _interchange_acks(
+    tokens: list[list[str]],
+) -> tuple[list[InterchangeAck], list[list[str]]]:
+    """TA1 segments outside any GS..GE (X12 puts them after the ISA), and everything else."""
+    acks: list[InterchangeAck] = []
+    rest: list[list[str]] = []
+    in_group = False
+    for seg in tokens:
+        in_group = in_group or seg[0] == "GS"
+        if seg[0] == "TA1" and not in_group:
+            acks.append(_ta1(seg))
+        else:
+            rest.append(seg)
+        in_group = in_group and seg[0] != "GE"
+    return acks, rest
+
+
+def _ta1(seg: list[str]) -> InterchangeAck:
+    if len(seg) < 5 or not _el(seg, 1) or _el(seg, 4) not in ("A", "E", "R"):
+        raise InvalidInput("a TA1 segment lacks its control number or its A/E/R code (TA104)")
+    return InterchangeAck(_el(seg, 1), _el(seg, 2), _el(seg, 3), _el(seg, 4), _el(seg, 5))
 
 
 def _check_groups(
@@ -150,8 +190,6 @@ def _check_groups(
                 transaction_control_numbers=tuple(control for _, control in controls),
             )
         )
-    if not sets:
-        raise InvalidInput("the interchange holds no transaction set")
     return groups, sets
 
 
@@ -207,76 +245,6 @@ def _kind_of(st_id: str, version: str) -> InboundKind:
     if st_id == "277":
         raise InvalidInput(f"a 277 of guide {version[:12]} is not a 277CA claim acknowledgment")
     raise InvalidInput(f"unsupported transaction set {st_id[:3]}: expected 999, 277CA or 835")
-
-
-# ---------------------------------------------------------------------------------------------
-# pyx12 pass
-
-
-class _Findings(pyx12.error_handler.errh_null):  # type: ignore[misc]
-    """Keeps pyx12's validation findings as warnings instead of dropping them."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.found: list[ParseWarning] = []
-
-    def add_seg(
-        self, map_node: object, seg: object, seg_count: int, cur_line: int, ls_id: str | None
-    ) -> None:
-        self.cur_line = cur_line  # so element findings carry the line of their segment
-
-    def isa_error(self, err_cde: str, err_str: str) -> None:
-        self.found.append(ParseWarning(self.cur_line, err_cde, err_str))
-
-    def gs_error(self, err_cde: str, err_str: str) -> None:
-        self.found.append(ParseWarning(self.cur_line, err_cde, err_str))
-
-    def st_error(self, err_cde: str, err_str: str) -> None:
-        self.found.append(ParseWarning(self.cur_line, err_cde, err_str))
-
-    def seg_error(
-        self, err_cde: str, err_str: str, err_value: str | None = None, src_line: int | None = None
-    ) -> None:
-        line = src_line or self.cur_line
-        self.found.append(ParseWarning(line, err_cde, _withhold(err_str, err_value)))
-
-    def ele_error(
-        self, err_cde: str, err_str: str, bad_value: str | None, refdes: str | None = None
-    ) -> None:
-        self.found.append(ParseWarning(self.cur_line, err_cde, _withhold(err_str, bad_value)))
-
-
-def _withhold(message: str, value: str | None) -> str:
-    # pyx12 quotes the offending value; it may be a name or a birth date, so it is cut out.
-    if not value:
-        return message
-    return message.replace(f" ({value})", "").replace(value, "...")
-
-
-def _walk(body: str, delims: Delimiters) -> tuple[tuple[Segment, ...], tuple[ParseWarning, ...]]:
-    findings = _Findings()
-    reader = pyx12.x12context.X12ContextReader(pyx12.params.params(), findings, io.StringIO(body))
-    segments: list[Segment] = []
-    try:
-        for number, node in enumerate(reader.iter_segments(), start=1):
-            segments.append(_segment(node, number, delims))
-    except (pyx12.errors.X12Error, pyx12.errors.EngineError) as exc:
-        # pyx12's messages quote the data; only the exception's kind is passed on.
-        raise InvalidInput(f"pyx12 could not read the interchange ({type(exc).__name__})") from exc
-    finally:
-        reader.close()
-    return tuple(segments), tuple(findings.found)
-
-
-def _segment(node: pyx12.x12context.X12DataNode, number: int, delims: Delimiters) -> Segment:
-    seg = node.seg_data
-    text = seg.format(seg_term="", ele_term=delims.element, subele_term=delims.component)
-    head, *rest = text.split(delims.element)
-    # The map path ends ".../2100/2110/CAS[...]": the loop is the part before the segment.
-    path = [part for part in node.x12_map_node.get_path().split("/") if part]
-    loop = path[-2].split("[")[0] if len(path) >= 2 else ""
-    elements = tuple(tuple(value.split(delims.component)) for value in rest)
-    return Segment(head, elements, loop, number)
 
 
 # ---------------------------------------------------------------------------------------------

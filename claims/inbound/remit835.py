@@ -77,7 +77,7 @@ def _take(payment: _Payment, seg: Segment) -> None:
         _take_header(payment, seg)
     elif seg.seg_id == "SVC":
         payment.claims[-1].lines.append(_Line(seg))
-    elif seg.loop == "2110" and payment.claims[-1].lines:
+    elif payment.claims[-1].lines:  # 2110: from the first SVC to the next CLP, LX or PLB
         _take_line(payment.claims[-1].lines[-1], seg)
     elif seg.seg_id == "CAS":
         payment.claims[-1].adjustments.extend(adjustments(seg))
@@ -170,7 +170,15 @@ def _freeze_payment(payment: _Payment) -> Payment:
         production_date=date_at(dtm, 2) if dtm else None,
         claims=tuple(_freeze_claim(claim) for claim in payment.claims),
         provider_adjustments=tuple(payment.plb),
+        payer_ids=_payer_ids(payer, head.get("REF2U")),
+        payee_id_qualifier=payee.get(3) if payee else "",
+        payee_tax_id=head["REFTJ"].get(2) if "REFTJ" in head else "",
     )
+
+
+def _payer_ids(payer: Segment | None, ref_2u: Segment | None) -> tuple[str, ...]:
+    found = (payer.get(4) if payer else "", ref_2u.get(2) if ref_2u else "")
+    return tuple(value for value in found if value)
 
 
 def _required(header: dict[str, Segment], key: str, st: Segment) -> Segment:

@@ -120,6 +120,7 @@ def build_835(
         seg("N1", "PR", submission.payer.name or "PAYER"),
         seg("N3", payer.address),
         seg("N4", payer.city, payer.state, payer.postal_code),
+        *_payer_reference(submission),
         seg("PER", "BL", "EDI SUPPORT", "TE", payer.contact_phone),
         _payee(submission, chosen),
     ]
@@ -128,6 +129,11 @@ def build_835(
     for claim, plan, lines in settled:
         body += _claim(claim, plan, lines, numbers[claim.claim_id])
     return body
+
+
+def _payer_reference(submission: Submission) -> Segments:
+    """REF*2U: the payer id the 837P named (NM1*PR NM109), so the payee can tell the payer."""
+    return [seg("REF", "2U", submission.payer.identifier)] if submission.payer.identifier else []
 
 
 def _bpr(total: Decimal, created: datetime, payer: PayerDetails) -> str:

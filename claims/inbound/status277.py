@@ -1,8 +1,8 @@
 """277CA claim acknowledgment (005010X214): which claims entered adjudication, under what number.
 
 The hierarchy is payer (2000A) > information receiver (2000B) > billing provider (2000C) >
-patient with one claim (2000D) > service lines (2220D). pyx12 names the loop of every segment;
-the loop's letter says the level. A claim's TRN02 is the CLM01 we sent, REF*1K the payer's
+patient with one claim (2000D) > service lines (2220D). Each HL's level code (HL03) says the
+level; inside a 2000D, the first SVC opens the service lines. A claim's TRN02 is the CLM01 we sent, REF*1K the payer's
 claim control number, and its STC category codes decide accepted or rejected (categories.py).
 """
 
@@ -39,6 +39,8 @@ class _Summary:
     level: str
     identifier: str = ""
     trace: str = ""
+    receiver_trace: str = ""
+    claims_below: int = 0
     statuses: list[StatusInfo] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
     amounts: dict[str, Decimal] = field(default_factory=dict)
@@ -55,6 +57,7 @@ class _Line:
 @dataclass
 class _Claim:
     provider_id: str
+    levels: list[_Summary] = field(default_factory=list)  # enclosing A, B, C summaries
     control: str = ""
     payer_number: str = ""
     trace: str = ""
@@ -73,6 +76,7 @@ class _State:
     summaries: list[_Summary] = field(default_factory=list)
     claims: list[_Claim] = field(default_factory=list)
     provider_id: str = ""
+    open_levels: dict[str, _Summary] = field(default_factory=dict)  # "A", "B", "C" -> summary
 
 
 def parse_277ca(interchange: Interchange) -> ClaimStatus277:
@@ -100,23 +104,42 @@ def _take(state: _State, seg: Segment) -> None:
         _take_payer(state, seg)
     elif state.level in ("B", "C"):
         _take_summary(state, state.summaries[-1], seg)
-    elif seg.loop.startswith("2220") or seg.seg_id == "SVC":
-        _take_line(state.claims[-1], seg)
+    elif seg.seg_id == "SVC" or state.claims[-1].lines:
+        _take_line(state.claims[-1], seg)  # 2220D: from the first SVC to the next HL
     else:
         _take_claim(state.claims[-1], seg)
 
 
+LEVEL_NAMES = {"A": "payer", "B": "receiver", "C": "provider"}
+
+
 def _open_level(state: _State, seg: Segment) -> None:
     state.level = HL_LEVELS.get(seg.get(3), state.level)
+    opened = state.open_levels
+    for deeper in "ABC"[("ABCD".index(state.level)) :]:
+        opened.pop(deeper, None)  # a new HL closes its own level and every level below
     if state.level in ("B", "C"):
-        state.summaries.append(_Summary("receiver" if state.level == "B" else "provider"))
+        receiver = opened.get("B")
+        summary = _Summary(
+            LEVEL_NAMES[state.level], receiver_trace=receiver.trace if receiver else ""
+        )
+        state.summaries.append(summary)
+        opened[state.level] = summary
     elif state.level == "D":
-        state.claims.append(_Claim(provider_id=state.provider_id))
+        levels = [opened[key] for key in "ABC" if key in opened]
+        for level in levels:
+            level.claims_below += 1
+        state.claims.append(_Claim(provider_id=state.provider_id, levels=levels))
 
 
 def _take_payer(state: _State, seg: Segment) -> None:
     if seg.seg_id == "NM1" and seg.get(1) == "PR":
         state.payer_name, state.payer_id = seg.get(3), seg.get(9)
+    elif seg.seg_id == "STC":  # not in the guide at 2200A, but a payer-level status is clear
+        if "A" not in state.open_levels:
+            state.open_levels["A"] = _Summary("payer")
+            state.summaries.insert(0, state.open_levels["A"])
+        state.open_levels["A"].statuses.append(status_info(seg))
 
 
 def _take_summary(state: _State, summary: _Summary, seg: Segment) -> None:
@@ -126,6 +149,8 @@ def _take_summary(state: _State, summary: _Summary, seg: Segment) -> None:
             state.provider_id = summary.identifier
     elif seg.seg_id == "TRN":
         summary.trace = seg.get(2)
+        if summary.level == "receiver":
+            summary.receiver_trace = summary.trace
     elif seg.seg_id == "STC":
         summary.statuses.append(status_info(seg))
     elif seg.seg_id == "QTY":
@@ -181,6 +206,9 @@ def _freeze_summary(summary: _Summary) -> StatusSummary:
         rejected_count=_first(summary.counts, REJECTED_QTY),
         accepted_amount=summary.amounts.get("YU"),
         rejected_amount=summary.amounts.get("YY"),
+        receiver_trace=summary.receiver_trace,
+        claims_below=summary.claims_below,
+        outcome=outcome_of(code for info in summary.statuses for code in info.codes),
     )
 
 
@@ -189,6 +217,7 @@ def _first(counts: dict[str, int], keys: frozenset[str]) -> int | None:
 
 
 def _freeze_claim(claim: _Claim) -> ClaimAck:
+    inherited = tuple(info for level in claim.levels for info in level.statuses)
     return ClaimAck(
         patient_control_number=claim.control,
         payer_claim_control_number=claim.payer_number,
@@ -198,7 +227,10 @@ def _freeze_claim(claim: _Claim) -> ClaimAck:
         service_start=date_at(claim.dates, 3) if claim.dates else None,
         service_end=range_end_at(claim.dates, 3) if claim.dates else None,
         lines=tuple(_freeze_line(line) for line in claim.lines),
-        outcome=outcome_of(code for info in claim.statuses for code in info.codes),
+        outcome=outcome_of(
+            code for info in inherited + tuple(claim.statuses) for code in info.codes
+        ),
+        inherited=inherited,
     )
 
 

@@ -31,3 +31,20 @@ async def draw(session: AsyncSession, name: str, count: int = 1) -> list[int]:
         except IntegrityError:  # another run created it first: draw again, now it exists
             last = (await session.execute(stmt)).scalar_one()
     return list(range(last - count + 1, last + 1))
+
+
+# CLM01 and batch ids are unique in the whole database, not per sender: two payer profiles
+# (two ISA senders) share one table of claims and one of batches (docs/edi.md, "Identifiers").
+MAX_CLAIM_ID = 20  # CLM01 is 1..20 characters (005010X222A1)
+
+
+async def claim_ids(session: AsyncSession, count: int) -> list[str]:
+    """``count`` new CLM01 values, ``IPS`` and nine digits, from one counter for every sender."""
+    ids = [f"IPS{number:09d}" for number in await draw(session, "claim", count)]
+    assert all(len(claim_id) <= MAX_CLAIM_ID for claim_id in ids)
+    return ids
+
+
+async def batch_id(session: AsyncSession) -> str:
+    """A new batch id, ``B`` and nine digits, from one counter for every sender."""
+    return f"B{(await draw(session, 'batch'))[0]:09d}"

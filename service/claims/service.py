@@ -56,7 +56,7 @@ async def create_batch(
     body: BatchIn,
 ) -> orm.ClaimBatch:
     payer = await _lock_payer(session, principal, body.payer_id)
-    profile = profiles.get(payer.edi_profile)
+    profile = x12_adapter.payer_profile(payer, profiles.get(payer.edi_profile))
     today = datetime.now(UTC).date()
     await _expire_untimely(session, payer, profiles, body, today)
     planned = await _plan_new(session, body, profile) + await _plan_corrections(session, body)
@@ -298,12 +298,13 @@ async def _issue(
     isa = (await control.draw(session, f"isa:{sender}"))[0]
     gs = (await control.draw(session, f"gs:{sender}"))[0]
     st_numbers = await control.draw(session, f"st:{sender}", st_count)
-    sequence = await control.draw(session, f"claim:{sender}", len(planned))
-    for index, (claim, seq) in enumerate(zip(planned, sequence, strict=True)):
-        claim.claim_id = f"IPS{seq:09d}"  # CLM01: unique per sender, 12 characters
+    claim_ids = await control.claim_ids(session, len(planned))
+    for index, (claim, claim_id) in enumerate(zip(planned, claim_ids, strict=True)):
+        claim.claim_id = claim_id  # CLM01: unique in the database, 12 characters
         claim.st_number = st_numbers[index // per_st]
     batch = orm.ClaimBatch(
-        batch_id=f"B{isa:09d}",
+        batch_id=await control.batch_id(session),
+        receiver_id=profile.interchange.isa_receiver_id,
         payer_id=payer.payer_id,
         provider_id=body.provider_id,
         through_date=body.through_date,

@@ -4,11 +4,19 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from claims.profile import PayerProfile, for_payer
 from claims.x12 import model as x12
 from service import models as orm
 
 if TYPE_CHECKING:
     from service.claims.planned import PlannedClaim
+
+
+def payer_profile(payer: orm.Payer, profile: PayerProfile) -> PayerProfile:
+    """The profile this payer's 837P is written with: its own name and EDI ids where it has them."""
+    return for_payer(
+        profile, payer.name, payer.edi_payer_id, payer.edi_receiver_id, payer.edi_receiver_name
+    )
 
 
 def _address(data: dict[str, Any]) -> x12.Address:

@@ -13,6 +13,7 @@ from service.models.claims import (
 )
 from service.models.events import ServiceEvent, UnitCounter, UnitLine
 from service.models.milestones import Invoice, InvoiceLine, InvoicePayment, MilestoneEvidence
+from service.models.remittance import ProviderAdjustmentRow, RemittanceException
 from service.models.reference import (
     Authorization,
     EipdAuthorization,
@@ -26,6 +27,8 @@ from service.models.reference import (
 )
 
 __all__ = [
+    "ProviderAdjustmentRow",
+    "RemittanceException",
     "ApiKey",
     "AuditEntry",
     "Authorization",

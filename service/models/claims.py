@@ -36,6 +36,8 @@ class ClaimBatch(Base):
     provider_id: Mapped[str | None] = mapped_column(ID, nullable=True)
     through_date: Mapped[date | None] = mapped_column(Date, nullable=True)
     sender_id: Mapped[str] = mapped_column(String(15))
+    # ISA08 as sent: a 999 or TA1 names it as its sender (None for batches before 0006).
+    receiver_id: Mapped[str | None] = mapped_column(String(15), nullable=True)
     interchange_control_number: Mapped[int] = mapped_column(Integer)
     group_control_number: Mapped[int] = mapped_column(Integer)
     transaction_control_numbers: Mapped[list[int]] = mapped_column(JSON, default=list)

@@ -46,6 +46,10 @@ class Payer(Versioned, Base):
     kind: Mapped[str] = mapped_column(String(16))
     edi_profile: Mapped[str] = mapped_column(String(64), default="default")
     timely_filing_days: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # The 837P's NM1*PR NM109 and NM1*40 receiver; the profile's values when not given.
+    edi_payer_id: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    edi_receiver_id: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    edi_receiver_name: Mapped[str | None] = mapped_column(String(60), nullable=True)
 
 
 class FeeSchedule(Versioned, Base):

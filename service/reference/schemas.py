@@ -19,11 +19,20 @@ Icd10 = Annotated[str, StringConstraints(pattern=r"^[A-TV-Z][0-9][0-9A-Z](\.?[0-
 ProcedureKey = Literal["YP630", "YP630:BC"]
 
 
+# X12 identifiers and names: printable, none of the separators our 837P uses (* : ^ ~ >).
+EdiId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9 .-]{2,80}$")]
+EdiName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9 .,&'-]{1,60}$")]
+
+
 class PayerIn(Body):
     name: Name
     kind: Literal["lme_mco", "eipd"]
     edi_profile: Annotated[str, StringConstraints(pattern=r"^[a-z0-9_-]{1,64}$")] = "default"
     timely_filing_days: int | None = Field(None, ge=1, le=3650)
+    # 837P parties (docs/edi.md): NM1*PR NM109, NM1*40 NM109 and NM103; the profile's if absent.
+    edi_payer_id: EdiId | None = None
+    edi_receiver_id: EdiId | None = None
+    edi_receiver_name: EdiName | None = None
 
     model_config = {
         "json_schema_extra": {
@@ -32,6 +41,9 @@ class PayerIn(Body):
                 "kind": "lme_mco",
                 "edi_profile": "default",
                 "timely_filing_days": 90,
+                "edi_payer_id": "VAYA01",
+                "edi_receiver_id": "VAYA01",
+                "edi_receiver_name": "VAYA HEALTH",
             }
         }
     }
