@@ -2,8 +2,9 @@
 
 The hierarchy is payer (2000A) > information receiver (2000B) > billing provider (2000C) >
 patient with one claim (2000D) > service lines (2220D). Each HL's level code (HL03) says the
-level; inside a 2000D, the first SVC opens the service lines. A claim's TRN02 is the CLM01 we sent, REF*1K the payer's
-claim control number, and its STC category codes decide accepted or rejected (categories.py).
+level; inside a 2000D, the first SVC opens the service lines. A claim's TRN02 is the CLM01 we
+sent, REF*1K the payer's claim control number, and its STC category codes, with those of every
+level above it, decide accepted or rejected (categories.py).
 """
 
 from __future__ import annotations

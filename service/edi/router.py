@@ -11,22 +11,26 @@ from service.auth.principal import Principal, Role
 from service.deps import SessionDep, require
 from service.edi.service import receive
 
-router = APIRouter(prefix="/v1/edi", tags=["inbound EDI"])
+router = APIRouter(tags=["inbound EDI"])
 MAX_BYTES = 50 * 1024 * 1024
+UTF8_BOM = b"\xef\xbb\xbf"
 ACCEPTED_TYPES = ("application/edi-x12", "text/plain", "application/octet-stream")
 
 
 class InboundOut(BaseModel):
-    kind: str
-    claims_updated: int
+    kind: str  # 999, 277CA, 835, or TA1 for an interchange of TA1 segments only
+    claims_updated: int  # claims whose state differs after the file (docs/edi.md)
     claim_ids: list[str]
     unmatched: list[dict[str, str]]
     duplicate: bool
     warnings: list[dict[str, Any]] = []
+    exceptions: list[dict[str, Any]] = []  # 835 claim payments held back, with the checks failed
+    batch_ids: list[str] = []  # batches a TA1, 999 or level-wide 277CA answered
+    provider_adjustments: int = 0  # PLB amounts recorded
 
 
 @router.post(
-    "/inbound",
+    "/v1/edi/inbound",
     response_model=InboundOut,
     openapi_extra={
         "requestBody": {
@@ -49,6 +53,7 @@ async def post_inbound(
     raw = await request.body()
     if len(raw) > MAX_BYTES:
         raise HTTPException(413, "an inbound file may be at most 50 MiB")
+    raw = raw.removeprefix(UTF8_BOM)  # some Windows tools put one in front: X12 allows it
     try:
         text = raw.decode("ascii")
     except UnicodeDecodeError as exc:
