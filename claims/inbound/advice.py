@@ -58,7 +58,7 @@ class _Findings(pyx12.error_handler.errh_null):  # type: ignore[misc]
     def ele_error(
         self, err_cde: str, err_str: str, bad_value: str | None, refdes: str | None = None
     ) -> None:
-        where = f"{self.segment_id}{refdes or ''}: " if self.segment_id else ""
+        where = f"{refdes or self.segment_id}: " if refdes or self.segment_id else ""
         message = _withhold(err_str, bad_value)
         self.found.append(ParseWarning(self.cur_line, err_cde, where + message))
 

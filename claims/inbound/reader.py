@@ -78,8 +78,15 @@ def read_interchange(text: str) -> Interchange:
     envelope, sets = check_envelope(tokens)
     kind = detect_kind(sets) if sets else InboundKind.INTERCHANGE_ACK
     segments = tuple(_segment(token, number, delims) for number, token in enumerate(tokens, 1))
-    advice = pyx12_advice(body) if len(body) <= ADVICE_LIMIT and sets else ()
+    advice = pyx12_advice(_without_ta1(body, delims)) if len(body) <= ADVICE_LIMIT and sets else ()
     return Interchange(kind, envelope, segments, advice)
+
+
+def _without_ta1(body: str, delims: Delimiters) -> str:
+    # pyx12's maps expect a GS right after the ISA; a TA1 there is X12, not the guide's business.
+    head = "TA1" + delims.element
+    kept = (raw for raw in body.split(delims.segment) if not raw.strip().startswith(head))
+    return delims.segment.join(kept)
 
 
 def strip_text(text: str) -> str:

@@ -9,6 +9,7 @@ from pydantic import BaseModel
 
 from service.auth.principal import Principal, Role
 from service.deps import SessionDep, require
+from service.edi.lists import router as lists_router
 from service.edi.service import receive
 
 router = APIRouter(tags=["inbound EDI"])
@@ -59,3 +60,6 @@ async def post_inbound(
     except UnicodeDecodeError as exc:
         raise HTTPException(400, "an X12 file is ASCII text; this body is not") from exc
     return await receive(session, principal, request.app.state.profiles, text)
+
+
+router.include_router(lists_router)  # remittance exceptions and provider adjustments

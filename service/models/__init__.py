@@ -13,7 +13,6 @@ from service.models.claims import (
 )
 from service.models.events import ServiceEvent, UnitCounter, UnitLine
 from service.models.milestones import Invoice, InvoiceLine, InvoicePayment, MilestoneEvidence
-from service.models.remittance import ProviderAdjustmentRow, RemittanceException
 from service.models.reference import (
     Authorization,
     EipdAuthorization,
@@ -25,6 +24,7 @@ from service.models.reference import (
     RecordVersion,
     Staff,
 )
+from service.models.remittance import ProviderAdjustmentRow, RemittanceException
 
 __all__ = [
     "ProviderAdjustmentRow",

@@ -12,6 +12,7 @@ from claims.errors import InvalidInput, NotFound
 from service import models as orm
 from service.auth.principal import Principal, Role
 from service.deps import SessionDep, require
+from service.edi.lists import ProviderAdjustmentOut
 from service.payments.service import payment_status
 from service.schemas_common import IdPath, MoneyStr
 
@@ -30,12 +31,21 @@ class InvoiceBucket(BaseModel):
     invoice_ids: list[str]
 
 
+class AdjustmentsOut(BaseModel):
+    """PLB provider-level adjustments of 835 payments: positive amounts were taken back."""
+
+    count: int
+    amount: MoneyStr
+    items: list[ProviderAdjustmentOut]
+
+
 class PaymentStatus(BaseModel):
     provider_id: str
     from_: date | None = Field(None, alias="from", serialization_alias="from")
     to: date | None
     claims: dict[str, ClaimBucket]
     invoices: dict[str, InvoiceBucket]
+    provider_adjustments: AdjustmentsOut | None = None
 
     model_config = {"populate_by_name": True}
 

@@ -62,6 +62,7 @@ async def payment_status(
 ) -> dict[str, Any]:
     claims = await _claims_in_force(session, provider_id, payer_id, start, end)
     invoices = await _invoices(session, provider_id, payer_id, start, end)
+    adjustments = await _provider_adjustments(session, provider_id, payer_id, start, end)
     return {
         "provider_id": provider_id,
         "from": start,
@@ -74,7 +75,31 @@ async def payment_status(
             name: _bucket(filter(test, invoices), _invoice_amount(name), "invoice_ids")
             for name, test in INVOICE_BUCKETS.items()
         },
+        "provider_adjustments": {
+            "count": len(adjustments),
+            "amount": sum((row.amount for row in adjustments), ZERO),
+            "items": adjustments,
+        },
     }
+
+
+async def _provider_adjustments(
+    session: AsyncSession,
+    provider_id: str,
+    payer_id: str | None,
+    start: date | None,
+    end: date | None,
+) -> list[orm.ProviderAdjustmentRow]:
+    """PLB amounts of 835 payments to this provider (docs/edi.md), by payment date."""
+    row = orm.ProviderAdjustmentRow
+    stmt = select(row).where(row.provider_id == provider_id)
+    if payer_id:
+        stmt = stmt.where(row.payer_id == payer_id)
+    if start:
+        stmt = stmt.where(row.payment_date >= start)
+    if end:
+        stmt = stmt.where(row.payment_date <= end)
+    return list((await session.execute(stmt.order_by(row.id))).scalars())
 
 
 async def _claims_in_force(
