@@ -4,6 +4,7 @@
   sender) drew numbers already taken: they now come from the counters ``claim`` and ``batch``,
   which start after the highest number any sender has used;
 - payers may name their own 837P payer id and receiver (NM1*PR NM109, NM1*40);
+- a batch's status may be "partially_accepted" (18 characters, was cut at 16 on PostgreSQL);
 - a batch keeps the ISA08 it was sent to, so a 999 or TA1 is matched by sender, receiver and
   control number together;
 - 835 claim payments that fail a remittance check, and PLB provider-level adjustments, are kept.
@@ -36,6 +37,10 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("edi_receiver_name", sa.String(length=60), nullable=True))
     with op.batch_alter_table("claim_batches", schema=None) as batch_op:
         batch_op.add_column(sa.Column("receiver_id", sa.String(length=15), nullable=True))
+        # "partially_accepted" (a 999 with AK901 P) is 18 characters
+        batch_op.alter_column(
+            "status", existing_type=sa.String(length=16), type_=sa.String(length=24)
+        )
     _seed_counter("claim", "claim:%")
     _seed_counter("batch", "isa:%")
     _create_exceptions()
@@ -110,6 +115,9 @@ def downgrade() -> None:
     op.drop_table("remittance_exceptions")
     op.execute("DELETE FROM control_counters WHERE name IN ('claim', 'batch')")
     with op.batch_alter_table("claim_batches", schema=None) as batch_op:
+        batch_op.alter_column(
+            "status", existing_type=sa.String(length=24), type_=sa.String(length=16)
+        )
         batch_op.drop_column("receiver_id")
     with op.batch_alter_table("payers", schema=None) as batch_op:
         batch_op.drop_column("edi_receiver_name")

@@ -41,7 +41,7 @@ class ClaimBatch(Base):
     interchange_control_number: Mapped[int] = mapped_column(Integer)
     group_control_number: Mapped[int] = mapped_column(Integer)
     transaction_control_numbers: Mapped[list[int]] = mapped_column(JSON, default=list)
-    status: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(24))  # released, accepted, partially_accepted, ...
     claim_count: Mapped[int] = mapped_column(Integer, default=0)
     line_count: Mapped[int] = mapped_column(Integer, default=0)
     total_charge: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"))

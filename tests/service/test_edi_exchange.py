@@ -1,0 +1,233 @@
+"""The exchange a clearinghouse can trust (docs/edi.md): numbering across payer profiles, TA1 and
+999 matched by sender, receiver and control number, 277CA level rejections, a byte-order mark,
+each built from a file written by someone else (tests/fixtures/inbound/SOURCES.md)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from httpx import AsyncClient
+
+from tests.service.edi_files import (
+    answering,
+    join,
+    outside,
+    replace_elements,
+    segments,
+    sent,
+)
+from tests.service.factories import (
+    create_event,
+    create_fee_schedule,
+    create_key,
+    create_member,
+    create_payer,
+    create_world,
+)
+
+EDI = {"Content-Type": "application/edi-x12"}
+
+
+async def _post(client: AsyncClient, headers: dict[str, str], body: str | bytes) -> dict[str, Any]:
+    content = body.encode() if isinstance(body, str) else body
+    response = await client.post("/v1/edi/inbound", content=content, headers={**headers, **EDI})
+    assert response.status_code == 200, response.text
+    result: dict[str, Any] = response.json()
+    return result
+
+
+async def _bill(client: AsyncClient, admin: dict[str, str], payer_id: str) -> tuple[dict, str]:
+    response = await client.post("/v1/claim-batches", json={"payer_id": payer_id}, headers=admin)
+    assert response.status_code == 201, response.text
+    batch = response.json()
+    text = (await client.get(f"/v1/claim-batches/{batch['batch_id']}/837p", headers=admin)).text
+    return batch, text
+
+
+async def _world(client: AsyncClient, admin: dict[str, str]) -> None:
+    await create_world(client, admin)
+    await create_payer(client, admin, timely_filing_days=3650)  # events of March stay billable
+
+
+async def _one_batch(app: FastAPI, client: AsyncClient) -> tuple[dict[str, str], dict, str]:
+    admin = await create_key(app, "admin")
+    await _world(client, admin)
+    await create_event(client, admin, "E-1")
+    batch, text = await _bill(client, admin, "VAYA")
+    return admin, batch, text
+
+
+async def _claims(client: AsyncClient, headers: dict[str, str]) -> dict[str, dict[str, Any]]:
+    items = (await client.get("/v1/claims", headers=headers)).json()["items"]
+    return {c["claim_id"]: c for c in items}
+
+
+# ---------------------------------------------------------------------------------------------
+# 1. Identifiers across profiles
+
+
+async def test_two_payers_on_two_profiles_billed_alternately_never_share_an_id(
+    app: FastAPI, client: AsyncClient
+) -> None:
+    admin = await create_key(app, "admin")
+    await _world(client, admin)  # VAYA on the default profile
+    await create_payer(
+        client,
+        admin,
+        "TRIL",
+        name="Trillium Health Resources",
+        edi_profile="mco_medicaid_prod",
+        timely_filing_days=3650,
+    )
+    await create_fee_schedule(client, admin, "TRIL")
+    await create_member(client, admin, "M-2001", payer_id="TRIL", subscriber_id="900765432")
+    batches, senders = [], set()
+    for round_, day in enumerate(("2026-03-02", "2026-03-03", "2026-03-04")):
+        for payer, member in (("VAYA", "M-1001"), ("TRIL", "M-2001")):
+            await create_event(
+                client, admin, f"E-{payer}-{round_}", member_id=member, service_date=day
+            )
+            batch, text = await _bill(client, admin, payer)
+            batches.append(batch["batch_id"])
+            senders.add(sent(text).sender)
+    assert senders == {"IPSBILL", "561234567"}  # two ISA senders, each counting from 1
+    assert len(set(batches)) == 6
+    claims = await _claims(client, admin)
+    assert len(claims) == 6
+    assert all(len(claim_id) <= 20 for claim_id in claims)
+    assert {c["payer_id"] for c in claims.values()} == {"VAYA", "TRIL"}
+
+
+# ---------------------------------------------------------------------------------------------
+# 3. TA1 and 999 matched by sender, receiver and control number
+
+
+def _ta1_999(text: str, ack_code: str = "A", from_us: bool = True) -> str:
+    """imsweb's TA1-bearing 999 answering our interchange (TA101), group (AK102) and set (AK202)."""
+    ours = sent(text)
+    element, terminator, segs = segments(outside("999_imsweb_with_ta1.999"))
+    if from_us:
+        segs = answering(segs, element, ours)
+    altered = []
+    for seg in segs:
+        if seg.startswith("TA1"):
+            seg = replace_elements(seg, element, e1=ours.isa13, e4=ack_code)
+        elif seg.startswith("AK1"):
+            seg = replace_elements(seg, element, e2=ours.gs06)
+        elif seg.startswith("AK2"):
+            seg = replace_elements(seg, element, e2=ours.st02)
+        altered.append(seg)
+    return join(element, terminator, altered)
+
+
+async def test_a_999_with_a_ta1_after_the_isa_is_accepted_recorded_and_applied(
+    app: FastAPI, client: AsyncClient
+) -> None:
+    admin, batch, text = await _one_batch(app, client)
+    result = await _post(client, admin, _ta1_999(text))
+    assert result["kind"] == "999" and result["unmatched"] == []
+    assert result["batch_ids"] == [batch["batch_id"]]
+    assert result["claims_updated"] == 1  # the 999 rejects the set (IK5*R)
+    claim = next(iter((await _claims(client, admin)).values()))
+    assert claim["status"] == "rejected"
+    stored = (await client.get(f"/v1/claim-batches/{batch['batch_id']}", headers=admin)).json()
+    assert stored["status"] == "rejected"
+
+
+async def test_a_999_from_another_sender_with_our_gs06_changes_nothing(
+    app: FastAPI, client: AsyncClient
+) -> None:
+    admin, batch, text = await _one_batch(app, client)
+    result = await _post(client, admin, _ta1_999(text, from_us=False))
+    assert result["claims_updated"] == 0 and result["batch_ids"] == []
+    reasons = {item["reason"] for item in result["unmatched"]}
+    assert reasons == {
+        "no batch sent to this sender with this GS06",
+        "no batch sent to this sender with this ISA13",
+    }
+    assert {c["status"] for c in (await _claims(client, admin)).values()} == {"generated"}
+
+
+async def test_an_interchange_rejected_by_ta1_rejects_its_batch(
+    app: FastAPI, client: AsyncClient
+) -> None:
+    admin, batch, text = await _one_batch(app, client)
+    element, terminator, segs = segments(_ta1_999(text, ack_code="R"))
+    only_ta1 = [s for s in segs if s.startswith(("ISA", "TA1"))]
+    only_ta1.append(replace_elements(segs[-1], element, e1="0"))  # IEA01: no group
+    result = await _post(client, admin, join(element, terminator, only_ta1))
+    assert result["kind"] == "TA1" and result["batch_ids"] == [batch["batch_id"]]
+    assert result["claims_updated"] == 1
+    stored = (await client.get(f"/v1/claim-batches/{batch['batch_id']}", headers=admin)).json()
+    assert stored["status"] == "rejected"
+    claim = next(iter((await _claims(client, admin)).values()))
+    assert claim["status"] == "rejected"
+    assert "TA1" in claim["history"][-1]["detail"]
+
+
+# ---------------------------------------------------------------------------------------------
+# 4. A byte-order mark
+
+
+async def test_a_999_starting_with_a_byte_order_mark_is_accepted(
+    app: FastAPI, client: AsyncClient
+) -> None:
+    admin, batch, text = await _one_batch(app, client)
+    ours = sent(text)
+    raw = outside("999_stupidedi_x231a1_three_837s.999")
+    assert raw.startswith("\ufeff")
+    element, terminator, segs = segments(raw)
+    segs = answering(segs, element, ours)
+    segs = [replace_elements(s, element, e2=ours.gs06) if s.startswith("AK1") else s for s in segs]
+    # stupidedi's second set (0002) is the rejected one: it now names our set
+    segs = [
+        s.replace(f"AK2{element}837{element}0002", f"AK2{element}837{element}{ours.st02}")
+        for s in segs
+    ]
+    body = join(element, terminator, segs, bom=True).encode("utf-8")
+    assert body.startswith(b"\xef\xbb\xbf")
+    result = await _post(client, admin, body)
+    assert result["kind"] == "999" and result["batch_ids"] == [batch["batch_id"]]
+    claim = next(iter((await _claims(client, admin)).values()))
+    assert claim["status"] == "rejected"
+
+
+# ---------------------------------------------------------------------------------------------
+# 3. 277CA rejections above the claim level
+
+
+async def test_a_277ca_rejecting_at_receiver_level_rejects_every_claim_of_the_batch(
+    app: FastAPI, client: AsyncClient
+) -> None:
+    admin = await create_key(app, "admin")
+    await _world(client, admin)
+    await create_member(client, admin, "M-1002", subscriber_id="900123457")
+    await create_event(client, admin, "E-1")
+    await create_event(client, admin, "E-2", member_id="M-1002")
+    batch, text = await _bill(client, admin, "VAYA")
+    ours = sent(text)
+    element, terminator, segs = segments(outside("277ca_hdi_receiver_rejected.277"))
+    segs = answering(segs, element, ours)
+    # 2200B TRN02 echoes the BHT03 of the 837P it answers
+    segs = [
+        replace_elements(s, element, e2=ours.bht03) if s.startswith(f"TRN{element}2") else s
+        for s in segs
+    ]
+    result = await _post(client, admin, join(element, terminator, segs))
+    assert result["kind"] == "277CA" and result["batch_ids"] == [batch["batch_id"]]
+    assert result["claims_updated"] == 2 and result["unmatched"] == []
+    claims = await _claims(client, admin)
+    assert {c["status"] for c in claims.values()} == {"rejected"}
+    assert all("receiver-level" in c["history"][-1]["detail"] for c in claims.values())
+
+
+async def test_a_receiver_level_rejection_naming_no_batch_of_ours_is_reported(
+    app: FastAPI, client: AsyncClient
+) -> None:
+    admin, batch, text = await _one_batch(app, client)
+    element, terminator, segs = segments(outside("277ca_hdi_receiver_rejected.277"))
+    segs = answering(segs, element, sent(text))
+    result = await _post(client, admin, join(element, terminator, segs))
+    assert result["claims_updated"] == 0
+    assert result["unmatched"][0]["reason"] == "receiver-level rejection names no batch of ours"
