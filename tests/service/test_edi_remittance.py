@@ -1,0 +1,208 @@
+"""835 remittances are checked before anything is applied (docs/edi.md, "Remittance checks"):
+a failing one is held as an exception naming the check; PLB amounts are recorded and shown;
+``claims_updated`` counts claims whose state really changed."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import FastAPI
+from httpx import AsyncClient
+
+from claims.inbound.simulate import simulate_835
+from tests.service.edi_files import answering, join, outside, reseal, segments, sent
+from tests.service.factories import (
+    NPI_1,
+    create_event,
+    create_key,
+    create_payer,
+    create_world,
+)
+
+EDI = {"Content-Type": "application/edi-x12"}
+WHEN = datetime(2026, 4, 10, 9, 30, tzinfo=UTC)
+OTHER_NPI = "1123454567"  # the payee the outside file names: not our provider
+
+
+async def _post(client: AsyncClient, headers: dict[str, str], text: str) -> dict[str, Any]:
+    response = await client.post(
+        "/v1/edi/inbound", content=text.encode(), headers={**headers, **EDI}
+    )
+    assert response.status_code == 200, response.text
+    result: dict[str, Any] = response.json()
+    return result
+
+
+async def _claim_of_78(app: FastAPI, client: AsyncClient) -> tuple[dict[str, str], dict, str]:
+    """One claim of 12 units at 6.50 = 78.00, billed to VAYA (default profile, NM1*PR NCLMEMCO)."""
+    admin = await create_key(app, "admin")
+    await create_world(client, admin)
+    await create_payer(client, admin, timely_filing_days=3650)
+    await create_event(client, admin, "E-1", start_time="09:00", end_time="12:00")
+    batch = (
+        await client.post("/v1/claim-batches", json={"payer_id": "VAYA"}, headers=admin)
+    ).json()
+    text = (await client.get(f"/v1/claim-batches/{batch['batch_id']}/837p", headers=admin)).text
+    (claim,) = (await client.get("/v1/claims", headers=admin)).json()["items"]
+    assert claim["total_charge"] == "78.00"
+    return admin, claim, text
+
+
+def _denial(
+    claim_id: str,
+    charge: str,
+    paid: str = "0",
+    *,
+    payer_id: str | None = None,
+    npi: str = OTHER_NPI,
+    tax_id: str = "123456789",
+    line_id: str = "1234",
+    status: str = "4",
+) -> str:
+    """HDI's 835 denial (component separator ``|``) naming our claim in CLP01; each keyword
+    alters one more element so the file passes one more check."""
+    element, terminator, segs = segments(outside("835_hdi_denial.835"))
+    out = []
+    for seg in segs:
+        parts = seg.split(element)
+        if parts[0] == "CLP":
+            parts[1:5] = [claim_id, status, charge, paid]
+        elif parts[0] == "N1" and parts[1] == "PE":
+            parts[4] = npi
+        elif parts[0] == "REF" and parts[1] == "6R":
+            parts[2] = line_id
+        elif parts[0] == "REF" and parts[1] == "TJ":  # the payee's tax id
+            parts[2] = tax_id
+        out.append(element.join(parts))
+        if payer_id and parts[0] == "N4" and len(out) < 12:  # the payer's N4 (1000A)
+            out.append(element.join(["REF", "2U", payer_id]))
+    return join(element, terminator, reseal(out, element))
+
+
+async def test_the_issues_835_is_held_as_an_exception_naming_every_failed_check(
+    app: FastAPI, client: AsyncClient
+) -> None:
+    admin, claim, _ = await _claim_of_78(app, client)
+    finance = await create_key(app, "finance", payer_id="VAYA")
+    # CLP03 999.00 against a 78.00 claim, a line id of other claims, another provider's NPI
+    result = await _post(
+        client, finance, _denial(claim["claim_id"], "999.00", "999.00", status="1")
+    )
+    assert result["claims_updated"] == 0
+    assert result["exceptions"] == [
+        {"claim_id": claim["claim_id"], "failed_checks": ["payer", "payee", "charge", "line_ids"]}
+    ]
+    after = (await client.get(f"/v1/claims/{claim['claim_id']}", headers=admin)).json()
+    assert after["status"] == "generated" and after["paid_amount"] == "0.00"
+    assert [h["status"] for h in after["history"]] == ["generated"]
+
+    listed = (await client.get("/v1/remittance-exceptions", headers=finance)).json()["items"]
+    (held,) = listed
+    assert (held["claim_id"], held["charge"], held["paid"]) == (
+        claim["claim_id"],
+        "999.00",
+        "999.00",
+    )
+    checks = {item["check"]: item for item in held["failed_checks"]}
+    assert checks["charge"]["detail"] == "CLP03 999.00 against a billed charge of 78.00"
+    assert "1234" in checks["line_ids"]["detail"]
+    assert OTHER_NPI in checks["payee"]["detail"] and NPI_1 in checks["payee"]["detail"]
+    assert checks["payer"]["message"].startswith("the 835's payer")
+
+
+async def test_exceptions_are_seen_only_within_the_payer_scope(
+    app: FastAPI, client: AsyncClient
+) -> None:
+    admin, claim, _ = await _claim_of_78(app, client)
+    await _post(client, admin, _denial(claim["claim_id"], "999.00"))
+    other = await create_key(app, "finance", payer_id="OTHER")
+    assert (await client.get("/v1/remittance-exceptions", headers=other)).json()["items"] == []
+    provider = await create_key(app, "provider", provider_id="P-01")
+    assert (await client.get("/v1/remittance-exceptions", headers=provider)).status_code == 403
+    mine = (await client.get("/v1/remittance-exceptions", headers=admin)).json()["items"]
+    assert len(mine) == 1
+
+
+async def test_each_check_alone_holds_the_payment(app: FastAPI, client: AsyncClient) -> None:
+    admin, claim, _ = await _claim_of_78(app, client)
+    line_id = claim["lines"][0]["line_id"]
+    right = {"payer_id": "NCLMEMCO", "npi": NPI_1, "tax_id": "561234567", "line_id": line_id}
+    cases = {
+        "charge": _denial(claim["claim_id"], "999.00", **right),
+        "payer": _denial(claim["claim_id"], "78.00", **{**right, "payer_id": "ANYPLAN"}),
+        "payee": _denial(claim["claim_id"], "78.00", **{**right, "npi": OTHER_NPI}),
+        "payee ": _denial(claim["claim_id"], "78.00", **{**right, "tax_id": "123456789"}),
+        "line_ids": _denial(claim["claim_id"], "78.00", **{**right, "line_id": "L999"}),
+        "overpaid": _denial(claim["claim_id"], "78.00", "100.00", status="1", **right),
+    }
+    for check, text in cases.items():
+        result = await _post(client, admin, text)
+        assert result["exceptions"][0]["failed_checks"] == [check.strip()], check
+    after = (await client.get(f"/v1/claims/{claim['claim_id']}", headers=admin)).json()
+    assert after["status"] == "generated"
+    # every element right: the denial is applied
+    result = await _post(client, admin, _denial(claim["claim_id"], "78.00", **right))
+    assert result["exceptions"] == [] and result["claim_ids"] == [claim["claim_id"]]
+    after = (await client.get(f"/v1/claims/{claim['claim_id']}", headers=admin)).json()
+    assert after["status"] == "denied"
+
+
+async def test_plb_adjustments_are_recorded_against_the_provider_and_shown(
+    app: FastAPI, client: AsyncClient
+) -> None:
+    admin, claim, text = await _claim_of_78(app, client)
+    element, terminator, segs = segments(outside("835_hdi_provider_level_adjustment.835"))
+    segs = answering(segs, element, sent(text))
+    altered = [
+        s.replace(
+            f"REF{element}2U{element}ADDNL_PAYER_ID", f"REF{element}2U{element}NCLMEMCO"
+        ).replace(f"PLB{element}PAYEE_ID1{element}", f"PLB{element}{NPI_1}{element}")
+        for s in segs
+    ]
+    result = await _post(client, admin, join(element, terminator, altered))
+    assert result["provider_adjustments"] == 6  # set 1: two PLB of two amounts; sets 2, 3: one
+    unmatched = {item.get("provider_identifier") for item in result["unmatched"]}
+    assert {"PAYEE_ID99", "PAYEE_ID2", "PAYEE_ID3"} <= unmatched
+    page = (await client.get("/v1/provider-adjustments?provider_id=P-01", headers=admin)).json()
+    got = [
+        (i["reason_code"], i["reference"], i["amount"], i["payment_trace"]) for i in page["items"]
+    ]
+    assert got == [("WO", "3243079284", "298.18", "TRN1"), ("72", "3243079284", "-298.18", "TRN1")]
+    assert all(i["payer_id"] == "VAYA" for i in page["items"])
+    status = (await client.get("/v1/providers/P-01/payment-status", headers=admin)).json()
+    shown = status["provider_adjustments"]
+    assert shown["count"] == 2 and shown["amount"] == "0.00"
+    assert [i["amount"] for i in shown["items"]] == ["298.18", "-298.18"]
+    provider = await create_key(app, "provider", provider_id="P-01")
+    own = (await client.get("/v1/provider-adjustments", headers=provider)).json()["items"]
+    assert len(own) == 2
+
+
+async def test_a_file_that_reverses_and_repays_a_paid_claim_updates_nothing(
+    app: FastAPI, client: AsyncClient
+) -> None:
+    admin, claim, text = await _claim_of_78(app, client)
+    remit = simulate_835(text, control_number=601, created=WHEN, trace_number="EFT9")
+    first = await _post(client, admin, remit)
+    assert first["claim_ids"] == [claim["claim_id"]] and first["exceptions"] == []
+    before = (await client.get(f"/v1/claims/{claim['claim_id']}", headers=admin)).json()
+    assert before["status"] == "paid"
+    element, terminator, segs = segments(remit)
+    again: list[str] = []
+    for seg in segs:
+        parts = seg.split(element)
+        if parts[0] == "ISA":
+            parts[13] = "000000602"
+        if parts[0] == "IEA":
+            parts[2] = "000000602"
+        if parts[0] == "CLP":  # first a take-back of the same payment, then the payment again
+            again.append(
+                element.join([*parts[:2], "22", "-" + parts[3], "-" + parts[4], *parts[5:]])
+            )
+        again.append(element.join(parts))
+    result = await _post(client, admin, join(element, terminator, reseal(again, element)))
+    assert result["duplicate"] is False and result["exceptions"] == []
+    assert result["claims_updated"] == 0 and result["claim_ids"] == []
+    after = (await client.get(f"/v1/claims/{claim['claim_id']}", headers=admin)).json()
+    assert (after["status"], after["paid_amount"]) == (before["status"], before["paid_amount"])
