@@ -87,14 +87,22 @@ def _keys(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from claims.x12.validate import validate_837p
+    from claims.inbound.verdict import tell_kind
 
     try:
-        with open(args.file, encoding="utf-8", errors="replace") as handle:
+        with open(args.file, encoding="utf-8-sig", errors="replace") as handle:
             text = handle.read()
     except OSError as exc:
         print(f"ipsbill validate: cannot read {args.file}: {exc.strerror}", file=sys.stderr)
         return 2
+    kind = tell_kind(text)
+    print(f"kind: {kind or 'not an X12 interchange'}")
+    return _validate_837p(text) if kind in ("837P", "") else _validate_response(text)
+
+
+def _validate_837p(text: str) -> int:
+    from claims.x12.validate import validate_837p
+
     report = validate_837p(text)
     for problem in report.problems:
         where = " ".join(
@@ -113,6 +121,22 @@ def _validate(args: argparse.Namespace) -> int:
         else f"REFUSED: {len(report.problems)} problem(s)"
     )
     return 0 if report.ok else 1
+
+
+def _validate_response(text: str) -> int:
+    """999, 277CA, 835 (docs/edi.md): read as the service reads it, then by pyx12."""
+    from claims.inbound.verdict import check_response
+
+    verdict = check_response(text)
+    for problem in verdict.problems:
+        print(problem)
+    against = f" and pyx12 {verdict.guide}" if verdict.guide else ""
+    print(
+        f"OK: {verdict.kind} passes the inbound reading{against}"
+        if verdict.ok
+        else f"REFUSED: {len(verdict.problems)} problem(s)"
+    )
+    return 0 if verdict.ok else 1
 
 
 def _demo(_args: argparse.Namespace) -> int:
@@ -150,7 +174,9 @@ def parser() -> argparse.ArgumentParser:
     revoke.add_argument("key_id")
     for name in ("create", "list", "revoke"):
         keys.choices[name].set_defaults(run=_keys)
-    validate = sub.add_parser("validate", help="run the 837P release checks on a file")
+    validate = sub.add_parser(
+        "validate", help="say which X12 file it is (837P, 999, 277CA, 835) and check it"
+    )
     validate.add_argument("file")
     validate.set_defaults(run=_validate)
     sub.add_parser("demo", help="load a synthetic month").set_defaults(run=_demo)

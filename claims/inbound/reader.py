@@ -78,15 +78,36 @@ def read_interchange(text: str) -> Interchange:
     envelope, sets = check_envelope(tokens)
     kind = detect_kind(sets) if sets else InboundKind.INTERCHANGE_ACK
     segments = tuple(_segment(token, number, delims) for number, token in enumerate(tokens, 1))
-    advice = pyx12_advice(_without_ta1(body, delims)) if len(body) <= ADVICE_LIMIT and sets else ()
+    advice = pyx12_findings(body, delims) if len(body) <= ADVICE_LIMIT and sets else ()
     return Interchange(kind, envelope, segments, advice)
 
 
-def _without_ta1(body: str, delims: Delimiters) -> str:
-    # pyx12's maps expect a GS right after the ISA; a TA1 there is X12, not the guide's business.
+def without_ta1(body: str, delims: Delimiters) -> tuple[str, tuple[int, ...]]:
+    """The body without TA1 segments, and their positions (1-based): pyx12's maps expect a GS
+    right after the ISA; a TA1 there is X12's business, not the guide's."""
     head = "TA1" + delims.element
-    kept = (raw for raw in body.split(delims.segment) if not raw.strip().startswith(head))
-    return delims.segment.join(kept)
+    kept, removed = [], []
+    for number, raw in enumerate((r for r in body.split(delims.segment) if r.strip()), 1):
+        if raw.strip().startswith(head):
+            removed.append(number)
+        else:
+            kept.append(raw)
+    return delims.segment.join(kept) + delims.segment, tuple(removed)
+
+
+def pyx12_findings(body: str, delims: Delimiters) -> tuple[ParseWarning, ...]:
+    """pyx12's findings, numbered as the segments of the file itself (TA1 included)."""
+    kept, removed = without_ta1(body, delims)
+    return tuple(
+        ParseWarning(_original(w.line, removed), w.code, w.message) for w in pyx12_advice(kept)
+    )
+
+
+def _original(line: int, removed: tuple[int, ...]) -> int:
+    for position in removed:
+        if position <= line:
+            line += 1
+    return line
 
 
 def strip_text(text: str) -> str:
