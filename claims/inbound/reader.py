@@ -15,6 +15,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from typing import NamedTuple
 
 from claims.errors import InvalidInput
 from claims.inbound.advice import ADVICE_LIMIT, pyx12_advice
@@ -40,26 +41,31 @@ class Delimiters:
     repetition: str  # ISA11 in 00501
 
 
-@dataclass(frozen=True, slots=True)
-class Segment:
-    """One segment with its elements split into components."""
+class Segment(NamedTuple):
+    """One segment: its elements as sent, split into components only when asked (most have
+    none, and a 10 MB 835 has 400,000 segments: a named tuple is the cheapest frozen value)."""
 
     seg_id: str
-    elements: tuple[tuple[str, ...], ...]  # elements[0] is element 01
+    values: tuple[str, ...]  # values[0] is element 01, components still joined
+    component: str  # the file's component separator
     line: int  # segment position in the file, 1-based
 
     def get(self, pos: int, comp: int = 1) -> str:
         """Element ``pos`` (1-based), component ``comp``; "" when absent."""
-        if pos > len(self.elements) or comp > len(self.elements[pos - 1]):
+        if pos > len(self.values):
             return ""
-        return self.elements[pos - 1][comp - 1]
+        value = self.values[pos - 1]
+        if self.component not in value:
+            return value if comp == 1 else ""
+        parts = value.split(self.component)
+        return parts[comp - 1] if comp <= len(parts) else ""
 
     def composite(self, pos: int) -> tuple[str, ...]:
-        return self.elements[pos - 1] if pos <= len(self.elements) else ()
+        return tuple(self.values[pos - 1].split(self.component)) if pos <= len(self.values) else ()
 
     def raw(self) -> str:
         """The segment re-joined with the usual separators (the file's own may differ)."""
-        return "*".join([self.seg_id, *(":".join(parts) for parts in self.elements)])
+        return "*".join([self.seg_id, *(v.replace(self.component, ":") for v in self.values)])
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,8 +143,7 @@ def split_segments(body: str, delims: Delimiters) -> list[list[str]]:
 
 
 def _segment(token: list[str], number: int, delims: Delimiters) -> Segment:
-    elements = tuple(tuple(value.split(delims.component)) for value in token[1:])
-    return Segment(token[0].strip(), elements, number)
+    return Segment(token[0].strip(), tuple(token[1:]), delims.component, number)
 
 
 # ---------------------------------------------------------------------------------------------
