@@ -90,6 +90,8 @@ MATRIX: dict[str, dict[str, Any]] = {
     "GET /v1/claims": READ_ALL,
     "GET /v1/claims/{claim_id}": READ_RECORD,
     "POST /v1/edi/inbound": rule(f_in=OK, f_out=OK),  # out of scope: claims left unmatched
+    "GET /v1/remittance-exceptions": rule(f_in=OK, f_out=OK),  # a list: only the caller's payer
+    "GET /v1/provider-adjustments": rule(f_in=OK, f_out=OK, p_in=OK, p_out=OK),
     "GET /v1/providers/{provider_id}/payment-status": rule(f_in=OK, f_out=OK, p_in=OK, p_out=404),
     "PUT /v1/milestone-evidence/{evidence_id}": WRITE_REF,
     "GET /v1/milestone-evidence/{evidence_id}": READ_RECORD,
