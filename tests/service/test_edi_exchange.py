@@ -231,3 +231,55 @@ async def test_a_receiver_level_rejection_naming_no_batch_of_ours_is_reported(
     result = await _post(client, admin, join(element, terminator, segs))
     assert result["claims_updated"] == 0
     assert result["unmatched"][0]["reason"] == "receiver-level rejection names no batch of ours"
+
+
+# ---------------------------------------------------------------------------------------------
+# 5. NM1*PR and NM1*40 from the payer record
+
+
+def _nm1(text: str, entity: str) -> list[str]:
+    element, terminator = text[3], text[105]
+    found = [
+        s.strip()
+        for s in text.split(terminator)
+        if s.strip().startswith(f"NM1{element}{entity}{element}")
+    ]
+    return found[0].split(element)
+
+
+async def test_the_payer_record_names_the_837p_payer_and_receiver(
+    app: FastAPI, client: AsyncClient
+) -> None:
+    admin = await create_key(app, "admin")
+    await _world(client, admin)
+    await create_payer(
+        client,
+        admin,
+        timely_filing_days=3650,
+        edi_payer_id="VAYA01",
+        edi_receiver_id="VAYAEDI",
+        edi_receiver_name="Vaya EDI Gateway",
+    )
+    await create_event(client, admin, "E-1")
+    _, text = await _bill(client, admin, "VAYA")
+    payer, receiver = _nm1(text, "PR"), _nm1(text, "40")
+    assert (payer[3], payer[9]) == ("VAYA HEALTH", "VAYA01")
+    assert (receiver[3], receiver[9]) == ("VAYA EDI GATEWAY", "VAYAEDI")
+    stored = (await client.get("/v1/payers/VAYA", headers=admin)).json()
+    assert stored["edi_payer_id"] == "VAYA01"
+
+
+async def test_without_edi_fields_the_profile_names_them_but_the_payer_name_is_its_own(
+    app: FastAPI, client: AsyncClient
+) -> None:
+    admin, _, text = await _one_batch(app, client)
+    payer, receiver = _nm1(text, "PR"), _nm1(text, "40")
+    assert (payer[3], payer[9]) == ("VAYA HEALTH", "NCLMEMCO")
+    assert (receiver[3], receiver[9]) == ("NC LME-MCO", "NCLMEMCO")
+
+
+async def test_an_edi_id_holding_a_separator_is_refused(app: FastAPI, client: AsyncClient) -> None:
+    admin = await create_key(app, "admin")
+    body = {"name": "Vaya Health", "kind": "lme_mco", "edi_payer_id": "VAYA*01"}
+    response = await client.put("/v1/payers/VAYA", json=body, headers=admin)
+    assert response.status_code == 422
