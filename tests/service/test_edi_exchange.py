@@ -18,11 +18,15 @@ from tests.service.edi_files import (
     sent,
 )
 from tests.service.factories import (
+    NPI_1,
+    NPI_2,
     create_event,
     create_fee_schedule,
     create_key,
     create_member,
     create_payer,
+    create_provider,
+    create_staff,
     create_world,
 )
 
@@ -283,3 +287,32 @@ async def test_an_edi_id_holding_a_separator_is_refused(app: FastAPI, client: As
     body = {"name": "Vaya Health", "kind": "lme_mco", "edi_payer_id": "VAYA*01"}
     response = await client.put("/v1/payers/VAYA", json=body, headers=admin)
     assert response.status_code == 422
+
+
+async def test_a_provider_level_rejection_rejects_only_that_providers_claims(
+    app: FastAPI, client: AsyncClient
+) -> None:
+    admin = await create_key(app, "admin")
+    await _world(client, admin)
+    await create_provider(client, admin, "P-02", npi=NPI_2)
+    await create_staff(client, admin, "P-02")
+    await create_event(client, admin, "E-1")
+    await create_event(client, admin, "E-2", provider_id="P-02", service_date="2026-03-05")
+    batch, text = await _bill(client, admin, "VAYA")
+    ours = sent(text)
+    element, terminator, segs = segments(outside("277ca_hdi_all_fields.277"))
+    segs = answering(segs, element, ours)
+    altered = []
+    for seg in segs:
+        if seg.startswith(f"TRN{element}2{element}200203207890"):  # 2200B: our BHT03
+            seg = replace_elements(seg, element, e2=ours.bht03)
+        # HDI's rejected billing provider (2000C, no claim below it) becomes P-01
+        altered.append(seg.replace("1222334499", NPI_1))
+    result = await _post(client, admin, join(element, terminator, altered))
+    assert result["batch_ids"] == [batch["batch_id"]]
+    claims = {c["provider_id"]: c for c in (await _claims(client, admin)).values()}
+    assert claims["P-01"]["status"] == "rejected"
+    assert "provider-level" in claims["P-01"]["history"][-1]["detail"]
+    assert claims["P-02"]["status"] == "generated"
+    assert result["claim_ids"] == [claims["P-01"]["claim_id"]]
+    assert {u["claim_id"] for u in result["unmatched"] if "claim_id" in u} >= {"JONES44444"}
