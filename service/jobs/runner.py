@@ -133,6 +133,7 @@ class Runner:
                     await repository.fail_abandoned(session, job, _problem(503, reason))
                     continue
                 await repository.lease(session, job, self.owner, self.lease_seconds)
+                log.info("job %s (%s) taken, attempt %d", job.job_id, job.kind, job.attempts)
                 return job.job_id, job.kind, dict(job.params)
 
     # -- running ------------------------------------------------------------------------------
