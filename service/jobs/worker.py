@@ -6,6 +6,7 @@ import asyncio
 import logging
 import signal
 
+from claims.x12.validate import shutdown_pools
 from service.config import Settings
 from service.db import make_engine, make_sessionmaker
 from service.jobs.runner import runner_for
@@ -30,4 +31,5 @@ async def run_worker(settings: Settings) -> int:
     finally:
         await runner.stop()  # the job in hand goes back to the queue
         await engine.dispose()
+        await asyncio.to_thread(shutdown_pools)  # pyx12's processes would outlive the worker
     return 0
