@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from fastapi import Request
@@ -25,6 +26,8 @@ from service.config import Settings
 from service.jobs import repository
 from service.jobs.schemas import JobOut, Progress
 from service.profiles import ProfileRegistry
+from service.units import pricing
+from service.versioning import Upserted
 
 ProgressCallback = Callable[[int, int], None]
 
@@ -40,6 +43,7 @@ Handler = Callable[[JobContext, AsyncSession, dict[str, Any], ProgressCallback],
 # Who may watch a job of each kind (besides admin): those who may see what it makes.
 WATCHERS: dict[str, frozenset[Role]] = {
     "claim_batch": frozenset({Role.FINANCE}),
+    "reprice": frozenset({Role.INTEGRATION, Role.FINANCE}),
 }
 
 
@@ -134,4 +138,28 @@ async def run_claim_batch(
     return f"/v1/claim-batches/{batch.batch_id}"
 
 
-HANDLERS: dict[str, Handler] = {"claim_batch": run_claim_batch}
+async def start_repricing(
+    session: AsyncSession, principal: Principal, payer_id: str, stored: Upserted[orm.FeeSchedule]
+) -> str | None:
+    """The job re-pricing a changed schedule's days; None when no stored line falls on them."""
+    effective_from = stored.row.effective_from
+    if not stored.changed or not await pricing.anything_priced(session, payer_id, effective_from):
+        return None
+    params = {"payer_id": payer_id, "effective_from": effective_from.isoformat()}
+    job = await repository.enqueue(session, "reprice", params, principal.key_id, payer_id=payer_id)
+    return job.job_id
+
+
+async def run_reprice(
+    context: JobContext,
+    session: AsyncSession,
+    params: dict[str, Any],
+    progress: ProgressCallback,
+) -> str:
+    payer_id = params["payer_id"]
+    effective_from = date.fromisoformat(params["effective_from"])
+    await pricing.reprice(session, context.profiles, payer_id, effective_from, progress)
+    return f"/v1/fee-schedules/{payer_id}"
+
+
+HANDLERS: dict[str, Handler] = {"claim_batch": run_claim_batch, "reprice": run_reprice}
