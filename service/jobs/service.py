@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from fastapi import Request
+from fastapi import BackgroundTasks, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.background import BackgroundTask
@@ -139,7 +139,12 @@ async def run_claim_batch(
 
 
 async def start_repricing(
-    session: AsyncSession, principal: Principal, payer_id: str, stored: Upserted[orm.FeeSchedule]
+    request: Request,
+    background: BackgroundTasks,
+    session: AsyncSession,
+    principal: Principal,
+    payer_id: str,
+    stored: Upserted[orm.FeeSchedule],
 ) -> str | None:
     """The job re-pricing a changed schedule's days; None when no stored line falls on them."""
     effective_from = stored.row.effective_from
@@ -147,6 +152,9 @@ async def start_repricing(
         return None
     params = {"payer_id": payer_id, "effective_from": effective_from.isoformat()}
     job = await repository.enqueue(session, "reprice", params, principal.key_id, payer_id=payer_id)
+    runner = getattr(request.app.state, "jobs", None)
+    if runner is not None:  # background tasks run after the answer, so after the commit
+        background.add_task(runner.wake)
     return job.job_id
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, BackgroundTasks, Request, Response
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -90,10 +90,11 @@ async def put_fee_schedule(
     session: SessionDep,
     payer_id: PayerId,
     body: s.FeeScheduleIn,
+    background: BackgroundTasks,
     principal: Principal = WRITERS,
 ) -> Any:
     result = await service.put_fee_schedule(session, principal, payer_id, body)
-    job_id = await start_repricing(session, principal, payer_id, result)
+    job_id = await start_repricing(request, background, session, principal, payer_id, result)
     stored = await _finish(request, response, session, result, Touched())
     return {**s.FeeScheduleOut.model_validate(stored).model_dump(), "job_id": job_id}
 
