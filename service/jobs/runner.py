@@ -152,6 +152,8 @@ class Runner:
         except asyncio.CancelledError:
             if not work.done():  # the runner is stopping, not a lost lease
                 work.cancel()
+                with suppress(asyncio.CancelledError):
+                    await work  # rolled back before the job is given back
                 raise
         finally:
             if beat is not None:

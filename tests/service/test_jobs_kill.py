@@ -42,7 +42,7 @@ def _free_port() -> int:
         return port
 
 
-async def _seed(url: str) -> str:
+async def _seed(url: str, claims: int = CLAIMS) -> str:
     """Billable unit lines as intake leaves them, stored in bulk; returns an admin key."""
     engine = make_engine(url)
     versioned = {"version": 1, "body_hash": "seed"}
@@ -54,8 +54,8 @@ async def _seed(url: str) -> str:
             "npi": NPI_1, "tax_id": "561234567", "taxonomy": "251S00000X",
             "address": {**ADDRESS, "zip": "288011234"}, "program_start_date": date(2024, 1, 1),
             **versioned}])  # fmt: skip
-        await session.execute(insert(orm.Member), [_member(i, versioned) for i in range(CLAIMS)])
-        lines = [_line(i, d) for i in range(CLAIMS) for d in range(LINES_PER_CLAIM)]
+        await session.execute(insert(orm.Member), [_member(i, versioned) for i in range(claims)])
+        lines = [_line(i, d) for i in range(claims) for d in range(LINES_PER_CLAIM)]
         await session.execute(insert(orm.UnitLine), lines)
         key = await keys.create_key(session, Role.ADMIN, name="kill-test")
     await engine.dispose()
