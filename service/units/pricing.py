@@ -4,7 +4,7 @@ re-adjudicate them (docs/jobs.md, "Re-pricing").
 Units, holds and reasons do not depend on a rate's amount, only on whether a rate is in
 effect (billing-rules 1.4: ``missing_fee_schedule``). So for the days a schedule governs:
 - an unclaimed line whose key keeps a rate gets the new rate and, if billable, the new charge
-  (units x rate: exact, the rate has two places) in one set-based UPDATE per key;
+  (units x rate: exact, the rate has two places), all keys in one set-based UPDATE;
 - a line whose rate appears or disappears, and a claimed line whose price moves (its claim
   may need a replacement, billing-rules 2), are re-adjudicated: only those members, from the
   first such day.
@@ -23,6 +23,7 @@ from sqlalchemy.types import Numeric
 
 from claims.errors import NotFound
 from claims.model import LineStatus
+from claims.money import to_money
 from service import models as orm
 from service.models.base import utcnow
 from service.profiles import ProfileRegistry
@@ -56,8 +57,15 @@ async def anything_priced(session: AsyncSession, payer_id: str, effective_from: 
     return (await session.execute(stmt)).first() is not None
 
 
+def _rate(session: AsyncSession, rate: Decimal) -> Any:
+    """A rate in the column's own form: NUMERIC on PostgreSQL, "6.50" text on SQLite."""
+    if session.get_bind().dialect.name == "postgresql":
+        return literal(rate, Numeric(14, 2))
+    return literal(str(to_money(rate)))
+
+
 def _charge(session: AsyncSession, rate: Decimal) -> Any:
-    """units x rate, in the column's own form: NUMERIC on PostgreSQL, "26.00" text on SQLite."""
+    """units x rate (exact: two decimal places), in the column's own form."""
     units = orm.UnitLine.units
     if session.get_bind().dialect.name == "postgresql":
         return units * literal(rate, Numeric(14, 2))
@@ -79,13 +87,13 @@ async def reprice(
         raise NotFound(f"no fee schedule of {payer_id} from {effective_from}")
     rates = {key: Decimal(value) for key, value in schedule.rates.items()}
     days = await governed_days(session, payer_id, effective_from)
-    steps = len(rates) + 1
+    progress(0, 2)
     touched = await _needing_adjudication(session, payer_id, days, rates)
-    for done, (key, rate) in enumerate(sorted(rates.items()), start=1):
-        await _reprice_key(session, payer_id, days, key, rate)
-        progress(done, steps)
+    if rates:
+        await _reprice_lines(session, payer_id, days, rates)
+    progress(1, 2)
     await readjudicate(session, touched, profiles)
-    progress(steps, steps)
+    progress(2, 2)
     return len(touched.members)
 
 
@@ -96,27 +104,32 @@ async def _lock_payer(session: AsyncSession, payer_id: str) -> None:
         raise NotFound(f"no payer {payer_id}")
 
 
-async def _reprice_key(
+async def _reprice_lines(
     session: AsyncSession,
     payer_id: str,
     days: tuple[date, date | None],
-    key: str,
-    rate: Decimal,
+    rates: dict[str, Decimal],
 ) -> None:
+    """One UPDATE for every key: one pass over the schedule's days, whatever the keys."""
     line = orm.UnitLine
-    billable = line.status == LineStatus.BILLABLE.value
+    new_rate = case(
+        {key: _rate(session, rate) for key, rate in rates.items()}, value=line.procedure_key
+    )
+    new_charge = case(
+        {key: _charge(session, rate) for key, rate in rates.items()}, value=line.procedure_key
+    )
     stmt = (
         update(line)
         .where(
             *_window(payer_id, days),
-            line.procedure_key == key,
+            line.procedure_key.in_(sorted(rates)),
             line.claim_id.is_(None),
             line.rate.is_not(None),
-            line.rate != rate,
+            line.rate != new_rate,
         )
         .values(
-            rate=rate,
-            charge=case((billable, _charge(session, rate)), else_=line.charge),
+            rate=new_rate,
+            charge=case((line.status == LineStatus.BILLABLE.value, new_charge), else_=line.charge),
             updated_at=utcnow(),
         )
         .execution_options(synchronize_session=False)
