@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, text
 
 from service import models as orm
 from service.auth import keys
@@ -202,3 +202,65 @@ def test_kill_9_mid_batch_on_sqlite_then_restart(tmp_path: Path) -> None:
 def test_kill_9_mid_batch_on_postgresql_then_restart(postgres_url: str, tmp_path: Path) -> None:
     url = asyncio.run(scratch_database(postgres_url, "jobkill"))
     _kill_mid_batch_then_resume(url, tmp_path, progress_stored=True)
+
+
+REPRICED_LINES = 300_000  # one UPDATE of this many rows: a few seconds of work
+
+
+async def _seed_priced_history(url: str) -> None:
+    """A payer's long history of priced lines (PostgreSQL: generated in the database)."""
+    engine = make_engine(url)
+    async with session_scope(make_sessionmaker(engine)) as session:
+        await session.execute(insert(orm.FeeSchedule), [{"payer_id": "VAYA",
+            "effective_from": date(2020, 1, 1), "rates": {"YP630": "6.50"}, "version": 1,
+            "body_hash": "seed"}])  # fmt: skip
+        await session.execute(
+            text(
+                "INSERT INTO unit_lines (line_ref, member_id, provider_id, payer_id, service_date,"
+                " procedure_key, procedure, modifiers, minutes, units, held_units, status,"
+                " event_ids, rate, charge, auth_units, place_of_service, updated_at)"
+                " SELECT 'LH' || n, 'M' || lpad((n % 1000)::text, 6, '0'), 'P-01', 'VAYA',"
+                " DATE '2022-01-01' + (n / 1000)::int, 'YP630', 'YP630', '[]', 60, 4, 0,"
+                " 'billable', '[]', 6.50, 26.00, 4, '99', now()"
+                " FROM generate_series(0, :count - 1) AS n"
+            ),
+            {"count": REPRICED_LINES},
+        )
+    await engine.dispose()
+
+
+async def _rates(url: str) -> dict[str, int]:
+    engine = make_engine(url)
+    async with engine.connect() as connection:
+        rows = await connection.execute(text("SELECT rate, count(*) FROM unit_lines GROUP BY 1"))
+        counts = {str(rate): count for rate, count in rows.all()}
+    await engine.dispose()
+    return counts
+
+
+def test_kill_9_mid_repricing_on_postgresql_then_restart(postgres_url: str, tmp_path: Path) -> None:
+    url = asyncio.run(scratch_database(postgres_url, "jobkillprice"))
+    headers = {"Authorization": f"Bearer {asyncio.run(_seed(url, claims=1000))}"}
+    asyncio.run(_seed_priced_history(url))
+    lines = REPRICED_LINES + 1000 * LINES_PER_CLAIM
+    first = Server(url, tmp_path)
+    try:
+        body = {"rates": {"YP630": "7.00"}, "effective_from": "2020-01-01"}
+        stored = httpx.put(f"{first.base}/v1/fee-schedules/VAYA", json=body, headers=headers,
+                           timeout=30)  # fmt: skip
+        assert stored.status_code == 200 and stored.json()["job_id"], stored.text
+        _wait(url, lambda job: job["state"] == "running")
+        time.sleep(0.5)
+    finally:
+        first.kill()
+    mid = asyncio.run(_job_row(url))
+    assert mid["state"] == "running", f"re-priced before the kill; enlarge it: {mid}"
+    assert asyncio.run(_rates(url)) == {"6.50": lines}  # nothing of the half-run UPDATE stayed
+
+    second = Server(url, tmp_path)
+    try:
+        job = _wait(url, lambda job: job["state"] in ("succeeded", "failed"))
+    finally:
+        second.kill()
+    assert job["state"] == "succeeded" and job["attempts"] == 2, job
+    assert asyncio.run(_rates(url)) == {"7.00": lines}
