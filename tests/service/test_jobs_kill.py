@@ -106,10 +106,10 @@ async def _counts(url: str) -> dict[str, int]:
 class Server:
     """``ipsbill serve`` in its own process group, so kill -9 reaches its pyx12 workers too."""
 
-    def __init__(self, url: str, folder: Path) -> None:
+    def __init__(self, url: str, folder: Path, **settings: str) -> None:
         self.port = _free_port()
         env = {**os.environ, "IPSBILL_DATABASE_URL": url, "IPSBILL_JOB_LEASE_SECONDS": "2",
-               "IPSBILL_VALIDATION_WORKERS": "1"}  # fmt: skip
+               "IPSBILL_VALIDATION_WORKERS": "1", **settings}  # fmt: skip
         command = [sys.executable, "-m", "service.cli", "serve", "--port", str(self.port)]
         quiet = subprocess.DEVNULL
         self.proc = subprocess.Popen(
