@@ -5,7 +5,7 @@ job's progress moves while it runs, and the API process's peak memory.
     (wrap every run in the shared lock: flock /tmp/bench.lock .venv/bin/python bench/claims_job.py)
 
 Per size, in fresh processes (so each peak is that size's own):
-1. seed: as bench/claims.py (its own database and loader, reused).
+1. seed: as bench/claims.py (its loader, reused) into the database ``i16_claims_job``.
 2. job: the real app with its lifespan (job runner and pyx12 pool; the pool's start-up is
    waited for first), ``POST /v1/claim-batches`` with ``Prefer: respond-async`` over ASGI,
    timed to its 202; then ``GET /v1/jobs/{id}`` every 0.2 s until the job ends: the time from
@@ -44,6 +44,9 @@ _spec = importlib.util.spec_from_file_location("claims_bench", ROOT / "bench" / 
 assert _spec is not None and _spec.loader is not None
 claims_bench = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(claims_bench)
+# Its own database, so it never drops bench/claims.py's while that one runs.
+claims_bench.DB = "i16_claims_job"
+claims_bench.URL = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{claims_bench.DB}"
 
 
 async def batch_job() -> dict[str, Any]:
