@@ -20,6 +20,9 @@ from service.db import make_engine, make_sessionmaker
 from service.edi.router import router as edi_router
 from service.events.router import router as events_router
 from service.health.router import router as health_router
+from service.jobs.router import router as jobs_router
+from service.jobs.runner import runner_for
+from service.jobs.service import JobContext
 from service.migrate import upgrade
 from service.milestones.router import router as milestones_router
 from service.payments.router import router as payments_router
@@ -49,7 +52,14 @@ def create_app(settings: Settings | None = None, migrate_embedded: bool = True) 
         # claim batch request (which would wait for them only if it came first).
         workers = settings.validation_workers or os.cpu_count() or 1
         app.state.validation_pool = asyncio.create_task(asyncio.to_thread(warm_pool, workers))
+        if settings.job_runner:  # long work (service/jobs) runs beside the requests
+            app.state.jobs = runner_for(
+                app.state.sessionmaker, JobContext(settings, app.state.profiles)
+            )
+            app.state.jobs.start()
         yield
+        if settings.job_runner:
+            await app.state.jobs.stop()
         await app.state.engine.dispose()
         # The pool's processes would outlive a stopped server (orphans, found after benches).
         await asyncio.to_thread(shutdown_pools)
@@ -69,6 +79,7 @@ def create_app(settings: Settings | None = None, migrate_embedded: bool = True) 
         payments_router,
         milestones_router,
         audit_router,
+        jobs_router,
     ):
         app.include_router(router)
     logging.getLogger("ipsbill").setLevel(settings.log_level)

@@ -33,6 +33,12 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _worker(_args: argparse.Namespace) -> int:
+    from service.jobs.worker import run_worker
+
+    return asyncio.run(run_worker(get_settings()))
+
+
 def _migrate(_args: argparse.Namespace) -> int:
     from service.migrate import upgrade
 
@@ -159,6 +165,7 @@ def parser() -> argparse.ArgumentParser:
     )
     serve.set_defaults(run=_serve)
     sub.add_parser("migrate", help="alembic upgrade head").set_defaults(run=_migrate)
+    sub.add_parser("worker", help="run jobs only (no API)").set_defaults(run=_worker)
     keys = sub.add_parser("keys", help="API keys").add_subparsers(
         dest="keys_command", required=True
     )

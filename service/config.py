@@ -19,6 +19,10 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     # Workers that validate a claim batch with pyx12 in parallel (0: one per core).
     validation_workers: int = 0
+    # Jobs (service/jobs): run them in this process, and how long a runner's claim on a job
+    # lasts without a heartbeat before another runner takes the job over (after a crash).
+    job_runner: bool = True
+    job_lease_seconds: float = 30.0
 
     @property
     def is_sqlite(self) -> bool:

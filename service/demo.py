@@ -8,6 +8,7 @@ record goes through the same routes an LME-MCO integration would use.
 
 from __future__ import annotations
 
+import asyncio
 import random
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -26,6 +27,7 @@ from service.app import create_app
 from service.auth import keys
 from service.auth.principal import Role
 from service.config import Settings
+from service.progress import Reporter, steps
 
 
 def _previous_month(today: date) -> date:
@@ -52,8 +54,9 @@ ACTIVITIES = [
 
 
 class Demo:
-    def __init__(self, http: httpx.AsyncClient) -> None:
+    def __init__(self, http: httpx.AsyncClient, progress: Reporter) -> None:
         self.http = http
+        self.progress = progress
 
     async def put(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         response = await self.http.put(path, json=body)
@@ -177,27 +180,53 @@ async def run_demo(settings: Settings) -> int:
         async with httpx.AsyncClient(
             transport=transport, base_url="http://demo", headers=headers, timeout=120
         ) as http:
-            demo = Demo(http)
-            await demo.reference(12)
-            result = await demo.post(
-                "/v1/service-events:batch", {"events": demo.events(12, random.Random(11))}
-            )
-            print(f"events: {result['created']} created, {result['rejected']} rejected")
-            await _claims_and_answers(demo)
+            with steps("demo", DEMO_STEPS) as progress:
+                demo = Demo(http, progress)
+                await demo.reference(12)
+                progress.step("reference data stored")
+                result = await demo.post(
+                    "/v1/service-events:batch", {"events": demo.events(12, random.Random(11))}
+                )
+                progress.step("events stored")
+                print(f"events: {result['created']} created, {result['rejected']} rejected")
+                await _claims_and_answers(demo)
     print("demo loaded; an admin key for it (shown once):")
     print(admin.clear_key)
     return 0
 
 
+DEMO_STEPS = 6  # reference, events, claim batch, payer answers, evidence, invoice
+
+
 async def _claims_and_answers(demo: Demo) -> None:
-    batch = await demo.post("/v1/claim-batches", {"payer_id": "DEMO-LME"})
+    batch = await _batch_as_job(demo)
+    demo.progress.step("claim batch made")
     print(
         f"claim batch {batch['batch_id']}: {batch['claim_count']} claims, "
         f"{batch['line_count']} lines, {batch['total_charge']}"
     )
     text = (await demo.http.get(f"/v1/claim-batches/{batch['batch_id']}/837p")).text
     await _payer_answers(demo, text)
+    demo.progress.step("payer answers read")
     await _milestones(demo)
+
+
+async def _batch_as_job(demo: Demo) -> Any:
+    """The batch as a job (Prefer: respond-async), its progress shown while it runs."""
+    started = await demo.http.post(
+        "/v1/claim-batches", json={"payer_id": "DEMO-LME"}, headers={"Prefer": "respond-async"}
+    )
+    if started.status_code != 202:
+        raise RuntimeError(f"claim batch: {started.status_code} {started.text[:300]}")
+    while True:
+        job = (await demo.http.get(started.headers["location"])).json()
+        progress = job["progress"]
+        demo.progress.count("claims written", progress["done"], progress["total"])
+        if job["state"] == "failed":
+            raise RuntimeError(f"claim batch job failed: {job['error']['detail']}")
+        if job["state"] == "succeeded":
+            return (await demo.http.get(job["result"])).json()
+        await asyncio.sleep(0.2)
 
 
 async def _payer_answers(demo: Demo, text: str) -> None:
@@ -231,9 +260,11 @@ async def _milestones(demo: Demo) -> None:
                 "section": section,
             },
         )
+    demo.progress.step("milestone evidence stored")
     through = (MONTH + timedelta(days=40)).replace(day=1) - timedelta(days=1)
     invoice = await demo.post(
         "/v1/invoices",
         {"payer_id": "DEMO-LME", "provider_id": "DEMO-P1", "through_date": through.isoformat()},
     )
+    demo.progress.step("invoice made")
     print(f"invoice {invoice['invoice_number']}: {invoice['total']}")

@@ -91,6 +91,19 @@ async def _on_domain(_request: Request, exc: DomainError) -> JSONResponse:
     return problem(status, exc.detail, errors, title=title)
 
 
+def problem_of(exc: DomainError) -> dict[str, Any]:
+    """The problem object of a domain error told later, not in an answer (a failed job)."""
+    status, title = _STATUS.get(type(exc), (422, "Invalid input"))
+    errors = [{"loc": list(loc), "msg": msg} for loc, msg in exc.errors]
+    return {
+        "type": f"https://ipsbill.invalid/problems/{status}",
+        "title": title,
+        "status": status,
+        "detail": exc.detail,
+        "errors": errors,
+    }
+
+
 async def _on_http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
     headers = dict(exc.headers) if exc.headers else None
     return problem(exc.status_code, str(exc.detail), headers=headers)

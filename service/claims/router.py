@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from sqlalchemy import select
 
@@ -16,6 +16,8 @@ from service.claims import content, repository, views
 from service.claims import service as batches
 from service.claims.schemas import BatchIn, BatchOut, ClaimOut
 from service.deps import PrincipalDep, SessionDep, note_member, require
+from service.jobs import service as jobs
+from service.jobs.schemas import JobOut
 from service.pagination import date_range, filtered, paginate
 from service.schemas_common import CursorQuery, IdPath, LimitQuery, Page
 from service.units.repository import rows_in
@@ -39,11 +41,20 @@ async def _batch(session: Any, principal: Principal, batch_id: str) -> orm.Claim
     "/claim-batches",
     response_model=BatchOut,
     status_code=201,
-    responses={409: {"description": "nothing to bill"}},
+    responses={
+        202: {"model": JobOut, "description": "with Prefer: respond-async: a job makes it"},
+        409: {"description": "nothing to bill"},
+    },
 )
 async def create_batch(
-    request: Request, session: SessionDep, body: BatchIn, principal: Principal = FINANCE
-) -> BatchOut:
+    request: Request,
+    session: SessionDep,
+    body: BatchIn,
+    principal: Principal = FINANCE,
+    prefer: Annotated[str | None, Header(max_length=200)] = None,
+) -> Any:
+    if jobs.wants_async(prefer):  # RFC 7240: 202 and Location: /v1/jobs/{job_id}
+        return await jobs.start_claim_batch(request, session, principal, body)
     batch = await batches.create_batch(
         session, principal, request.app.state.profiles, request.app.state.settings, body
     )

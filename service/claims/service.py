@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import os
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -54,7 +54,9 @@ async def create_batch(
     profiles: ProfileRegistry,
     settings: Settings,
     body: BatchIn,
+    progress: Callable[[int, int], None] | None = None,
 ) -> orm.ClaimBatch:
+    """``progress(done, total)``, if given, hears the claims written so far (a job's progress)."""
     payer = await _lock_payer(session, principal, body.payer_id)
     profile = x12_adapter.payer_profile(payer, profiles.get(payer.edi_profile))
     today = datetime.now(UTC).date()
@@ -67,7 +69,7 @@ async def create_batch(
             "and no claimed line whose units changed",
             keep_changes=True,
         )
-    batch = await _issue(session, principal, payer, profile, settings, body, planned)
+    batch = await _issue(session, principal, payer, profile, settings, body, planned, progress)
     batch.acknowledgment = {"summary": {**batch.acknowledgment["summary"], "skipped": skipped}}
     await session.flush()
     return batch
@@ -291,6 +293,7 @@ async def _issue(
     settings: Settings,
     body: BatchIn,
     planned: list[PlannedClaim],
+    progress: Callable[[int, int], None] | None = None,
 ) -> orm.ClaimBatch:
     sender = profile.interchange.isa_sender_id
     per_st = profile.limits.claims_per_transaction
@@ -326,7 +329,7 @@ async def _issue(
         },
     )
     batch.content_sha256 = await _write_record_and_check(
-        session, profile, settings, body, batch, planned
+        session, profile, settings, body, batch, planned, progress or _unheard
     )
     session.add(batch)  # last: no claim row refers to it by a foreign key
     await session.flush()
@@ -343,6 +346,7 @@ async def _write_record_and_check(
     body: BatchIn,
     batch: orm.ClaimBatch,
     planned: list[PlannedClaim],
+    progress: Callable[[int, int], None],
 ) -> str:
     """The 837P in pages: each page's lines are loaded, written, fed to the release validation
     (pyx12 starts on a chunk while the next pages are loaded), recorded and stored, then let
@@ -355,6 +359,8 @@ async def _write_record_and_check(
     envelope = Envelope(
         batch.interchange_control_number, batch.group_control_number, batch.created_at
     )
+    done = 0
+    progress(done, len(planned))
     try:
         await _emit(validator, stored, writer.open(envelope))
         providers = await _providers(session, planned)
@@ -368,6 +374,8 @@ async def _write_record_and_check(
                 await record_claims(session, batch, [c for blocks in page for c in _flat(blocks)])
                 await stored.add(piece)
                 await feeding
+                done += sum(len(_flat(blocks)) for blocks in page)
+                progress(done, len(planned))
             await _emit(validator, stored, writer.end_transaction())
         await _emit(validator, stored, writer.close())
         report = await asyncio.to_thread(validator.finish)
@@ -384,6 +392,10 @@ async def _write_record_and_check(
         )
     batch.total_charge = to_money(batch.total_charge)
     return await stored.close()
+
+
+def _unheard(_done: int, _total: int) -> None:
+    """No one asked for progress (a request answered when the batch is made)."""
 
 
 async def _emit(validator: StreamValidator, stored: PartWriter, text: str) -> None:

@@ -12,6 +12,7 @@ from service.models.claims import (
     InboundFile,
 )
 from service.models.events import ServiceEvent, UnitCounter, UnitLine
+from service.models.jobs import Job
 from service.models.milestones import Invoice, InvoiceLine, InvoicePayment, MilestoneEvidence
 from service.models.reference import (
     Authorization,
@@ -46,6 +47,7 @@ __all__ = [
     "Invoice",
     "InvoiceLine",
     "InvoicePayment",
+    "Job",
     "Member",
     "MilestoneEvidence",
     "Payer",

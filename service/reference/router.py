@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, BackgroundTasks, Request, Response
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -12,6 +12,7 @@ from claims.errors import NotFound
 from service import models as orm
 from service.auth.principal import Principal, Role
 from service.deps import PrincipalDep, SessionDep, note_member, require
+from service.jobs.service import start_repricing
 from service.pagination import paginate
 from service.reference import schemas as s
 from service.reference import service
@@ -80,8 +81,8 @@ async def list_payers(
 
 @router.put(
     "/fee-schedules/{payer_id}",
-    response_model=s.FeeScheduleOut,
-    responses={201: {"model": s.FeeScheduleOut}},
+    response_model=s.FeeScheduleStored,
+    responses={201: {"model": s.FeeScheduleStored}},
 )
 async def put_fee_schedule(
     request: Request,
@@ -89,11 +90,13 @@ async def put_fee_schedule(
     session: SessionDep,
     payer_id: PayerId,
     body: s.FeeScheduleIn,
+    background: BackgroundTasks,
     principal: Principal = WRITERS,
 ) -> Any:
-    touched = Touched()
-    result = await service.put_fee_schedule(session, principal, payer_id, body, touched)
-    return await _finish(request, response, session, result, touched)
+    result = await service.put_fee_schedule(session, principal, payer_id, body)
+    job_id = await start_repricing(request, background, session, principal, payer_id, result)
+    stored = await _finish(request, response, session, result, Touched())
+    return {**s.FeeScheduleOut.model_validate(stored).model_dump(), "job_id": job_id}
 
 
 @router.get("/fee-schedules/{payer_id}", response_model=list[s.FeeScheduleOut])

@@ -82,6 +82,12 @@ class FeeScheduleOut(Out):
     version: int
 
 
+class FeeScheduleStored(FeeScheduleOut):
+    """The answer to a write: the re-pricing job that follows, or null when nothing needs it."""
+
+    job_id: str | None = None
+
+
 class Address(Body):
     line1: Annotated[str, StringConstraints(min_length=1, max_length=55)]
     line2: Annotated[str | None, StringConstraints(max_length=55)] = None

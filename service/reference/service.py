@@ -107,16 +107,14 @@ async def put_fee_schedule(
     principal: Principal,
     payer_id: str,
     body: schemas.FeeScheduleIn,
-    touched: Touched,
 ) -> Upserted[FeeSchedule]:
+    """Stored only: rates change prices, not units, so the router queues a re-pricing job
+    (service/units/pricing.py) instead of re-adjudicating the payer's members."""
     _refuse_outside(principal, payer_id, "payer", payer_id)
     await require_payer(session, payer_id, ("path", "payer_id"))
     fields = {"rates": {key: str(rate) for key, rate in sorted(body.rates.items())}}
     key = {"payer_id": payer_id, "effective_from": body.effective_from}
-    result = await upsert(session, FeeSchedule, key, fields, "fee_schedule", principal.key_id)
-    if result.changed:
-        touched.add_payer(payer_id, body.effective_from)
-    return result
+    return await upsert(session, FeeSchedule, key, fields, "fee_schedule", principal.key_id)
 
 
 async def put_provider(

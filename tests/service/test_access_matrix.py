@@ -104,6 +104,8 @@ MATRIX: dict[str, dict[str, Any]] = {
     "GET /v1/invoices/{invoice_id}/invoice.csv": INVOICE_READ,
     "POST /v1/invoices/{invoice_id}/payments": FINANCE_WRITE,
     "GET /v1/audit": rule(),
+    # A claim-batch job: seen as its batch is (integration and provider keys: not theirs).
+    "GET /v1/jobs/{job_id}": rule(i_in=404, i_out=404, f_in=OK, f_out=404, p_in=404, p_out=404),
 }
 
 
@@ -179,6 +181,11 @@ async def _world(app: FastAPI, client: AsyncClient) -> dict[str, Any]:
             json={"payer_id": "VAYA", "provider_id": "P-01", "through_date": "2026-12-31"},
         )
     ).json()
+    job = await client.post(
+        "/v1/claim-batches",
+        json={"payer_id": "VAYA"},
+        headers={**admin, "Prefer": "respond-async"},
+    )
     text = (await client.get(f"/v1/claim-batches/{batch['batch_id']}/837p", headers=admin)).text
     from datetime import UTC, datetime
 
@@ -187,6 +194,7 @@ async def _world(app: FastAPI, client: AsyncClient) -> dict[str, Any]:
         "batch_id": batch["batch_id"],
         "claim_id": claim["claim_id"],
         "invoice_id": invoice["invoice_id"],
+        "job_id": job.json()["job_id"],
         "ack": ack,
     }
 

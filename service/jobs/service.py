@@ -1,0 +1,173 @@
+"""What each kind of job does, and starting one from a request.
+
+A job's work runs in one transaction with the job's own "succeeded" (repository.finish): the
+batch and the job's result are committed together or not at all, so a crash at any point
+leaves either the finished work or nothing, and the job is simply run again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from fastapi import BackgroundTasks, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.background import BackgroundTask
+
+from claims.errors import NotFound
+from service import models as orm
+from service.auth.principal import Principal, Role
+from service.claims import service as batches
+from service.claims.schemas import BatchIn
+from service.config import Settings
+from service.jobs import repository
+from service.jobs.schemas import JobOut, Progress
+from service.profiles import ProfileRegistry
+from service.units import pricing
+from service.versioning import Upserted
+
+ProgressCallback = Callable[[int, int], None]
+
+
+@dataclass(frozen=True, slots=True)
+class JobContext:
+    settings: Settings
+    profiles: ProfileRegistry
+
+
+Handler = Callable[[JobContext, AsyncSession, dict[str, Any], ProgressCallback], Awaitable[str]]
+
+# Who may watch a job of each kind (besides admin): those who may see what it makes.
+WATCHERS: dict[str, frozenset[Role]] = {
+    "claim_batch": frozenset({Role.FINANCE}),
+    "reprice": frozenset({Role.INTEGRATION, Role.FINANCE}),
+}
+
+
+def wants_async(prefer: str | None) -> bool:
+    """RFC 7240: ``Prefer: respond-async`` among comma-separated preferences, any case."""
+    if not prefer:
+        return False
+    return any(
+        part.split(";", 1)[0].strip().lower() == "respond-async" for part in prefer.split(",")
+    )
+
+
+def job_out(job: orm.Job, live: tuple[int, int | None] | None = None) -> JobOut:
+    done, total = (
+        live
+        if live is not None and job.state == "running"
+        else (
+            job.progress_done,
+            job.progress_total,
+        )
+    )
+    return JobOut(
+        job_id=job.job_id,
+        kind=job.kind,
+        state=job.state,
+        progress=Progress(done=done, total=total),
+        result=job.result,
+        error=job.error,
+        created_at=job.created_at,
+        finished_at=job.finished_at,
+    )
+
+
+def _principal_params(principal: Principal) -> dict[str, Any]:
+    return {
+        "key_id": principal.key_id,
+        "role": principal.role.value,
+        "payer_id": principal.payer_id,
+        "provider_id": principal.provider_id,
+    }
+
+
+def _principal_of(params: dict[str, Any]) -> Principal:
+    saved = params["principal"]
+    return Principal(saved["key_id"], Role(saved["role"]), saved["payer_id"], saved["provider_id"])
+
+
+async def start_claim_batch(
+    request: Request, session: AsyncSession, principal: Principal, body: BatchIn
+) -> JSONResponse:
+    """202 at once; the batch is made by a runner. A payer out of scope is refused now."""
+    payer = await session.get(orm.Payer, body.payer_id)
+    if payer is None or not principal.sees_payer(body.payer_id):
+        raise NotFound(f"no payer {body.payer_id}")
+    job = await repository.enqueue(
+        session,
+        "claim_batch",
+        {"body": body.model_dump(mode="json"), "principal": _principal_params(principal)},
+        principal.key_id,
+        payer_id=body.payer_id,
+        provider_id=body.provider_id,
+    )
+    return accepted(request, job)
+
+
+def accepted(request: Request, job: orm.Job) -> JSONResponse:
+    """The 202 answer; the runner is woken once the request's transaction has committed
+    (a background task runs after the answer, which is sent after the commit)."""
+    runner = getattr(request.app.state, "jobs", None)
+    return JSONResponse(
+        job_out(job).model_dump(mode="json"),
+        status_code=202,
+        headers={"Location": f"/v1/jobs/{job.job_id}", "Preference-Applied": "respond-async"},
+        background=BackgroundTask(runner.wake) if runner is not None else None,
+    )
+
+
+async def run_claim_batch(
+    context: JobContext,
+    session: AsyncSession,
+    params: dict[str, Any],
+    progress: ProgressCallback,
+) -> str:
+    batch = await batches.create_batch(
+        session,
+        _principal_of(params),
+        context.profiles,
+        context.settings,
+        BatchIn.model_validate(params["body"]),
+        progress=progress,
+    )
+    return f"/v1/claim-batches/{batch.batch_id}"
+
+
+async def start_repricing(
+    request: Request,
+    background: BackgroundTasks,
+    session: AsyncSession,
+    principal: Principal,
+    payer_id: str,
+    stored: Upserted[orm.FeeSchedule],
+) -> str | None:
+    """The job re-pricing a changed schedule's days; None when no stored line falls on them."""
+    effective_from = stored.row.effective_from
+    if not stored.changed or not await pricing.anything_priced(session, payer_id, effective_from):
+        return None
+    params = {"payer_id": payer_id, "effective_from": effective_from.isoformat()}
+    job = await repository.enqueue(session, "reprice", params, principal.key_id, payer_id=payer_id)
+    runner = getattr(request.app.state, "jobs", None)
+    if runner is not None:  # background tasks run after the answer, so after the commit
+        background.add_task(runner.wake)
+    return job.job_id
+
+
+async def run_reprice(
+    context: JobContext,
+    session: AsyncSession,
+    params: dict[str, Any],
+    progress: ProgressCallback,
+) -> str:
+    payer_id = params["payer_id"]
+    effective_from = date.fromisoformat(params["effective_from"])
+    await pricing.reprice(session, context.profiles, payer_id, effective_from, progress)
+    return f"/v1/fee-schedules/{payer_id}"
+
+
+HANDLERS: dict[str, Handler] = {"claim_batch": run_claim_batch, "reprice": run_reprice}

@@ -1,0 +1,35 @@
+"""``ipsbill worker``: a job runner without the API, for machines that only run jobs."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+from claims.x12.validate import shutdown_pools
+from service.config import Settings
+from service.db import make_engine, make_sessionmaker
+from service.jobs.runner import runner_for
+from service.jobs.service import JobContext
+from service.migrate import upgrade
+from service.profiles import ProfileRegistry
+
+
+async def run_worker(settings: Settings) -> int:
+    if settings.is_sqlite:
+        await asyncio.to_thread(upgrade, settings.database_url)
+    logging.basicConfig(level=settings.log_level)
+    engine = make_engine(settings.database_url)
+    runner = runner_for(make_sessionmaker(engine), JobContext(settings, ProfileRegistry.load()))
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):  # a container stops with SIGTERM
+        loop.add_signal_handler(signum, stopping.set)
+    runner.start()
+    try:
+        await stopping.wait()
+    finally:
+        await runner.stop()  # the job in hand goes back to the queue
+        await engine.dispose()
+        await asyncio.to_thread(shutdown_pools)  # pyx12's processes would outlive the worker
+    return 0
