@@ -49,13 +49,16 @@ def adjudicate_member(
     lines: list[UnitLine] = []
     zone = context.settings.time_zone
     for day, group in groupby(ledgers, key=_DAY):
-        if offset_changes(zone, day):  # a daylight-saving day: real minutes (units.clock)
-            group = _real_minutes(list(group), zone, day)
-        remaining = _in_play(group, day, first_exclusion)
+        remaining = _in_play(_on_the_clock(group, zone, day), day, first_exclusion)
         if remaining:
             lines.extend(_adjudicate_day(remaining, day, look, counters))
     adjudications = tuple([ledger.result() for ledger in ledgers])
     return MemberResult(adjudications, tuple(lines))
+
+
+def _on_the_clock(group: Iterable[Ledger], zone: str, day: date) -> Iterable[Ledger]:
+    """A daylight-saving day's events at their real minutes (units.clock); others as they come."""
+    return _real_minutes(list(group), zone, day) if offset_changes(zone, day) else group
 
 
 def _real_minutes(group: list[Ledger], zone: str, day: date) -> list[Ledger]:

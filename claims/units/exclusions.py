@@ -105,8 +105,8 @@ def _dvr_milestone_overlap(event: ServiceEvent, day: date, look: MemberLookup) -
 
 
 # First match wins, in this order (billing-rules 1.1.2, then table 1.2). The first five read
-# only the event (and the staff member's role); the next four only the date and provider, so they are answered once per
-# provider and day; the DVR rule reads the activity and staff as well.
+# only the event (and the staff member's role); the next four only the date and provider, so
+# they are answered once per provider and day; the DVR rule reads the activity and staff as well.
 EVENT_RULES: tuple[Rule, ...] = (
     _non_billable_activity,
     _no_direct_contact,

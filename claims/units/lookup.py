@@ -11,6 +11,7 @@ from datetime import date
 from decimal import Decimal
 from functools import lru_cache
 
+from claims.fidelity import FidelityGate
 from claims.model import (
     PROCEDURE,
     Activity,
@@ -21,7 +22,6 @@ from claims.model import (
     MemberContext,
     StaffRole,
 )
-from claims.fidelity import FidelityGate
 from claims.money import line_charge, to_money
 from claims.units.dvr import DvrOverlapTable
 

@@ -15,11 +15,11 @@ from claims.invoices.model import (
     ProviderBlock,
 )
 from claims.milestones import LineKind, load_catalog
-from service import models as orm
 from claims.profile import PayerProfile
+from service import models as orm
 from service.config import Settings
-from service.profiles import ProfileRegistry
 from service.milestones.service import invoice_lines
+from service.profiles import ProfileRegistry
 from service.units.repository import rows_in
 
 

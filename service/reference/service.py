@@ -183,7 +183,8 @@ async def post_fidelity_review(
     )
     review = (await session.execute(stmt)).scalar_one_or_none()
     asked = body.reevaluation_requested_on
-    if review is not None and (review.score, review.reevaluation_requested_on) == (body.score, asked):
+    same = review is not None and review.reevaluation_requested_on == asked
+    if review is not None and same and review.score == body.score:
         return review, False
     if review is None:
         review = FidelityReview(

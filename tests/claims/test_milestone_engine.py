@@ -361,7 +361,8 @@ def test_career_advancement_capped_at_three_and_needs_profile_update() -> None:
     assert progress(result, "7") == type(progress(result, "7"))("7", True, ())
     lonely = run([ev(EvidenceKind.CAREER_ADVANCEMENT, date(2026, 2, 1), type="new_title")])
     assert not lonely.of("7")
-    assert "career-profile update of its own within 30 days after" in progress(lonely, "7").missing[0]
+    missing = progress(lonely, "7").missing[0]
+    assert "career-profile update of its own within 30 days after" in missing
 
 
 def test_educational_advancement_capped_at_three() -> None:

@@ -10,7 +10,18 @@ from datetime import date, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_milestone_engine import (
-    CATALOG, JOB_START, MEMBER, PROVIDER, VR, days, ev, event, job_start, log, progress, run,
+    CATALOG,
+    JOB_START,
+    MEMBER,
+    PROVIDER,
+    VR,
+    days,
+    ev,
+    event,
+    job_start,
+    log,
+    progress,
+    run,
     weekly_support,
 )  # fmt: skip
 
@@ -134,12 +145,16 @@ def _all_eipd(start: date = date(2026, 1, 1)) -> tuple[EipdAuthorization, ...]:
 def test_a_milestone_earned_on_the_report_date_of_a_low_review_waits() -> None:
     evidence, events = _recovered_job()
     for report, waits in ((VR, True), (VR + timedelta(days=1), False)):
-        result = evaluate_member(evidence, events, CATALOG, VR, _gates(73, report, auths=_all_eipd()))
+        result = evaluate_member(
+            evidence, events, CATALOG, VR, _gates(73, report, auths=_all_eipd())
+        )
         (four,) = result.of("4")
         assert bool(four.waiting) is waits
         if waits:
             assert "fidelity review FR-1 scored 73, below 74" in four.waiting[0]
-            assert any("not invoiced" in m and "fidelity" in m for m in progress(result, "4").missing)
+            assert any(
+                "not invoiced" in m and "fidelity" in m for m in progress(result, "4").missing
+            )
 
 
 def test_a_requested_reevaluation_defers_the_milestone_gate_too() -> None:
@@ -186,7 +201,9 @@ def _records(draw: st.DrawFn) -> tuple[list, list]:  # type: ignore[type-arg]
                                                      max_size=40))]  # fmt: skip
     evidence += [ev(EvidenceKind.CAREER_ADVANCEMENT, d, type="promotion")
                  for d in draw(st.lists(_dates, max_size=4))]  # fmt: skip
-    evidence += [ev(EvidenceKind.CAREER_PROFILE_SIGNED, d) for d in draw(st.lists(_dates, max_size=3))]
+    evidence += [
+        ev(EvidenceKind.CAREER_PROFILE_SIGNED, d) for d in draw(st.lists(_dates, max_size=3))
+    ]
     kinds = st.sampled_from([Activity.JOB_SUPPORT, Activity.EMPLOYER_CONTACT, Activity.JOB_SEARCH])
     events = [event(d, k) for d, k in draw(st.lists(st.tuples(_dates, kinds), max_size=60))]
     return evidence, events

@@ -99,7 +99,9 @@ def test_profile_refuses_a_malformed_place_code() -> None:
 # --- 3 (units): the re-evaluation request defers a 65-73 score ---------------------------------
 
 
-def _review(score: int, report: date, asked: date | None = None, rid: str = "FR-1") -> FidelityReview:
+def _review(
+    score: int, report: date, asked: date | None = None, rid: str = "FR-1"
+) -> FidelityReview:
     return FidelityReview("P-1", rid, score, report, asked)
 
 

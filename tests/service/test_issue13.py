@@ -73,7 +73,11 @@ async def test_a_requested_reevaluation_defers_a_low_score(
     admin = await _world(app, client)
     await create_event(client, admin, "E-1", service_date="2026-03-10")
     path = "/v1/providers/P-01/fidelity-reviews"
-    late = {"score": 70, "final_report_date": "2026-03-01", "reevaluation_requested_on": "2026-09-01"}
+    late = {
+        "score": 70,
+        "final_report_date": "2026-03-01",
+        "reevaluation_requested_on": "2026-09-01",
+    }
     refused = await client.post(path, json=late, headers=admin)
     assert refused.status_code == 422
     assert refused.headers["content-type"].startswith("application/problem+json")
@@ -98,8 +102,13 @@ async def _recovered_job(client: AsyncClient, admin: dict[str, str]) -> None:
             "member_id": "M-1001", "provider_id": "P-01", "kind": kind,
             "date": day.isoformat(), **fields}, admin)  # fmt: skip
     for week in range(3):
-        await create_event(client, admin, f"E-W{week}", activity="job_support",
-                           service_date=(start + timedelta(days=7 * week)).isoformat())
+        await create_event(
+            client,
+            admin,
+            f"E-W{week}",
+            activity="job_support",
+            service_date=(start + timedelta(days=7 * week)).isoformat(),
+        )
 
 
 async def test_an_eipd_milestone_waits_for_its_authorization_then_invoices(
