@@ -128,11 +128,13 @@ _NO_CONTACT, _GROUP = Contact.NONE, Setting.GROUP
 class Exclusions:
     """``RULES`` in order for one member, with the per-day answers memoised."""
 
-    __slots__ = ("look", "_days")
+    __slots__ = ("look", "_days", "facilities", "not_billing_staff")
 
     def __init__(self, look: MemberLookup) -> None:
         self.look = look
         self._days: dict[tuple[date, str], Finding] = {}
+        self.facilities = look.facilities
+        self.not_billing_staff = look.not_billing_staff
 
     def first(self, event: ServiceEvent, day: date) -> Finding:
         # Inline forms of EVENT_RULES (the hot path); same checks, same order.
@@ -142,11 +144,9 @@ class Exclusions:
             return _no_direct_contact(event, day, self.look)
         if event.setting is _GROUP:
             return _group_setting(event, day, self.look)
-        if event.place_of_service in self.look.facilities:
+        if event.place_of_service in self.facilities:
             return _facility_setting(event, day, self.look)
-        if self.look.not_billing_staff and (
-            (event.provider_id, event.staff_id) in self.look.not_billing_staff
-        ):
+        if self.not_billing_staff and (event.provider_id, event.staff_id) in self.not_billing_staff:
             return _staff_role_not_billable(event, day, self.look)
         key = (day, event.provider_id)
         if key in self._days:

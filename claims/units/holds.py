@@ -32,15 +32,20 @@ class Counters:
         self.by_provider = dict(start.by_provider)
         self.by_authorization = dict(start.by_authorization)
 
-    def count(self, provider_id: str, grant: Grant) -> None:
-        self.by_provider[provider_id] = self.by_provider.get(provider_id, 0) + grant.billable
-        if grant.draws:
-            for authorization_id, units in grant.draws:
-                used = self.by_authorization.get(authorization_id, 0)
-                self.by_authorization[authorization_id] = used + units
-        elif grant.authorization_id is not None:
-            used = self.by_authorization.get(grant.authorization_id, 0)
-            self.by_authorization[grant.authorization_id] = used + grant.billable
+    def count(
+        self,
+        provider_id: str,
+        authorization_id: str | None,
+        units: int,
+        draws: tuple[tuple[str, int], ...] = (),
+    ) -> None:
+        self.by_provider[provider_id] = self.by_provider.get(provider_id, 0) + units
+        if draws:  # drawn from several authorizations: each keeps its own count
+            for drawn_id, drawn in draws:
+                self.by_authorization[drawn_id] = self.by_authorization.get(drawn_id, 0) + drawn
+        elif authorization_id is not None:
+            used = self.by_authorization.get(authorization_id, 0)
+            self.by_authorization[authorization_id] = used + units
 
 
 class Grant(NamedTuple):
@@ -64,9 +69,13 @@ NOTHING = Grant(0, 0, None, None, "")
 def authorize(units: int, provider_id: str, day: date, look: MemberLookup, n: Counters) -> Grant:
     """YP630 def., Utilization Management: "no prior authorization for the first 64 units ...
     Authorization for continued services must occur after the 64 units"."""
-    covering = [a for a in look.own.get(provider_id, ()) if a.start_date <= day <= a.end_date]
-    if covering:
-        return _draw(units, covering, n)
+    for auth in look.own.get(provider_id, ()):
+        if auth.start_date <= day <= auth.end_date:
+            left = auth.units - n.by_authorization.get(auth.authorization_id, 0)
+            if units <= left:  # the usual case: the first one drawn from has room for the line
+                return Grant(units, 0, None, auth.authorization_id, "")
+            covering = [a for a in look.own[provider_id] if a.start_date <= day <= a.end_date]
+            return _draw(units, covering, n)
     allowance = look.settings.units_without_authorization
     left = allowance - n.by_provider.get(provider_id, 0)
     if units <= left:
@@ -109,7 +118,7 @@ def settle_line(line: Line, day: date, look: MemberLookup, counters: Counters) -
     if holds:
         _hold_whole(line, holds, grant, day)
         return _unit_line(line, day, look, rate, Grant(0, line.units, holds[0], None, ""))
-    counters.count(line.provider_id, grant)
+    counters.count(line.provider_id, grant.authorization_id, grant.billable, grant.draws)
     if grant.code is not None:
         _hold_part(line, grant, grant.code)
     return _unit_line(line, day, look, rate, grant)

@@ -204,3 +204,26 @@ def test_overlap_on_the_spring_forward_day_uses_real_minutes() -> None:
     out = run([ev("E1", "01:30", "03:30", day=SPRING), ev("E2", "03:00", "03:45", day=SPRING)])
     assert out.adj("E1").minutes == 60 and out.adj("E2").minutes == 45
     assert out.codes("E2").get(R.OVERLAPPING_TIME) == 30
+
+
+@pytest.mark.parametrize(
+    ("zone", "day"),
+    [("America/New_York", SPRING), ("America/New_York", FALL), ("America/Chicago", SPRING),
+     ("America/Los_Angeles", FALL), ("Europe/London", date(2026, 3, 29)),
+     ("Australia/Lord_Howe", date(2026, 4, 5)), ("America/New_York", DAY)],
+)  # fmt: skip
+def test_real_minute_is_the_utc_distance_from_midnight_for_every_minute(
+    zone: str, day: date
+) -> None:
+    # The bisected change point agrees with zoneinfo itself, minute by minute (fold=0).
+    from datetime import UTC, datetime, time
+    from zoneinfo import ZoneInfo
+
+    from claims.units.clock import real_minute
+
+    tz = ZoneInfo(zone)
+    midnight = datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC)
+    for minute in range(24 * 60):
+        at = time(*divmod(minute, 60))
+        moment = datetime.combine(day, at, tzinfo=tz).astimezone(UTC)
+        assert real_minute(zone, day, at) == (moment - midnight).total_seconds() // 60, at

@@ -152,3 +152,42 @@ async def test_a_low_fidelity_review_keeps_milestones_off_the_invoice(
     status = (await client.get("/v1/members/M-1001/milestones", headers=admin)).json()
     four = next(e for e in status["earned"] if e["milestone"] == "4")
     assert any("fidelity review" in why and "below 74" in why for why in four["waiting"])
+
+
+async def _evidence(
+    client: AsyncClient, admin: dict[str, str], eid: str, kind: str, day: date, **fields: Any
+) -> None:
+    await put_ok(client, f"/v1/milestone-evidence/{eid}", {
+        "member_id": "M-1001", "provider_id": "P-01", "kind": kind, "date": day.isoformat(),
+        **fields}, admin)  # fmt: skip
+
+
+async def test_dates_weeks_and_the_contact_log_through_the_api(
+    app: FastAPI, client: AsyncClient
+) -> None:
+    admin = await _world(app, client)
+    sunday, vr = date(2026, 3, 1), date(2026, 3, 14)
+    await _evidence(client, admin, "J-1", "job_start", sunday, employer="Acme", position="Clerk",
+                    hours_per_week="20", hourly_wage="15.00")  # fmt: skip
+    await _evidence(client, admin, "VR-1", "vocational_recovery_approved", vr)
+    # Weeks from the Sunday start: Mar 1-7 and Mar 8-14, one contact each, none on the Sunday.
+    # Then one contact in 5-A's window (VR+1..VR+30) and two in 5-B's (VR+31..VR+60).
+    for n, offset in enumerate((3, 10, 20, 40, 50)):
+        await create_event(client, admin, f"E-{n}", activity="job_support",
+                           service_date=(sunday + timedelta(days=offset)).isoformat())
+    # The employer contact log: 12 entries, two of them one employer on one day; a service
+    # event with an employer does not add to the log.
+    for n in range(12):
+        day = date(2026, 1, 5) + timedelta(days=min(n, 10))
+        await _evidence(client, admin, f"L-{n}", "employer_contact", day, employer="Beta",
+                        contact_name="HR", face_to_face=True)  # fmt: skip
+    await create_event(client, admin, "E-EMP", activity="employer_contact",
+                       service_date="2026-01-30")  # fmt: skip
+    status = (await client.get("/v1/members/M-1001/milestones", headers=admin)).json()
+    earned = {(e["milestone"], e["earned_on"]) for e in status["earned"]}
+    progress = {p["milestone"]: p["missing"] for p in status["progress"]}
+    assert ("4", "2026-03-14") in earned
+    assert ("5-B", (vr + timedelta(days=60)).isoformat()) in earned  # no 5-A needed
+    assert not any(m == "5-A" for m, _ in earned)
+    assert not any(m == "3-B" for m, _ in earned)
+    assert any("employer contact log: 11 of 12" in why for why in progress["3-B"])
