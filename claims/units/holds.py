@@ -102,8 +102,10 @@ def _draw(units: int, covering: list[Authorization], n: Counters) -> Grant:
     if needed == 0:
         return Grant(units, 0, None, first, "", several)
     names = ", ".join(a.authorization_id for a in covering)
-    detail = f"authorization {names} has no units left" if len(covering) == 1 else (
-        f"authorizations {names} have no units left"
+    detail = (
+        f"authorization {names} has no units left"
+        if len(covering) == 1
+        else (f"authorizations {names} have no units left")
     )
     return Grant(units - needed, needed, ReasonCode.AUTHORIZATION_EXHAUSTED, first, detail,
                  several)  # fmt: skip

@@ -157,8 +157,10 @@ def test_employer_networking_needs_twelve_face_to_face_contacts(contacts: int, e
         assert result.of("3-B")[0].earned_on == dates[-1]
         assert not result.of("3-B")[0].event_ids
     else:
-        assert progress(result, "3-B").missing[0].startswith(
-            "face-to-face contacts in the employer contact log: 11 of 12"
+        assert (
+            progress(result, "3-B")
+            .missing[0]
+            .startswith("face-to-face contacts in the employer contact log: 11 of 12")
         )
 
 
@@ -166,8 +168,10 @@ def test_employer_networking_counts_each_employer_once_a_day() -> None:
     # Two entries for one employer on one day are one contact; two employers that day are two.
     same_day = [log(d) for d in days(date(2026, 2, 2), 6) for _ in range(2)]
     assert not run(same_day).of("3-B")
-    assert progress(run(same_day), "3-B").missing[0].startswith(
-        "face-to-face contacts in the employer contact log: 6 of 12"
+    assert (
+        progress(run(same_day), "3-B")
+        .missing[0]
+        .startswith("face-to-face contacts in the employer contact log: 6 of 12")
     )
     two_employers = [log(d, employer) for d in days(date(2026, 2, 2), 6) for employer in "XY"]
     assert [e.earned_on for e in run(two_employers).of("3-B")] == [date(2026, 2, 7)]

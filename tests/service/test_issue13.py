@@ -173,8 +173,13 @@ async def test_dates_weeks_and_the_contact_log_through_the_api(
     # Weeks from the Sunday start: Mar 1-7 and Mar 8-14, one contact each, none on the Sunday.
     # Then one contact in 5-A's window (VR+1..VR+30) and two in 5-B's (VR+31..VR+60).
     for n, offset in enumerate((3, 10, 20, 50, 60)):
-        await create_event(client, admin, f"E-{n}", activity="job_support",
-                           service_date=(sunday + timedelta(days=offset)).isoformat())
+        await create_event(
+            client,
+            admin,
+            f"E-{n}",
+            activity="job_support",
+            service_date=(sunday + timedelta(days=offset)).isoformat(),
+        )
     # The employer contact log: 12 entries, two of them one employer on one day; a service
     # event with an employer does not add to the log.
     for n in range(12):
