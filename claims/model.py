@@ -12,6 +12,8 @@ from datetime import date, time
 from decimal import Decimal
 from enum import StrEnum
 
+from claims.places import facility_places_of_service
+
 PROCEDURE = "YP630"
 BC_MODIFIER = "BC"
 
@@ -107,6 +109,8 @@ class ReasonCode(StrEnum):
     TIMELY_FILING_EXPIRED = "timely_filing_expired"
     AWAITING_PAYER_CLAIM_NUMBER = "awaiting_payer_claim_number"
     VOIDED = "voided"
+    STAFF_ROLE_NOT_BILLABLE = "staff_role_not_billable"
+    FACILITY_SETTING = "facility_setting"
 
 
 # Reasons that hold minutes until something arrives; every other code excludes or drops them.
@@ -166,6 +170,9 @@ class FidelityReview:
     review_id: str
     score: int
     final_report_date: date
+    # docs/billing-rules.md "Fidelity": a 65-73 review whose re-evaluation was asked for within
+    # 180 days of its final report does not gate until the re-evaluation is recorded.
+    reevaluation_requested_on: date | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -299,6 +306,9 @@ class UnitLine:
     hold_reason: ReasonCode | None = None
     authorization_id: str | None = None
     auth_units: int = 0
+    # When a line draws from more than one authorization (docs/billing-rules.md, "Overlapping
+    # authorizations"): every (authorization_id, units) drawn, in drawing order; else ().
+    authorization_draws: tuple[tuple[str, int], ...] = ()
 
     @property
     def procedure_key(self) -> str:
@@ -327,6 +337,14 @@ class RuleSettings:
     timely_filing_days: int = 90
     minimum_fidelity_score: int = 74
     minimum_age: int = 16
+    # docs/billing-rules.md "Fidelity": the lowest score a re-evaluation request defers, and the
+    # days after the final report within which the request must fall.
+    reevaluation_floor_score: int = 65
+    reevaluation_window_days: int = 180
+    # docs/billing-rules.md "Real minutes": the payer's zone (an IANA name; the core uses zoneinfo).
+    time_zone: str = "America/New_York"
+    # docs/billing-rules.md "Facility settings": CMS place-of-service codes never billed.
+    excluded_places_of_service: frozenset[str] = field(default_factory=facility_places_of_service)
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from claims.model import Rounding, RuleSettings
+from claims.places import facility_places_of_service
 
 
 class _Frozen(BaseModel):
@@ -31,6 +32,17 @@ class RulesProfile(_Frozen):
     minimum_age: int = Field(16, ge=0)
     # billing-rules 1.1.1: minutes are real elapsed minutes, and "today" is the payer's today.
     time_zone: str = "America/New_York"
+    # billing-rules 1.5 (docs/billing-rules.md, "Facility settings"): None keeps the packaged list.
+    excluded_places_of_service: tuple[str, ...] | None = None
+    # docs/billing-rules.md, "Invoices": the due date is the invoice date plus these days.
+    payment_terms_days: int = Field(30, ge=0, le=365)
+
+    @field_validator("excluded_places_of_service")
+    @classmethod
+    def _place_codes(cls, value: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        if value is not None and any(len(c) != 2 or not c.isdigit() for c in value):
+            raise ValueError("places of service are two-digit CMS codes")
+        return value
 
     @field_validator("time_zone")
     @classmethod
@@ -49,6 +61,12 @@ class RulesProfile(_Frozen):
             timely_filing_days=self.timely_filing_days,
             minimum_fidelity_score=self.minimum_fidelity_score,
             minimum_age=self.minimum_age,
+            time_zone=self.time_zone,
+            excluded_places_of_service=(
+                facility_places_of_service()
+                if self.excluded_places_of_service is None
+                else frozenset(self.excluded_places_of_service)
+            ),
         )
 
 

@@ -62,6 +62,10 @@ class InvoiceDocument:
     status: InvoiceStatus = InvoiceStatus.SENT
     payment_terms: str = "Net 30 days from the invoice date"
     through_date: date | None = None
+    # docs/milestones.md, "Invoices": the date the payer's terms make it due, and the sign the
+    # amounts print with (US dollars).
+    due_date: date | None = None
+    currency_sign: str = "$"
 
     @property
     def total(self) -> Decimal:

@@ -32,8 +32,9 @@ def _text(value: str) -> str:
     return value.translate(_PLAIN).encode("latin-1", "replace").decode("latin-1")
 
 
-def money(amount: Decimal) -> str:
-    return f"{amount:,.2f}"
+def money(amount: Decimal, sign: str = "$") -> str:
+    """An amount as a payer reads it: currency sign, thousands, two places; "-$1,060.00"."""
+    return f"-{sign}{-amount:,.2f}" if amount < 0 else f"{sign}{amount:,.2f}"
 
 
 class _InvoicePdf(FPDF):
@@ -57,7 +58,7 @@ def render_invoice_pdf(invoice: InvoiceDocument) -> bytes:
     pdf.add_page()
     _header(pdf, invoice)
     _parties(pdf, invoice)
-    _lines(pdf, invoice.lines)
+    _lines(pdf, invoice.lines, invoice.currency_sign)
     _totals(pdf, invoice)
     _remittance(pdf, invoice)
     return bytes(pdf.output())
@@ -81,13 +82,15 @@ def _header(pdf: FPDF, invoice: InvoiceDocument) -> None:
 
 
 def _facts(pdf: FPDF, invoice: InvoiceDocument) -> None:
+    # What the payer needs to pay it; the invoice's internal status is ours, not printed.
     facts = [
         ("Invoice number", invoice.invoice_number),
         ("Invoice date", invoice.invoice_date.isoformat()),
-        ("Status", invoice.status.value.replace("_", " ")),
     ]
     if invoice.through_date is not None:
-        facts.insert(2, ("Milestones through", invoice.through_date.isoformat()))
+        facts.append(("Milestones through", invoice.through_date.isoformat()))
+    if invoice.due_date is not None:
+        facts.append(("Due date", invoice.due_date.isoformat()))
     for label, value in facts:
         pdf.set_x(MARGIN + 110)
         pdf.set_font(FONT, "B", 9)
@@ -105,7 +108,7 @@ def _parties(pdf: FPDF, invoice: InvoiceDocument) -> None:
     pdf.ln(5)
 
 
-def _row(line: InvoiceLineItem) -> tuple[str, ...]:
+def _row(line: InvoiceLineItem, sign: str) -> tuple[str, ...]:
     credit = " (credit)" if line.kind is LineKind.CREDIT else ""
     return (
         line.member_record,
@@ -113,18 +116,18 @@ def _row(line: InvoiceLineItem) -> tuple[str, ...]:
         str(line.occurrence),
         line.earned_on.isoformat(),
         line.eipd_authorization_id or "",
-        money(line.amount),
+        money(line.amount, sign),
     )
 
 
-def _lines(pdf: FPDF, lines: tuple[InvoiceLineItem, ...]) -> None:
+def _lines(pdf: FPDF, lines: tuple[InvoiceLineItem, ...], sign: str) -> None:
     pdf.set_font(FONT, size=8.5)
     heading = FontFace(emphasis="BOLD", fill_color=(225, 225, 225))
     with pdf.table(col_widths=WIDTHS, text_align=ALIGN, headings_style=heading,
                    line_height=5, width=sum(WIDTHS)) as table:  # fmt: skip
         table.row([_text(c) for c in COLUMNS])
         for line in lines:
-            table.row([_text(c) for c in _row(line)])
+            table.row([_text(c) for c in _row(line, sign)])
     if not lines:
         pdf.cell(0, 6, "No lines.", new_x="LMARGIN", new_y="NEXT")
 
@@ -137,7 +140,8 @@ def _totals(pdf: FPDF, invoice: InvoiceDocument) -> None:
         pdf.set_x(MARGIN + sum(WIDTHS) - 70)
         pdf.set_font(FONT, "B" if label != "Paid" else "", 10)
         pdf.cell(40, 6, label, align="R")
-        pdf.cell(30, 6, money(amount), align="R", new_x="LMARGIN", new_y="NEXT")
+        pdf.cell(30, 6, _text(money(amount, invoice.currency_sign)), align="R", new_x="LMARGIN",
+                 new_y="NEXT")  # fmt: skip
 
 
 def _remittance(pdf: FPDF, invoice: InvoiceDocument) -> None:
@@ -151,7 +155,8 @@ def _remittance(pdf: FPDF, invoice: InvoiceDocument) -> None:
     pdf.set_font(FONT, "B", 9)
     pdf.cell(30, 5, "Payment terms:")
     pdf.set_font(FONT, size=9)
-    pdf.multi_cell(0, 5, _text(f"{invoice.payment_terms}. Please quote invoice number "
+    due = f", due {invoice.due_date.isoformat()}" if invoice.due_date else ""
+    pdf.multi_cell(0, 5, _text(f"{invoice.payment_terms}{due}. Please quote invoice number "
                                f"{invoice.invoice_number} with your payment."),
                    new_x="LMARGIN", new_y="NEXT")  # fmt: skip
     pdf.set_font(FONT, "I", 8)

@@ -18,6 +18,7 @@ from claims.milestones.evidence import (
     MilestoneEvidence,
     validate_fields,
 )
+from claims.milestones.gates import MilestoneGates
 from claims.milestones.invoicing import InvoicedOccurrence, LineKind, PlannedLine, plan_invoice
 from claims.milestones.results import (
     EarnedMilestone,
@@ -37,6 +38,7 @@ __all__ = [
     "MilestoneCatalog",
     "MilestoneDef",
     "MilestoneEvidence",
+    "MilestoneGates",
     "MilestoneProgress",
     "OccurrenceKey",
     "PayerKind",

@@ -29,12 +29,13 @@ def _latest_job_missing(facts: Facts) -> tuple[str, ...] | None:
 def job_placement(m: MilestoneDef, facts: Facts, earned: Earned) -> RuleOutcome:
     # 004 line 54: "3 individual face-to-face contacts with the IPS recipient on or after the
     # first day of employment ... do need to [be] 3 individual workdays": distinct days from the
-    # job's first day to its last, earned on the third.
+    # job's first day to its last, earned on the third. A contact day counts for one job only,
+    # the latest started of those held that day (docs/milestones.md, "No double counting").
     needed = m.thresholds.contact_days or 0
     drafts: list[Draft] = []
     missing = _latest_job_missing(facts) or ()
     for job in facts.jobs:
-        days = facts.contacts.first_per_day(job.start, _last_day(job, facts))
+        days = facts.for_job(job, facts.contacts.first_per_day(job.start, _last_day(job, facts)))
         if len(days) >= needed:
             drafts.append(draft(m.id, [_job_mark(job), *days[:needed]], job.key))
         else:
@@ -61,25 +62,26 @@ def _holder(facts: Facts, day: date) -> Job | None:
 
 
 def _weeks(first: date, last: date) -> list[date]:
-    """Mondays of the weeks from the one holding ``first`` to the one holding ``last``."""
-    monday = first - timedelta(days=first.weekday())
-    return [monday + WEEK * i for i in range((last - monday).days // 7 + 1)]
+    """First days of the 7-day weeks counted from ``first`` up to the one holding ``last``."""
+    return [first + WEEK * i for i in range((last - first).days // 7 + 1)]
 
 
 def _weekly_support(facts: Facts, job: Job, vr: date) -> tuple[list[Mark], list[date]]:
     # 004 line 61: "Job supports are provided at a minimum weekly"; line 63: "Weekly face-to-face
-    # contact". Weeks run Monday to Sunday, from the week of the job start to the week of the
-    # vocational-recovery date; in the first week only days from the job start count, and the
-    # last week may be completed by a contact after the date (before the job ends).
+    # contact with the individual or employer". Weeks are 7-day periods counted from the job's
+    # first day up to the one holding the vocational-recovery date (docs/milestones.md,
+    # "Milestone 4"); the last week may be completed by a contact after the date (before the
+    # job ends). A contact counts for the job that holds its day.
     found: list[Mark] = []
     gaps: list[date] = []
-    for monday in _weeks(job.start, vr):
-        first, last = max(monday, job.start), min(monday + timedelta(days=6), _last_day(job, facts))
+    for first in _weeks(job.start, vr):
+        last = min(first + timedelta(days=6), _last_day(job, facts))
         hits = facts.job_support_f2f.between(first, last) if first <= last else []
+        hits = facts.for_job(job, hits) if hits else hits
         if hits:
             found.append(hits[0])
         else:
-            gaps.append(monday)
+            gaps.append(first)
     return found, gaps
 
 
@@ -96,16 +98,14 @@ def job_support(m: MilestoneDef, facts: Facts, earned: Earned) -> RuleOutcome:
         found, gaps = _weekly_support(facts, job, vr.date)
         if gaps:
             missing = tuple(
-                f"no face-to-face job-support contact in week of {g.isoformat()}" for g in gaps
+                f"no face-to-face contact with the individual or the employer in the week "
+                f"{g.isoformat()} to {(g + timedelta(days=6)).isoformat()}"
+                for g in gaps
             )
             continue
         vr_mark = Mark(vr.date, False, vr.evidence_id, vr.provider_id)
         drafts.append(draft(m.id, [_job_mark(job), *found, vr_mark], job.key))
     return RuleOutcome(tuple(drafts), missing if len(drafts) < len(facts.jobs) else ())
-
-
-def _prior(m: MilestoneDef, earned: Earned, job_key: str) -> list[str]:
-    return [r for r in m.requires if not any(d.job_key == job_key for d in earned.get(r, ()))]
 
 
 def _after_recovery(m: MilestoneDef, facts: Facts, job: Job, vr: Mark) -> Draft | str:
@@ -118,7 +118,9 @@ def _after_recovery(m: MilestoneDef, facts: Facts, job: Job, vr: Mark) -> Draft 
     t = m.thresholds
     target = vr.day + timedelta(days=t.days_after_recovery or 0)
     opens = target - timedelta(days=(t.window_days or 0) - 1)
-    contacts = facts.contacts.first_per_day(opens, min(target, _last_day(job, facts)))
+    contacts = facts.for_job(
+        job, facts.contacts.first_per_day(opens, min(target, _last_day(job, facts)))
+    )
     needed = t.contacts_in_window or 0
     if job.last_day is not None and job.last_day < target:
         return f"job ended on {job.last_day.isoformat()}, before {target.isoformat()}"
@@ -134,15 +136,16 @@ def _after_recovery(m: MilestoneDef, facts: Facts, job: Job, vr: Mark) -> Draft 
 
 def vocational_recovery_plus(m: MilestoneDef, facts: Facts, earned: Earned) -> RuleOutcome:
     # 004 lines 68-83: "continues to maintain employment 30 [60, 90] days post the date of
-    # Vocational Recovery" with "a minimum of 2 face-to-face contacts"; earned on that day.
+    # Vocational Recovery" with "a minimum of 2 face-to-face contacts"; earned on that day. Each
+    # counts from the vocational-recovery date, never from an earlier milestone's payment
+    # (docs/milestones.md, "Dates chain the milestones").
     drafts: list[Draft] = []
     missing: tuple[str, ...] = _latest_job_missing(facts) or ()
     for job in facts.jobs:
         vr = recovery_date(facts, job)
-        prior = _prior(m, earned, job.key)
         outcome = (
-            f"milestone {', '.join(prior)} not yet earned for the job started {job.start}"
-            if prior or vr is None
+            f"no vocational-recovery date recorded for the job started {job.start.isoformat()}"
+            if vr is None
             else _after_recovery(
                 m, facts, job, Mark(vr.date, False, vr.evidence_id, vr.provider_id)
             )
@@ -179,17 +182,17 @@ def _months_from(first: date, today: date) -> list[tuple[date, date]]:
 
 def long_term_retention(m: MilestoneDef, facts: Facts, earned: Earned) -> RuleOutcome:
     # 004 line 88: "A time unlimited support; repeat milestone, revisited monthly"; line 90:
-    # "requires an in-person meeting". Counted per calendar month after the month in which the
-    # prerequisite (5-C) is first earned; a month is earned on its last day once that day has come,
-    # if the member was employed every day of it and met in person at least once in it.
-    starts = [min(d.earned_on for d in earned[r]) for r in m.requires if earned.get(r)]
-    if len(starts) < len(m.requires):
-        return RuleOutcome((), (f"milestone {', '.join(m.requires)} not yet earned",))
+    # "requires an in-person meeting". Earned for each calendar month that starts after the
+    # vocational-recovery date + 90 days (the end of the 5-C window, whether 5-C was paid or
+    # not: docs/milestones.md, "Milestone 6"), on the month's last day once it has come, if the
+    # member was employed every day of it and met in person at least once in it.
+    first_month = _first_month(facts)
+    if first_month is None:
+        return RuleOutcome((), ("no vocational-recovery date recorded",))
     spans = _employment_spans(facts.jobs, facts.today)
     drafts: list[Draft] = []
     missing: tuple[str, ...] = ()
     needed = m.thresholds.meetings_per_month or 0
-    first_month = _first_month(starts, facts)
     for first, last in _months_from(first_month, facts.today):
         meetings = facts.contacts.between(first, last)
         employed = any(a <= first and last <= b for a, b in spans)
@@ -198,14 +201,23 @@ def long_term_retention(m: MilestoneDef, facts: Facts, earned: Earned) -> RuleOu
             missing = ()
             continue
         missing = _month_missing(first, last, facts.today, employed, len(meetings), needed)
+    if not drafts and not missing:
+        month = first_month.strftime("%Y-%m")
+        missing = (f"months count from {month}, the first after vocational recovery + 90 days",)
     return RuleOutcome(tuple(drafts), missing)
 
 
-def _first_month(starts: list[date], facts: Facts) -> date:
-    if starts:  # the month after the prerequisite's
-        return (max(starts).replace(day=1) + timedelta(days=32)).replace(day=1)
-    # Without a prerequisite in the catalog: from the first job's month.
-    return min((j.start for j in facts.jobs), default=facts.today + timedelta(days=1))
+# Milestone 6 starts after the last 5-x window: vocational recovery + this many days.
+LONG_TERM_AFTER = timedelta(days=90)
+
+
+def _first_month(facts: Facts) -> date | None:
+    """The first calendar month starting after the earliest vocational-recovery date + 90."""
+    dates = [vr.date for job in facts.jobs if (vr := recovery_date(facts, job)) is not None]
+    if not dates:
+        return None
+    after = min(dates) + LONG_TERM_AFTER
+    return (after.replace(day=1) + timedelta(days=32)).replace(day=1)
 
 
 def _month_missing(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import replace
 from datetime import date
 
 from claims.errors import InvalidInput
@@ -12,6 +13,7 @@ from claims.milestones import search_rules as search
 from claims.milestones.catalog import Frequency, MilestoneCatalog, MilestoneDef
 from claims.milestones.evidence import MilestoneEvidence
 from claims.milestones.facts import Facts, Mark, build_facts
+from claims.milestones.gates import Gatekeeper, MilestoneGates
 from claims.milestones.results import (
     Draft,
     EarnedMilestone,
@@ -46,11 +48,13 @@ def evaluate_member(
     events: Iterable[ServiceEvent],
     catalog: MilestoneCatalog,
     today: date,
+    gates: MilestoneGates | None = None,
 ) -> MemberMilestones:
     """Every milestone occurrence the member has earned by ``today``, and progress toward the next.
 
     ``evidence`` and ``events`` are all of one member's records (voided ones and older versions
-    may be included: they are set aside). Their order never matters.
+    may be included: they are set aside). Their order never matters. With ``gates``, each
+    occurrence says what keeps it off an invoice, and so does its milestone's progress.
     """
     evidence, events = list(evidence), list(events)
     facts = build_facts(evidence, events, today, _one_member(evidence, events))
@@ -62,7 +66,30 @@ def evaluate_member(
         progress.append(MilestoneProgress(m.id, bool(drafts[m.id]), outcome.missing))
     progress.sort(key=lambda p: catalog.rank(p.milestone))
     earned = [e for m in catalog.milestones for e in _numbered(m, facts.member_id, drafts[m.id])]
+    if gates is not None:
+        earned, progress = _gated(earned, progress, Gatekeeper(gates))
     return MemberMilestones(tuple(earned), tuple(progress))
+
+
+def _gated(
+    earned: list[EarnedMilestone], progress: list[MilestoneProgress], keeper: Gatekeeper
+) -> tuple[list[EarnedMilestone], list[MilestoneProgress]]:
+    """Occurrences with what they wait for; each milestone's progress names those reasons."""
+    gated: list[EarnedMilestone] = []
+    notes: dict[str, list[str]] = {}
+    for e in earned:
+        waiting, auth = keeper.waiting(e)
+        if waiting or auth:
+            e = replace(e, waiting=waiting, eipd_authorization_id=auth)
+        for why in waiting:
+            notes.setdefault(e.milestone, []).append(
+                f"occurrence {e.occurrence} earned on {e.earned_on.isoformat()} is not "
+                f"invoiced: {why}"
+            )
+        gated.append(e)
+    if notes:
+        progress = [replace(p, missing=(*notes.get(p.milestone, ()), *p.missing)) for p in progress]
+    return gated, progress
 
 
 def _one_member(evidence: Sequence[MilestoneEvidence], events: Sequence[ServiceEvent]) -> str:

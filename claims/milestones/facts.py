@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 from operator import attrgetter
 from typing import NamedTuple, TypeVar
@@ -75,13 +75,37 @@ class Facts:
     evidence: dict[EvidenceKind, list[MilestoneEvidence]]
     # In-person contacts with the individual (any direct-service activity, individual setting).
     contacts: MarkSeries
-    employer_f2f: MarkSeries  # face-to-face employer contacts (events and evidence)
+    # The employer contact log (evidence, face to face), each employer once a day: what 3-B
+    # counts; service events do not add to it (docs/milestones.md, "No double counting").
+    employer_log: MarkSeries
     job_search: MarkSeries  # job-search activities: job_search events and job applications
-    job_support_f2f: MarkSeries  # face-to-face job-support contacts
+    # Face-to-face job-support contacts with the individual, and face-to-face contacts with an
+    # employer (events and the log): what milestone 4's weeks need.
+    job_support_f2f: MarkSeries
     jobs: list[Job]
+    _holders: dict[date, Job | None] = field(default_factory=dict)
 
     def of(self, kind: EvidenceKind) -> list[MilestoneEvidence]:
         return self.evidence.get(kind, [])
+
+    def holder(self, day: date) -> Job | None:
+        """The job a contact on ``day`` counts for: the latest started of the jobs held that day
+        (docs/milestones.md, "No double counting"), so one contact never pays two jobs."""
+        if day in self._holders:
+            return self._holders[day]
+        held = [j for j in self.jobs if j.employed_through(day)]
+        found = self._holders[day] = max(held, key=_job_order) if held else None
+        return found
+
+    def for_job(self, job: Job, marks: list[Mark]) -> list[Mark]:
+        """The marks whose day counts for ``job``."""
+        if len(self.jobs) == 1:  # the usual case: the one job holds every day it is held
+            return [m for m in marks if job.employed_through(m[0])]
+        return [m for m in marks if self.holder(m[0]) is job]
+
+
+def _job_order(job: Job) -> tuple[date, str]:
+    return (job.start, job.key)
 
 
 Record = TypeVar("Record", MilestoneEvidence, ServiceEvent)
@@ -167,6 +191,19 @@ def _jobs(starts: list[MilestoneEvidence], ends: list[MilestoneEvidence]) -> lis
     return jobs
 
 
+def _employer_log(entries: list[MilestoneEvidence]) -> list[Mark]:
+    # 004 line 49, "employer contact log that includes date of contact, employer": face-to-face
+    # entries, one per employer and day (entries arrive in (date, evidence_id) order).
+    seen: set[tuple[date, str]] = set()
+    marks: list[Mark] = []
+    for ev in entries:
+        key = (ev.date, (ev.text("employer") or "").strip().casefold())
+        if ev.flag("face_to_face") and key not in seen:
+            seen.add(key)
+            marks.append(_evidence_mark(ev))
+    return marks
+
+
 _event_id: Callable[[ServiceEvent], str] = attrgetter("event_id")
 _evidence_id: Callable[[MilestoneEvidence], str] = attrgetter("evidence_id")
 
@@ -186,18 +223,14 @@ def build_facts(
         by_kind.setdefault(ev.kind, []).append(ev)
     series = _event_marks(_latest_versions(events, _event_id), today)
     applications = [_evidence_mark(ev) for ev in by_kind.get(EvidenceKind.JOB_APPLICATION, [])]
-    employer_evidence = [
-        _evidence_mark(ev)
-        for ev in by_kind.get(EvidenceKind.EMPLOYER_CONTACT, [])
-        if ev.flag("face_to_face")
-    ]
+    employer_log = _employer_log(by_kind.get(EvidenceKind.EMPLOYER_CONTACT, []))
     return Facts(
         member_id=member_id,
         today=today,
         evidence=by_kind,
         contacts=MarkSeries(series[CONTACT]),
-        employer_f2f=MarkSeries(series[EMPLOYER] + employer_evidence),
+        employer_log=MarkSeries(employer_log),
         job_search=MarkSeries(series[SEARCH] + applications),
-        job_support_f2f=MarkSeries(series[SUPPORT]),
+        job_support_f2f=MarkSeries(series[SUPPORT] + series[EMPLOYER] + employer_log),
         jobs=_jobs(by_kind.get(EvidenceKind.JOB_START, []), by_kind.get(EvidenceKind.JOB_END, [])),
     )

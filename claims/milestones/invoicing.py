@@ -75,10 +75,11 @@ def plan_invoice(
     net, last_line = _net_invoiced(invoiced)
     auths = [a for a in eipd_authorizations if a.provider_id == provider_id]
     charges = [
-        _charge(e, payer_kind, auths)
+        line
         for key, e in mine.items()
-        if e.earned_on <= through_date and net.get(key, Decimal(0)) == 0
-    ]
+        if e.earned_on <= through_date and net.get(key, Decimal(0)) == 0 and not e.waiting
+        and (line := _charge(e, payer_kind, auths)) is not None
+    ]  # fmt: skip
     credits = [
         _credit(last_line[key], provider_id, amount)
         for key, amount in net.items()
@@ -112,8 +113,12 @@ def _authorization(e: EarnedMilestone, auths: Sequence[EipdAuthorization]) -> st
 
 def _charge(
     e: EarnedMilestone, payer_kind: PayerKind, auths: Sequence[EipdAuthorization]
-) -> PlannedLine:
+) -> PlannedLine | None:
+    # docs/milestones.md, "Earned but waiting": an EIPD milestone goes out only under an EIPD
+    # authorization of that milestone covering its earned date, never with an empty one.
     auth = _authorization(e, auths) if payer_kind is PayerKind.EIPD else None
+    if payer_kind is PayerKind.EIPD and auth is None:
+        return None
     return PlannedLine(e.member_id, e.provider_id, e.milestone, e.occurrence, e.earned_on,
                        to_money(e.amount), LineKind.CHARGE, auth)  # fmt: skip
 

@@ -89,35 +89,48 @@ def _capped(m: MilestoneDef, drafts: list[Draft], pending: list[str]) -> RuleOut
     return RuleOutcome(tuple(kept), tuple(pending))
 
 
-def _profile_update(facts: Facts, advancement: MilestoneEvidence, days: int) -> Mark | None:
-    window = timedelta(days=days)
+def _profile_updates(facts: Facts) -> list[MilestoneEvidence]:
     updates = [
         ev
         for kind in (EvidenceKind.CAREER_PROFILE_SECTION, EvidenceKind.CAREER_PROFILE_SIGNED)
         for ev in facts.of(kind)
-        if abs(ev.date - advancement.date) <= window
     ]
-    return _mark(min(updates, key=lambda ev: (ev.date, ev.evidence_id))) if updates else None
+    return sorted(updates, key=lambda ev: (ev.date, ev.evidence_id))
+
+
+def _own_update(
+    updates: list[MilestoneEvidence], used: set[str], advancement: MilestoneEvidence, days: int
+) -> MilestoneEvidence | None:
+    # The first unused update dated on or after the advancement, within ``days`` of it.
+    last = advancement.date + timedelta(days=days)
+    for ev in updates:
+        if advancement.date <= ev.date <= last and ev.evidence_id not in used:
+            used.add(ev.evidence_id)
+            return ev
+    return None
 
 
 def career_advancement(m: MilestoneDef, facts: Facts, earned: Earned) -> RuleOutcome:
     # 004 line 95-97: an advancement (promotion, better job, pay increase, more hours, new title)
-    # with "Submitting updated Career Profile", "Three times". The update is a career-profile
-    # section or signature within profile_update_window_days of the advancement (catalog).
+    # with "Submitting updated Career Profile", "Three times". Each advancement needs its own
+    # update after it: a career-profile section or signature dated on or after the advancement,
+    # within profile_update_window_days (catalog); one update pays one advancement
+    # (docs/milestones.md, "No double counting"). Advancements take updates in date order.
     days = m.thresholds.profile_update_window_days or 0
+    updates, used = _profile_updates(facts), set[str]()
     drafts: list[Draft] = []
     pending: list[str] = []
     for ev in facts.of(EvidenceKind.CAREER_ADVANCEMENT):
         if ev.text("type") not in (m.thresholds.advancement_types or ()):
             continue
-        update = _profile_update(facts, ev, days)
+        update = _own_update(updates, used, ev, days)
         if update is None:
             pending.append(
-                f"updated career profile within {days} days of the career "
+                f"a career-profile update of its own within {days} days after the career "
                 f"advancement on {ev.date.isoformat()}"
             )
         else:
-            drafts.append(draft(m.id, [_mark(ev), update]))
+            drafts.append(draft(m.id, [_mark(ev), _mark(update)]))
     return _capped(m, drafts, pending or ["a career-advancement event with an updated profile"])
 
 

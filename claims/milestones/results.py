@@ -27,6 +27,10 @@ class EarnedMilestone:
     job_key: str | None  # the job_start evidence id for per-job milestones (3-C, 4, 5-A..5-C)
     evidence_ids: tuple[str, ...]
     event_ids: tuple[str, ...]
+    # Earned but not invoiced yet, and why (docs/milestones.md, "Earned but waiting"): a gating
+    # fidelity review, a missing EIPD authorization. Empty: ready to invoice.
+    waiting: tuple[str, ...] = ()
+    eipd_authorization_id: str | None = None  # the covering one, for an EIPD milestone
 
     @property
     def key(self) -> OccurrenceKey:

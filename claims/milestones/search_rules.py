@@ -105,13 +105,15 @@ def job_search(m: MilestoneDef, facts: Facts, earned: object) -> RuleOutcome:
 def employer_networking(m: MilestoneDef, facts: Facts, earned: object) -> RuleOutcome:
     # 004 line 48: "12 face to face contacts with hiring personnel ... Or Employment has been
     # obtained and there is documented face to face employer contacts ... regardless of the number".
+    # Counted from the employer contact log only, each employer once a day (docs/milestones.md).
     threshold = m.thresholds.employer_contacts or 0
-    contacts: MarkSeries = facts.employer_f2f
+    contacts: MarkSeries = facts.employer_log
     walk = _walk(m, threshold, [
         (_COUNTED, contacts.marks), (_APPROVAL, _approvals(facts, m.id)),
         (_JOB_START, _job_starts(facts)),
     ])  # fmt: skip
     shortcut = "or a job start after such a contact"
     return RuleOutcome(
-        tuple(walk.drafts), _missing(walk, "face-to-face employer contacts", shortcut)
+        tuple(walk.drafts),
+        _missing(walk, "face-to-face contacts in the employer contact log", shortcut),
     )

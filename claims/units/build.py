@@ -35,7 +35,7 @@ ADJUDICATION_FIELDS = (
 UNIT_LINE_FIELDS = (
     "member_id", "provider_id", "payer_id", "service_date", "procedure", "modifiers", "minutes",
     "units", "held_units", "status", "event_ids", "rate", "charge", "hold_reason",
-    "authorization_id", "auth_units",
+    "authorization_id", "auth_units", "authorization_draws",
 )  # fmt: skip
 
 
@@ -101,6 +101,7 @@ def unit_line(
     hold_reason: ReasonCode | None,
     authorization_id: str | None,
     auth_units: int,
+    authorization_draws: tuple[tuple[str, int], ...] = (),
 ) -> UnitLine:
     obj = _NEW(_UNIT_LINE)
     obj.member_id = member_id
@@ -119,5 +120,6 @@ def unit_line(
     obj.hold_reason = hold_reason
     obj.authorization_id = authorization_id
     obj.auth_units = auth_units
+    obj.authorization_draws = authorization_draws
     obj.__class__ = UnitLine
     return obj  # type: ignore[no-any-return]

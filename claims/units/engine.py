@@ -19,6 +19,7 @@ from claims.model import (
     ServiceEvent,
     UnitLine,
 )
+from claims.units.clock import changing_days, real_minute
 from claims.units.day import form_lines, remove_overlap, round_and_cap
 from claims.units.dvr import DvrOverlapTable, load_dvr_overlap
 from claims.units.exclusions import Exclusions, Finding
@@ -46,12 +47,29 @@ def adjudicate_member(
     counters = Counters(context.counters)
     ledgers = sorted(map(Ledger, events), key=_ORDER)
     lines: list[UnitLine] = []
+    zone, year, changing = context.settings.time_zone, 0, frozenset[date]()
     for day, group in groupby(ledgers, key=_DAY):
-        remaining = _in_play(group, day, first_exclusion)
+        if day.year != year:
+            year, changing = day.year, changing_days(zone, day.year)
+        if day in changing:  # a daylight-saving day: real minutes (units.clock)
+            remaining = _in_play(_real_minutes(list(group), zone, day), day, first_exclusion)
+        else:
+            remaining = _in_play(group, day, first_exclusion)
         if remaining:
             lines.extend(_adjudicate_day(remaining, day, look, counters))
     adjudications = tuple([ledger.result() for ledger in ledgers])
     return MemberResult(adjudications, tuple(lines))
+
+
+def _real_minutes(group: list[Ledger], zone: str, day: date) -> list[Ledger]:
+    """Re-place the day's events at their real minutes from midnight, then re-order them."""
+    for ledger in group:
+        event = ledger.event
+        ledger.start = start = real_minute(zone, day, event.start_time)
+        ledger.end = end = max(start, real_minute(zone, day, event.end_time))
+        ledger.minutes = ledger.kept = end - start
+        ledger.order = (day, start, event.event_id, event.version)
+    return sorted(group, key=_ORDER)
 
 
 def _in_play(

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 
+from claims.fidelity import gating_detail
 from claims.model import NON_BILLABLE_ACTIVITIES, Contact, ReasonCode, ServiceEvent, Setting
 from claims.units.lookup import MemberLookup
 
@@ -66,12 +67,27 @@ def _other_provider_authorized(event: ServiceEvent, day: date, look: MemberLooku
 
 def _fidelity_below_minimum(event: ServiceEvent, day: date, look: MemberLookup) -> Finding:
     # YP630 def., Fidelity Evaluation: "must score a minimum of 74 ... to continue to bill State
-    # funds". A review is in force from its final report date; no review yet: may bill.
+    # funds". A review is in force from its final report date; no review yet: may bill; a
+    # requested re-evaluation defers a 65-73 score (docs/billing-rules.md, "Fidelity").
     review = look.review_in_force(event.provider_id, day)
-    minimum = look.settings.minimum_fidelity_score
-    if review is not None and review.score < minimum:
-        detail = f"fidelity review {review.review_id} scored {review.score}, below {minimum}"
-        return ReasonCode.FIDELITY_BELOW_MINIMUM, detail
+    if review is not None:
+        return ReasonCode.FIDELITY_BELOW_MINIMUM, gating_detail(review, look.settings)
+    return None
+
+
+def _staff_role_not_billable(event: ServiceEvent, day: date, look: MemberLookup) -> Finding:
+    # YP630 def., Staffing: the Program Assistant keeps records, reports, calls and
+    # authorization requests, administrative work that "cannot be billed" (docs/billing-rules.md).
+    if (event.provider_id, event.staff_id) in look.not_billing_staff:
+        return ReasonCode.STAFF_ROLE_NOT_BILLABLE, f"staff {event.staff_id} is a Program Assistant"
+    return None
+
+
+def _facility_setting(event: ServiceEvent, day: date, look: MemberLookup) -> Finding:
+    # YP630 def.: "not in groups, facilities, and/or congregate settings" (billing-rules 1.5).
+    if event.place_of_service in look.facilities:
+        detail = f"place of service {event.place_of_service} is a facility or congregate setting"
+        return ReasonCode.FACILITY_SETTING, detail
     return None
 
 
@@ -88,10 +104,16 @@ def _dvr_milestone_overlap(event: ServiceEvent, day: date, look: MemberLookup) -
     return None
 
 
-# First match wins, in this order (billing-rules 1.1.2, then table 1.2). The first three read
-# only the event; the next four only the date and provider, so they are answered once per
-# provider and day; the DVR rule reads the activity and staff as well.
-EVENT_RULES: tuple[Rule, ...] = (_non_billable_activity, _no_direct_contact, _group_setting)
+# First match wins, in this order (billing-rules 1.1.2, then table 1.2). The first five read
+# only the event (and the staff member's role); the next four only the date and provider, so
+# they are answered once per provider and day; the DVR rule reads the activity and staff as well.
+EVENT_RULES: tuple[Rule, ...] = (
+    _non_billable_activity,
+    _no_direct_contact,
+    _group_setting,
+    _facility_setting,
+    _staff_role_not_billable,
+)
 DAY_RULES: tuple[Rule, ...] = (
     _member_under_16,
     _act_enrollment,
@@ -106,11 +128,13 @@ _NO_CONTACT, _GROUP = Contact.NONE, Setting.GROUP
 class Exclusions:
     """``RULES`` in order for one member, with the per-day answers memoised."""
 
-    __slots__ = ("look", "_days")
+    __slots__ = ("look", "_days", "facilities", "not_billing_staff")
 
     def __init__(self, look: MemberLookup) -> None:
         self.look = look
         self._days: dict[tuple[date, str], Finding] = {}
+        self.facilities = look.facilities
+        self.not_billing_staff = look.not_billing_staff
 
     def first(self, event: ServiceEvent, day: date) -> Finding:
         # Inline forms of EVENT_RULES (the hot path); same checks, same order.
@@ -120,6 +144,10 @@ class Exclusions:
             return _no_direct_contact(event, day, self.look)
         if event.setting is _GROUP:
             return _group_setting(event, day, self.look)
+        if event.place_of_service in self.facilities:
+            return _facility_setting(event, day, self.look)
+        if self.not_billing_staff and (event.provider_id, event.staff_id) in self.not_billing_staff:
+            return _staff_role_not_billable(event, day, self.look)
         key = (day, event.provider_id)
         if key in self._days:
             finding = self._days[key]

@@ -10,7 +10,7 @@ from datetime import date
 from decimal import Decimal
 from typing import NamedTuple
 
-from claims.model import PROCEDURE, LineStatus, ReasonCode, UnitCounters, UnitLine
+from claims.model import PROCEDURE, Authorization, LineStatus, ReasonCode, UnitCounters, UnitLine
 from claims.money import to_money
 from claims.units.build import unit_line
 from claims.units.ledger import Line, take_latest_first
@@ -32,9 +32,18 @@ class Counters:
         self.by_provider = dict(start.by_provider)
         self.by_authorization = dict(start.by_authorization)
 
-    def count(self, provider_id: str, authorization_id: str | None, units: int) -> None:
+    def count(
+        self,
+        provider_id: str,
+        authorization_id: str | None,
+        units: int,
+        draws: tuple[tuple[str, int], ...] = (),
+    ) -> None:
         self.by_provider[provider_id] = self.by_provider.get(provider_id, 0) + units
-        if authorization_id is not None:
+        if draws:  # drawn from several authorizations: each keeps its own count
+            for drawn_id, drawn in draws:
+                self.by_authorization[drawn_id] = self.by_authorization.get(drawn_id, 0) + drawn
+        elif authorization_id is not None:
             used = self.by_authorization.get(authorization_id, 0)
             self.by_authorization[authorization_id] = used + units
 
@@ -50,6 +59,8 @@ class Grant(NamedTuple):
     code: ReasonCode | None
     authorization_id: str | None
     detail: str
+    # Every (authorization, units) drawn when more than one authorization gave units, else ().
+    draws: tuple[tuple[str, int], ...] = ()
 
 
 NOTHING = Grant(0, 0, None, None, "")
@@ -58,12 +69,13 @@ NOTHING = Grant(0, 0, None, None, "")
 def authorize(units: int, provider_id: str, day: date, look: MemberLookup, n: Counters) -> Grant:
     """YP630 def., Utilization Management: "no prior authorization for the first 64 units ...
     Authorization for continued services must occur after the 64 units"."""
-    auth, left = _drawn_authorization(provider_id, day, look, n)
-    if auth is not None:
-        if units <= left:
-            return Grant(units, 0, None, auth, "")
-        detail = f"authorization {auth} has no units left"
-        return Grant(left, units - left, ReasonCode.AUTHORIZATION_EXHAUSTED, auth, detail)
+    for auth in look.own.get(provider_id, ()):
+        if auth.start_date <= day <= auth.end_date:
+            left = auth.units - n.by_authorization.get(auth.authorization_id, 0)
+            if units <= left:  # the usual case: the first one drawn from has room for the line
+                return Grant(units, 0, None, auth.authorization_id, "")
+            covering = [a for a in look.own[provider_id] if a.start_date <= day <= a.end_date]
+            return _draw(units, covering, n)
     allowance = look.settings.units_without_authorization
     left = allowance - n.by_provider.get(provider_id, 0)
     if units <= left:
@@ -73,20 +85,30 @@ def authorize(units: int, provider_id: str, day: date, look: MemberLookup, n: Co
     return Grant(left, units - left, ReasonCode.NO_AUTHORIZATION, None, detail)
 
 
-def _drawn_authorization(
-    provider_id: str, day: date, look: MemberLookup, n: Counters
-) -> tuple[str | None, int]:
-    """The provider's authorization the date draws from, and its units left: of those covering
-    the date, the earliest that still has units, else the earliest (none left)."""
-    exhausted: str | None = None
-    for auth in look.own.get(provider_id, ()):
-        if auth.start_date <= day <= auth.end_date:
-            left = auth.units - n.by_authorization.get(auth.authorization_id, 0)
-            if left > 0:
-                return auth.authorization_id, left
-            if exhausted is None:
-                exhausted = auth.authorization_id
-    return exhausted, 0
+def _draw(units: int, covering: list[Authorization], n: Counters) -> Grant:
+    """docs/billing-rules.md, "Overlapping authorizations": the line draws from the covering
+    authorization with the earliest end date first, then the next; units are held only when
+    every covering authorization is used up. ``covering`` is in that order (lookup.own)."""
+    draws: list[tuple[str, int]] = []
+    needed = units
+    for auth in covering:
+        left = auth.units - n.by_authorization.get(auth.authorization_id, 0)
+        if left > 0 and needed > 0:
+            taken = left if left < needed else needed
+            draws.append((auth.authorization_id, taken))
+            needed -= taken
+    first = draws[0][0] if draws else covering[0].authorization_id
+    several = tuple(draws) if len(draws) > 1 else ()
+    if needed == 0:
+        return Grant(units, 0, None, first, "", several)
+    names = ", ".join(a.authorization_id for a in covering)
+    detail = (
+        f"authorization {names} has no units left"
+        if len(covering) == 1
+        else (f"authorizations {names} have no units left")
+    )
+    return Grant(units - needed, needed, ReasonCode.AUTHORIZATION_EXHAUSTED, first, detail,
+                 several)  # fmt: skip
 
 
 def settle_line(line: Line, day: date, look: MemberLookup, counters: Counters) -> UnitLine:
@@ -98,7 +120,7 @@ def settle_line(line: Line, day: date, look: MemberLookup, counters: Counters) -
     if holds:
         _hold_whole(line, holds, grant, day)
         return _unit_line(line, day, look, rate, Grant(0, line.units, holds[0], None, ""))
-    counters.count(line.provider_id, grant.authorization_id, grant.billable)
+    counters.count(line.provider_id, grant.authorization_id, grant.billable, grant.draws)
     if grant.code is not None:
         _hold_part(line, grant, grant.code)
     return _unit_line(line, day, look, rate, grant)
@@ -152,7 +174,7 @@ def _hold_part(line: Line, grant: Grant, code: ReasonCode) -> None:
 def _unit_line(
     line: Line, day: date, look: MemberLookup, rate: Decimal | None, grant: Grant
 ) -> UnitLine:
-    billable, held, code, authorization_id, _ = grant
+    billable, held, code, authorization_id, _, draws = grant
     if billable:
         status, charge = _BILLABLE, look.charge(billable, rate)
     else:
@@ -160,5 +182,5 @@ def _unit_line(
     return unit_line(
         look.member_id, line.provider_id, look.payer_id, day, PROCEDURE, line.modifiers,
         line.minutes, billable, held, status, tuple([lg.event.event_id for lg in line.ledgers]),
-        rate, charge, code, authorization_id if billable else None, billable,
+        rate, charge, code, authorization_id if billable else None, billable, draws,
     )  # fmt: skip

@@ -11,6 +11,7 @@ from datetime import date
 from decimal import Decimal
 from functools import lru_cache
 
+from claims.fidelity import FidelityGate
 from claims.model import (
     PROCEDURE,
     Activity,
@@ -31,9 +32,9 @@ _line_charge = lru_cache(maxsize=4096)(line_charge)
 
 class MemberLookup:
     __slots__ = (
-        "context", "settings", "roles", "review_dates", "reviews", "authorizations", "eipd",
+        "context", "settings", "roles", "fidelity", "authorizations", "eipd",
         "dvr", "fee_dates", "fee_rates", "member_data_missing", "member_id", "payer_id",
-        "own",
+        "own", "not_billing_staff", "facilities",
     )  # fmt: skip
 
     def __init__(self, context: MemberContext, dvr: DvrOverlapTable) -> None:
@@ -41,7 +42,12 @@ class MemberLookup:
         self.context = context
         self.settings = context.settings
         self.roles = {(s.provider_id, s.staff_id): s.role for s in context.staff}
-        self.review_dates, self.reviews = _index_reviews(context.fidelity_reviews)
+        self.fidelity = FidelityGate(context.fidelity_reviews, context.settings)
+        # docs/billing-rules.md "Who bills": a Program Assistant's duties are administrative.
+        self.not_billing_staff = frozenset(
+            (s.provider_id, s.staff_id) for s in context.staff if s.role is StaffRole.PA
+        )
+        self.facilities = context.settings.excluded_places_of_service
         self.authorizations = _own_yp630(context.authorizations, member.member_id)
         self.eipd = _open_eipd(
             context.eipd_authorizations, member.member_id, member.dvr_shared_case
@@ -54,9 +60,10 @@ class MemberLookup:
         # Attachment A: the 837P needs an ICD-10-CM code and the member's subscriber id.
         self.member_data_missing = not member.diagnoses or not member.subscriber_id
         self.member_id, self.payer_id = member.member_id, member.payer_id
-        # Each provider's own authorizations, earliest first (see holds.authorize).
+        # Each provider's own authorizations in drawing order: the earliest end date first
+        # (docs/billing-rules.md, "Overlapping authorizations"; see holds.authorize).
         self.own: dict[str, tuple[Authorization, ...]] = {}
-        for auth in self.authorizations:
+        for auth in sorted(self.authorizations, key=_drawing_order):
             self.own[auth.provider_id] = (*self.own.get(auth.provider_id, ()), auth)
 
     def age_reached(self, day: date) -> bool:
@@ -81,12 +88,8 @@ class MemberLookup:
         return ZERO if rate is None else _line_charge(units, rate)
 
     def review_in_force(self, provider_id: str, day: date) -> FidelityReview | None:
-        """The latest review whose final report is dated on or before the date of service."""
-        dates = self.review_dates.get(provider_id)
-        if not dates:
-            return None
-        index = bisect_right(dates, day)
-        return self.reviews[provider_id][index - 1] if index else None
+        """The review in force on the date of service when it stops billing (claims/fidelity)."""
+        return self.fidelity.gating(provider_id, day)
 
     def dvr_milestone(self, day: date, activity: Activity) -> EipdAuthorization | None:
         for auth in self.eipd:
@@ -106,15 +109,8 @@ class MemberLookup:
         return self.fee_rates[index - 1].get(key) if index else None
 
 
-def _index_reviews(
-    reviews: tuple[FidelityReview, ...],
-) -> tuple[dict[str, list[date]], dict[str, list[FidelityReview]]]:
-    # Same-day reviews: the higher review_id is taken as the later one, so the answer is stable.
-    by_provider: dict[str, list[FidelityReview]] = {}
-    for review in sorted(reviews, key=lambda r: (r.final_report_date, r.review_id)):
-        by_provider.setdefault(review.provider_id, []).append(review)
-    dates = {pid: [r.final_report_date for r in rs] for pid, rs in by_provider.items()}
-    return dates, by_provider
+def _drawing_order(auth: Authorization) -> tuple[date, date, str]:
+    return (auth.end_date, auth.start_date, auth.authorization_id)
 
 
 def _own_yp630(auths: tuple[Authorization, ...], member_id: str) -> tuple[Authorization, ...]:

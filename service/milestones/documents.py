@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from claims.invoices import render_invoice_csv, render_invoice_pdf
@@ -13,9 +15,11 @@ from claims.invoices.model import (
     ProviderBlock,
 )
 from claims.milestones import LineKind, load_catalog
+from claims.profile import PayerProfile
 from service import models as orm
 from service.config import Settings
 from service.milestones.service import invoice_lines
+from service.profiles import ProfileRegistry
 from service.units.repository import rows_in
 
 
@@ -26,8 +30,22 @@ def _address_lines(address: dict[str, str] | None) -> tuple[str, ...]:
     return tuple(part for part in (address.get("line1"), address.get("line2"), city) if part)
 
 
+def _payer_address(profile: PayerProfile) -> tuple[str, ...]:
+    # The payer's mailing address is its profile's (the 837P's NM1*PR/N3/N4 address).
+    party = profile.interchange
+    if not party.payer_address_line1 or not party.payer_city:
+        return ()
+    zip_code = party.payer_zip or ""
+    if len(zip_code) == 9:
+        zip_code = f"{zip_code[:5]}-{zip_code[5:]}"
+    return (party.payer_address_line1, f"{party.payer_city}, {party.payer_state or ''} {zip_code}")
+
+
 async def document(
-    session: AsyncSession, invoice: orm.Invoice, settings: Settings
+    session: AsyncSession,
+    invoice: orm.Invoice,
+    settings: Settings,
+    profiles: ProfileRegistry | None = None,
 ) -> InvoiceDocument:
     provider = await session.get(orm.Provider, invoice.provider_id)
     payer = await session.get(orm.Payer, invoice.payer_id)
@@ -56,22 +74,36 @@ async def document(
         for item in lines
     )
     provider_lines = _address_lines(provider.address)
+    profile = (profiles or ProfileRegistry.load()).get(payer.edi_profile)
+    terms = profile.rules.payment_terms_days
     return InvoiceDocument(
         invoice_number=invoice.invoice_number,
         invoice_date=invoice.invoice_date,
         provider=ProviderBlock(provider.name, provider_lines, provider.npi, provider.tax_id),
-        payer=PayerBlock(payer.name),
+        payer=PayerBlock(payer.name, _payer_address(profile)),
         remit_to=(provider.name, *provider_lines),
         lines=items,
         paid_amount=invoice.paid_amount,
         status=InvoiceStatus(invoice.status),
         through_date=invoice.through_date,
+        payment_terms=f"Net {terms} days from the invoice date",
+        due_date=invoice.invoice_date + timedelta(days=terms),
     )
 
 
-async def pdf(session: AsyncSession, invoice: orm.Invoice, settings: Settings) -> bytes:
-    return render_invoice_pdf(await document(session, invoice, settings))
+async def pdf(
+    session: AsyncSession,
+    invoice: orm.Invoice,
+    settings: Settings,
+    profiles: ProfileRegistry | None = None,
+) -> bytes:
+    return render_invoice_pdf(await document(session, invoice, settings, profiles))
 
 
-async def csv(session: AsyncSession, invoice: orm.Invoice, settings: Settings) -> str:
-    return render_invoice_csv(await document(session, invoice, settings))
+async def csv(
+    session: AsyncSession,
+    invoice: orm.Invoice,
+    settings: Settings,
+    profiles: ProfileRegistry | None = None,
+) -> str:
+    return render_invoice_csv(await document(session, invoice, settings, profiles))

@@ -187,7 +187,7 @@ async def _document(
     render, media_type = (
         (documents.pdf, "application/pdf") if kind == "pdf" else (documents.csv, "text/csv")
     )
-    body = await render(session, invoice, request.app.state.settings)
+    body = await render(session, invoice, request.app.state.settings, request.app.state.profiles)
     name = f"invoice-{invoice.invoice_number}.{kind}"
     return Response(
         body,

@@ -60,6 +60,10 @@ class EarnedOut(BaseModel):
     provider_id: str
     invoice_id: str | None
     status: str = Field(description="earned (not yet invoiced), invoiced, paid")
+    waiting: list[str] = Field(
+        default_factory=list,
+        description="why an earned occurrence is not invoiced yet (fidelity, EIPD authorization)",
+    )
 
 
 class ProgressOut(BaseModel):

@@ -84,6 +84,9 @@ class UnitLine(Base):
     charge: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"))
     authorization_id: Mapped[str | None] = mapped_column(ID, nullable=True)
     auth_units: Mapped[int] = mapped_column(Integer, default=0)
+    # [[authorization_id, units], ...] when the line drew from more than one authorization
+    # (docs/billing-rules.md, "Overlapping authorizations"); null otherwise.
+    authorization_draws: Mapped[list[list[Any]] | None] = mapped_column(JSON, nullable=True)
     place_of_service: Mapped[str] = mapped_column(String(2), default="99")
     claim_id: Mapped[str | None] = mapped_column(String(20), nullable=True)
     claimed_units: Mapped[int | None] = mapped_column(Integer, nullable=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Annotated, Literal
 
@@ -152,6 +152,20 @@ class StaffOut(StaffIn, Out):
 class FidelityReviewIn(Body):
     score: int = Field(ge=0, le=125)
     final_report_date: date
+    # docs/billing-rules.md "Fidelity": a re-evaluation asked for within 180 days of the final
+    # report defers a 65-73 score's gate until the re-evaluation's own review is recorded.
+    reevaluation_requested_on: date | None = None
+
+    @model_validator(mode="after")
+    def _reevaluation_in_window(self) -> FidelityReviewIn:
+        asked = self.reevaluation_requested_on
+        if asked is not None and not (
+            self.final_report_date <= asked <= self.final_report_date + timedelta(days=180)
+        ):
+            raise ValueError(
+                "reevaluation_requested_on must fall within 180 days after final_report_date"
+            )
+        return self
 
     model_config = {
         "json_schema_extra": {"example": {"score": 96, "final_report_date": "2026-02-15"}}

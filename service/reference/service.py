@@ -180,7 +180,9 @@ async def post_fidelity_review(
         FidelityReview.final_report_date == body.final_report_date,
     )
     review = (await session.execute(stmt)).scalar_one_or_none()
-    if review is not None and review.score == body.score:
+    asked = body.reevaluation_requested_on
+    same = review is not None and review.reevaluation_requested_on == asked
+    if review is not None and same and review.score == body.score:
         return review, False
     if review is None:
         review = FidelityReview(
@@ -188,10 +190,12 @@ async def post_fidelity_review(
             provider_id=provider_id,
             score=body.score,
             final_report_date=body.final_report_date,
+            reevaluation_requested_on=asked,
         )
         session.add(review)
     else:
         review.score, review.version = body.score, review.version + 1
+        review.reevaluation_requested_on = asked
     await session.flush()
     await _touch_provider_events(session, provider_id, body.final_report_date, touched)
     return review, True

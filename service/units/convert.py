@@ -69,6 +69,7 @@ def fidelity(row: orm.FidelityReview) -> core.FidelityReview:
         review_id=row.review_id,
         score=row.score,
         final_report_date=row.final_report_date,
+        reevaluation_requested_on=row.reevaluation_requested_on,
     )
 
 

@@ -132,6 +132,7 @@ EVENT_INPUTS = (
 LINE_STATE = (
     "id", "member_id", "provider_id", "service_date", "procedure_key", "claim_id",
     "claimed_units", "claimed_charge", "hold_reason", "authorization_id", "auth_units",
+    "authorization_draws",
 )  # fmt: skip
 
 
@@ -166,7 +167,10 @@ def counted(rows: Iterable[Any]) -> dict[tuple[str, str], int]:
     """auth_units of lines per (provider, authorization or '')."""
     sums: dict[tuple[str, str], int] = defaultdict(int)
     for row in rows:
-        if row.auth_units:
+        if row.authorization_draws:  # drawn from several authorizations (docs/billing-rules.md)
+            for authorization_id, units in row.authorization_draws:
+                sums[(row.provider_id, authorization_id)] += units
+        elif row.auth_units:
             sums[(row.provider_id, row.authorization_id or "")] += row.auth_units
     return sums
 

@@ -398,6 +398,7 @@ def _line_values(line: core.UnitLine, place_of_service: str) -> dict[str, Any]:
         "charge": line.charge,
         "authorization_id": line.authorization_id,
         "auth_units": line.auth_units,
+        "authorization_draws": [list(d) for d in line.authorization_draws] or None,
         "place_of_service": place_of_service,
         "updated_at": utcnow(),
     }
@@ -414,6 +415,7 @@ def _empty_line_values(existing: orm.UnitLine) -> dict[str, Any]:
         "charge": Decimal("0.00"),
         "auth_units": 0,
         "authorization_id": None,
+        "authorization_draws": None,
         "updated_at": utcnow(),
     }
 

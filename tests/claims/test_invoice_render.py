@@ -66,13 +66,26 @@ def test_pdf_reads_as_an_invoice() -> None:
     for expected in (
         "INVOICE", "Blue Ridge Supported Employment", "NPI: 1234567893", "Tax ID: 56-1234567",
         "INV-P01-2026-0007", "2026-06-01", "NC Division of Vocational Rehabilitation",
-        "EIPD-2026-0457", "EIPD-2026-0461", "2,910.00", "2,160.00", "-3,410.00",
+        "EIPD-2026-0457", "EIPD-2026-0461", "$2,910.00", "$2,160.00", "-$3,410.00",
         "3-C Job Placement + 3 Days Support", "Remit to", "PO Box 900", "Payment terms",
     ):  # fmt: skip
         assert expected in text, expected
     total = sum((line.amount for line in PLANNED), Decimal(0))
-    assert f"Total {total:,.2f}" in text
-    assert f"Balance due {total - Decimal('1000.00'):,.2f}" in text
+    assert f"Total ${total:,.2f}" in text
+    assert f"Balance due ${total - Decimal('1000.00'):,.2f}" in text
+
+
+def test_pdf_shows_the_due_date_and_payer_address_but_no_internal_status() -> None:
+    doc = invoice()
+    doc = InvoiceDocument(doc.invoice_number, doc.invoice_date, doc.provider,
+                          PayerBlock("NC DVR", ("1 Payer Way", "Raleigh, NC 27699-0001")),
+                          doc.remit_to, doc.lines, doc.paid_amount, doc.status,
+                          "Net 45 days from the invoice date", doc.through_date,
+                          due_date=date(2026, 7, 16))  # fmt: skip
+    text = pdf_text(doc)
+    assert "Due date" in text and "2026-07-16" in text and "Net 45 days" in text
+    assert "1 Payer Way" in text and "Raleigh, NC 27699-0001" in text
+    assert "Status" not in text and "partially paid" not in text.lower()
 
 
 def test_pdf_names_members_by_record_only() -> None:
@@ -105,7 +118,7 @@ def test_long_invoice_breaks_pages_and_keeps_every_line() -> None:
     assert all(f"M-{i:04d}" in text for i in range(80))
     pages = [page.extract_text() for page in reader.pages]
     assert all("Member record" in page for page in pages if "M-00" in page)  # headings repeat
-    assert f"Total {Decimal('1590.00') * 80:,.2f}" in text
+    assert f"Total ${Decimal('1590.00') * 80:,.2f}" in text
 
 
 def test_csv_has_a_row_per_line_and_plain_amounts() -> None:

@@ -72,12 +72,14 @@ def job_start(day: date = JOB_START, employer: str = "Acme") -> MilestoneEvidenc
 
 
 def weekly_support(first: date, last: date) -> list[ServiceEvent]:
-    """One face-to-face job-support contact each Thursday-or-first-day of every week."""
-    out, day = [], first
-    while day <= last:
-        out.append(event(day))
-        day = day + timedelta(days=7 - day.weekday())  # next Monday
-    return out
+    """One face-to-face job-support contact on the first day of each 7-day week from ``first``."""
+    return [event(first + timedelta(days=7 * k)) for k in range((last - first).days // 7 + 1)]
+
+
+def log(day: date, employer: str = "X", face_to_face: bool = True) -> MilestoneEvidence:
+    """An entry of the employer contact log."""
+    return ev(EvidenceKind.EMPLOYER_CONTACT, day, employer=employer, contact_name="HR",
+              face_to_face=face_to_face)  # fmt: skip
 
 
 # --- 3-A Job Search ---------------------------------------------------------------------------
@@ -144,37 +146,49 @@ def test_third_job_search_needs_approval() -> None:
 
 @pytest.mark.parametrize(("contacts", "earned"), [(11, 0), (12, 1)])
 def test_employer_networking_needs_twelve_face_to_face_contacts(contacts: int, earned: int) -> None:
-    # Half logged as evidence, half as service events; phone calls and non-face-to-face evidence
-    # never count.
+    # The employer contact log counts; non-face-to-face entries never do, and service events do
+    # not add to the log (issue 13, point 4).
     dates = days(date(2026, 2, 2), contacts)
-    evidence = [ev(EvidenceKind.EMPLOYER_CONTACT, d, employer="X", contact_name="HR",
-                   face_to_face=True) for d in dates[::2]]  # fmt: skip
-    evidence.append(ev(EvidenceKind.EMPLOYER_CONTACT, date(2026, 2, 1), employer="X",
-                       contact_name="HR", face_to_face=False))  # fmt: skip
-    events = [event(d, Activity.EMPLOYER_CONTACT) for d in dates[1::2]]
-    events.append(event(date(2026, 2, 1), Activity.EMPLOYER_CONTACT, Contact.PHONE))
+    evidence = [log(d) for d in dates] + [log(date(2026, 2, 1), face_to_face=False)]
+    events = [event(d, Activity.EMPLOYER_CONTACT) for d in days(date(2026, 1, 2), 12)]
     result = run(evidence, events)
     assert len(result.of("3-B")) == earned
     if earned:
         assert result.of("3-B")[0].earned_on == dates[-1]
+        assert not result.of("3-B")[0].event_ids
     else:
         assert (
             progress(result, "3-B")
             .missing[0]
-            .startswith("face-to-face employer contacts: 11 of 12")
+            .startswith("face-to-face contacts in the employer contact log: 11 of 12")
         )
 
 
+def test_employer_networking_counts_each_employer_once_a_day() -> None:
+    # Two entries for one employer on one day are one contact; two employers that day are two.
+    same_day = [log(d) for d in days(date(2026, 2, 2), 6) for _ in range(2)]
+    assert not run(same_day).of("3-B")
+    assert (
+        progress(run(same_day), "3-B")
+        .missing[0]
+        .startswith("face-to-face contacts in the employer contact log: 6 of 12")
+    )
+    two_employers = [log(d, employer) for d in days(date(2026, 2, 2), 6) for employer in "XY"]
+    assert [e.earned_on for e in run(two_employers).of("3-B")] == [date(2026, 2, 7)]
+
+
 def test_employer_networking_job_start_shortcut() -> None:
-    contact = event(JOB_START - timedelta(days=10), Activity.EMPLOYER_CONTACT)
-    result = run([job_start()], [contact])
-    assert [(e.earned_on, e.event_ids) for e in result.of("3-B")] == [
-        (JOB_START, (contact.event_id,))
+    contact = log(JOB_START - timedelta(days=10))
+    result = run([job_start(), contact])
+    assert [(e.earned_on, e.evidence_ids) for e in result.of("3-B")] == [
+        (JOB_START, (contact.evidence_id, result.of("3-B")[0].evidence_ids[1]))
     ]
     assert not run([job_start()]).of("3-B")
+    # A service event is not the log: it does not open the shortcut either.
+    assert not run([job_start()], [event(JOB_START - timedelta(days=3),
+                                         Activity.EMPLOYER_CONTACT)]).of("3-B")  # fmt: skip
     # A contact after the job start is not "since the last 3-B" at the time of that start.
-    later = event(JOB_START + timedelta(days=1), Activity.EMPLOYER_CONTACT)
-    assert not run([job_start()], [later]).of("3-B")
+    assert not run([job_start(), log(JOB_START + timedelta(days=1))]).of("3-B")
 
 
 # --- 3-C Job Placement + 3 Days Support --------------------------------------------------------
@@ -236,7 +250,8 @@ def test_job_support_missing_week_names_the_week() -> None:
     result = run([job_start(), ev(EvidenceKind.VOCATIONAL_RECOVERY_APPROVED, VR)], support)
     assert not result.of("4")
     assert progress(result, "4").missing == (
-        "no face-to-face job-support contact in week of 2026-03-23",
+        "no face-to-face contact with the individual or the employer in the week 2026-03-25 to "
+        "2026-03-31",
     )
 
 
@@ -294,12 +309,13 @@ def test_vr_plus_series_and_job_end() -> None:
     assert [e.milestone for e in early.earned if e.milestone.startswith("5")] == ["5-A"]
 
 
-def test_vr_plus_30_needs_milestone_4() -> None:
+def test_vr_plus_30_does_not_need_milestone_4() -> None:
+    # Issue 13, point 1: dates chain the milestones, not payments.
     evidence = [job_start(), ev(EvidenceKind.VOCATIONAL_RECOVERY_APPROVED, VR)]
     contacts = [event(VR + timedelta(days=k)) for k in (5, 20)]
     result = run(evidence, contacts)  # no weekly support: 4 is not earned
-    assert not result.of("4") and not result.of("5-A")
-    assert "milestone 4 not yet earned" in progress(result, "5-A").missing[0]
+    assert not result.of("4")
+    assert [e.earned_on for e in result.of("5-A")] == [VR + timedelta(days=30)]
 
 
 # --- 6 Long-Term Job Retention -----------------------------------------------------------------
@@ -349,7 +365,8 @@ def test_career_advancement_capped_at_three_and_needs_profile_update() -> None:
     assert progress(result, "7") == type(progress(result, "7"))("7", True, ())
     lonely = run([ev(EvidenceKind.CAREER_ADVANCEMENT, date(2026, 2, 1), type="new_title")])
     assert not lonely.of("7")
-    assert "updated career profile within 30 days" in progress(lonely, "7").missing[0]
+    missing = progress(lonely, "7").missing[0]
+    assert "career-profile update of its own within 30 days after" in missing
 
 
 def test_educational_advancement_capped_at_three() -> None:
@@ -428,7 +445,7 @@ def _career() -> tuple[list[MilestoneEvidence], list[ServiceEvent]]:
     evidence += [ev(EvidenceKind.JOB_APPLICATION, d, employer="X", position="Y", method="web")
                  for d in days(date(2026, 1, 20), 33)]  # fmt: skip
     evidence += [ev(EvidenceKind.APPROVAL, date(2026, 2, 20), milestone="3-A")]
-    events += [event(d, Activity.EMPLOYER_CONTACT) for d in days(date(2026, 1, 20), 14, step=2)]
+    evidence += [log(d) for d in days(date(2026, 1, 20), 14, step=2)]
     events += [event(d, Activity.JOB_SEARCH) for d in days(date(2026, 2, 25), 4)]
     ev_, ev2 = _recovered()
     evidence += [*ev_, ev(EvidenceKind.EDUCATION_REPORT, date(2026, 9, 1), document="certificate")]
