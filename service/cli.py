@@ -14,6 +14,7 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from service.migrate import upgrade
+    from service.request_id import log_config
 
     settings = get_settings()
     if settings.is_sqlite:
@@ -28,6 +29,7 @@ def _serve(args: argparse.Namespace) -> int:
         # More than one worker: connections go to the worker holding fewest (service.serving).
         loop="service.serving:BalancedLoop" if args.workers > 1 else "auto",
         log_level="info",
+        log_config=log_config(settings.log_level),
         access_log=False,  # access lines carry query strings: keep PHI out of logs
     )
     return 0

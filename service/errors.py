@@ -25,6 +25,7 @@ from claims.errors import (
     UnknownReference,
     ValidationFailed,
 )
+from service import request_id
 from service.problems import (
     PROBLEM_MEDIA_TYPE,
     domain_problem,
@@ -55,6 +56,8 @@ def problem(
     """The one way an error is answered; ``code`` names its kind (service/data/problems.toml),
     else the status's generic kind."""
     body = problem_body(status, detail, errors, code=code, title=title)
+    # A 500 is answered outside the request-id middleware: it names the id itself.
+    headers = {request_id.HEADER: request_id.current_request_id(), **(headers or {})}
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
 

@@ -161,10 +161,13 @@ class FieldErrorSchema(BaseModel):
         "top (a query parameter starts with 'query', a path parameter with 'path')",
         examples=[["events", 3, "end_time"]],
     )
-    code: str = Field(description="what is wrong, for a program (docs/errors.md)",
-                      examples=["invalid-format"])  # fmt: skip
-    msg: str = Field(description="what is wrong, in plain words",
-                     examples=["must be a clock time written HH:MM, 24 h (09:00 to 23:59)"])  # fmt: skip
+    code: str = Field(
+        description="what is wrong, for a program (docs/errors.md)", examples=["invalid-format"]
+    )
+    msg: str = Field(
+        description="what is wrong, in plain words",
+        examples=["must be a clock time written HH:MM, 24 h (09:00 to 23:59)"],
+    )
 
 
 class ProblemSchema(BaseModel):

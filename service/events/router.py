@@ -14,6 +14,7 @@ from claims.errors import NotFound
 from service import models as orm
 from service.auth.principal import Principal, Role
 from service.deps import PrincipalDep, SessionDep, note_member, require
+from service.errors import status_of
 from service.events import service
 from service.events.schemas import (
     EXAMPLE,
@@ -22,7 +23,6 @@ from service.events.schemas import (
     EventIn,
     EventOut,
 )
-from service.errors import status_of
 from service.pagination import date_range, filtered, paginate
 from service.problems import domain_problem, problem_body
 from service.schemas_common import CursorQuery, DateQuery, IdPath, LimitQuery, Page

@@ -46,7 +46,8 @@ class EventIn(Body):
     def _end_after_start(self) -> EventIn:
         # billing-rules.md 1.1.1: same day; end after start, else 422.
         if self.end_time <= self.start_time:
-            raise FieldProblem("end_time", "must be after start_time on the same day", "end-before-start")
+            message = "must be after start_time on the same day"
+            raise FieldProblem("end_time", message, "end-before-start")
         return self
 
     def start(self) -> time:

@@ -12,6 +12,7 @@ from claims.errors import NotFound
 from service import models as orm
 from service.auth.principal import Principal, Role
 from service.deps import PrincipalDep, SessionDep, note_member, require
+from service.etag import IF_MATCH
 from service.pagination import paginate
 from service.reference import schemas as s
 from service.reference import service
@@ -21,7 +22,7 @@ from service.units.service import readjudicate
 from service.units.touched import Touched
 from service.versioning import Upserted
 
-router = APIRouter(prefix="/v1", tags=["reference data"])
+router = APIRouter(prefix="/v1", tags=["reference data"], dependencies=[IF_MATCH])
 WRITERS = require(Role.INTEGRATION)
 READERS = require(Role.INTEGRATION, Role.FINANCE)
 PayerId = Annotated[str, IdPath()]

@@ -59,8 +59,11 @@ async def test_end_before_start_names_end_time(app, client: AsyncClient) -> None
         await client.put("/v1/service-events/E-1", json=bad, headers=admin), 422, "invalid-input"
     )
     assert body["errors"] == [
-        {"loc": ["end_time"], "code": "end-before-start",
-         "msg": "must be after start_time on the same day"}  # fmt: skip
+        {
+            "loc": ["end_time"],
+            "code": "end-before-start",
+            "msg": "must be after start_time on the same day",
+        }  # fmt: skip
     ]
 
 
