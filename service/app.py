@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from claims.x12.validate import shutdown_pools, warm_pool
-from service import errors, etag, idempotency, location, request_id
+from service import errors, etag, idempotency, location, openapi, request_id
 from service.audit import middleware as audit
 from service.audit.router import router as audit_router
 from service.claims.router import router as claims_router
@@ -65,6 +65,7 @@ def create_app(settings: Settings | None = None, migrate_embedded: bool = True) 
     idempotency.install(app)
     audit.install(app)
     request_id.install(app)
+    openapi.install(app)
     for router in (
         health_router,
         reference_router,

@@ -155,7 +155,7 @@ class FieldProblem(ValueError):
 
 
 # What /openapi.json says every error answers (the same shape the handlers build).
-class FieldErrorSchema(BaseModel):
+class FieldError(BaseModel):
     loc: list[str | int] = Field(
         description="where the problem is: field names and list positions, from the body's "
         "top (a query parameter starts with 'query', a path parameter with 'path')",
@@ -170,7 +170,7 @@ class FieldErrorSchema(BaseModel):
     )
 
 
-class ProblemSchema(BaseModel):
+class Problem(BaseModel):
     type: str = Field(description="a URI naming the kind of problem; stable",
                       examples=[PROBLEM_BASE + "unknown-reference"])  # fmt: skip
     code: str = Field(description="the kind of problem, for a program (docs/errors.md)",
@@ -179,8 +179,6 @@ class ProblemSchema(BaseModel):
     status: int = Field(description="the HTTP status", examples=[422])
     detail: str = Field(description="this occurrence, in words",
                         examples=["unknown member M-9999"])  # fmt: skip
-    errors: list[FieldErrorSchema] = Field(
+    errors: list[FieldError] = Field(
         default_factory=list, description="each field at fault (may be empty)"
     )
-
-    model_config = {"title": "Problem"}

@@ -106,3 +106,22 @@ async def test_batch_items_are_full_problems(app, client: AsyncClient) -> None:
     assert third["errors"] == [
         {"loc": ["staff_id"], "code": "unknown-reference", "msg": "unknown staff S-99 of P-01"}
     ]
+
+
+def test_the_openapi_document_describes_the_problems_sent(app) -> None:  # type: ignore[no-untyped-def]
+    document = app.openapi()
+    names = set(document["components"]["schemas"])
+    assert not [name for name in names if "__" in name or name.startswith("Page_")]
+    assert {"Problem", "FieldError"} <= names and "HTTPValidationError" not in names
+    problem_ref = {"schema": {"$ref": "#/components/schemas/Problem"}}
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            for status, response in operation["responses"].items():
+                assert "X-Request-ID" in response["headers"], (method, path, status)
+                if status >= "400":
+                    assert response["content"] == {PROBLEM: problem_ref}, (method, path, status)
+            if path.startswith("/v1/"):
+                assert "401" in operation["responses"], (method, path)
+            if method == "post":
+                params = {p["name"] for p in operation["parameters"]}
+                assert "Idempotency-Key" in params, path
