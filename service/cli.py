@@ -117,6 +117,31 @@ def _validate(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
+def _simulate(args: argparse.Namespace) -> int:
+    """The payer's answer to an 837P, for trying the inbound side without a payer."""
+    from datetime import UTC, datetime
+
+    from claims.errors import DomainError
+    from claims.inbound import simulate
+
+    try:
+        with open(args.file, encoding="ascii") as handle:
+            text = handle.read()
+        when = datetime.now(UTC)
+        answer = {
+            "999": lambda: simulate.simulate_999(text, control_number=1, created=when),
+            "277ca": lambda: simulate.simulate_277ca(text, control_number=2, created=when),
+            "835": lambda: simulate.simulate_835(
+                text, control_number=3, created=when, trace_number=f"SIM{when:%Y%m%d%H%M%S}"
+            ),
+        }[args.kind]()
+    except (OSError, UnicodeDecodeError, DomainError) as exc:
+        print(f"ipsbill simulate: cannot answer {args.file}: {exc}", file=sys.stderr)
+        return 2
+    sys.stdout.write(answer)
+    return 0
+
+
 def _demo(_args: argparse.Namespace) -> int:
     from service.demo import run_demo
 
@@ -156,6 +181,14 @@ def parser() -> argparse.ArgumentParser:
     validate.add_argument("file")
     validate.set_defaults(run=_validate)
     sub.add_parser("demo", help="load a synthetic month").set_defaults(run=_demo)
+    simulate = sub.add_parser(
+        "simulate",
+        help="write the payer's answer to an 837P file (a 999, 277CA, or an 835 paying every "
+        "claim in full) to standard output, to try the inbound side without a payer",
+    )
+    simulate.add_argument("kind", choices=["999", "277ca", "835"])
+    simulate.add_argument("file", help="an 837P file, e.g. downloaded from .../837p")
+    simulate.set_defaults(run=_simulate)
     return root
 
 
