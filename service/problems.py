@@ -66,7 +66,7 @@ def vocabulary() -> Vocabulary:
 
 def kind_for(code: str | None, status: int) -> Kind:
     kinds = vocabulary().kinds
-    if code in kinds:
+    if code is not None and code in kinds:
         return kinds[code]
     fallback = _BY_STATUS.get(status, "internal-error" if status >= 500 else "bad-request")
     return kinds[fallback]
