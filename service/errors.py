@@ -16,6 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from claims.errors import (
     Conflict,
@@ -89,10 +90,25 @@ class ProblemException(StarletteHTTPException):
         self.problem_code = code
 
 
-async def _on_http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+async def _on_http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
     headers = dict(exc.headers) if exc.headers else None
     code = getattr(exc, "problem_code", None)
+    if exc.status_code == 405:  # Starlette names the methods of one route; the path has more
+        headers = {**(headers or {}), "Allow": ", ".join(_methods_of(request))}
     return problem(exc.status_code, str(exc.detail), headers=headers, code=code)
+
+
+_METHODS = ("GET", "HEAD", "PUT", "POST", "DELETE", "PATCH")
+
+
+def _methods_of(request: Request) -> list[str]:
+    """The methods some route of the path takes (``Allow`` of a 405)."""
+    routes = request.app.router.routes
+    return [
+        method
+        for method in _METHODS
+        if any(r.matches({**request.scope, "method": method})[0] is Match.FULL for r in routes)
+    ]
 
 
 async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -50,8 +50,8 @@ def _route(scope: Scope) -> str:
 async def _check_if_match(request: Request, session: SessionDep, _caller: PrincipalDep) -> None:
     wanted = request.headers.get("if-match")
     rule = RECORDS.get(_route(request.scope))
-    if wanted is None or request.method != "PUT" or rule is None:
-        return
+    if wanted is None or request.method != "PUT" or rule is None or not await request.body():
+        return  # (no body: its 422 comes first)
     model, names = rule
     key: list[Any] = [request.path_params[name] for name in names]
     if model is orm.FeeSchedule:

@@ -25,6 +25,7 @@ _PROBLEMS = {
     "409": "Cannot be done in the records' current state (see docs/errors.md for the codes)",
     "412": "If-Match names a version that is no longer current (`precondition-failed`)",
     "413": "The body is too large (`payload-too-large`)",
+    "415": "The body's Content-Type is not one this route reads (`unsupported-media-type`)",
     "422": "Field problems or unknown references (`invalid-input`, `unknown-reference`, ...)",
 }
 _HEADERS = {
@@ -87,11 +88,10 @@ def _operation(path: str, method: str, operation: dict[str, Any]) -> None:
 def _problem_statuses(path: str, method: str, operation: dict[str, Any]) -> list[str]:
     statuses = ["422"] if "422" in operation["responses"] else []
     if path.startswith("/v1/"):
-        statuses += ["400", "401", "403"]
-        if "{" in path:
-            statuses.append("404")
-        if method in ("post", "put", "patch"):
-            statuses += ["413", "422"]
+        # 404 too without an id in the path: a body may name a record outside the key's scope.
+        statuses += ["400", "401", "403", "404"]
+    if "requestBody" in operation:
+        statuses += ["413", "415", "422"]
     if method == "post":
         statuses += ["400", "409", "422"]  # Idempotency-Key: invalid, in use, reused
     if method == "put" and path in RECORDS:
@@ -113,10 +113,10 @@ def _idempotency_key() -> dict[str, Any]:
         "name": IDEMPOTENCY_KEY,
         "in": "header",
         "required": False,
-        "description": "Any unique string (a UUID): the same key and request answers the first "
-        "answer again for 24 hours; the same key with another request is a 422",
+        "description": "Any unique string, such as a UUID: the same key and request answers the "
+        "first answer again for 24 hours; the same key with another request is a 422 "
+        "(docs/http.md)",
         "schema": {"type": "string", "minLength": 1, "maxLength": 255},
-        "example": "5f0c8a3e-7d2b-4a8e-9d0f-3b1c2a4e5f60",
     }
 
 
@@ -125,10 +125,10 @@ def _if_match() -> dict[str, Any]:
         "name": "If-Match",
         "in": "header",
         "required": False,
-        "description": "The ETag last read: the PUT is carried out only if the record is still "
-        "at that version (`*`: if it exists); otherwise 412 and nothing changes",
+        "description": 'The ETag last read, such as `"3"`: the PUT is carried out only if the '
+        "record is still at that version (`*`: if it exists); otherwise 412 and nothing "
+        "changes (docs/http.md)",
         "schema": {"type": "string"},
-        "example": '"3"',
     }
 
 

@@ -261,3 +261,9 @@ def _authorization() -> dict[str, object]:
 def _eipd() -> dict[str, object]:
     return {"member_id": "M-1001", "provider_id": "P-01", "milestone": "3-A",
             "start_date": "2026-01-01", "end_date": None}  # fmt: skip
+
+
+async def test_a_405_lists_every_method_of_the_path(client: AsyncClient) -> None:
+    answer = await client.request("OPTIONS", "/v1/service-events/E-1")
+    assert answer.status_code == 405 and answer.json()["code"] == "method-not-allowed"
+    assert answer.headers["allow"] == "GET, PUT, DELETE"
