@@ -12,6 +12,7 @@ the body's ``effective_from``.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any
 
@@ -23,6 +24,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from service import models as orm
 from service.deps import PrincipalDep, SessionDep
 from service.errors import ProblemException
+from service.schemas_common import ID_PATTERN
 
 # Route of one reference record -> its table and the path parameters naming it.
 RECORDS: dict[str, tuple[type[Any], tuple[str, ...]]] = {
@@ -37,6 +39,9 @@ RECORDS: dict[str, tuple[type[Any], tuple[str, ...]]] = {
         ("authorization_id",),
     ),
 }
+
+
+_ID = re.compile(ID_PATTERN)
 
 
 def entity_tag(version: int) -> str:
@@ -54,6 +59,8 @@ async def _check_if_match(request: Request, session: SessionDep, _caller: Princi
         return  # (no body: its 422 comes first)
     model, names = rule
     key: list[Any] = [request.path_params[name] for name in names]
+    if not all(_ID.fullmatch(part) for part in key):
+        return  # the path's own 422 comes first
     if model is orm.FeeSchedule:
         key.append(await _effective_from(request))
     row = None if None in key else await session.get(model, tuple(key), with_for_update=True)

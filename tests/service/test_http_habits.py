@@ -267,3 +267,13 @@ async def test_a_405_lists_every_method_of_the_path(client: AsyncClient) -> None
     answer = await client.request("OPTIONS", "/v1/service-events/E-1")
     assert answer.status_code == 405 and answer.json()["code"] == "method-not-allowed"
     assert answer.headers["allow"] == "GET, PUT, DELETE"
+
+
+async def test_if_match_never_hides_a_422(app: FastAPI, client: AsyncClient) -> None:
+    admin = await create_key(app, "admin")
+    stale = {**admin, "If-Match": '"9"'}
+    bad_id = await client.put(
+        "/v1/payers/a b", json={"name": "X", "kind": "lme_mco"}, headers=stale
+    )
+    no_body = await client.put("/v1/payers/VAYA", headers=stale)
+    assert bad_id.status_code == no_body.status_code == 422
