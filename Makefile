@@ -7,7 +7,7 @@ BIN = $(VENV)/bin
 check: lint types imports
 
 lint:
-	$(BIN)/ruff check claims service tests bench
+	$(BIN)/ruff check claims service tests bench examples
 
 types:
 	$(BIN)/mypy

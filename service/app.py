@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from claims.x12.validate import shutdown_pools, warm_pool
-from service import errors
+from service import errors, etag, idempotency, location, openapi, request_id
 from service.audit import middleware as audit
 from service.audit.router import router as audit_router
 from service.claims.router import router as claims_router
@@ -68,7 +68,14 @@ def create_app(settings: Settings | None = None, migrate_embedded: bool = True) 
     app.state.settings = settings
     app.state.profiles = ProfileRegistry.load()
     errors.install(app)
+    # Innermost first: an idempotent answer is kept with its Location and ETag; the request id
+    # wraps everything, the audit trail sees replayed answers too.
+    location.install(app)
+    etag.install(app)
+    idempotency.install(app)
     audit.install(app)
+    request_id.install(app)
+    openapi.install(app)
     for router in (
         health_router,
         reference_router,

@@ -14,6 +14,7 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from service.migrate import upgrade
+    from service.request_id import log_config
 
     settings = get_settings()
     if settings.is_sqlite:
@@ -28,6 +29,7 @@ def _serve(args: argparse.Namespace) -> int:
         # More than one worker: connections go to the worker holding fewest (service.serving).
         loop="service.serving:BalancedLoop" if args.workers > 1 else "auto",
         log_level="info",
+        log_config=log_config(settings.log_level),
         access_log=False,  # access lines carry query strings: keep PHI out of logs
     )
     return 0
@@ -145,6 +147,31 @@ def _validate_response(text: str) -> int:
     return 0 if verdict.ok else 1
 
 
+def _simulate(args: argparse.Namespace) -> int:
+    """The payer's answer to an 837P, for trying the inbound side without a payer."""
+    from datetime import UTC, datetime
+
+    from claims.errors import DomainError
+    from claims.inbound import simulate
+
+    try:
+        with open(args.file, encoding="ascii") as handle:
+            text = handle.read()
+        when = datetime.now(UTC)
+        answer = {
+            "999": lambda: simulate.simulate_999(text, control_number=1, created=when),
+            "277ca": lambda: simulate.simulate_277ca(text, control_number=2, created=when),
+            "835": lambda: simulate.simulate_835(
+                text, control_number=3, created=when, trace_number=f"SIM{when:%Y%m%d%H%M%S}"
+            ),
+        }[args.kind]()
+    except (OSError, UnicodeDecodeError, DomainError) as exc:
+        print(f"ipsbill simulate: cannot answer {args.file}: {exc}", file=sys.stderr)
+        return 2
+    sys.stdout.write(answer)
+    return 0
+
+
 def _demo(_args: argparse.Namespace) -> int:
     from service.demo import run_demo
 
@@ -187,6 +214,14 @@ def parser() -> argparse.ArgumentParser:
     validate.add_argument("file")
     validate.set_defaults(run=_validate)
     sub.add_parser("demo", help="load a synthetic month").set_defaults(run=_demo)
+    simulate = sub.add_parser(
+        "simulate",
+        help="write the payer's answer to an 837P file (a 999, 277CA, or an 835 paying every "
+        "claim in full) to standard output, to try the inbound side without a payer",
+    )
+    simulate.add_argument("kind", choices=["999", "277ca", "835"])
+    simulate.add_argument("file", help="an 837P file, e.g. downloaded from .../837p")
+    simulate.set_defaults(run=_simulate)
     return root
 
 

@@ -16,6 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from claims.errors import (
     Conflict,
@@ -25,27 +26,23 @@ from claims.errors import (
     UnknownReference,
     ValidationFailed,
 )
+from service import request_id
+from service.problems import (
+    PROBLEM_MEDIA_TYPE,
+    domain_problem,
+    field_errors,
+    field_problem,
+    problem_body,
+)
 
 log = logging.getLogger("ipsbill.errors")
-PROBLEM = "application/problem+json"
-_STATUS: dict[type[DomainError], tuple[int, str]] = {
-    InvalidInput: (422, "Invalid input"),
-    UnknownReference: (422, "Unknown reference"),
-    NotFound: (404, "Not found"),
-    Conflict: (409, "Conflict"),
-    ValidationFailed: (422, "Release checks failed"),
-}
-_TITLES = {
-    400: "Bad request",
-    401: "Unauthorized",
-    403: "Forbidden",
-    404: "Not found",
-    405: "Method not allowed",
-    409: "Conflict",
-    413: "Payload too large",
-    415: "Unsupported media type",
-    422: "Invalid input",
-    500: "Internal error",
+PROBLEM = PROBLEM_MEDIA_TYPE
+_STATUS: dict[type[DomainError], int] = {
+    InvalidInput: 422,
+    UnknownReference: 422,
+    NotFound: 404,
+    Conflict: 409,
+    ValidationFailed: 422,
 }
 
 
@@ -55,58 +52,68 @@ def problem(
     errors: Sequence[dict[str, Any]] = (),
     title: str | None = None,
     headers: dict[str, str] | None = None,
+    code: str | None = None,
 ) -> JSONResponse:
-    body = {
-        "type": f"https://ipsbill.invalid/problems/{status}",
-        "title": title or _TITLES.get(status, "Error"),
-        "status": status,
-        "detail": detail,
-        "errors": list(errors),
-    }
+    """The one way an error is answered; ``code`` names its kind (service/data/problems.toml),
+    else the status's generic kind."""
+    body = problem_body(status, detail, errors, code=code, title=title)
+    # A 500 is answered outside the request-id middleware: it names the id itself.
+    headers = {request_id.HEADER: request_id.current_request_id(), **(headers or {})}
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
 
-def _clean_loc(loc: Sequence[Any]) -> list[Any]:
-    return [part for part in loc if part != "body"] or list(loc)
-
-
-def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
-    # pydantic's "input" and "ctx" would echo the caller's values (possibly PHI): drop them.
-    return [
-        {"loc": _clean_loc(err.get("loc", ())), "msg": err.get("msg", "invalid")}
-        for err in exc.errors()
-    ]
+def status_of(exc: DomainError) -> int:
+    return _STATUS.get(type(exc)) or next(
+        (status for cls, status in _STATUS.items() if isinstance(exc, cls)), 422
+    )
 
 
 async def _on_validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
-    errors = _validation_errors(exc)
-    if any(err["msg"].startswith("JSON decode error") for err in errors):
-        return problem(400, "the body is not valid JSON", errors)
-    return problem(422, f"{len(errors)} field problem(s) in the request", errors)
+    raw = exc.errors()
+    if any(err.get("type") == "json_invalid" for err in raw):
+        return problem(400, "the body is not valid JSON", field_errors(raw), code="malformed-json")
+    return JSONResponse(field_problem(raw), status_code=422, media_type=PROBLEM)
 
 
 async def _on_domain(_request: Request, exc: DomainError) -> JSONResponse:
-    status, title = _STATUS.get(type(exc), (422, "Invalid input"))
-    errors = [{"loc": list(loc), "msg": msg} for loc, msg in exc.errors]
-    return problem(status, exc.detail, errors, title=title)
+    status = status_of(exc)
+    return JSONResponse(domain_problem(exc, status), status_code=status, media_type=PROBLEM)
 
 
 def problem_of(exc: DomainError) -> dict[str, Any]:
     """The problem object of a domain error told later, not in an answer (a failed job)."""
-    status, title = _STATUS.get(type(exc), (422, "Invalid input"))
-    errors = [{"loc": list(loc), "msg": msg} for loc, msg in exc.errors]
-    return {
-        "type": f"https://ipsbill.invalid/problems/{status}",
-        "title": title,
-        "status": status,
-        "detail": exc.detail,
-        "errors": errors,
-    }
+    return domain_problem(exc, status_of(exc))
 
 
-async def _on_http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+class ProblemException(StarletteHTTPException):
+    """An HTTP error of a named kind (service/data/problems.toml), raised outside the domain."""
+
+    def __init__(
+        self, status: int, detail: str, code: str, headers: dict[str, str] | None = None
+    ) -> None:
+        super().__init__(status, detail, headers)
+        self.problem_code = code
+
+
+async def _on_http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
     headers = dict(exc.headers) if exc.headers else None
-    return problem(exc.status_code, str(exc.detail), headers=headers)
+    code = getattr(exc, "problem_code", None)
+    if exc.status_code == 405:  # Starlette names the methods of one route; the path has more
+        headers = {**(headers or {}), "Allow": ", ".join(_methods_of(request))}
+    return problem(exc.status_code, str(exc.detail), headers=headers, code=code)
+
+
+_METHODS = ("GET", "HEAD", "PUT", "POST", "DELETE", "PATCH")
+
+
+def _methods_of(request: Request) -> list[str]:
+    """The methods some route of the path takes (``Allow`` of a 405)."""
+    routes = request.app.router.routes
+    return [
+        method
+        for method in _METHODS
+        if any(r.matches({**request.scope, "method": method})[0] is Match.FULL for r in routes)
+    ]
 
 
 async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
@@ -136,7 +143,9 @@ async def _on_database(request: Request, exc: Exception) -> JSONResponse:
     if _sqlstate(exc) in RACE_STATES:
         log.warning("write race on %s %s: %s", request.method, request.url.path, _sqlstate(exc))
         return problem(
-            409, "a concurrent request changed the same records; nothing was changed, retry"
+            409,
+            "a concurrent request changed the same records; nothing was changed, retry",
+            code="concurrent-change",
         )
     return await _on_unexpected(request, exc)
 

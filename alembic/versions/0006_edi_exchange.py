@@ -10,7 +10,7 @@
 - 835 claim payments that fail a remittance check, and PLB provider-level adjustments, are kept.
 
 Revision ID: 0006
-Revises: 0003
+Revises: 0005
 Create Date: 2026-11-30
 """
 
@@ -22,7 +22,7 @@ import service.models.base
 from alembic import op
 
 revision: str = "0006"
-down_revision: str | None = "0003"
+down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

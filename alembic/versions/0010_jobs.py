@@ -13,7 +13,7 @@ Rows stored before this migration move to roomier pages when rewritten (VACUUM F
 in a maintenance window).
 
 Revision ID: 0010
-Revises: 0003
+Revises: 0009
 Create Date: 2026-11-30
 """
 
@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0010"
-down_revision: str | None = "0003"
+down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -68,6 +68,7 @@ async def create_batch(
             f"nothing to bill for payer {body.payer_id}: no billable unclaimed line "
             "and no claimed line whose units changed",
             keep_changes=True,
+            code="nothing-to-bill",
         )
     batch = await _issue(session, principal, payer, profile, settings, body, planned, progress)
     batch.acknowledgment = {"summary": {**batch.acknowledgment["summary"], "skipped": skipped}}
@@ -222,7 +223,10 @@ async def _load_new_lines(session: AsyncSession, body: BatchIn, claims: list[Pla
         rows = groups[(claim.member_id, claim.provider_id, claim.month)]
         claim.lines = rows[claim.offset : claim.offset + claim.size]
         if len(claim.lines) != claim.size:  # another request billed or changed them meanwhile
-            raise Conflict(f"the billable lines of member {claim.member_id} changed; try again")
+            raise Conflict(
+                f"the billable lines of member {claim.member_id} changed; try again",
+                code="concurrent-change",
+            )
 
 
 async def _plan_corrections(session: AsyncSession, body: BatchIn) -> list[PlannedClaim]:

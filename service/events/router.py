@@ -14,6 +14,7 @@ from claims.errors import NotFound
 from service import models as orm
 from service.auth.principal import Principal, Role
 from service.deps import PrincipalDep, SessionDep, note_member, require
+from service.errors import status_of
 from service.events import service
 from service.events.schemas import (
     EXAMPLE,
@@ -23,6 +24,7 @@ from service.events.schemas import (
     EventOut,
 )
 from service.pagination import date_range, filtered, paginate
+from service.problems import domain_problem, problem_body
 from service.schemas_common import CursorQuery, DateQuery, IdPath, LimitQuery, Page
 
 router = APIRouter(prefix="/v1/service-events", tags=["service events"])
@@ -142,18 +144,12 @@ def _batch_result(
     just written; unchanged ones were read back (test_batch_answers_are_what_a_later_get_returns
     holds both equal to a later GET)."""
     if event is None or event_id is None:
-        problem = {"status": 422, "title": "Invalid input",
-                   "detail": "the event has field problems", "errors": errors}  # fmt: skip
+        problem = problem_body(422, "the event has field problems", errors, code="invalid-input")
         return _result(event_id, 422, "rejected", None, problem)
     outcome: service.Outcome = next(outcomes)
     if outcome.error is not None:
-        status = 404 if isinstance(outcome.error, NotFound) else 422
-        problem = {
-            "status": status,
-            "detail": outcome.error.detail,
-            "errors": [{"loc": list(loc), "msg": msg} for loc, msg in outcome.error.errors],
-        }
-        return _result(event_id, status, "rejected", None, problem)
+        status = status_of(outcome.error)
+        return _result(event_id, status, "rejected", None, domain_problem(outcome.error, status))
     row = SimpleNamespace(**outcome.row) if outcome.row is not None else rows[event_id]
     status = 201 if outcome.result == service.CREATED else 200
     return _result(event_id, status, outcome.result, event_json(row), None)

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field, StringConstraints, model_validator
 
 from claims.model import Activity, Contact, Setting
+from service.problems import FieldProblem
 from service.schemas_common import Body, Id
 
 Clock = Annotated[str, StringConstraints(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")]
@@ -45,7 +46,8 @@ class EventIn(Body):
     def _end_after_start(self) -> EventIn:
         # billing-rules.md 1.1.1: same day; end after start, else 422.
         if self.end_time <= self.start_time:
-            raise ValueError("end_time must be after start_time on the same day")
+            message = "must be after start_time on the same day"
+            raise FieldProblem("end_time", message, "end-before-start")
         return self
 
     def start(self) -> time:

@@ -21,6 +21,7 @@ from service import models as orm
 from service.auth.principal import Principal
 from service.events.schemas import BatchEventIn, EventIn
 from service.models.base import utcnow
+from service.problems import field_errors
 from service.profiles import ProfileRegistry
 from service.units import repository as repo
 from service.units.service import Adjudicated, readjudicate
@@ -56,7 +57,7 @@ def parse_batch_item(raw: Any) -> tuple[str | None, EventIn | None, list[dict[st
     try:
         body = BatchEventIn.model_validate(raw)
     except ValidationError as exc:
-        errors = [{"loc": list(e["loc"]), "msg": e["msg"]} for e in exc.errors()]
+        errors = field_errors(exc.errors())
         return (event_id if isinstance(event_id, str) else None), None, errors
     return body.event_id, body, []
 

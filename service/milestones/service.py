@@ -251,7 +251,8 @@ async def create_invoice(
     if not planned:
         raise Conflict(
             f"nothing to invoice to {body.payer_id} for {body.provider_id} through "
-            f"{body.through_date}: no earned, uninvoiced milestone and no credit due"
+            f"{body.through_date}: no earned, uninvoiced milestone and no credit due",
+            code="nothing-to-invoice",
         )
     return await _record_invoice(session, payer, body, planned, today)
 

@@ -12,6 +12,7 @@ from claims.errors import NotFound
 from service import models as orm
 from service.auth.principal import Principal, Role
 from service.deps import PrincipalDep, SessionDep, note_member, require
+from service.etag import IF_MATCH
 from service.jobs.service import start_repricing
 from service.pagination import paginate
 from service.reference import schemas as s
@@ -22,7 +23,7 @@ from service.units.service import readjudicate
 from service.units.touched import Touched
 from service.versioning import Upserted
 
-router = APIRouter(prefix="/v1", tags=["reference data"])
+router = APIRouter(prefix="/v1", tags=["reference data"], dependencies=[IF_MATCH])
 WRITERS = require(Role.INTEGRATION)
 READERS = require(Role.INTEGRATION, Role.FINANCE)
 PayerId = Annotated[str, IdPath()]
@@ -182,7 +183,10 @@ async def list_staff(session: SessionDep, principal: PrincipalDep, provider_id: 
 
 
 @router.post(
-    "/providers/{provider_id}/fidelity-reviews", response_model=s.FidelityReviewOut, status_code=201
+    "/providers/{provider_id}/fidelity-reviews",
+    response_model=s.FidelityReviewOut,
+    status_code=201,
+    responses={200: {"model": s.FidelityReviewOut, "description": "the same review, sent again"}},
 )
 async def post_fidelity_review(
     request: Request,

@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 from pydantic import Field, StringConstraints, field_validator, model_validator
 
 from claims.identifiers import npi_is_valid
+from service.problems import FieldProblem
 from service.schemas_common import Body, Id, MoneyStr, Out
 
 Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
@@ -184,7 +185,7 @@ class Period(Body):
     @model_validator(mode="after")
     def _ordered(self) -> Period:
         if self.end_date is not None and self.end_date < self.start_date:
-            raise ValueError("end_date is before start_date")
+            raise FieldProblem("end_date", "is before start_date", "end-before-start")
         return self
 
 
@@ -235,7 +236,7 @@ class AuthorizationIn(Body):
     @model_validator(mode="after")
     def _ordered(self) -> AuthorizationIn:
         if self.end_date < self.start_date:
-            raise ValueError("end_date is before start_date")
+            raise FieldProblem("end_date", "is before start_date", "end-before-start")
         return self
 
     model_config = {
@@ -268,7 +269,7 @@ class EipdAuthorizationIn(Body):
     @model_validator(mode="after")
     def _ordered(self) -> EipdAuthorizationIn:
         if self.end_date is not None and self.end_date < self.start_date:
-            raise ValueError("end_date is before start_date")
+            raise FieldProblem("end_date", "is before start_date", "end-before-start")
         return self
 
     model_config = {
