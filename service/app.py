@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from claims.x12.validate import shutdown_pools, warm_pool
 from service import errors
@@ -26,6 +27,7 @@ from service.payments.router import router as payments_router
 from service.profiles import ProfileRegistry
 from service.reference.router import router as reference_router
 from service.serving import tune_garbage_collector
+from service.strict import PROBLEM_RESPONSES, check_query
 from service.units.router import router as units_router
 
 DESCRIPTION = """Milestone billing and 837P claims for North Carolina IPS (YP630) providers.
@@ -35,7 +37,15 @@ under /v1 needs `Authorization: Bearer <api key>`; a record outside the key's sc
 """
 
 
-def create_app(settings: Settings | None = None, migrate_embedded: bool = True) -> FastAPI:
+def system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+def create_app(
+    settings: Settings | None = None,
+    migrate_embedded: bool = True,
+    clock: Callable[[], datetime] = system_clock,
+) -> FastAPI:
     settings = settings or get_settings()
 
     @asynccontextmanager
@@ -54,8 +64,15 @@ def create_app(settings: Settings | None = None, migrate_embedded: bool = True) 
         # The pool's processes would outlive a stopped server (orphans, found after benches).
         await asyncio.to_thread(shutdown_pools)
 
-    app = FastAPI(title="ipsbill", version="1.0.0", description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(
+        title="ipsbill",
+        version="1.0.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        dependencies=[Depends(check_query)],
+    )
     app.state.settings = settings
+    app.state.clock = clock  # "today" (future service dates) comes from here; tests fix it
     app.state.profiles = ProfileRegistry.load()
     errors.install(app)
     audit.install(app)
@@ -70,7 +87,7 @@ def create_app(settings: Settings | None = None, migrate_embedded: bool = True) 
         milestones_router,
         audit_router,
     ):
-        app.include_router(router)
+        app.include_router(router, responses=PROBLEM_RESPONSES)
     logging.getLogger("ipsbill").setLevel(settings.log_level)
     quiet_parameter_loggers()
     return app

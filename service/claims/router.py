@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
@@ -17,7 +16,7 @@ from service.claims import service as batches
 from service.claims.schemas import BatchIn, BatchOut, ClaimOut
 from service.deps import PrincipalDep, SessionDep, note_member, require
 from service.pagination import date_range, filtered, paginate
-from service.schemas_common import CursorQuery, IdPath, LimitQuery, Page
+from service.schemas_common import CursorQuery, DateQuery, IdPath, LimitQuery, Page
 from service.units.repository import rows_in
 
 router = APIRouter(prefix="/v1", tags=["claims"])
@@ -126,8 +125,8 @@ async def list_claims(
     provider_id: Annotated[str | None, Query(max_length=64)] = None,
     member_id: Annotated[str | None, Query(max_length=64)] = None,
     status: ClaimStatus | None = None,
-    from_: Annotated[date | None, Query(alias="from")] = None,
-    to: date | None = None,
+    from_: Annotated[DateQuery, Query(alias="from")] = None,
+    to: DateQuery = None,
 ) -> Any:
     table = orm.Claim
     stmt = filtered(

@@ -45,7 +45,7 @@ def rule(
 
 
 WRITE_REF = rule(i_in=OK, i_out=404)  # payer-scoped reference writes
-WRITE_SHARED = rule(i_in=OK, i_out=OK)  # providers and staff serve every payer
+WRITE_SHARED = rule()  # providers, staff, fidelity reviews serve every payer: admin only
 READ_PAYER = rule(i_in=OK, i_out=404, f_in=OK, f_out=404)
 READ_RECORD = rule(i_in=OK, i_out=404, f_in=OK, f_out=404, p_in=OK, p_out=404)
 READ_ALL = rule(i_in=OK, i_out=OK, f_in=OK, f_out=OK, p_in=OK, p_out=OK)
