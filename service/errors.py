@@ -7,6 +7,7 @@ not echo a name, birth date or diagnosis back into logs or proxies.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -91,9 +92,21 @@ async def _on_domain(_request: Request, exc: DomainError) -> JSONResponse:
     return problem(status, exc.detail, errors, title=title)
 
 
-async def _on_http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+async def _on_http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
     headers = dict(exc.headers) if exc.headers else None
+    if exc.status_code == 405:  # Starlette lists only the first matching route's methods
+        headers = {**(headers or {}), "Allow": _allowed(request)}
     return problem(exc.status_code, str(exc.detail), headers=headers)
+
+
+def _allowed(request: Request) -> str:
+    """Every method the OpenAPI document lists at this path (RFC 9110 15.5.6)."""
+    methods: set[str] = set()
+    for template, operations in request.app.openapi()["paths"].items():
+        pattern = re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template))  # {id}: one segment
+        if re.fullmatch(pattern, request.url.path):
+            methods |= {method.upper() for method in operations}
+    return ", ".join(sorted(methods))
 
 
 async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -82,12 +82,28 @@ def strict_date(value: Any) -> Any:
 
 
 @cache
-def _is_date(annotation: Any) -> bool:
-    return annotation is date or date in get_args(annotation)
+def _strict_type(annotation: Any) -> type | None:
+    """date, bool or int when the field is one of them (or optional): JSON gives these exactly,
+    and pydantic's lax mode would also take 1792800000 for a date, false for 0, "96" for 96."""
+    for kind in (date, bool, int):
+        if annotation is kind or kind in get_args(annotation):
+            return kind
+    return None
+
+
+def _strict(kind: type, value: Any) -> Any:
+    if kind is date:
+        return strict_date(value)
+    if value is None or (type(value) is kind):
+        return value
+    if kind is int and type(value) is float and value.is_integer():
+        return value  # 96.0 is an integer to JSON Schema
+    raise ValueError("true or false" if kind is bool else "a whole number, not text or true/false")
 
 
 class StorableInput(BaseModel):
-    """Every request body: no unstorable text in any field, dates only as YYYY-MM-DD."""
+    """Every request body: no unstorable text in any field; dates only as YYYY-MM-DD strings,
+    numbers and booleans only as JSON numbers and booleans."""
 
     @field_validator("*", mode="before")
     @classmethod
@@ -95,9 +111,8 @@ class StorableInput(BaseModel):
         if unstorable(value):
             raise ValueError(UNSTORABLE_MSG)
         field = cls.model_fields.get(info.field_name or "")
-        if field is not None and _is_date(field.annotation):
-            return strict_date(value)
-        return value
+        kind = _strict_type(field.annotation) if field is not None else None
+        return value if kind is None else _strict(kind, value)
 
 
 class Body(StorableInput):

@@ -11,6 +11,7 @@ from claims.errors import InvalidInput
 from service.auth.principal import Principal, Role
 from service.deps import SessionDep, require
 from service.edi.service import receive
+from service.strict import PROBLEM_RESPONSES
 
 router = APIRouter(prefix="/v1/edi", tags=["inbound EDI"])
 MAX_BYTES = 50 * 1024 * 1024
@@ -29,6 +30,7 @@ class InboundOut(BaseModel):
 @router.post(
     "/inbound",
     response_model=InboundOut,
+    responses={415: PROBLEM_RESPONSES[413] | {"description": "the body is not an X12 file type"}},
     openapi_extra={
         "requestBody": {
             "required": True,

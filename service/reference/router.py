@@ -198,7 +198,10 @@ async def list_staff(session: SessionDep, principal: PrincipalDep, provider_id: 
 
 
 @router.post(
-    "/providers/{provider_id}/fidelity-reviews", response_model=s.FidelityReviewOut, status_code=201
+    "/providers/{provider_id}/fidelity-reviews",
+    response_model=s.FidelityReviewOut,
+    status_code=201,
+    responses={200: {"model": s.FidelityReviewOut, "description": "the same review, unchanged"}},
 )
 async def post_fidelity_review(
     request: Request,
