@@ -22,6 +22,7 @@ from service.auth.principal import Principal
 from service.events.schemas import BatchEventIn, EventIn
 from service.models.base import utcnow
 from service.profiles import ProfileRegistry
+from service.schemas_common import unstorable
 from service.units import repository as repo
 from service.units.service import Adjudicated, readjudicate
 from service.units.touched import Touched
@@ -58,7 +59,9 @@ def parse_batch_item(raw: Any) -> tuple[str | None, EventIn | None, list[dict[st
         body = BatchEventIn.model_validate(raw)
     except ValidationError as exc:
         errors = [{"loc": list(e["loc"]), "msg": e["msg"]} for e in exc.errors()]
-        return (event_id if isinstance(event_id, str) else None), None, errors
+        # An id that cannot be stored cannot be echoed either (orjson refuses a lone surrogate).
+        echo = isinstance(event_id, str) and not unstorable(event_id)
+        return (event_id if echo else None), None, errors
     return body.event_id, body, []
 
 

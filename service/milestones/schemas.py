@@ -39,7 +39,8 @@ class EvidenceIn(StorableInput):
         # The kind's own fields are extras: the field validators of StorableInput never see them.
         for name, value in (self.model_extra or {}).items():
             if unstorable(name) or unstorable(value):
-                raise ValueError(f"a kind field {UNSTORABLE_MSG}")
+                field = "a kind field" if unstorable(name) else f"the field {name}"
+                raise ValueError(f"{field} {UNSTORABLE_MSG}")
         return self
 
     def kind_fields(self) -> dict[str, Any]:
