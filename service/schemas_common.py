@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 from decimal import Decimal
-from functools import cache
 from typing import Annotated, Any, Generic, TypeVar, get_args
 
 from fastapi import Path, Query
@@ -81,7 +80,6 @@ def strict_date(value: Any) -> Any:
     return value
 
 
-@cache
 def _strict_type(annotation: Any) -> type | None:
     """date, bool or int when the field is one of them (or optional): JSON gives these exactly,
     and pydantic's lax mode would also take 1792800000 for a date, false for 0, "96" for 96."""
@@ -110,9 +108,15 @@ class StorableInput(BaseModel):
     def _storable(cls, value: Any, info: ValidationInfo) -> Any:
         if unstorable(value):
             raise ValueError(UNSTORABLE_MSG)
-        field = cls.model_fields.get(info.field_name or "")
-        kind = _strict_type(field.annotation) if field is not None else None
+        key = (cls, info.field_name or "")
+        if key not in _KINDS:
+            field = cls.model_fields.get(key[1])
+            _KINDS[key] = _strict_type(field.annotation) if field is not None else None
+        kind = _KINDS[key]
         return value if kind is None else _strict(kind, value)
+
+
+_KINDS: dict[tuple[type, str], type | None] = {}  # (model, field) -> its strict type, found once
 
 
 class Body(StorableInput):

@@ -18,8 +18,8 @@ from httpx import AsyncClient
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.service.test_access_matrix import MATRIX, _body, _request, _world
 from tests.service.factories import create_key
+from tests.service.test_access_matrix import MATRIX, _body, _request, _world
 
 BAD_CHARS = ["\x00", "\ud800", "\udbff", "\udc00", "\udfff"]
 PER_TARGET = 3
