@@ -1,4 +1,4 @@
-"""The gate every /v1 request passes before its body is read: the key, then the body's size.
+"""The gate every request passes before its body is read: the key (/v1), then the body's size.
 
 A body is read only for a caller with a valid key, and only up to the route's limit: no key (or
 an unknown one) answers 401 with the body unread; a body past the limit answers 413 as soon as
@@ -43,16 +43,18 @@ class Gate:
         return self.edi_limit if path.startswith(EDI_PATHS) else self.json_limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith("/v1/"):
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         headers = Headers(scope=scope)
-        principal = await _principal(scope, headers)
-        if principal is None:
-            await _refuse(scope, receive, send, 401, _UNAUTHORIZED, {"WWW-Authenticate": "Bearer"})
-            return
-        state = scope.setdefault("state", {})
-        state["principal"], state["key_id"] = principal, principal.key_id
+        if scope["path"].startswith("/v1/"):  # the API; other pages (console) sign in their way
+            principal = await _principal(scope, headers)
+            if principal is None:
+                bearer = {"WWW-Authenticate": "Bearer"}
+                await _refuse(scope, receive, send, 401, _UNAUTHORIZED, bearer)
+                return
+            state = scope.setdefault("state", {})
+            state["principal"], state["key_id"] = principal, principal.key_id
         limit = self.limit_for(scope["path"])
         try:
             _check_declared(headers, limit)

@@ -217,3 +217,11 @@ async def test_an_837p_download_on_sqlite_answers_at_once_and_is_audited(
         entries = await _audit(app)
         assert entries[-1].route == "/v1/claim-batches/{batch_id}/837p"
         assert entries[-1].status_code == 200
+
+
+async def test_pages_outside_the_api_are_bounded_too(app: FastAPI) -> None:
+    """The console's forms sign in their own way (no key), but their bodies are bounded alike."""
+    wire = Wire(chunks=None)
+    status, body = await _call(app, "/console/login", wire, {"content-type": "text/plain"})
+    assert status == 413 and body["status"] == 413
+    assert wire.read == app.state.settings.max_json_bytes // CHUNK + 1
