@@ -74,6 +74,8 @@ async def _principal(scope: Scope, headers: Headers) -> Principal | None:
     if scheme.lower() != "bearer" or not key.strip() or not key.isascii():
         return None
     async with scope["app"].state.sessionmaker() as session:
+        # A read: on SQLite it must not queue for the write lock behind a long write.
+        await session.connection(execution_options={"sqlite_begin": "DEFERRED"})
         return await authenticate(session, key.strip())
 
 
