@@ -1,6 +1,6 @@
 """The claim-batch benchmark's former name: runs ``bench/claims.py`` with the same arguments.
 
-    .venv/bin/python bench/claim_batch.py [--claims 10000] [--claims 50000] [--lines-per-claim 10]
+.venv/bin/python bench/claim_batch.py [--claims 10000] [--claims 50000] [--lines-per-claim 10]
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ default (billing-rules.md, ``profile.<key>``), so a payer that differs is a data
 from __future__ import annotations
 
 import tomllib
+from datetime import date, datetime
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -52,6 +53,10 @@ class RulesProfile(_Frozen):
         except (ZoneInfoNotFoundError, ValueError) as error:
             raise ValueError(f"unknown time zone {value!r}") from error
         return value
+
+    def today(self, now: datetime) -> date:
+        """The payer's date at the instant ``now`` (an aware datetime, from the caller's clock)."""
+        return now.astimezone(ZoneInfo(self.time_zone)).date()
 
     def settings(self) -> RuleSettings:
         return RuleSettings(

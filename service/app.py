@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from claims.x12.validate import shutdown_pools, warm_pool
 from service import errors, etag, idempotency, location, openapi, request_id
@@ -29,6 +30,7 @@ from service.payments.router import router as payments_router
 from service.profiles import ProfileRegistry
 from service.reference.router import router as reference_router
 from service.serving import tune_garbage_collector
+from service.strict import check_query
 from service.units.router import router as units_router
 
 DESCRIPTION = """Milestone billing and 837P claims for North Carolina IPS (YP630) providers.
@@ -38,7 +40,15 @@ under /v1 needs `Authorization: Bearer <api key>`; a record outside the key's sc
 """
 
 
-def create_app(settings: Settings | None = None, migrate_embedded: bool = True) -> FastAPI:
+def system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+def create_app(
+    settings: Settings | None = None,
+    migrate_embedded: bool = True,
+    clock: Callable[[], datetime] = system_clock,
+) -> FastAPI:
     settings = settings or get_settings()
 
     @asynccontextmanager
@@ -64,8 +74,15 @@ def create_app(settings: Settings | None = None, migrate_embedded: bool = True) 
         # The pool's processes would outlive a stopped server (orphans, found after benches).
         await asyncio.to_thread(shutdown_pools)
 
-    app = FastAPI(title="ipsbill", version="1.0.0", description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(
+        title="ipsbill",
+        version="1.0.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        dependencies=[Depends(check_query)],
+    )
     app.state.settings = settings
+    app.state.clock = clock  # "today" (future service dates) comes from here; tests fix it
     app.state.profiles = ProfileRegistry.load()
     errors.install(app)
     # Innermost first: an idempotent answer is kept with its Location and ETag; the request id

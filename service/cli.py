@@ -73,7 +73,7 @@ def _keys(args: argparse.Namespace) -> int:
         if args.keys_command == "create":
             new = asyncio.run(
                 _with_session(
-                    lambda s: keys.create_key(
+                    lambda s: keys.create_scoped_key(
                         s, Role(args.role), args.payer_id, args.provider_id, args.name
                     )
                 )

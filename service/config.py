@@ -23,6 +23,11 @@ class Settings(BaseSettings):
     # lasts without a heartbeat before another runner takes the job over (after a crash).
     job_runner: bool = True
     job_lease_seconds: float = 30.0
+    # Request body limits, checked as the bytes arrive (service/gate.py, docs/access.md): JSON
+    # routes take 4 MiB, about three times the largest 1,000-event batch (every id 64
+    # characters, indented); raw X12 uploads (POST /v1/edi/inbound) take 50 MiB.
+    max_json_bytes: int = 4 * 1024 * 1024
+    max_edi_bytes: int = 50 * 1024 * 1024
 
     @property
     def is_sqlite(self) -> bool:

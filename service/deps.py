@@ -48,6 +48,9 @@ async def get_principal(
     session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
+    known = getattr(request.state, "principal", None)  # the gate checked the key already
+    if isinstance(known, Principal):
+        return known
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise _unauthorized("an API key is required: Authorization: Bearer <key>")
     principal = await authenticate(session, credentials.credentials)

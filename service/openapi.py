@@ -18,7 +18,7 @@ from service.request_id import HEADER as REQUEST_ID
 
 REF = "#/components/schemas/"
 _PROBLEMS = {
-    "400": "Bad request: unreadable body or query (`bad-request`, `malformed-json`)",
+    "400": "An unknown query parameter, or an unreadable body (`bad-request`, `malformed-json`)",
     "401": "No API key, or an unknown or revoked one (`unauthorized`)",
     "403": "The key's role may not use this route (`forbidden`)",
     "404": "No such record, or outside the key's scope (`not-found`)",
@@ -86,7 +86,8 @@ def _operation(path: str, method: str, operation: dict[str, Any]) -> None:
 
 
 def _problem_statuses(path: str, method: str, operation: dict[str, Any]) -> list[str]:
-    statuses = ["422"] if "422" in operation["responses"] else []
+    # Every route refuses query parameters it does not declare (service/strict.py).
+    statuses = ["400"] + (["422"] if "422" in operation["responses"] else [])
     if path.startswith("/v1/"):
         # 404 too without an id in the path: a body may name a record outside the key's scope.
         statuses += ["400", "401", "403", "404"]

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date
+import re
+from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar, get_args
 
 from fastapi import Path, Query
 from pydantic import (
@@ -14,6 +15,8 @@ from pydantic import (
     Field,
     PlainSerializer,
     StringConstraints,
+    ValidationInfo,
+    field_validator,
 )
 
 from claims.money import to_money
@@ -47,7 +50,76 @@ MoneyStr = Annotated[
 ]
 
 
-class Body(BaseModel):
+# Text PostgreSQL cannot store (NUL) or UTF-8 cannot encode (a lone surrogate, which JSON's
+# "\\ud800" escape can carry). SQLite would store both: refusing them here keeps the answer the
+# same on every database (docs/input.md).
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+UNSTORABLE_MSG = "contains a character that cannot be stored (NUL or a lone surrogate)"
+ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+DATE_MSG = "a date is a string YYYY-MM-DD"
+
+
+def unstorable(value: Any) -> bool:
+    """Does this JSON value hold unstorable text anywhere (keys included)?"""
+    if isinstance(value, str):
+        return UNSTORABLE.search(value) is not None
+    if isinstance(value, dict):
+        return any(unstorable(key) or unstorable(item) for key, item in value.items())
+    if isinstance(value, list | tuple):
+        return any(unstorable(item) for item in value)
+    return False
+
+
+def strict_date(value: Any) -> Any:
+    """Dates only as YYYY-MM-DD strings: pydantic alone takes 1792800000 (or "1792800000")
+    for a date, counting seconds since 1970."""
+    if value is None or (isinstance(value, date) and not isinstance(value, datetime)):
+        return value
+    if not isinstance(value, str) or not ISO_DATE.match(value):
+        raise ValueError(DATE_MSG)
+    return value
+
+
+def _strict_type(annotation: Any) -> type | None:
+    """date, bool or int when the field is one of them (or optional): JSON gives these exactly,
+    and pydantic's lax mode would also take 1792800000 for a date, false for 0, "96" for 96."""
+    for kind in (date, bool, int):
+        if annotation is kind or kind in get_args(annotation):
+            return kind
+    return None
+
+
+def _strict(kind: type, value: Any) -> Any:
+    if kind is date:
+        return strict_date(value)
+    if value is None or (type(value) is kind):
+        return value
+    if kind is int and type(value) is float and value.is_integer():
+        return value  # 96.0 is an integer to JSON Schema
+    raise ValueError("true or false" if kind is bool else "a whole number, not text or true/false")
+
+
+class StorableInput(BaseModel):
+    """Every request body: no unstorable text in any field; dates only as YYYY-MM-DD strings,
+    numbers and booleans only as JSON numbers and booleans."""
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _storable(cls, value: Any, info: ValidationInfo) -> Any:
+        if unstorable(value):
+            raise ValueError(UNSTORABLE_MSG)
+        key = (cls, info.field_name or "")
+        if key not in _KINDS:
+            field = cls.model_fields.get(key[1])
+            _KINDS[key] = _strict_type(field.annotation) if field is not None else None
+        kind = _KINDS[key]
+        return value if kind is None else _strict(kind, value)
+
+
+_KINDS: dict[tuple[type, str], type | None] = {}  # (model, field) -> its strict type, found once
+
+
+class Body(StorableInput):
     """Request bodies: unknown fields are refused so a misspelt field never passes silently."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
@@ -67,4 +139,4 @@ class Page(BaseModel, Generic[T]):
 
 LimitQuery = Annotated[int, Query(ge=1, le=1000, description="page size (max 1000)")]
 CursorQuery = Annotated[str | None, Query(max_length=200, description="opaque cursor")]
-DateQuery = Annotated[date | None, Query()]
+DateQuery = Annotated[date | None, BeforeValidator(strict_date), Query()]

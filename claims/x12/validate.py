@@ -170,12 +170,32 @@ def _ready() -> int:
     return os.getpid()
 
 
+PARENT_CHECK_SECONDS = 1.0
+
+
 def _init_worker() -> None:
     """Install the result-preserving pyx12 speed-ups and load the maps before the first chunk."""
     from claims.x12 import pyx12_fast
 
+    _exit_with_parent(os.getppid())
+
     pyx12_fast.apply()
     pyx12_fast.preload_maps()
+
+
+def _exit_with_parent(parent: int) -> None:
+    """A pool process ends when the process that started it is gone (a serve worker killed by
+    uvicorn, or by the OOM killer, runs no shutdown): orphans were found holding pyx12's maps
+    after the server had stopped. Once the parent dies the child is re-parented, so its parent
+    id changes; a daemon thread looks once a second (portable, unlike Linux's PDEATHSIG, which
+    fires when the starting *thread* ends, and the pool is started from a worker thread)."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_CHECK_SECONDS)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
 def validate_in_worker(text: str) -> tuple[bool, list[RawProblem]]:

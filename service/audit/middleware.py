@@ -1,21 +1,33 @@
 """The audit trail: every /v1 request, who made it, what it touched and how it ended.
 
-Written in its own transaction after the answer is known, so refused and failed requests are
-recorded too (the request's own transaction may have been rolled back). Only ids are kept,
-never bodies: the trail itself must not become a store of PHI.
+Written in its own short transaction at the moment the answer starts (its status is known then),
+before the first byte of the answer is sent. By then the request's own transaction has ended
+(committed or rolled back: the session is function-scoped), and a streamed answer (an 837P
+download) has not yet opened the session it streams from, so the entry never waits on the
+request it records: refused and failed requests are recorded too. Before this, the entry was
+written after a streamed download had taken SQLite's write lock and waited out the 30 s busy
+timeout, then was lost.
+
+Only ids are kept, never bodies: the trail itself must not become a store of PHI. An id that
+does not fit its column is stored cut, with its full length noted (``<name>_length``); text a
+database cannot store (NUL) is replaced, so the entry is never lost to its own content.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import MutableMapping
+from typing import Any
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 
+from service.gate import ASGIApp, Gate, Message, Receive, Scope, Send
 from service.models import AuditEntry
 from service.models.base import utcnow
+from service.schemas_common import UNSTORABLE
 
 log = logging.getLogger("ipsbill.audit")
+ID_LENGTH = 64  # service.models.reference.ID
 
 
 def _outcome(status: int) -> str:
@@ -26,35 +38,74 @@ def _outcome(status: int) -> str:
     )
 
 
-async def record(request: Request, status: int) -> None:
-    route = request.scope.get("route")
-    params = {key: str(value) for key, value in request.path_params.items()}
-    member_id = getattr(request.state, "audit_member_id", None) or params.get("member_id")
-    entry = AuditEntry(
+def storable(text: str, length: int) -> str:
+    return UNSTORABLE.sub("\ufffd", text)[:length]
+
+
+def _record_ids(params: dict[str, Any]) -> dict[str, Any]:
+    ids: dict[str, Any] = {}
+    for key, value in params.items():
+        text = str(value)
+        ids[key] = storable(text, ID_LENGTH)
+        if len(text) > ID_LENGTH:
+            ids[f"{key}_length"] = len(text)
+    return ids
+
+
+def entry(scope: MutableMapping[str, Any], status: int) -> AuditEntry:
+    state = scope.get("state") or {}
+    route = scope.get("route")
+    params = {str(key): value for key, value in (scope.get("path_params") or {}).items()}
+    member_id = state.get("audit_member_id") or params.get("member_id")
+    return AuditEntry(
         at=utcnow(),
-        key_id=getattr(request.state, "key_id", None),
-        method=request.method,
-        route=getattr(route, "path", request.url.path),
-        path=request.url.path[:400],
-        member_id=member_id,
-        record_ids=params,
+        key_id=state.get("key_id"),
+        method=storable(scope["method"], 8),
+        route=storable(getattr(route, "path", scope["path"]), 120),
+        path=storable(scope["path"], 400),
+        member_id=storable(str(member_id), ID_LENGTH) if member_id else None,
+        record_ids=_record_ids(params),
         status_code=status,
         outcome=_outcome(status),
     )
-    factory = request.app.state.sessionmaker
-    async with factory() as session, session.begin():
-        session.add(entry)
+
+
+async def record(app: FastAPI, scope: MutableMapping[str, Any], status: int) -> None:
+    try:
+        async with app.state.sessionmaker() as session, session.begin():
+            session.add(entry(scope, status))
+    except Exception as exc:  # the answer stands; the gap is logged loudly
+        log.error("audit entry not written: %s", type(exc).__name__)
+
+
+class AuditTrail:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith("/v1/"):
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def send_audited(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start" and not started:
+                started = True
+                await record(scope["app"], scope, int(message["status"]))
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_audited)
+        except Exception:
+            if not started:  # the error answer (500) is sent by Starlette's outer middleware
+                await record(scope["app"], scope, 500)
+            raise
 
 
 def install(app: FastAPI) -> None:
-    @app.middleware("http")
-    async def audit(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        response = await call_next(request)
-        if request.url.path.startswith("/v1/"):
-            try:
-                await record(request, response.status_code)
-            except Exception as exc:  # the answer stands; the gap is logged loudly
-                log.error("audit entry not written: %s", type(exc).__name__)
-        return response
+    # Starlette wraps in reverse order: the audit trail sits outside the gate, so the gate's
+    # own answers (401, 413) are recorded too.
+    settings = app.state.settings
+    app.add_middleware(Gate, json_limit=settings.max_json_bytes, edi_limit=settings.max_edi_bytes)
+    app.add_middleware(AuditTrail)

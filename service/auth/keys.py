@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from claims.errors import InvalidInput, NotFound
 from service.auth.principal import Principal, Role
-from service.models import ApiKey
+from service.models import ApiKey, Payer, Provider
 from service.models.base import utcnow
 
 PREFIX = "ipsb"
@@ -64,6 +64,25 @@ async def create_key(
     )
     await session.flush()
     return NewKey(key_id=key_id, clear_key=clear)
+
+
+async def create_scoped_key(
+    session: AsyncSession,
+    role: Role,
+    payer_id: str | None = None,
+    provider_id: str | None = None,
+    name: str | None = None,
+) -> NewKey:
+    """``ipsbill keys create``: as ``create_key``, refusing a payer or provider that does not
+    exist (a key bound to a misspelt payer would see nothing and say nothing)."""
+    _check_scope(role, payer_id, provider_id)
+    if payer_id and await session.get(Payer, payer_id) is None:
+        raise InvalidInput(f"no payer {payer_id}: create it first (PUT /v1/payers/{payer_id})")
+    if provider_id and await session.get(Provider, provider_id) is None:
+        raise InvalidInput(
+            f"no provider {provider_id}: create it first (PUT /v1/providers/{provider_id})"
+        )
+    return await create_key(session, role, payer_id, provider_id, name)
 
 
 async def authenticate(session: AsyncSession, clear_key: str) -> Principal | None:

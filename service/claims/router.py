@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Query, Request, Response
@@ -19,7 +18,7 @@ from service.deps import PrincipalDep, SessionDep, note_member, require
 from service.jobs import service as jobs
 from service.jobs.schemas import JobOut
 from service.pagination import date_range, filtered, paginate
-from service.schemas_common import CursorQuery, IdPath, LimitQuery, Page
+from service.schemas_common import CursorQuery, DateQuery, IdPath, LimitQuery, Page
 from service.units.repository import rows_in
 
 router = APIRouter(prefix="/v1", tags=["claims"])
@@ -137,8 +136,8 @@ async def list_claims(
     provider_id: Annotated[str | None, Query(max_length=64)] = None,
     member_id: Annotated[str | None, Query(max_length=64)] = None,
     status: ClaimStatus | None = None,
-    from_: Annotated[date | None, Query(alias="from")] = None,
-    to: date | None = None,
+    from_: Annotated[DateQuery, Query(alias="from")] = None,
+    to: DateQuery = None,
 ) -> Any:
     table = orm.Claim
     stmt = filtered(

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel
 
+from claims.errors import InvalidInput
 from service.auth.principal import Principal, Role
 from service.deps import SessionDep, require
 from service.edi.lists import router as lists_router
@@ -33,6 +34,7 @@ class InboundOut(BaseModel):
 @router.post(
     "/v1/edi/inbound",
     response_model=InboundOut,
+    responses={415: {"description": "the body is not an X12 file type"}},
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -59,6 +61,12 @@ async def post_inbound(
         text = raw.decode("ascii")
     except UnicodeDecodeError as exc:
         raise HTTPException(400, "an X12 file is ASCII text; this body is not") from exc
+    if "\x00" in text:  # PostgreSQL cannot store it; refused on every database alike
+        at = text.index("\x00")
+        raise InvalidInput(
+            f"the X12 file holds a NUL character (at byte {at})",
+            [(("body",), f"NUL character at byte {at}")],
+        )
     return await receive(session, principal, request.app.state.profiles, text)
 
 

@@ -91,7 +91,11 @@ async def put_event(
 ) -> EventOut:
     outcome = (
         await service.upsert_events(
-            session, principal, request.app.state.profiles, [(event_id, body)]
+            session,
+            principal,
+            request.app.state.profiles,
+            [(event_id, body)],
+            now=request.app.state.clock(),
         )
     )[0]
     if outcome.error is not None:
@@ -110,13 +114,15 @@ async def post_batch(
     The answer is built once and sent as is: re-validating 1,000 nested answers against the
     response model would only repeat the work (the OpenAPI document still describes it).
     """
-    parsed = [service.parse_batch_item(raw) for raw in body.events]
+    parsed = _refuse_repeats([service.parse_batch_item(raw) for raw in body.events])
     valid = [
         (event_id, event)
         for event_id, event, _ in parsed
         if event is not None and event_id is not None
     ]
-    done = await service.upsert_events(session, principal, request.app.state.profiles, valid)
+    done = await service.upsert_events(
+        session, principal, request.app.state.profiles, valid, now=request.app.state.clock()
+    )
     # Only unchanged events are read back: the others answer with what was just written.
     unread = [o.event_id for o in done if o.row is None and o.error is None and o.event_id]
     rows = await service.load_events(session, unread) if unread else {}
@@ -131,6 +137,23 @@ async def post_batch(
 
 
 BATCH_COUNTS = ("created", "updated", "unchanged", "rejected")  # BatchOut's fields after results
+Parsed = tuple[str | None, EventIn | None, list[dict[str, Any]]]
+
+
+def _refuse_repeats(parsed: list[Parsed]) -> list[Parsed]:
+    """An event_id sent twice in one batch: the first copy counts, each later copy is rejected
+    alone (which of two different bodies was meant cannot be guessed; docs/input.md)."""
+    first: dict[str, int] = {}
+    checked: list[Parsed] = []
+    for index, (event_id, event, errors) in enumerate(parsed):
+        if event is not None and event_id is not None and event_id in first:
+            msg = f"event_id {event_id} repeats item {first[event_id]} of this batch"
+            checked.append((event_id, None, [{"loc": ["event_id"], "msg": msg}]))
+            continue
+        if event_id is not None and event is not None:
+            first[event_id] = index
+        checked.append((event_id, event, errors))
+    return checked
 
 
 def _batch_result(
@@ -144,7 +167,8 @@ def _batch_result(
     just written; unchanged ones were read back (test_batch_answers_are_what_a_later_get_returns
     holds both equal to a later GET)."""
     if event is None or event_id is None:
-        problem = problem_body(422, "the event has field problems", errors, code="invalid-input")
+        detail = "the event has field problems: " + "; ".join(str(e["msg"]) for e in errors)
+        problem = problem_body(422, detail, errors, code="invalid-input")
         return _result(event_id, 422, "rejected", None, problem)
     outcome: service.Outcome = next(outcomes)
     if outcome.error is not None:

@@ -9,20 +9,21 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Final, Literal
 
 from pydantic import ValidationError
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from claims.errors import DomainError, NotFound, UnknownReference
+from claims.errors import DomainError, InvalidInput, NotFound, UnknownReference
 from service import models as orm
 from service.auth.principal import Principal
 from service.events.schemas import BatchEventIn, EventIn
 from service.models.base import utcnow
 from service.problems import field_errors
 from service.profiles import ProfileRegistry
+from service.schemas_common import unstorable
 from service.units import repository as repo
 from service.units.service import Adjudicated, readjudicate
 from service.units.touched import Touched
@@ -50,6 +51,7 @@ class _Refs:
     members: dict[str, orm.Member]
     providers: set[str]
     staff: set[tuple[str, str]]
+    today: dict[str, date] = field(default_factory=dict)  # each payer's today (its time zone)
 
 
 def parse_batch_item(raw: Any) -> tuple[str | None, EventIn | None, list[dict[str, Any]]]:
@@ -58,7 +60,9 @@ def parse_batch_item(raw: Any) -> tuple[str | None, EventIn | None, list[dict[st
         body = BatchEventIn.model_validate(raw)
     except ValidationError as exc:
         errors = field_errors(exc.errors())
-        return (event_id if isinstance(event_id, str) else None), None, errors
+        # An id that cannot be stored cannot be echoed either (orjson refuses a lone surrogate).
+        echo = isinstance(event_id, str) and not unstorable(event_id)
+        return (event_id if echo else None), None, errors
     return body.event_id, body, []
 
 
@@ -122,7 +126,26 @@ def _check(principal: Principal, refs: _Refs, event_id: str, body: EventIn) -> D
         problems.append((("staff_id",), f"unknown staff {body.staff_id} of {body.provider_id}"))
     if problems:
         return UnknownReference("; ".join(msg for _, msg in problems), problems)
-    return None
+    return _future(refs, body, member.payer_id)  # type: ignore[union-attr]
+
+
+def _future(refs: _Refs, body: EventIn, payer_id: str) -> DomainError | None:
+    """A service cannot have happened after today, the payer's today (docs/input.md)."""
+    today = refs.today.get(payer_id)
+    if today is None or body.service_date <= today:
+        return None
+    msg = f"service_date {body.service_date} is after today ({today} for payer {payer_id})"
+    return InvalidInput(f"a service dated in the future: {msg}", [(("service_date",), msg)])
+
+
+async def _payer_todays(
+    session: AsyncSession, profiles: ProfileRegistry, refs: _Refs, now: datetime
+) -> dict[str, date]:
+    ids = {member.payer_id for member in refs.members.values()}
+    payers = await repo.rows_in(
+        session, orm.Payer.payer_id, ids, plain=True, columns=("payer_id", "edi_profile")
+    )
+    return {p.payer_id: profiles.get(p.edi_profile).rules.today(now) for p in payers}
 
 
 async def _members_involved(
@@ -139,12 +162,14 @@ async def upsert_events(
     principal: Principal,
     profiles: ProfileRegistry,
     items: Sequence[tuple[str, EventIn]],
+    now: datetime | None = None,
 ) -> list[Outcome]:
     # Requests writing events of one member take turns from the first read: a concurrent write
     # of the same event is then seen, not raced (two "version 2" rows, a unique violation).
     # The members an event moves away from are locked too, in the same sorted pass.
     await repo.lock_members(session, await _members_involved(session, items))
     refs = await _load_refs(session, items)
+    refs.today = await _payer_todays(session, profiles, refs, now or utcnow())
     touched = Touched()
     inserts: dict[str, dict[str, Any]] = {}
     updates: dict[str, dict[str, Any]] = {}

@@ -35,6 +35,7 @@ from service.db import session_scope
 from service.errors import problem_of
 from service.jobs import repository
 from service.jobs.service import HANDLERS, JobContext
+from service.problems import problem_body
 
 log = logging.getLogger("ipsbill.jobs")
 POLL_SECONDS = 1.0  # how soon a job queued by another process is noticed
@@ -43,14 +44,7 @@ Taken = tuple[str, str, dict[str, Any]]  # job id, kind, params
 
 
 def _problem(status: int, detail: str) -> dict[str, Any]:
-    titles = {409: "Conflict", 500: "Internal error", 503: "Service unavailable"}
-    return {
-        "type": f"https://ipsbill.invalid/problems/{status}",
-        "title": titles.get(status, "Error"),
-        "status": status,
-        "detail": detail,
-        "errors": [],
-    }
+    return problem_body(status, detail)
 
 
 class Runner:

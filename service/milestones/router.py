@@ -218,7 +218,12 @@ async def invoice_csv(
     return await _document(request, session, principal, invoice_id, "csv")
 
 
-@router.post("/invoices/{invoice_id}/payments", response_model=InvoiceOut, status_code=201)
+@router.post(
+    "/invoices/{invoice_id}/payments",
+    response_model=InvoiceOut,
+    status_code=201,
+    responses={200: {"model": InvoiceOut, "description": "the same payment again: unchanged"}},
+)
 async def add_payment(
     response: Response,
     session: SessionDep,

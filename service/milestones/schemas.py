@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from claims.milestones import EvidenceKind
-from service.schemas_common import Id, MoneyStr
+from service.schemas_common import UNSTORABLE_MSG, Id, MoneyStr, StorableInput, unstorable
 
 
-class EvidenceIn(BaseModel):
+class EvidenceIn(StorableInput):
     """The common fields; the kind's own fields sit beside them (checked per kind)."""
 
     model_config = ConfigDict(
@@ -33,6 +33,15 @@ class EvidenceIn(BaseModel):
     provider_id: Id
     kind: EvidenceKind
     date: date
+
+    @model_validator(mode="after")
+    def _storable_kind_fields(self) -> EvidenceIn:
+        # The kind's own fields are extras: the field validators of StorableInput never see them.
+        for name, value in (self.model_extra or {}).items():
+            if unstorable(name) or unstorable(value):
+                field = "a kind field" if unstorable(name) else f"the field {name}"
+                raise ValueError(f"{field} {UNSTORABLE_MSG}")
+        return self
 
     def kind_fields(self) -> dict[str, Any]:
         return dict(self.model_extra or {})
@@ -80,7 +89,7 @@ class MilestonesOut(BaseModel):
     progress: list[ProgressOut]
 
 
-class InvoiceIn(BaseModel):
+class InvoiceIn(StorableInput):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
@@ -116,7 +125,7 @@ class InvoiceOut(BaseModel):
     paid_amount: MoneyStr
 
 
-class PaymentIn(BaseModel):
+class PaymentIn(StorableInput):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={

@@ -14,7 +14,7 @@ from service.auth.principal import Principal, Role
 from service.deps import SessionDep, require
 from service.edi.lists import ProviderAdjustmentOut
 from service.payments.service import payment_status
-from service.schemas_common import IdPath, MoneyStr
+from service.schemas_common import DateQuery, IdPath, MoneyStr
 
 router = APIRouter(prefix="/v1/providers", tags=["payment status"])
 
@@ -56,8 +56,8 @@ class PaymentStatus(BaseModel):
 async def get_payment_status(
     session: SessionDep,
     provider_id: Annotated[str, IdPath()],
-    from_: Annotated[date | None, Query(alias="from")] = None,
-    to: date | None = None,
+    from_: Annotated[DateQuery, Query(alias="from")] = None,
+    to: DateQuery = None,
     principal: Principal = require(Role.FINANCE, Role.PROVIDER),
 ) -> Any:
     if from_ and to and to < from_:

@@ -1,10 +1,16 @@
-"""Routes for reference data (contract, "Reference data"). Writers: integration keys and admin."""
+"""Routes for reference data (contract, "Reference data").
+
+Writers (docs/access.md): payers, fee schedules, members and authorizations are written by
+admin or by the integration key of their payer; providers, their staff and fidelity reviews
+serve every payer, so only admin writes them (one payer's key re-scoring a provider would
+re-adjudicate every other payer's events of that provider).
+"""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, Request, Response
+from fastapi import APIRouter, BackgroundTasks, Depends, HTTPException, Request, Response
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -27,6 +33,19 @@ router = APIRouter(prefix="/v1", tags=["reference data"], dependencies=[IF_MATCH
 WRITERS = require(Role.INTEGRATION)
 READERS = require(Role.INTEGRATION, Role.FINANCE)
 PayerId = Annotated[str, IdPath()]
+
+
+async def _admin_only(principal: PrincipalDep) -> Principal:
+    """Shared records (providers, staff, fidelity reviews): visible to every payer's key, so
+    a refused write is 403, not 404 (docs/access.md)."""
+    if principal.role is not Role.ADMIN:
+        raise HTTPException(
+            403, "providers, their staff and fidelity reviews serve every payer: admin writes them"
+        )
+    return principal
+
+
+SHARED_WRITERS = Depends(_admin_only)
 
 
 async def _finish(
@@ -125,7 +144,7 @@ async def put_provider(
     session: SessionDep,
     provider_id: PayerId,
     body: s.ProviderIn,
-    principal: Principal = WRITERS,
+    principal: Principal = SHARED_WRITERS,
 ) -> Any:
     result = await service.put_provider(session, principal, provider_id, body)
     return await _finish(request, response, session, result, Touched())
@@ -165,7 +184,7 @@ async def put_staff(
     provider_id: PayerId,
     staff_id: Annotated[str, IdPath()],
     body: s.StaffIn,
-    principal: Principal = WRITERS,
+    principal: Principal = SHARED_WRITERS,
 ) -> Any:
     touched = Touched()
     result = await service.put_staff(session, principal, provider_id, staff_id, body, touched)
@@ -194,7 +213,7 @@ async def post_fidelity_review(
     session: SessionDep,
     provider_id: PayerId,
     body: s.FidelityReviewIn,
-    principal: Principal = WRITERS,
+    principal: Principal = SHARED_WRITERS,
 ) -> Any:
     touched = Touched()
     review, changed = await service.post_fidelity_review(

@@ -15,7 +15,7 @@ from service import models as orm
 from service.auth.principal import Principal, Role
 from service.deps import PrincipalDep, SessionDep, note_member
 from service.pagination import paginate
-from service.schemas_common import CursorQuery, IdPath, LimitQuery, MoneyStr, Page
+from service.schemas_common import CursorQuery, DateQuery, IdPath, LimitQuery, MoneyStr, Page
 
 router = APIRouter(prefix="/v1/members", tags=["units"])
 
@@ -87,8 +87,8 @@ async def member_units(
     session: SessionDep,
     principal: PrincipalDep,
     member_id: Annotated[str, IdPath()],
-    from_: Annotated[date | None, Query(alias="from")] = None,
-    to: date | None = None,
+    from_: Annotated[DateQuery, Query(alias="from")] = None,
+    to: DateQuery = None,
     limit: LimitQuery = 1000,
     cursor: CursorQuery = None,
 ) -> Page[UnitRow]:

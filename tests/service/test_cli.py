@@ -22,7 +22,20 @@ def run(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+def _store_payer(tmp_path: Path, payer_id: str) -> None:
+    """A payer row, as PUT /v1/payers would leave it (the CLI refuses keys of unknown payers)."""
+    assert run(tmp_path, "migrate").returncode == 0
+    with sqlite3.connect(tmp_path / "cli.db") as db:
+        db.execute(
+            "INSERT INTO payers (payer_id, name, kind, edi_profile, timely_filing_days, version,"
+            " body_hash, updated_at) VALUES (?, 'Vaya', 'lme_mco', 'default', 90, 1, 'x',"
+            " '2026-01-01 00:00:00.000000')",
+            (payer_id,),
+        )
+
+
 def test_keys_create_prints_the_key_alone_last_and_stores_only_its_hash(tmp_path: Path) -> None:
+    _store_payer(tmp_path, "VAYA")
     result = run(tmp_path, "keys", "create", "--role", "integration", "--payer-id", "VAYA")
     assert result.returncode == 0, result.stderr
     key = result.stdout.strip().splitlines()[-1]
@@ -37,6 +50,18 @@ def test_keys_create_refuses_an_integration_key_without_a_payer(tmp_path: Path) 
     result = run(tmp_path, "keys", "create", "--role", "integration")
     assert result.returncode == 2
     assert "payer" in result.stderr
+
+
+def test_keys_create_refuses_an_unknown_payer_or_provider(tmp_path: Path) -> None:
+    _store_payer(tmp_path, "VAYA")
+    for scope in (["--role", "integration", "--payer-id", "NOPE"],
+                  ["--role", "finance", "--payer-id", "NOPE"],
+                  ["--role", "provider", "--provider-id", "NOPE"]):  # fmt: skip
+        result = run(tmp_path, "keys", "create", *scope)
+        assert result.returncode == 2, scope
+        assert "no payer NOPE" in result.stderr or "no provider NOPE" in result.stderr
+    with sqlite3.connect(tmp_path / "cli.db") as db:
+        assert db.execute("SELECT count(*) FROM api_keys").fetchone()[0] == 0
 
 
 def test_keys_list_and_revoke(tmp_path: Path) -> None:
@@ -62,4 +87,6 @@ def test_demo_loads_a_month_with_a_batch_answers_and_an_invoice(tmp_path: Path) 
     out = result.stdout
     assert "0 rejected" in out and "claim batch B" in out and "invoice " in out
     assert "inbound 835:" in out
+    # The audit entry of every request is written (it waited out the busy timeout and was lost).
+    assert "audit entry not written" not in result.stderr + result.stdout
     assert result.stdout.strip().splitlines()[-1].startswith("ipsb_")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from datetime import timedelta
 from pathlib import Path
@@ -107,7 +108,9 @@ def test_the_request_id_is_on_the_servers_log_lines(tmp_path: Path) -> None:
     with served(tmp_path) as server:
         answer = httpx.get(f"{server.url}/v1/claims/C-1", headers={"X-Request-ID": "trace-91x"})
         assert answer.status_code == 401 and answer.headers["x-request-id"] == "trace-91x"
-        log = server.log.read_text()
+        deadline = time.monotonic() + 10  # the access line is written once the answer is sent
+        while "trace-91x" not in (log := server.log.read_text()) and time.monotonic() < deadline:
+            time.sleep(0.05)
     lines = [line for line in log.splitlines() if "trace-91x" in line]
     assert lines and "GET /v1/claims/{claim_id} -> 401" in lines[0], log
     assert "C-1" not in log  # the route's template is logged, never the ids in the path
@@ -263,8 +266,9 @@ def _eipd() -> dict[str, object]:
             "start_date": "2026-01-01", "end_date": None}  # fmt: skip
 
 
-async def test_a_405_lists_every_method_of_the_path(client: AsyncClient) -> None:
-    answer = await client.request("OPTIONS", "/v1/service-events/E-1")
+async def test_a_405_lists_every_method_of_the_path(app: FastAPI, client: AsyncClient) -> None:
+    admin = await create_key(app, "admin")  # the key gate answers 401 before any routing
+    answer = await client.request("OPTIONS", "/v1/service-events/E-1", headers=admin)
     assert answer.status_code == 405 and answer.json()["code"] == "method-not-allowed"
     assert answer.headers["allow"] == "GET, PUT, DELETE"
 
