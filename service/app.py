@@ -16,6 +16,7 @@ from service.audit import middleware as audit
 from service.audit.router import router as audit_router
 from service.claims.router import router as claims_router
 from service.config import Settings, get_settings
+from service.console import web as console
 from service.db import make_engine, make_sessionmaker
 from service.edi.router import router as edi_router
 from service.events.router import router as events_router
@@ -54,7 +55,14 @@ def create_app(settings: Settings | None = None, migrate_embedded: bool = True) 
         # The pool's processes would outlive a stopped server (orphans, found after benches).
         await asyncio.to_thread(shutdown_pools)
 
-    app = FastAPI(title="ipsbill", version="1.0.0", description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(
+        title="ipsbill",
+        version="1.0.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url=None,  # served by the console from local assets: no CDN (service.console.web)
+        redoc_url=None,
+    )
     app.state.settings = settings
     app.state.profiles = ProfileRegistry.load()
     errors.install(app)
@@ -71,6 +79,7 @@ def create_app(settings: Settings | None = None, migrate_embedded: bool = True) 
         audit_router,
     ):
         app.include_router(router)
+    console.install(app)
     logging.getLogger("ipsbill").setLevel(settings.log_level)
     quiet_parameter_loggers()
     return app

@@ -19,6 +19,10 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     # Workers that validate a claim batch with pyx12 in parallel (0: one per core).
     validation_workers: int = 0
+    # Console (docs/console.md): sign-out after this many idle minutes; `ipsbill serve` on an
+    # empty embedded database loads the demo month and a `demo` console user when true.
+    console_idle_minutes: float = 15.0
+    demo_on_empty: bool = True
 
     @property
     def is_sqlite(self) -> bool:

@@ -1,4 +1,4 @@
-"""The audit trail: every /v1 request, who made it, what it touched and how it ended.
+"""The audit trail: every /v1 request and console page, who made it, what it touched, its end.
 
 Written in its own transaction after the answer is known, so refused and failed requests are
 recorded too (the request's own transaction may have been rolled back). Only ids are kept,
@@ -46,13 +46,21 @@ async def record(request: Request, status: int) -> None:
         session.add(entry)
 
 
+def _audited(path: str) -> bool:
+    """API calls, and console pages (they show the same records); not the console's assets."""
+    if path.startswith("/v1/"):
+        return True
+    unaudited = ("/console/static", "/console/login")
+    return path.startswith("/console") and not path.startswith(unaudited)
+
+
 def install(app: FastAPI) -> None:
     @app.middleware("http")
     async def audit(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
         response = await call_next(request)
-        if request.url.path.startswith("/v1/"):
+        if _audited(request.url.path):
             try:
                 await record(request, response.status_code)
             except Exception as exc:  # the answer stands; the gap is logged loudly

@@ -11,6 +11,7 @@ from service.models.claims import (
     ControlCounter,
     InboundFile,
 )
+from service.models.console import ConsoleSession, ConsoleUser
 from service.models.events import ServiceEvent, UnitCounter, UnitLine
 from service.models.milestones import Invoice, InvoiceLine, InvoicePayment, MilestoneEvidence
 from service.models.reference import (
@@ -35,6 +36,8 @@ __all__ = [
     "ClaimBatchPart",
     "ClaimHistory",
     "ClaimLine",
+    "ConsoleSession",
+    "ConsoleUser",
     "ControlCounter",
     "EipdAuthorization",
     "FeeSchedule",
