@@ -15,7 +15,7 @@ from sqlalchemy import or_, select
 from service import models as orm
 from service.claims import repository
 from service.console import queries
-from service.console.codes import Explained, explain
+from service.console.codes import Explained, explain, no_reason
 from service.console.finance import PAGE_ROWS, Format
 from service.console.web import Refused, SignedDep, export, page
 from service.deps import SessionDep, note_member
@@ -107,19 +107,27 @@ async def claim_page(
         lines=lines,
         history=history,
         events=events,
-        codes=[explain(code) for code in claim.status_codes],
+        codes=[explain(code) for code in _codes(claim, lines)],
         todo=_what_to_do(claim, lines),
     )
+
+
+def _codes(claim: orm.Claim, lines: list[orm.ClaimLine]) -> list[str]:
+    """The claim's codes, then each distinct line adjustment (the 835 says why per line)."""
+    found = list(claim.status_codes)
+    for line in lines:
+        for adjustment in line.adjustments:
+            code = f"{adjustment['group_code']}-{adjustment['reason_code']}"
+            if code not in found:
+                found.append(code)
+    return found
 
 
 def _what_to_do(claim: orm.Claim, lines: list[orm.ClaimLine]) -> Explained | None:
     """The first code that asks for work, for a claim that needs working."""
     if claim.status not in queries.TO_WORK or claim.replaced_by_claim_id:
         return None
-    codes = [explain(c) for c in claim.status_codes] + [
-        explain(f"{a['group_code']}-{a['reason_code']}") for line in lines for a in line.adjustments
-    ]
-    return next((c for c in codes if c.todo != "none"), explain("CO-16") if not codes else codes[0])
+    return _first_reason(claim, lines)
 
 
 @router.get("/queues/denials")
@@ -127,7 +135,8 @@ async def denials(
     request: Request, session: SessionDep, signed: SignedDep, format: Format = None
 ) -> Response:
     rows = await queries.claims_to_work(session, signed.principal, PAGE_ROWS)
-    reasons = {c.claim_id: _first_reason(c) for c in rows}
+    lines = await repository.lines_of(session, [c.claim_id for c in rows])
+    reasons = {c.claim_id: _first_reason(c, lines.get(c.claim_id, [])) for c in rows}
     if format:
         return export("denials", [*CLAIM_COLUMNS, "reason", "what_to_do"], [
             [*_claim_row(c), reasons[c.claim_id].words, reasons[c.claim_id].todo_words]
@@ -136,12 +145,11 @@ async def denials(
     return page(request, "denials.html", claims=rows, reasons=reasons)
 
 
-def _first_reason(claim: orm.Claim) -> Explained:
-    codes = [explain(c) for c in claim.status_codes if not c.startswith("CLP02:")]
+def _first_reason(claim: orm.Claim, lines: list[orm.ClaimLine]) -> Explained:
+    """The code that asks for work first; else the first code; else "no reason given"."""
+    codes = [explain(c) for c in _codes(claim, lines) if not c.startswith("CLP02:")]
     working = [c for c in codes if c.todo != "none"]
-    if working or codes:
-        return (working or codes)[0]
-    return explain("CO-16")
+    return (working or codes or [no_reason()])[0]
 
 
 @router.get("/queues/held")

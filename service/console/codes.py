@@ -70,6 +70,11 @@ def adjustment(group: str, reason: str) -> Explained:
     return _explained(f"{group}-{reason}", f"{entry['text']} ({tables['group'][group]})", todo)
 
 
+def no_reason() -> Explained:
+    """A denial or rejection that came with no code the console can read."""
+    return _explained("-", "The payer gave no reason code", "resend")
+
+
 def reason_words(code: str | None) -> str:
     """One of ipsbill's own reason codes (billing-rules section 4) in words."""
     words: str = _tables()["reason"].get(code or "", (code or "unknown").replace("_", " "))
