@@ -48,8 +48,10 @@ def test_users_create_list_disable_from_the_command_line(tmp_path: Path) -> None
     env = {**os.environ, "IPSBILL_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'u.db'}"}
 
     def run(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "service.cli", "users", *args], input=stdin,
-                              env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120)  # fmt: skip
+        command = [sys.executable, "-m", "service.cli", "users", *args]
+        return subprocess.run(
+            command, input=stdin, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120
+        )
 
     made = run("create", "--role", "provider", "--provider-id", "P-01", "--username", "pat",
                "--password-stdin", stdin="a-long-password\n")  # fmt: skip
