@@ -212,3 +212,27 @@ async def inbound_upload(
     except DomainError as exc:
         raise refusal(exc) from exc
     return page(request, "inbound.html", result=result, filename=upload.filename)
+
+
+@router.get("/queues/unmatched")
+async def unmatched(
+    request: Request, session: SessionDep, signed: SignedDep, format: Format = None
+) -> Response:
+    """Inbound lines that matched no claim of ours, newest file first. Files carry no payer of
+    their own, so only users who see every payer get this list."""
+    allow(signed, Role.FINANCE)
+    if signed.principal.payer_filter:
+        raise Refused(403, "Only a finance user for every payer sees unmatched inbound lines.")
+    inbound = orm.InboundFile
+    stmt = select(inbound.kind, inbound.received_at, inbound.digest, inbound.result)
+    rows = (await session.execute(stmt.order_by(inbound.id.desc()).limit(PAGE_ROWS))).all()
+    items = [
+        (kind, received.strftime("%Y-%m-%d %H:%M"), digest[:12], item.get("claim_id", ""),
+         item.get("reason", ""))
+        for kind, received, digest, result in rows
+        for item in (result or {}).get("unmatched", [])
+    ]  # fmt: skip
+    if format:
+        columns = ["kind", "received_at", "file", "claim_id", "reason"]
+        return export("unmatched-inbound", columns, items, format)
+    return page(request, "unmatched.html", items=items)
