@@ -1,4 +1,5 @@
-"""console_users and console_sessions: people signing in to /console (issue 17)
+"""console_users and console_sessions: people signing in to /console (issue 17); two indexes
+for the console's queues (held unit lines by reason; claims by status)
 
 Passwords are argon2 hashes; a session row keeps only the SHA-256 of the cookie's token, its
 CSRF token and when it was last used (the idle sign-out is decided on the server).
@@ -47,9 +48,20 @@ def upgrade() -> None:
     op.create_index(
         op.f("ix_console_sessions_username"), "console_sessions", ["username"], unique=False
     )
+    held = sa.text("status = 'held'")
+    op.create_index(
+        "ix_unit_lines_held",
+        "unit_lines",
+        ["hold_reason", "held_units"],
+        postgresql_where=held,
+        sqlite_where=held,
+    )
+    op.create_index("ix_claims_status_service_month", "claims", ["status", "service_month"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_claims_status_service_month", table_name="claims")
+    op.drop_index("ix_unit_lines_held", table_name="unit_lines")
     op.drop_index(op.f("ix_console_sessions_username"), table_name="console_sessions")
     op.drop_table("console_sessions")
     op.drop_table("console_users")

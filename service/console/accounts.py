@@ -31,6 +31,8 @@ MIN_PASSWORD = 10
 # Sign-in failures in a row before the account pauses, and for how long.
 FAILURES_BEFORE_PAUSE = 5
 PAUSE = timedelta(minutes=5)
+# A session's last use is written at most this often (and at least four times per idle period).
+TOUCH_EVERY = timedelta(seconds=30)
 # Verified against when the username is unknown, so both answers take an argon2 check's time.
 _DUMMY_HASH = HASHER.hash("not a password of anyone")
 
@@ -154,7 +156,8 @@ async def current(session: AsyncSession, token: str | None, idle: timedelta) -> 
     if _idle(row.last_seen, now, idle) or user is None or user.disabled:
         await session.delete(row)
         return None
-    row.last_seen = now
+    if now - row.last_seen > min(idle / 4, TOUCH_EVERY):  # not one write per page view
+        row.last_seen = now
     return Signed(user.username, principal_of(user), row.csrf_token)
 
 

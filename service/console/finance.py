@@ -44,7 +44,8 @@ async def _payers(session: SessionDep, signed: Signed) -> list[orm.Payer]:
 @router.get("")
 async def overview(request: Request, session: SessionDep, signed: SignedDep) -> Response:
     principal = signed.principal
-    months = await queries.months(session, principal)
+    rows = await queries.ledger(session, principal)
+    months = queries.months(rows)
     chart = sorted({m.month for m in months})
 
     def per_month(figure: str) -> list[str]:
@@ -58,7 +59,7 @@ async def overview(request: Request, session: SessionDep, signed: SignedDep) -> 
         request,
         "overview.html",
         months=months,
-        aging=await queries.aging(session, principal, today()),
+        aging=await queries.aging(session, rows, today()),
         held=await queries.held_by_reason(session, principal),
         series=series,
     )

@@ -59,27 +59,22 @@ class Month:
     claims: int = 0
 
 
-async def months(
-    session: AsyncSession, principal: Principal, payer_id: str | None = None
-) -> list[Month]:
+async def ledger(session: AsyncSession, principal: Principal) -> list[Any]:
+    """Claims in force summed by payer, month, status and batch: one scan feeds both the
+    months table and the aging (the batch gives the date sent)."""
     claim = orm.Claim
-    where = scoped_claims(principal, *in_force())
-    if payer_id:
-        where.append(claim.payer_id == payer_id)
+    keys = (claim.payer_id, claim.service_month, claim.status, claim.batch_id)
     stmt = (
-        select(
-            claim.payer_id,
-            claim.service_month,
-            claim.status,
-            func.count(),
-            func.sum(claim.total_charge),
-            func.sum(claim.paid_amount),
-        )
-        .where(*where)
-        .group_by(claim.payer_id, claim.service_month, claim.status)
+        select(*keys, func.count(), func.sum(claim.total_charge), func.sum(claim.paid_amount))
+        .where(*scoped_claims(principal, *in_force()))
+        .group_by(*keys)
     )
+    return list((await session.execute(stmt)).all())
+
+
+def months(rows: list[Any]) -> list[Month]:
     table: dict[tuple[str, str], Month] = {}
-    for payer, month, status, count, charge, paid in (await session.execute(stmt)).all():
+    for payer, month, status, _batch, count, charge, paid in rows:
         row = table.setdefault((payer, month), Month(payer, month))
         row.claims += count
         row.billed += money(charge)
@@ -98,22 +93,20 @@ class Bucket:
     amount: Decimal = ZERO
 
 
-async def aging(session: AsyncSession, principal: Principal, today: date) -> list[Bucket]:
-    """Outstanding claims by days since sent (their batch's time: one row per batch read)."""
-    claim, batch = orm.Claim, orm.ClaimBatch
-    stmt = (
-        select(batch.created_at, func.count(), func.sum(claim.total_charge))
-        .join(batch, batch.batch_id == claim.batch_id)
-        .where(*scoped_claims(principal, *in_force(), claim.status.in_(OUTSTANDING)))
-        .group_by(batch.created_at)
-    )
+async def aging(session: AsyncSession, rows: list[Any], today: date) -> list[Bucket]:
+    """Outstanding claims by days since sent (their batch's creation)."""
+    waiting = [row for row in rows if row[2] in OUTSTANDING]
+    batch = orm.ClaimBatch
+    ids = sorted({row[3] for row in waiting})
+    stmt = select(batch.batch_id, batch.created_at).where(batch.batch_id.in_(ids))
+    sent = dict((await session.execute(stmt)).all()) if ids else {}
     buckets = [Bucket(label) for label, _, _ in AGING]
-    for sent, count, amount in (await session.execute(stmt)).all():
-        age = (today - _day(sent)).days
+    for _payer, _month, _status, batch_id, count, charge, _paid in waiting:
+        age = (today - _day(sent[batch_id])).days if batch_id in sent else 0
         for bucket, (_, low, high) in zip(buckets, AGING, strict=True):
             if age >= low and (high is None or age <= high):
                 bucket.count += count
-                bucket.amount += money(amount)
+                bucket.amount += money(charge)
     return buckets
 
 
