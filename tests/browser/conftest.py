@@ -121,7 +121,7 @@ def stop_server(server: Server) -> None:
 def seed(server: Server) -> None:
     """The demo's payer, providers, members and month of events, through the real API; and the
     console users of the tests."""
-    from service.demo import Demo
+    from service.demo import Demo, _milestones
 
     server.admin_key = server.cli("keys", "create", "--role", "admin").strip().splitlines()[-1]
 
@@ -135,6 +135,7 @@ def seed(server: Server) -> None:
             await demo.post(
                 "/v1/service-events:batch", {"events": demo.events(12, random.Random(11))}
             )
+            await _milestones(demo)  # milestone 1 earned by DEMO-M00 (DEMO-P1), then invoiced
 
     # Playwright's sync API runs an event loop in this thread: the seeding gets its own thread.
     with ThreadPoolExecutor(1) as pool:

@@ -189,6 +189,23 @@ def test_every_finance_page_passes_axe(page: Any, server: Server) -> None:
     assert scroll, "the overview scrolls sideways at tablet width"
 
 
+def test_finance_records_an_invoice_payment(page: Any, server: Server) -> None:
+    sign_in(page, server, FINANCE)
+    visit(page, f"{server.url}/console/invoices", "Milestone invoices")
+    page.locator("#main tbody th a").first.click()
+    assert page.get_by_role("heading", level=1).inner_text().startswith("Invoice ")
+    check_axe(page)
+    href = page.get_by_role("link", name="Open the PDF").get_attribute("href")
+    pdf = page.request.get(f"{server.url}{href}")
+    assert pdf.headers["content-type"] == "application/pdf" and pdf.body().startswith(b"%PDF")
+    page.get_by_label("Amount").fill("100.00")
+    page.get_by_label("Paid on").fill(datetime.now(UTC).date().isoformat())
+    page.get_by_label("Reference").fill("EFT-INV-1")
+    page.get_by_role("button", name="Record the payment").click()
+    assert page.locator("#invoice-paid").inner_text() == "$100.00"
+    assert "reference EFT-INV-1" in page.get_by_role("region", name="Payments").inner_text()
+
+
 def test_exports_are_csv_and_excel(page: Any, server: Server) -> None:
     sign_in(page, server, FINANCE)
     csv = page.request.get(f"{server.url}/console/claims?format=csv")
