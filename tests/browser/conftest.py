@@ -86,11 +86,11 @@ class Server:
         return httpx.Client(base_url=self.url, headers=headers, timeout=120)
 
 
-def start_server(folder: Path, **settings: str) -> Server:
+def start_server(folder: Path, database_url: str | None = None, **settings: str) -> Server:
     port = _free_port()
     env = {
         **os.environ,
-        "IPSBILL_DATABASE_URL": f"sqlite+aiosqlite:///{folder / 'console.db'}",
+        "IPSBILL_DATABASE_URL": database_url or f"sqlite+aiosqlite:///{folder / 'console.db'}",
         "IPSBILL_DEMO_ON_EMPTY": "false",
         "IPSBILL_VALIDATION_WORKERS": "1",
         **{f"IPSBILL_{key.upper()}": value for key, value in settings.items()},
@@ -146,9 +146,27 @@ def seed(server: Server) -> None:
                "--username", PROVIDER[0], "--password-stdin", stdin=PROVIDER[1] + "\n")  # fmt: skip
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory, chromium_path: str) -> Iterator[Server]:
-    running = start_server(tmp_path_factory.mktemp("console"))
+def _postgres_database() -> str:
+    """A scratch database beside the suite's own (tests/conftest.py's PostgreSQL rules)."""
+    from tests.conftest import IN_CI, PG_URL, _pg_reachable
+    from tests.service.factories import scratch_database
+
+    if not _pg_reachable():
+        if IN_CI:
+            pytest.fail(f"PostgreSQL at {PG_URL} is not reachable; CI=true requires it")
+        pytest.skip(f"PostgreSQL at {PG_URL} is not reachable")
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, scratch_database(PG_URL, "console")).result()
+
+
+# Package scope: Playwright's sync API keeps an event loop running in this thread while it is
+# open, so it must be closed before the rest of the suite (which calls asyncio.run) goes on.
+@pytest.fixture(scope="package", params=["sqlite", "postgresql"])
+def server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, chromium_path: str
+) -> Iterator[Server]:
+    url = _postgres_database() if request.param == "postgresql" else None
+    running = start_server(tmp_path_factory.mktemp("console"), url)
     try:
         seed(running)
         yield running
@@ -156,7 +174,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, chromium_path: str) -> Iter
         stop_server(running)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(chromium_path: str) -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
