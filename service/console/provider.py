@@ -112,6 +112,23 @@ async def invoice_payment(
     return RedirectResponse(f"/console/invoices/{invoice_id}", status_code=303)
 
 
+@router.get("/members")
+async def member_list(request: Request, session: SessionDep, signed: SignedDep) -> Response:
+    """The members a user may see (a provider: those it served; finance: its payers'), each a
+    link to its milestone progress."""
+    principal = signed.principal
+    if principal.provider_filter:
+        event = orm.ServiceEvent
+        stmt = select(event.member_id).where(event.provider_id == principal.provider_filter)
+    else:
+        member = orm.Member
+        stmt = filtered(select(member.member_id), [(member.payer_id, principal.payer_filter)])
+    ids = (
+        await session.execute(stmt.distinct().order_by(*stmt.selected_columns).limit(PAGE_ROWS))
+    ).scalars()
+    return page(request, "members.html", member_ids=list(ids))
+
+
 @router.get("/members/{member_id}")
 async def member_page(
     request: Request,

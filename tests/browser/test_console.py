@@ -228,6 +228,14 @@ def test_a_provider_sees_only_its_own_claims(page: Any, server: Server) -> None:
     assert page.request.get(f"{server.url}/console/batches").status == 403
     visit(page, f"{server.url}/console/queues/denials", "Denials and rejections to work")
     visit(page, f"{server.url}/console/invoices", "Milestone invoices")
+    assert page.locator("#main tbody tr").count() == 0  # the invoice is DEMO-P1's
+    visit(page, f"{server.url}/console/members", "Members")
+    members = page.locator("#main li a").all_inner_texts()
+    assert members and all(int(m[-2:]) % 2 == 1 for m in members)  # DEMO-P2 serves odd members
+    page.get_by_role("link", name=members[0], exact=True).click()
+    assert page.get_by_role("heading", level=1).inner_text() == f"Member {members[0]}: milestones"
+    assert page.locator(".progress li").count() > 0
+    check_axe(page)
 
 
 def test_a_form_without_its_csrf_token_is_refused(page: Any, server: Server) -> None:
