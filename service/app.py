@@ -17,6 +17,7 @@ from service.audit import middleware as audit
 from service.audit.router import router as audit_router
 from service.claims.router import router as claims_router
 from service.config import Settings, get_settings
+from service.console import web as console
 from service.db import make_engine, make_sessionmaker
 from service.edi.router import router as edi_router
 from service.events.router import router as events_router
@@ -80,6 +81,8 @@ def create_app(
         description=DESCRIPTION,
         lifespan=lifespan,
         dependencies=[Depends(check_query)],
+        docs_url=None,  # served by the console from local assets: no CDN (service.console.web)
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.clock = clock  # "today" (future service dates) comes from here; tests fix it
@@ -106,6 +109,7 @@ def create_app(
         jobs_router,
     ):
         app.include_router(router)
+    console.install(app)
     logging.getLogger("ipsbill").setLevel(settings.log_level)
     quiet_parameter_loggers()
     return app

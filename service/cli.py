@@ -7,7 +7,7 @@ import asyncio
 import sys
 from collections.abc import Callable, Sequence
 
-from service.config import get_settings
+from service.config import Settings, get_settings
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -20,6 +20,7 @@ def _serve(args: argparse.Namespace) -> int:
     if settings.is_sqlite:
         # The embedded default migrates itself, once, before any worker starts.
         upgrade(settings.database_url)
+        _demo_if_empty(settings, args)
     uvicorn.run(
         "service.app:create_served_app",
         factory=True,
@@ -39,6 +40,17 @@ def _worker(_args: argparse.Namespace) -> int:
     from service.jobs.worker import run_worker
 
     return asyncio.run(run_worker(get_settings()))
+
+
+def _demo_if_empty(settings: Settings, args: argparse.Namespace) -> None:
+    """A fresh embedded database gets the demo month and a console sign-in (README
+    Quickstart: its first command leads to a console with something in it)."""
+    from service.demo import database_is_empty, run_demo
+
+    if settings.demo_on_empty and asyncio.run(database_is_empty(settings)):
+        print("empty database: loading the demo month (IPSBILL_DEMO_ON_EMPTY=false skips this)")
+        asyncio.run(run_demo(settings))
+        print(f"console: http://{args.host}:{args.port}/console")
 
 
 def _migrate(_args: argparse.Namespace) -> int:
@@ -92,6 +104,43 @@ def _keys(args: argparse.Namespace) -> int:
         print(f"ipsbill keys: {exc.detail}", file=sys.stderr)
         return 2
     return 0
+
+
+def _users(args: argparse.Namespace) -> int:
+    from claims.errors import DomainError
+    from service.auth.principal import Role
+    from service.console import accounts
+
+    try:
+        if args.users_command == "create":
+            password = _read_password(args.password_stdin)
+            asyncio.run(_with_session(lambda s: accounts.create_user(
+                s, args.username, password, Role(args.role), args.payer_id, args.provider_id
+            )))  # fmt: skip
+            print(f"console user {args.username} created (role {args.role})")
+        elif args.users_command == "list":
+            for user in asyncio.run(_with_session(accounts.list_users)):  # type: ignore[attr-defined]
+                scope = user.payer_id or user.provider_id or "-"
+                state = "disabled" if user.disabled else "active"
+                print(f"{user.username}\t{user.role}\t{scope}\t{state}")
+        else:
+            asyncio.run(_with_session(lambda s: accounts.disable_user(s, args.username)))
+            print(f"disabled {args.username}; their sessions are signed out")
+    except DomainError as exc:
+        print(f"ipsbill users: {exc.detail}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    import getpass
+
+    first = getpass.getpass("Password: ")
+    if first != getpass.getpass("Password again: "):
+        raise SystemExit("ipsbill users: the two passwords differ")
+    return first
 
 
 def _validate(args: argparse.Namespace) -> int:
@@ -208,6 +257,7 @@ def parser() -> argparse.ArgumentParser:
     revoke.add_argument("key_id")
     for name in ("create", "list", "revoke"):
         keys.choices[name].set_defaults(run=_keys)
+    _users_parser(sub)
     validate = sub.add_parser(
         "validate", help="say which X12 file it is (837P, 999, 277CA, 835) and check it"
     )
@@ -223,6 +273,25 @@ def parser() -> argparse.ArgumentParser:
     simulate.add_argument("file", help="an 837P file, e.g. downloaded from .../837p")
     simulate.set_defaults(run=_simulate)
     return root
+
+
+def _users_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    users = sub.add_parser("users", help="console users").add_subparsers(
+        dest="users_command", required=True
+    )
+    create = users.add_parser("create", help="create a console user")
+    create.add_argument("--role", required=True, choices=["admin", "finance", "provider"])
+    create.add_argument("--payer-id")
+    create.add_argument("--provider-id")
+    create.add_argument("--username", required=True)
+    create.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
+    )
+    users.add_parser("list", help="list console users")
+    disable = users.add_parser("disable", help="disable a user and sign them out")
+    disable.add_argument("username")
+    for name in ("create", "list", "disable"):
+        users.choices[name].set_defaults(run=_users)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

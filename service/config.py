@@ -28,6 +28,10 @@ class Settings(BaseSettings):
     # characters, indented); raw X12 uploads (POST /v1/edi/inbound) take 50 MiB.
     max_json_bytes: int = 4 * 1024 * 1024
     max_edi_bytes: int = 50 * 1024 * 1024
+    # Console (docs/console.md): sign-out after this many idle minutes; `ipsbill serve` on an
+    # empty embedded database loads the demo month and a `demo` console user when true.
+    console_idle_minutes: float = 15.0
+    demo_on_empty: bool = True
 
     @property
     def is_sqlite(self) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import secrets
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -27,6 +28,8 @@ from service.app import create_app
 from service.auth import keys
 from service.auth.principal import Role
 from service.config import Settings
+from service.console import accounts
+from service.models import ConsoleUser, Payer
 from service.progress import Reporter, steps
 
 
@@ -190,12 +193,48 @@ async def run_demo(settings: Settings) -> int:
                 progress.step("events stored")
                 print(f"events: {result['created']} created, {result['rejected']} rejected")
                 await _claims_and_answers(demo)
+        password = await _console_user(app)
+    print(f"console: sign in at /console as {DEMO_USER}, password {password}")
     print("demo loaded; an admin key for it (shown once):")
     print(admin.clear_key)
     return 0
 
 
 DEMO_STEPS = 6  # reference, events, claim batch, payer answers, evidence, invoice
+
+
+DEMO_USER = "demo"
+
+
+async def _console_user(app: Any) -> str:
+    """A finance console user for the demo month, with a fresh password (printed once)."""
+    password = secrets.token_urlsafe(12)
+    async with app.state.sessionmaker() as session, session.begin():
+        existing = await session.get(ConsoleUser, DEMO_USER)
+        if existing is not None:
+            existing.password_hash = accounts.HASHER.hash(password)
+            existing.disabled, existing.failed_sign_ins, existing.paused_until = False, 0, None
+        else:
+            await accounts.create_user(session, DEMO_USER, password, Role.FINANCE)
+    return password
+
+
+async def database_is_empty(settings: Settings) -> bool:
+    """No payer and no console user yet: a fresh embedded database (``ipsbill serve``)."""
+    from sqlalchemy import func, select
+
+    from service.db import make_engine
+
+    engine = make_engine(settings.database_url)
+    try:
+        async with engine.connect() as connection:
+            payers = (await connection.execute(select(func.count()).select_from(Payer))).scalar()
+            users = (
+                await connection.execute(select(func.count()).select_from(ConsoleUser))
+            ).scalar()
+    finally:
+        await engine.dispose()
+    return not payers and not users
 
 
 async def _claims_and_answers(demo: Demo) -> None:

@@ -3,7 +3,7 @@
 A query parameter the route does not take answers 400 naming it: ``GET /v1/claims?batch_id=B1``
 used to answer every claim, as if the filter had been applied. A query value holding text a
 database cannot store (NUL, a lone surrogate) answers 422 naming it, on every database alike.
-Also the error responses every route may give, for the OpenAPI document.
+Console pages (not in the OpenAPI document) read their own query strings.
 """
 
 from __future__ import annotations
@@ -36,7 +36,8 @@ def declared_query(route: APIRoute) -> frozenset[str]:
 async def check_query(request: Request) -> None:
     """An app-wide dependency: runs before the route's own parameters are read."""
     route = request.scope.get("route")
-    if not isinstance(route, APIRoute):
+    # The API's routes only: console pages read their forms' own query strings (next=, q=).
+    if not isinstance(route, APIRoute) or not route.include_in_schema:
         return
     unknown = sorted(set(request.query_params) - declared_query(route))
     if unknown:

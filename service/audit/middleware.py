@@ -1,4 +1,4 @@
-"""The audit trail: every /v1 request, who made it, what it touched and how it ended.
+"""The audit trail: every /v1 request and console page, who made it, what it touched, its end.
 
 Written in its own short transaction at the moment the answer starts (its status is known then),
 before the first byte of the answer is sent. By then the request's own transaction has ended
@@ -83,7 +83,7 @@ class AuditTrail:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith("/v1/"):
+        if scope["type"] != "http" or not _audited(scope["path"]):
             await self.app(scope, receive, send)
             return
         started = False
@@ -101,6 +101,14 @@ class AuditTrail:
             if not started:  # the error answer (500) is sent by Starlette's outer middleware
                 await record(scope["app"], scope, 500)
             raise
+
+
+def _audited(path: str) -> bool:
+    """API calls, and console pages (they show the same records); not the console's assets."""
+    if path.startswith("/v1/"):
+        return True
+    unaudited = ("/console/static", "/console/login")
+    return path.startswith("/console") and not path.startswith(unaudited)
 
 
 def install(app: FastAPI) -> None:

@@ -11,6 +11,7 @@ from service.models.claims import (
     ControlCounter,
     InboundFile,
 )
+from service.models.console import ConsoleSession, ConsoleUser
 from service.models.events import ServiceEvent, UnitCounter, UnitLine
 from service.models.jobs import Job
 from service.models.milestones import Invoice, InvoiceLine, InvoicePayment, MilestoneEvidence
@@ -39,6 +40,8 @@ __all__ = [
     "ClaimBatchPart",
     "ClaimHistory",
     "ClaimLine",
+    "ConsoleSession",
+    "ConsoleUser",
     "ControlCounter",
     "EipdAuthorization",
     "FeeSchedule",

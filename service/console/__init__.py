@@ -1,0 +1,1 @@
+"""The browser console under /console (contract, "Console"); see docs/console.md."""

@@ -1,0 +1,195 @@
+"""Browser tests: a real ``ipsbill serve`` (subprocess, free port, its own database) driven by
+Playwright in Debian's Chromium (Playwright's own browser download is not reachable here).
+
+When ``chromium`` is missing and we are root, the session installs it with apt-get; otherwise the
+tests skip, except under CI=true, where a missing browser is a failure, never a skip.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+FINANCE = ("fin", "finance-pass-1")
+PROVIDER = ("prov2", "provider-pass-2")
+
+
+def _install_chromium() -> None:
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
+    subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], check=True, env=env)
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    found = shutil.which("chromium")
+    if found is None and hasattr(os, "geteuid") and os.geteuid() == 0:
+        _install_chromium()
+        found = shutil.which("chromium")
+    if found is None:
+        message = "Debian's chromium is not installed (apt-get install -y chromium)"
+        if IN_CI:
+            pytest.fail(f"{message}; CI=true requires the browser tests", pytrace=False)
+        pytest.skip(message)
+    return found
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Server:
+    url: str
+    env: dict[str, str]
+    process: subprocess.Popen[bytes]
+    admin_key: str = ""
+
+    def cli(self, *args: str, stdin: str | None = None) -> str:
+        done = subprocess.run(
+            [sys.executable, "-m", "service.cli", *args],
+            input=stdin.encode() if stdin is not None else None,
+            env=self.env,
+            capture_output=True,
+            check=True,
+            cwd=ROOT,
+        )
+        return done.stdout.decode()
+
+    def api(self) -> httpx.Client:
+        headers = {"Authorization": f"Bearer {self.admin_key}"}
+        return httpx.Client(base_url=self.url, headers=headers, timeout=120)
+
+
+def start_server(folder: Path, database_url: str | None = None, **settings: str) -> Server:
+    port = _free_port()
+    env = {
+        **os.environ,
+        "IPSBILL_DATABASE_URL": database_url or f"sqlite+aiosqlite:///{folder / 'console.db'}",
+        "IPSBILL_DEMO_ON_EMPTY": "false",
+        "IPSBILL_VALIDATION_WORKERS": "1",
+        **{f"IPSBILL_{key.upper()}": value for key, value in settings.items()},
+    }
+    command = [sys.executable, "-m", "service.cli", "serve", "--port", str(port)]
+    log = (folder / "serve.log").open("wb")
+    process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    server = Server(f"http://127.0.0.1:{port}", env, process)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{server.url}/healthz", timeout=1).status_code == 200:
+                return server
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    process.kill()
+    raise RuntimeError("ipsbill serve did not start: " + (folder / "serve.log").read_text())
+
+
+def stop_server(server: Server) -> None:
+    server.process.terminate()
+    try:
+        server.process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        server.process.kill()
+
+
+def seed(server: Server) -> None:
+    """The demo's payer, providers, members and month of events, through the real API; and the
+    console users of the tests."""
+    from service.demo import Demo, _milestones
+    from service.progress import steps
+
+    server.admin_key = server.cli("keys", "create", "--role", "admin").strip().splitlines()[-1]
+
+    async def load() -> None:
+        headers = {"Authorization": f"Bearer {server.admin_key}"}
+        async with httpx.AsyncClient(base_url=server.url, headers=headers, timeout=120) as http:
+            import random
+
+            with steps("seed", 3, stream=io.StringIO()) as progress:
+                demo = Demo(http, progress)
+                await demo.reference(12)
+                await demo.post(
+                    "/v1/service-events:batch", {"events": demo.events(12, random.Random(11))}
+                )
+                await _milestones(demo)  # milestone 1 earned by DEMO-M00 (DEMO-P1), then invoiced
+
+    # Playwright's sync API runs an event loop in this thread: the seeding gets its own thread.
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, load()).result()
+    server.cli("users", "create", "--role", "finance", "--username", FINANCE[0],
+               "--password-stdin", stdin=FINANCE[1] + "\n")  # fmt: skip
+    server.cli("users", "create", "--role", "provider", "--provider-id", "DEMO-P2",
+               "--username", PROVIDER[0], "--password-stdin", stdin=PROVIDER[1] + "\n")  # fmt: skip
+
+
+def _postgres_database() -> str:
+    """A scratch database beside the suite's own (tests/conftest.py's PostgreSQL rules)."""
+    from tests.conftest import IN_CI, PG_URL, _pg_reachable
+    from tests.service.factories import scratch_database
+
+    if not _pg_reachable():
+        if IN_CI:
+            pytest.fail(f"PostgreSQL at {PG_URL} is not reachable; CI=true requires it")
+        pytest.skip(f"PostgreSQL at {PG_URL} is not reachable")
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, scratch_database(PG_URL, "console")).result()
+
+
+# Package scope: Playwright's sync API keeps an event loop running in this thread while it is
+# open, so it must be closed before the rest of the suite (which calls asyncio.run) goes on.
+@pytest.fixture(scope="package", params=["sqlite", "postgresql"])
+def server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, chromium_path: str
+) -> Iterator[Server]:
+    url = _postgres_database() if request.param == "postgresql" else None
+    running = start_server(tmp_path_factory.mktemp("console"), url)
+    try:
+        seed(running)
+        yield running
+    finally:
+        stop_server(running)
+
+
+@pytest.fixture(scope="package")
+def browser(chromium_path: str) -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    opened = context.new_page()
+    yield opened
+    context.close()
