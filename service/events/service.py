@@ -22,6 +22,7 @@ from service.auth.principal import Principal
 from service.events.schemas import BatchEventIn, EventIn
 from service.models.base import utcnow
 from service.profiles import ProfileRegistry
+from service.races import retrying
 from service.units import repository as repo
 from service.units.service import Adjudicated, readjudicate
 from service.units.touched import Touched
@@ -139,6 +140,17 @@ async def upsert_events(
     profiles: ProfileRegistry,
     items: Sequence[tuple[str, EventIn]],
 ) -> list[Outcome]:
+    """Each event upserted on its own (one outcome each, in order); a lost race is retried
+    inside the service (service.races) before it becomes a 409."""
+    return await retrying(session, lambda: _upsert_events(session, principal, profiles, items))
+
+
+async def _upsert_events(
+    session: AsyncSession,
+    principal: Principal,
+    profiles: ProfileRegistry,
+    items: Sequence[tuple[str, EventIn]],
+) -> list[Outcome]:
     # Requests writing events of one member take turns from the first read: a concurrent write
     # of the same event is then seen, not raced (two "version 2" rows, a unique violation).
     # The members an event moves away from are locked too, in the same sorted pass.
@@ -251,9 +263,19 @@ async def void_event(
     session: AsyncSession, principal: Principal, profiles: ProfileRegistry, event_id: str
 ) -> orm.ServiceEvent:
     """DELETE: the event is kept, marked void, and its days re-adjudicated (reason ``voided``)."""
-    row = await session.get(orm.ServiceEvent, event_id)
-    if row is None or not principal.sees_payer(row.payer_id):
+    return await retrying(session, lambda: _void_event(session, principal, profiles, event_id))
+
+
+async def _void_event(
+    session: AsyncSession, principal: Principal, profiles: ProfileRegistry, event_id: str
+) -> orm.ServiceEvent:
+    found = await session.get(orm.ServiceEvent, event_id)
+    if found is None or not principal.sees_payer(found.payer_id):
         raise NotFound(f"no service event {event_id}")
+    # The member first (the one lock order of every write), then the event read again under it.
+    await repo.lock_members(session, [found.member_id])
+    await session.refresh(found)
+    row = found
     if not row.voided:
         row.voided, row.version, row.updated_at = True, row.version + 1, utcnow()
         row.body_hash = body_hash({"voided": True, "event_id": event_id, "v": row.version})
