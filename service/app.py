@@ -20,6 +20,7 @@ from service.db import make_engine, make_sessionmaker
 from service.edi.router import router as edi_router
 from service.events.router import router as events_router
 from service.health.router import router as health_router
+from service.maintenance import tend
 from service.migrate import upgrade
 from service.milestones.router import router as milestones_router
 from service.payments.router import router as payments_router
@@ -49,7 +50,10 @@ def create_app(settings: Settings | None = None, migrate_embedded: bool = True) 
         # claim batch request (which would wait for them only if it came first).
         workers = settings.validation_workers or os.cpu_count() or 1
         app.state.validation_pool = asyncio.create_task(asyncio.to_thread(warm_pool, workers))
+        tending = None if settings.is_sqlite else asyncio.create_task(tend(app.state.engine))
         yield
+        if tending is not None:
+            tending.cancel()
         await app.state.engine.dispose()
         # The pool's processes would outlive a stopped server (orphans, found after benches).
         await asyncio.to_thread(shutdown_pools)

@@ -81,6 +81,11 @@ async def among(session: AsyncSession, column: Any, values: Iterable[Any]) -> li
     ordered = sorted(set(values))
     if not ordered:
         return []
+    if len(ordered) == 1:
+        # One value (a single event's member): a plain equality, whose plan is the index
+        # lookup whatever the statistics; a generic plan of ``= ANY($1)`` cannot know the
+        # array holds one id and was seen to scan the whole table.
+        return [column == ordered[0]]
     if (await session.connection()).dialect.name == "postgresql":
         return [column == any_(literal(ordered, ARRAY(column.type)))]
     return [column.in_(part) for part in chunks(ordered)]
