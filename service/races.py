@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.errors import RACE_STATES
 from service.errors import _sqlstate as sqlstate
+from service.units.repository import LOCKED
 
 T = TypeVar("T")
 ATTEMPTS = 4  # the work runs at most this many times; the last race becomes the 409
@@ -42,6 +43,7 @@ async def retrying(session: AsyncSession, work: Callable[[], Awaitable[T]]) -> T
                 await nested.commit()
                 raise
             await nested.rollback()
+            session.info.pop(LOCKED, None)  # the undone savepoint released the locks it took
             if state not in RACE_STATES or attempt == ATTEMPTS:
                 raise
             log.info("lost a race (%s), attempt %d of %d", state, attempt, ATTEMPTS)

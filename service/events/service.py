@@ -217,9 +217,9 @@ def _stage(
     target = inserts if event_id in inserts or current is None else updates
     target[event_id] = values
     versions.append(_version_row(values, key_id))
-    touched.add(body.member_id, values["service_date"])
+    touched.add_day(body.member_id, values["service_date"])
     if current is not None:
-        touched.add(current["member_id"], current["service_date"])
+        touched.add_day(current["member_id"], current["service_date"])
     return Outcome(event_id, CREATED if current is None else UPDATED)
 
 
@@ -288,7 +288,7 @@ async def _void_event(
         }
         await session.execute(insert(orm.RecordVersion), [_version_row(values, principal.key_id)])
         touched = Touched()
-        touched.add(row.member_id, row.service_date)
+        touched.add_day(row.member_id, row.service_date)
         await readjudicate(session, touched, profiles)
     return (await load_events(session, [event_id]))[event_id]
 

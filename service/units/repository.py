@@ -14,7 +14,7 @@ from functools import lru_cache
 from typing import Any
 
 import orjson
-from sqlalchemy import JSON, any_, delete, insert, literal, select, text, tuple_, update
+from sqlalchemy import JSON, any_, delete, func, insert, literal, select, text, tuple_, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -91,13 +91,23 @@ async def among(session: AsyncSession, column: Any, values: Iterable[Any]) -> li
     return [column.in_(part) for part in chunks(ordered)]
 
 
+LOCKED = "ipsbill.locked_members"  # session.info key: the member ids this transaction locked
+
+
 async def lock_members(session: AsyncSession, members: Iterable[str]) -> None:
     """Two requests re-adjudicating one member take turns (the first-64 count and the lines
     are per member); ids in sorted order, so two batches never wait on each other in a ring.
     SQLite has one writer at a time already and takes no row locks."""
     if (await session.connection()).dialect.name != "postgresql":
         return
-    for match in await among(session, orm.Member.member_id, members):
+    # A request locks its members once (intake, then its re-adjudication): the rows it holds
+    # are not asked for again. service.races forgets them when a savepoint is undone.
+    held: set[str] = session.info.setdefault(LOCKED, set())
+    wanted = set(members) - held
+    if not wanted:
+        return
+    held.update(wanted)
+    for match in await among(session, orm.Member.member_id, wanted):
         stmt = (
             select(orm.Member.member_id)
             .where(match)
@@ -116,13 +126,19 @@ def _by_since(members: dict[str, date]) -> dict[date, list[str]]:
 
 
 async def _rows_since(
-    session: AsyncSession, model: Any, members: dict[str, date], columns: Sequence[str]
+    session: AsyncSession,
+    model: Any,
+    members: dict[str, date],
+    columns: Sequence[str],
+    only_day: bool = False,
 ) -> list[Any]:
+    """Rows of each member from its date onward (``only_day``: of that date alone)."""
     found: list[Any] = []
     selected = [model.__table__.c[name] for name in columns]
     for since, ids in _by_since(members).items():
         for match in await among(session, model.member_id, ids):
-            stmt = select(*selected).where(match, model.service_date >= since)
+            when = model.service_date == since if only_day else model.service_date >= since
+            stmt = select(*selected).where(match, when)
             found.extend(await plain_rows(session, stmt))
     return found
 
@@ -140,17 +156,23 @@ LINE_STATE = (
 )  # fmt: skip
 
 
-async def events_since(session: AsyncSession, members: dict[str, date]) -> list[Any]:
-    return await _rows_since(session, orm.ServiceEvent, members, EVENT_INPUTS)
+async def events_since(
+    session: AsyncSession, members: dict[str, date], only_day: bool = False
+) -> list[Any]:
+    return await _rows_since(session, orm.ServiceEvent, members, EVENT_INPUTS, only_day)
 
 
 async def counters_before(
-    session: AsyncSession, lines: dict[str, list[Any]], members: Iterable[str]
+    session: AsyncSession,
+    lines: dict[str, list[Any]],
+    members: Iterable[str],
+    later: dict[str, list[tuple[str, str, int]]] | None = None,
 ) -> dict[str, list[tuple[str, str | None, int]]]:
     """Units counted before each member's first touched date: (provider, authorization, units).
 
-    The kept totals minus the lines from that date on (``lines``, already read): no scan of
-    the member's history, however long it is.
+    The kept totals minus the lines from that date on (``lines``, already read, and ``later``,
+    what was counted after them when only one day was read): no scan of the member's history,
+    however long it is.
     """
     totals: dict[tuple[str, str, str], int] = defaultdict(int)
     for match in await among(session, orm.UnitCounter.member_id, members):
@@ -160,6 +182,9 @@ async def counters_before(
     for member_id, rows in lines.items():
         for key, units in counted(rows).items():
             totals[(member_id, *key)] -= units
+    for member_id, sums in (later or {}).items():
+        for provider_id, auth_id, units in sums:
+            totals[(member_id, provider_id, auth_id)] -= units
     out: dict[str, list[tuple[str, str | None, int]]] = defaultdict(list)
     for (member_id, provider_id, auth_id), units in sorted(totals.items()):
         if units:
@@ -195,8 +220,30 @@ async def add_to_counters(session: AsyncSession, deltas: dict[tuple[str, str, st
         await session.execute(stmt, list(part))
 
 
-async def lines_since(session: AsyncSession, members: dict[str, date]) -> list[Any]:
-    return await _rows_since(session, orm.UnitLine, members, LINE_STATE)
+async def lines_since(
+    session: AsyncSession, members: dict[str, date], only_day: bool = False
+) -> list[Any]:
+    return await _rows_since(session, orm.UnitLine, members, LINE_STATE, only_day)
+
+
+async def counted_after(
+    session: AsyncSession, members: dict[str, date]
+) -> dict[str, list[tuple[str, str, int]]]:
+    """Units counted on each member's days after its date: (provider, authorization or '',
+    units), summed by the database (the rows themselves are not needed)."""
+    line = orm.UnitLine
+    out: dict[str, list[tuple[str, str, int]]] = defaultdict(list)
+    auth = func.coalesce(line.authorization_id, "")
+    for since, ids in _by_since(members).items():
+        for match in await among(session, line.member_id, ids):
+            stmt = (
+                select(line.member_id, line.provider_id, auth, func.sum(line.auth_units))
+                .where(match, line.service_date > since, line.auth_units != 0)
+                .group_by(line.member_id, line.provider_id, auth)
+            )
+            for member_id, provider_id, auth_id, units in await session.execute(stmt):
+                out[member_id].append((provider_id, auth_id, int(units)))
+    return out
 
 
 async def staff_for(session: AsyncSession, pairs: set[tuple[str, str]]) -> list[Any]:
