@@ -46,15 +46,17 @@ async def test_one_day_writes_equal_a_full_readjudication(
             "procedure": "YP630", "start_date": "2026-03-01", "end_date": "2026-12-31",
             "units": 30}  # fmt: skip
     await put_ok(client, "/v1/authorizations/A-1", auth, admin)
+    for day in range(1, 11):  # 4 units a day: the 30 run out on day 8
+        await create_event(client, admin, f"E-{day}", service_date=f"2026-03-{day:02d}",
+                           start_time="09:00", end_time="10:00")  # fmt: skip
     rng = random.Random(19)
-    for step in range(40):
-        day = rng.randrange(1, 28)
+    for step in range(30):  # each a change of one day, which moves what later days may bill
+        day = rng.randrange(1, 11)
         end = rng.choice(["09:10", "09:30", "10:00", "11:00", "12:30"])
-        event_id = f"E-{rng.randrange(12)}"
-        await create_event(client, admin, event_id, service_date=f"2026-03-{day:02d}",
+        await create_event(client, admin, f"E-{day}", service_date=f"2026-03-{day:02d}",
                            start_time="09:00", end_time=end)  # fmt: skip
-        if step % 8 == 7:
-            await client.delete(f"/v1/service-events/E-{rng.randrange(12)}", headers=admin)
+        if step % 10 == 9:
+            await client.delete(f"/v1/service-events/E-{rng.randrange(1, 11)}", headers=admin)
     incremental = await _stored(app)
     async with app.state.sessionmaker() as session, session.begin():
         everything = Touched()
