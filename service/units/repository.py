@@ -345,13 +345,18 @@ def json_text(value: Any) -> str:
         return json.dumps(value, default=str)
 
 
+# A COPY first asks the server for the table's column types (one more round trip and a
+# statement prepared each time): for a single event's few rows a plain INSERT is cheaper.
+SMALL_INSERT = 20
+
+
 async def bulk_insert(session: AsyncSession, model: Any, rows: list[dict[str, Any]]) -> None:
     """Insert many rows. PostgreSQL: COPY through the session's own connection (same
-    transaction); elsewhere: multi-row INSERTs."""
+    transaction), or an INSERT for a few rows; elsewhere: multi-row INSERTs."""
     if not rows:
         return
     connection = await session.connection()
-    if connection.dialect.name != "postgresql":
+    if connection.dialect.name != "postgresql" or len(rows) <= SMALL_INSERT:
         for part in chunks(rows, 2000):
             await session.execute(insert(model), list(part))
         return
