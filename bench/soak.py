@@ -77,7 +77,10 @@ def pct(values: list[float], q: float) -> float:
 
 class Server:
     def __init__(self, db: str, port: int, workers: int) -> None:
-        self.env = {**os.environ, "IPSBILL_DATABASE_URL": f"postgresql+asyncpg://postgres@127.0.0.1:5432/{db}"}
+        self.env = {
+            **os.environ,
+            "IPSBILL_DATABASE_URL": f"postgresql+asyncpg://postgres@127.0.0.1:5432/{db}",
+        }
         self.log = Path(f"/tmp/{db}.log")
         self.port, self.workers = port, workers
         self.proc: subprocess.Popen[bytes] | None = None
@@ -126,6 +129,19 @@ def children(parent: int) -> list[int]:
             if int(fields[1]) == parent:
                 found.append(int(entry.name))
     return sorted(found)
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU of the processes so far (the machine is shared: CPU per request is
+    steadier than latency when other work competes for the cores)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def rss_mb(pid: int) -> float:
@@ -190,7 +206,9 @@ class Traffic:
                 mine.append(body)
             event_id = body["event_id"]
             payload = {k: v for k, v in body.items() if k != "event_id"}
-            response = await self.timed("PUT event", self.http.put(f"/v1/service-events/{event_id}", json=payload))
+            response = await self.timed(
+                "PUT event", self.http.put(f"/v1/service-events/{event_id}", json=payload)
+            )
             if response is not None and response.status_code in (200, 201):
                 self.acked[event_id] = body["end_time"]
                 for item in mine:
@@ -203,7 +221,10 @@ class Traffic:
         while time.monotonic() < self.stop_at:
             events = [self.event(f"B{n}-{count + i}", rng) for i in range(size)]
             count += size
-            response = await self.timed("POST batch 500", self.http.post("/v1/service-events:batch", json={"events": events}))
+            response = await self.timed(
+                "POST batch 500",
+                self.http.post("/v1/service-events:batch", json={"events": events}),
+            )
             if response is not None and response.status_code == 200:
                 for result, sent in zip(response.json()["results"], events, strict=True):
                     if result["status"] in (200, 201):
@@ -215,14 +236,21 @@ class Traffic:
             member = f"M{rng.randrange(self.members)}"
             kind = rng.randrange(3)
             if kind == 0:
-                await self.timed("GET events", self.http.get("/v1/service-events", params={"member_id": member, "limit": 50}))
+                await self.timed(
+                    "GET events",
+                    self.http.get("/v1/service-events", params={"member_id": member, "limit": 50}),
+                )
             elif kind == 1:
                 await self.timed("GET units", self.http.get(f"/v1/members/{member}/units"))
             else:
                 await self.timed("GET claims", self.http.get("/v1/claims", params={"limit": 50}))
 
     async def claim_batch(self) -> httpx.Response | None:
-        response = await self.timed("POST claim batch", self.http.post("/v1/claim-batches", json={"payer_id": "VAYA"}, timeout=600), ok=(201, 409))
+        response = await self.timed(
+            "POST claim batch",
+            self.http.post("/v1/claim-batches", json={"payer_id": "VAYA"}, timeout=600),
+            ok=(201, 409),
+        )
         if response is not None and response.status_code == 201:
             self.left_out = response.json().get("left_out", [])
         return response
@@ -263,11 +291,15 @@ async def seed(http: httpx.AsyncClient, members: int, providers: int) -> None:
 def report_minute(index: int, stats: Stats, rss: dict[int, float]) -> None:
     minute, errors = stats.roll()
     total = sum(len(v) for v in minute.values())
-    print(f"-- minute {index}: {total} requests; RSS MB " + ", ".join(f"{pid}:{mb:.0f}" for pid, mb in rss.items()))
+    print(
+        f"-- minute {index}: {total} requests; RSS MB "
+        + ", ".join(f"{pid}:{mb:.0f}" for pid, mb in rss.items())
+    )
     for name in sorted(minute):
         values = minute[name]
-        print(f"   {name:18s} n={len(values):6d} {len(values) / 60:6.1f}/s p50={pct(values, .5):7.0f} "
-              f"p95={pct(values, .95):7.0f} p99={pct(values, .99):7.0f} ms")  # fmt: skip
+        rate = f"n={len(values):6d} {len(values) / 60:6.1f}/s"
+        print(f"   {name:18s} {rate} p50={pct(values, 0.5):7.0f} "
+              f"p95={pct(values, 0.95):7.0f} p99={pct(values, 0.99):7.0f} ms")  # fmt: skip
     if errors:
         print("   errors: " + ", ".join(f"{n} {s}: {c}" for (n, s), c in sorted(errors.items())))
 
@@ -284,8 +316,10 @@ def slope(points: list[tuple[float, float]]) -> float:
 
 async def table_counters(db: str) -> dict[str, tuple[int, int]]:
     conn = await asyncpg.connect(f"{PG}/{db}")
-    rows = await conn.fetch("SELECT relname, seq_scan, seq_tup_read FROM pg_stat_user_tables "
-                            "WHERE relname IN ('service_events', 'unit_lines', 'unit_counters')")  # fmt: skip
+    rows = await conn.fetch(
+        "SELECT relname, seq_scan, seq_tup_read FROM pg_stat_user_tables "
+        "WHERE relname IN ('service_events', 'unit_lines', 'unit_counters')"
+    )
     await conn.close()
     return {r["relname"]: (r["seq_scan"], r["seq_tup_read"]) for r in rows}
 
@@ -302,17 +336,22 @@ async def final_checks(db: str, traffic: Traffic, server: Server) -> None:
     unbilled = await conn.fetch(
         "SELECT claim_id, status, hold_reason FROM unit_lines WHERE units > 0 AND ("
         " (claim_id IS NULL AND status = 'billable') OR (claim_id IS NOT NULL AND status <> "
-        "'claimed' AND (units <> claimed_units OR charge <> claimed_charge)))")
+        "'claimed' AND (units <> claimed_units OR charge <> claimed_charge)))"
+    )
     held = [r for r in unbilled if r["hold_reason"] == "awaiting_payer_claim_number"]
     listed = [r for r in unbilled if r["claim_id"] in waiting and r not in held]
     other = len(unbilled) - len(held) - len(listed)
-    print(f"after a last claim batch: {len(unbilled)} lines not billed as stored: {len(held)} held "
-          f"awaiting_payer_claim_number, {len(listed)} in claims listed left_out, {other} other")
+    print(
+        f"after a last claim batch: {len(unbilled)} lines not billed as stored: {len(held)} held "
+        f"awaiting_payer_claim_number, {len(listed)} in claims listed left_out, {other} other"
+    )
     deadlocks = await conn.fetchval("SELECT deadlocks FROM pg_stat_database WHERE datname = $1", db)
     await conn.close()
     log = server.log.read_text(errors="replace")
-    print(f"deadlocks: {deadlocks} (pg_stat_database), {log.count('40P01')} log lines with 40P01; "
-          f"races retried: {log.count('lost a race')}, answered 409: {log.count('write race')}")
+    print(
+        f"deadlocks: {deadlocks} (pg_stat_database), {log.count('40P01')} log lines with 40P01; "
+        f"races retried: {log.count('lost a race')}, answered 409: {log.count('write race')}"
+    )
 
 
 async def run(args: argparse.Namespace) -> None:
@@ -328,8 +367,11 @@ async def run(args: argparse.Namespace) -> None:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{args.port}", headers=headers,
                                      timeout=120, limits=limits) as http:  # fmt: skip
             await seed(http, args.members, args.providers)
-            print(f"seeded {args.members} members, {args.providers} providers; "
-                  f"soaking {args.minutes} min", flush=True)
+            print(
+                f"seeded {args.members} members, {args.providers} providers; "
+                f"soaking {args.minutes} min",
+                flush=True,
+            )
             traffic = Traffic(http, args.members, args.providers, 7)
             await soak(args, server, traffic)
             await traffic.claim_batch()  # the last one, with traffic stopped
@@ -348,6 +390,9 @@ async def soak(args: argparse.Namespace, server: Server, traffic: Traffic) -> No
         *(traffic.reader(n) for n in range(args.readers)),
         traffic.claimer(args.claim_every),
     ]
+    assert server.proc is not None
+    workers = children(server.proc.pid)
+    cpu_before = cpu_seconds(workers)
     running = asyncio.gather(*tasks)
     samples: dict[int, list[tuple[float, float]]] = defaultdict(list)
     for minute in range(1, args.minutes + 1):
@@ -358,6 +403,12 @@ async def soak(args: argparse.Namespace, server: Server, traffic: Traffic) -> No
         report_minute(minute, traffic.stats, server.rss())
         print(end="", flush=True)
     await running
+    requests = sum(len(v) for m in traffic.stats.history for v in m.values())
+    used = cpu_seconds(workers) - cpu_before
+    print(
+        f"server workers' CPU: {used:.1f} s for {requests} requests "
+        f"({used / max(requests, 1) * 1000:.1f} ms a request)"
+    )
     half = args.minutes * 30
     for pid, points in samples.items():
         late = [p for p in points if p[0] >= half]
