@@ -358,7 +358,7 @@ async def bulk_insert(session: AsyncSession, model: Any, rows: list[dict[str, An
     connection = await session.connection()
     if connection.dialect.name != "postgresql" or len(rows) <= SMALL_INSERT:
         for part in chunks(rows, 2000):
-            await session.execute(insert(model), list(part))
+            await session.execute(insert(model.__table__), list(part))
         return
     table = model.__table__
     names = list(rows[0])
