@@ -25,6 +25,7 @@ from service.health.router import router as health_router
 from service.jobs.router import router as jobs_router
 from service.jobs.runner import runner_for
 from service.jobs.service import JobContext
+from service.maintenance import tend
 from service.migrate import upgrade
 from service.milestones.router import router as milestones_router
 from service.payments.router import router as payments_router
@@ -68,7 +69,10 @@ def create_app(
                 app.state.sessionmaker, JobContext(settings, app.state.profiles)
             )
             app.state.jobs.start()
+        tending = None if settings.is_sqlite else asyncio.create_task(tend(app.state.engine))
         yield
+        if tending is not None:
+            tending.cancel()
         if settings.job_runner:
             await app.state.jobs.stop()
         await app.state.engine.dispose()

@@ -5,7 +5,7 @@ Passwords are argon2 hashes; a session row keeps only the SHA-256 of the cookie'
 CSRF token and when it was last used (the idle sign-out is decided on the server).
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 Create Date: 2026-11-30
 """
 
@@ -17,7 +17,7 @@ from alembic import op
 from service.models.base import UtcDateTime
 
 revision: str = "0008"
-down_revision: str | None = "0006"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -38,6 +38,10 @@ class BatchOut(BaseModel):
     replacement_count: int = 0
     void_count: int = 0
     skipped: list[dict[str, str]] = []
+    # Every claim this batch could not write and why (skipped ones included): billing went on
+    # around them. Each names claim_id (a correction's original) or member/provider/month,
+    # reason (a reason code) and detail.
+    left_out: list[dict[str, str]] = []
 
 
 class HistoryOut(BaseModel):

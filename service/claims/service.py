@@ -10,11 +10,13 @@ import asyncio
 import os
 from collections import defaultdict
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, String, and_, any_, func, literal, or_, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from claims.errors import Conflict, NotFound, ValidationFailed
@@ -41,7 +43,15 @@ from service.claims.schemas import BatchIn
 from service.config import Settings
 from service.models.base import utcnow
 from service.profiles import ProfileRegistry
-from service.units.repository import among, bulk_update_by_id, chunks, plain_rows, rows_in
+from service.races import retrying
+from service.units.repository import (
+    among,
+    bulk_update_by_id,
+    chunks,
+    lock_members,
+    plain_rows,
+    rows_in,
+)
 from service.units.service import readjudicate
 from service.units.touched import Touched
 
@@ -56,12 +66,28 @@ async def create_batch(
     body: BatchIn,
     progress: Callable[[int, int], None] | None = None,
 ) -> orm.ClaimBatch:
-    """``progress(done, total)``, if given, hears the claims written so far (a job's progress)."""
+    """``progress(done, total)``, if given, hears the claims written so far (a job's progress);
+    a lost race is retried inside the service (service.races) before it becomes a 409."""
+    return await retrying(
+        session, lambda: _create_batch(session, principal, profiles, settings, body, progress)
+    )
+
+
+async def _create_batch(
+    session: AsyncSession,
+    principal: Principal,
+    profiles: ProfileRegistry,
+    settings: Settings,
+    body: BatchIn,
+    progress: Callable[[int, int], None] | None,
+) -> orm.ClaimBatch:
     payer = await _lock_payer(session, principal, body.payer_id)
     profile = x12_adapter.payer_profile(payer, profiles.get(payer.edi_profile))
     today = datetime.now(UTC).date()
-    await _expire_untimely(session, payer, profiles, body, today)
-    planned = await _plan_new(session, body, profile) + await _plan_corrections(session, body)
+    scope = await _lock_scope(session, body)
+    await _expire_untimely(session, payer, profiles, scope, today)
+    corrections, left_out = await _plan_corrections(session, scope)
+    planned = await _plan_new(session, scope, profile) + corrections
     planned, skipped = await _complete_only(session, planned)
     if not planned:
         raise Conflict(
@@ -70,10 +96,48 @@ async def create_batch(
             keep_changes=True,
             code="nothing-to-bill",
         )
-    batch = await _issue(session, principal, payer, profile, settings, body, planned, progress)
-    batch.acknowledgment = {"summary": {**batch.acknowledgment["summary"], "skipped": skipped}}
+    batch = await _issue(session, principal, payer, profile, settings, scope, planned, progress)
+    batch.acknowledgment = {
+        "summary": {
+            **batch.acknowledgment["summary"],
+            "skipped": skipped,
+            "left_out": [*left_out, *skipped],
+        }
+    }
     await session.flush()
     return batch
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """What a batch bills: the request's filters and, on PostgreSQL, the members it locked.
+
+    The lines a batch claims are read only after their members are locked (the same locks, in
+    the same sorted order, that event writes take), so no event write can change a line
+    between the batch's read and its claimed-state write (issue: a claimed line with new units,
+    no payer claim number and no hold stopped every later batch). A member that became
+    billable after the lock is left for the next batch.
+    """
+
+    payer_id: str
+    provider_id: str | None
+    through_date: date | None
+    members: tuple[str, ...] | None  # None: SQLite, one writer at a time, nothing to lock
+
+
+async def _lock_scope(session: AsyncSession, body: BatchIn) -> Scope:
+    if (await session.connection()).dialect.name != "postgresql":
+        return Scope(body.payer_id, body.provider_id, body.through_date, None)
+    line = orm.UnitLine
+    unfiltered = Scope(body.payer_id, body.provider_id, body.through_date, None)
+    stmt = (
+        select(line.member_id)
+        .distinct()
+        .where(*_line_filter(unfiltered), or_(and_(*_unclaimed()), *_changed()))
+    )
+    members = tuple(sorted(m for (m,) in (await session.execute(stmt)).all()))
+    await lock_members(session, members)
+    return Scope(body.payer_id, body.provider_id, body.through_date, members)
 
 
 async def _complete_only(
@@ -114,26 +178,50 @@ async def _lock_payer(session: AsyncSession, principal: Principal, payer_id: str
     return payer
 
 
-def _line_filter(body: BatchIn) -> list[ColumnElement[bool]]:
+def _line_filter(body: Scope) -> list[ColumnElement[bool]]:
     line = orm.UnitLine
     where: list[ColumnElement[bool]] = [line.payer_id == body.payer_id]
     if body.provider_id:
         where.append(line.provider_id == body.provider_id)
     if body.through_date:
         where.append(line.service_date <= body.through_date)
+    if body.members is not None:
+        where.append(line.member_id == any_(literal(list(body.members), ARRAY(String))))
     return where
 
 
+def _unclaimed() -> list[ColumnElement[bool]]:
+    line = orm.UnitLine
+    return [line.claim_id.is_(None), line.status == LineStatus.BILLABLE.value]
+
+
+def _changed() -> list[ColumnElement[bool]]:
+    """A claimed line whose units or charge changed and that is not waiting for the payer's
+    claim number. Its status is never ``claimed`` (claims.claimed.line_state): said first, so
+    the partial index of such lines (migration 0007) finds them without reading every claim."""
+    line = orm.UnitLine
+    return [
+        and_(
+            line.claim_id.is_not(None),
+            line.status != LineStatus.CLAIMED.value,
+            or_(line.units != line.claimed_units, line.charge != line.claimed_charge),
+            or_(
+                line.hold_reason.is_(None),
+                line.hold_reason != ReasonCode.AWAITING_PAYER_CLAIM_NUMBER,
+            ),
+        )
+    ]
+
+
 async def _expire_untimely(
-    session: AsyncSession, payer: orm.Payer, profiles: ProfileRegistry, body: BatchIn, today: date
+    session: AsyncSession, payer: orm.Payer, profiles: ProfileRegistry, body: Scope, today: date
 ) -> None:
     """billing-rules 1.2: a date of service older than timely_filing_days when first claimed."""
     days = payer.timely_filing_days or profiles.get(payer.edi_profile).rules.timely_filing_days
     line = orm.UnitLine
     stmt = select(line).where(
         *_line_filter(body),
-        line.claim_id.is_(None),
-        line.status == LineStatus.BILLABLE.value,
+        *_unclaimed(),
         line.service_date < today - timedelta(days=days),
     )
     stale = list((await session.execute(stmt)).scalars())
@@ -156,18 +244,12 @@ async def _expire_untimely(
     await readjudicate(session, touched, profiles)
 
 
-def _billable_new(body: BatchIn) -> list[ColumnElement[bool]]:
-    line = orm.UnitLine
-    return [
-        *_line_filter(body),
-        line.claim_id.is_(None),
-        line.status == LineStatus.BILLABLE.value,
-        line.units > 0,
-    ]
+def _billable_new(body: Scope) -> list[ColumnElement[bool]]:
+    return [*_line_filter(body), *_unclaimed(), orm.UnitLine.units > 0]
 
 
 async def _plan_new(
-    session: AsyncSession, body: BatchIn, profile: PayerProfile
+    session: AsyncSession, body: Scope, profile: PayerProfile
 ) -> list[PlannedClaim]:
     """Claims from line counts per member, provider and month: no line is loaded yet, so the
     plan of a 50,000-claim batch is 50,000 small records, not 500,000 rows."""
@@ -204,7 +286,7 @@ async def _month_of(session: AsyncSession, column: Any) -> ColumnElement[str]:
     return func.strftime("%Y-%m", column)
 
 
-async def _load_new_lines(session: AsyncSession, body: BatchIn, claims: list[PlannedClaim]) -> None:
+async def _load_new_lines(session: AsyncSession, body: Scope, claims: list[PlannedClaim]) -> None:
     """The lines of a page's new claims, in the order ``_plan_new`` counted them."""
     wanted = [c for c in claims if c.is_new]
     if not wanted:
@@ -229,25 +311,24 @@ async def _load_new_lines(session: AsyncSession, body: BatchIn, claims: list[Pla
             )
 
 
-async def _plan_corrections(session: AsyncSession, body: BatchIn) -> list[PlannedClaim]:
-    """A claimed line whose units or charge changed: replace (7) its claim, or void it (8)."""
+async def _plan_corrections(
+    session: AsyncSession, body: Scope
+) -> tuple[list[PlannedClaim], list[dict[str, str]]]:
+    """A claimed line whose units or charge changed: replace (7) its claim, or void it (8).
+
+    A correction that cannot be written yet (its claim has no payer claim number, REF*F8) is
+    left out and named in the answer; the rest of the batch goes on without it."""
     line = orm.UnitLine
-    stmt = (
-        select(line.claim_id)
-        .distinct()
-        .where(
-            *_line_filter(body),
-            line.claim_id.is_not(None),
-            or_(line.units != line.claimed_units, line.charge != line.claimed_charge),
-            or_(
-                line.hold_reason.is_(None),
-                line.hold_reason != ReasonCode.AWAITING_PAYER_CLAIM_NUMBER,
-            ),
-        )
-    )
+    stmt = select(line.claim_id).distinct().where(*_line_filter(body), *_changed())
     changed = sorted(c for (c,) in (await session.execute(stmt)).all() if c is not None)
     planned: list[PlannedClaim] = []
+    left_out: list[dict[str, str]] = []
     for original in await rows_in(session, orm.Claim.claim_id, changed):
+        if not original.payer_claim_number:
+            left_out.append(_left_out(original, ReasonCode.AWAITING_PAYER_CLAIM_NUMBER.value,
+                                      "a replacement or void needs the payer claim number "
+                                      "(REF*F8), not received yet"))  # fmt: skip
+            continue
         current = list(
             (
                 await session.execute(
@@ -260,7 +341,18 @@ async def _plan_corrections(session: AsyncSession, body: BatchIn) -> list[Planne
         if any(row.status == LineStatus.HELD.value for row in current):
             continue  # something is missing again: correct once it is whole
         planned.append(await _correction(session, original, current))
-    return planned
+    return planned, left_out
+
+
+def _left_out(original: orm.Claim, reason: str, detail: str) -> dict[str, str]:
+    return {
+        "claim_id": original.claim_id,
+        "member_id": original.member_id,
+        "provider_id": original.provider_id,
+        "month": original.service_month,
+        "reason": reason,
+        "detail": detail,
+    }
 
 
 async def _correction(
@@ -295,7 +387,7 @@ async def _issue(
     payer: orm.Payer,
     profile: PayerProfile,
     settings: Settings,
-    body: BatchIn,
+    body: Scope,
     planned: list[PlannedClaim],
     progress: Callable[[int, int], None] | None = None,
 ) -> orm.ClaimBatch:
@@ -347,7 +439,7 @@ async def _write_record_and_check(
     session: AsyncSession,
     profile: PayerProfile,
     settings: Settings,
-    body: BatchIn,
+    body: Scope,
     batch: orm.ClaimBatch,
     planned: list[PlannedClaim],
     progress: Callable[[int, int], None],
@@ -443,7 +535,7 @@ async def _providers(
 
 async def _page(
     session: AsyncSession,
-    body: BatchIn,
+    body: Scope,
     writer: StreamWriter,
     providers: dict[str, x12.BillingProvider],
     page: Page,

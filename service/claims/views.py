@@ -38,6 +38,7 @@ def batch_out(batch: orm.ClaimBatch) -> BatchOut:
         replacement_count=int(extra.get("replacements", 0)),
         void_count=int(extra.get("voids", 0)),
         skipped=list(extra.get("skipped", [])),
+        left_out=list(extra.get("left_out", [])),
     )
 
 

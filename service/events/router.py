@@ -102,6 +102,8 @@ async def put_event(
         raise outcome.error
     note_member(request, body.member_id)
     response.status_code = 201 if outcome.result == service.CREATED else 200
+    if outcome.row is not None:  # what was just written, as the batch route answers it
+        return EventOut.model_validate(event_json(SimpleNamespace(**outcome.row)))
     return event_out((await service.load_events(session, [event_id]))[event_id])
 
 

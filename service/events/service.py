@@ -23,6 +23,7 @@ from service.events.schemas import BatchEventIn, EventIn
 from service.models.base import utcnow
 from service.problems import field_errors
 from service.profiles import ProfileRegistry
+from service.races import retrying
 from service.schemas_common import unstorable
 from service.units import repository as repo
 from service.units.service import Adjudicated, readjudicate
@@ -164,6 +165,20 @@ async def upsert_events(
     items: Sequence[tuple[str, EventIn]],
     now: datetime | None = None,
 ) -> list[Outcome]:
+    """Each event upserted on its own (one outcome each, in order); a lost race is retried
+    inside the service (service.races) before it becomes a 409."""
+    return await retrying(
+        session, lambda: _upsert_events(session, principal, profiles, items, now)
+    )
+
+
+async def _upsert_events(
+    session: AsyncSession,
+    principal: Principal,
+    profiles: ProfileRegistry,
+    items: Sequence[tuple[str, EventIn]],
+    now: datetime | None,
+) -> list[Outcome]:
     # Requests writing events of one member take turns from the first read: a concurrent write
     # of the same event is then seen, not raced (two "version 2" rows, a unique violation).
     # The members an event moves away from are locked too, in the same sorted pass.
@@ -231,9 +246,9 @@ def _stage(
     target = inserts if event_id in inserts or current is None else updates
     target[event_id] = values
     versions.append(_version_row(values, key_id))
-    touched.add(body.member_id, values["service_date"])
+    touched.add_day(body.member_id, values["service_date"])
     if current is not None:
-        touched.add(current["member_id"], current["service_date"])
+        touched.add_day(current["member_id"], current["service_date"])
     return Outcome(event_id, CREATED if current is None else UPDATED)
 
 
@@ -277,9 +292,19 @@ async def void_event(
     session: AsyncSession, principal: Principal, profiles: ProfileRegistry, event_id: str
 ) -> orm.ServiceEvent:
     """DELETE: the event is kept, marked void, and its days re-adjudicated (reason ``voided``)."""
-    row = await session.get(orm.ServiceEvent, event_id)
-    if row is None or not principal.sees_payer(row.payer_id):
+    return await retrying(session, lambda: _void_event(session, principal, profiles, event_id))
+
+
+async def _void_event(
+    session: AsyncSession, principal: Principal, profiles: ProfileRegistry, event_id: str
+) -> orm.ServiceEvent:
+    found = await session.get(orm.ServiceEvent, event_id)
+    if found is None or not principal.sees_payer(found.payer_id):
         raise NotFound(f"no service event {event_id}")
+    # The member first (the one lock order of every write), then the event read again under it.
+    await repo.lock_members(session, [found.member_id])
+    await session.refresh(found)
+    row = found
     if not row.voided:
         row.voided, row.version, row.updated_at = True, row.version + 1, utcnow()
         row.body_hash = body_hash({"voided": True, "event_id": event_id, "v": row.version})
@@ -292,7 +317,7 @@ async def void_event(
         }
         await session.execute(insert(orm.RecordVersion), [_version_row(values, principal.key_id)])
         touched = Touched()
-        touched.add(row.member_id, row.service_date)
+        touched.add_day(row.member_id, row.service_date)
         await readjudicate(session, touched, profiles)
     return (await load_events(session, [event_id]))[event_id]
 

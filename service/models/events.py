@@ -6,7 +6,7 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, Index, Integer, String, Time, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, Index, Integer, String, Time, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from service.models.base import Base, Money, UtcDateTime, utcnow
@@ -50,6 +50,9 @@ class ServiceEvent(Versioned, Base):
     adjudicated_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
 
 
+CHANGED_CLAIMED = "claim_id IS NOT NULL AND status <> 'claimed'"
+
+
 class UnitLine(Base):
     """One member, provider, date of service and procedure-with-modifiers: a claim line's worth.
 
@@ -63,6 +66,14 @@ class UnitLine(Base):
         Index(None, "payer_id", "status", "service_date"),
         Index(None, "claim_id"),
         Index(None, "member_id", "service_date"),
+        # Claimed lines whose units or charge changed: what a batch corrects (migration 0007).
+        Index(
+            "ix_unit_lines_changed_claimed",
+            "payer_id",
+            "claim_id",
+            postgresql_where=text(CHANGED_CLAIMED),
+            sqlite_where=text(CHANGED_CLAIMED),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)

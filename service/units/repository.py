@@ -14,7 +14,7 @@ from functools import lru_cache
 from typing import Any
 
 import orjson
-from sqlalchemy import JSON, any_, delete, insert, literal, select, text, tuple_, update
+from sqlalchemy import JSON, any_, delete, func, insert, literal, select, text, tuple_, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -81,9 +81,17 @@ async def among(session: AsyncSession, column: Any, values: Iterable[Any]) -> li
     ordered = sorted(set(values))
     if not ordered:
         return []
+    if len(ordered) == 1:
+        # One value (a single event's member): a plain equality, whose plan is the index
+        # lookup whatever the statistics; a generic plan of ``= ANY($1)`` cannot know the
+        # array holds one id and was seen to scan the whole table.
+        return [column == ordered[0]]
     if (await session.connection()).dialect.name == "postgresql":
         return [column == any_(literal(ordered, ARRAY(column.type)))]
     return [column.in_(part) for part in chunks(ordered)]
+
+
+LOCKED = "ipsbill.locked_members"  # session.info key: the member ids this transaction locked
 
 
 async def lock_members(session: AsyncSession, members: Iterable[str]) -> None:
@@ -92,7 +100,14 @@ async def lock_members(session: AsyncSession, members: Iterable[str]) -> None:
     SQLite has one writer at a time already and takes no row locks."""
     if (await session.connection()).dialect.name != "postgresql":
         return
-    for match in await among(session, orm.Member.member_id, members):
+    # A request locks its members once (intake, then its re-adjudication): the rows it holds
+    # are not asked for again. service.races forgets them when a savepoint is undone.
+    held: set[str] = session.info.setdefault(LOCKED, set())
+    wanted = set(members) - held
+    if not wanted:
+        return
+    held.update(wanted)
+    for match in await among(session, orm.Member.member_id, wanted):
         stmt = (
             select(orm.Member.member_id)
             .where(match)
@@ -111,13 +126,19 @@ def _by_since(members: dict[str, date]) -> dict[date, list[str]]:
 
 
 async def _rows_since(
-    session: AsyncSession, model: Any, members: dict[str, date], columns: Sequence[str]
+    session: AsyncSession,
+    model: Any,
+    members: dict[str, date],
+    columns: Sequence[str],
+    only_day: bool = False,
 ) -> list[Any]:
+    """Rows of each member from its date onward (``only_day``: of that date alone)."""
     found: list[Any] = []
     selected = [model.__table__.c[name] for name in columns]
     for since, ids in _by_since(members).items():
         for match in await among(session, model.member_id, ids):
-            stmt = select(*selected).where(match, model.service_date >= since)
+            when = model.service_date == since if only_day else model.service_date >= since
+            stmt = select(*selected).where(match, when)
             found.extend(await plain_rows(session, stmt))
     return found
 
@@ -136,17 +157,23 @@ LINE_STATE = (
 )  # fmt: skip
 
 
-async def events_since(session: AsyncSession, members: dict[str, date]) -> list[Any]:
-    return await _rows_since(session, orm.ServiceEvent, members, EVENT_INPUTS)
+async def events_since(
+    session: AsyncSession, members: dict[str, date], only_day: bool = False
+) -> list[Any]:
+    return await _rows_since(session, orm.ServiceEvent, members, EVENT_INPUTS, only_day)
 
 
 async def counters_before(
-    session: AsyncSession, lines: dict[str, list[Any]], members: Iterable[str]
+    session: AsyncSession,
+    lines: dict[str, list[Any]],
+    members: Iterable[str],
+    later: dict[str, list[tuple[str, str, int]]] | None = None,
 ) -> dict[str, list[tuple[str, str | None, int]]]:
     """Units counted before each member's first touched date: (provider, authorization, units).
 
-    The kept totals minus the lines from that date on (``lines``, already read): no scan of
-    the member's history, however long it is.
+    The kept totals minus the lines from that date on (``lines``, already read, and ``later``,
+    what was counted after them when only one day was read): no scan of the member's history,
+    however long it is.
     """
     totals: dict[tuple[str, str, str], int] = defaultdict(int)
     for match in await among(session, orm.UnitCounter.member_id, members):
@@ -156,6 +183,9 @@ async def counters_before(
     for member_id, rows in lines.items():
         for key, units in counted(rows).items():
             totals[(member_id, *key)] -= units
+    for member_id, sums in (later or {}).items():
+        for provider_id, auth_id, units in sums:
+            totals[(member_id, provider_id, auth_id)] -= units
     out: dict[str, list[tuple[str, str | None, int]]] = defaultdict(list)
     for (member_id, provider_id, auth_id), units in sorted(totals.items()):
         if units:
@@ -194,8 +224,30 @@ async def add_to_counters(session: AsyncSession, deltas: dict[tuple[str, str, st
         await session.execute(stmt, list(part))
 
 
-async def lines_since(session: AsyncSession, members: dict[str, date]) -> list[Any]:
-    return await _rows_since(session, orm.UnitLine, members, LINE_STATE)
+async def lines_since(
+    session: AsyncSession, members: dict[str, date], only_day: bool = False
+) -> list[Any]:
+    return await _rows_since(session, orm.UnitLine, members, LINE_STATE, only_day)
+
+
+async def counted_after(
+    session: AsyncSession, members: dict[str, date]
+) -> dict[str, list[tuple[str, str, int]]]:
+    """Units counted on each member's days after its date: (provider, authorization or '',
+    units), summed by the database (the rows themselves are not needed)."""
+    line = orm.UnitLine
+    out: dict[str, list[tuple[str, str, int]]] = defaultdict(list)
+    auth = func.coalesce(line.authorization_id, "")
+    for since, ids in _by_since(members).items():
+        for match in await among(session, line.member_id, ids):
+            stmt = (
+                select(line.member_id, line.provider_id, auth, func.sum(line.auth_units))
+                .where(match, line.service_date > since, line.auth_units != 0)
+                .group_by(line.member_id, line.provider_id, auth)
+            )
+            for member_id, provider_id, auth_id, units in await session.execute(stmt):
+                out[member_id].append((provider_id, auth_id, int(units)))
+    return out
 
 
 async def staff_for(session: AsyncSession, pairs: set[tuple[str, str]]) -> list[Any]:
@@ -297,15 +349,20 @@ def json_text(value: Any) -> str:
         return json.dumps(value, default=str)
 
 
+# A COPY first asks the server for the table's column types (one more round trip and a
+# statement prepared each time): for a single event's few rows a plain INSERT is cheaper.
+SMALL_INSERT = 20
+
+
 async def bulk_insert(session: AsyncSession, model: Any, rows: list[dict[str, Any]]) -> None:
     """Insert many rows. PostgreSQL: COPY through the session's own connection (same
-    transaction); elsewhere: multi-row INSERTs."""
+    transaction), or an INSERT for a few rows; elsewhere: multi-row INSERTs."""
     if not rows:
         return
     connection = await session.connection()
-    if connection.dialect.name != "postgresql":
+    if connection.dialect.name != "postgresql" or len(rows) <= SMALL_INSERT:
         for part in chunks(rows, 2000):
-            await session.execute(insert(model), list(part))
+            await session.execute(insert(model.__table__), list(part))
         return
     table = model.__table__
     names = list(rows[0])

@@ -103,31 +103,79 @@ async def readjudicate(
     await session.flush()
     session.expire_all()  # bulk statements bypass the identity map: read fresh rows
     await repo.lock_members(session, members)
-    loaded = await _load(session, members, new_events)
-    results = {
-        member_id: _expire_events(loaded, member_id, _adjudicate(loaded, member_id, profiles))
-        for member_id in members
-        if member_id in loaded.members
-    }
-    written = await _write_events(session, loaded, results, new_events)
-    await _write_lines(session, loaded, members, results)
+    written: Adjudicated = {}
+    one_day = {m: since for m, since in members.items() if touched.one_day(m) == since}
+    if one_day:
+        kept = await _one_day_each(session, one_day, profiles, new_events, written)
+        members = {m: since for m, since in members.items() if m not in kept}
+        new_events = {k: v for k, v in new_events.items() if v["member_id"] not in kept}
+    if members or new_events:
+        loaded = await _load(session, members, new_events)
+        results = _adjudicate_all(loaded, members, profiles)
+        written.update(await _write_events(session, loaded, results, new_events))
+        await _write_lines(session, loaded, members, results)
     session.expire_all()  # callers that re-query see the new rows
     return written
 
 
+async def _one_day_each(
+    session: AsyncSession,
+    one_day: dict[str, date],
+    profiles: ProfileRegistry,
+    new_events: Mapping[str, dict[str, Any]],
+    written: Adjudicated,
+) -> set[str]:
+    """Members whose events changed on one day only: that day alone is read and adjudicated,
+    with the kept totals of what came before it and after it. When the day counts as many
+    units as before (per provider and authorization), no later day can move and the day is
+    written alone; otherwise the member is left for the full run from that day on. Returns the
+    members done."""
+    mine = {k: v for k, v in new_events.items() if v["member_id"] in one_day}
+    loaded = await _load(session, one_day, mine, only_day=True)
+    results = _adjudicate_all(loaded, one_day, profiles)
+    kept = {
+        member_id
+        for member_id, result in results.items()
+        if repo.counted(result.lines) == repo.counted(loaded.lines.get(member_id, ()))
+    }
+    if kept:
+        mine = {k: v for k, v in mine.items() if v["member_id"] in kept}
+        done = {m: one_day[m] for m in kept}
+        results = {m: results[m] for m in kept}
+        written.update(await _write_events(session, loaded, results, mine))
+        await _write_lines(session, loaded, done, results)
+    return kept
+
+
+def _adjudicate_all(
+    loaded: _Loaded, members: Mapping[str, date], profiles: ProfileRegistry
+) -> dict[str, core.MemberResult]:
+    return {
+        member_id: _expire_events(loaded, member_id, _adjudicate(loaded, member_id, profiles))
+        for member_id in members
+        if member_id in loaded.members
+    }
+
+
 async def _load(
-    session: AsyncSession, members: dict[str, date], new_events: Mapping[str, dict[str, Any]]
+    session: AsyncSession,
+    members: dict[str, date],
+    new_events: Mapping[str, dict[str, Any]],
+    only_day: bool = False,
 ) -> _Loaded:
+    """What the members' days from their date on need (``only_day``: that date alone, with the
+    units counted after it summed by the database)."""
     member_rows = await repo.rows_in(
         session, orm.Member.member_id, members, plain=True, columns=MEMBER_INPUTS
     )
-    stored = await repo.events_since(session, members)
+    stored = await repo.events_since(session, members, only_day)
     events = [*stored, *(SimpleNamespace(**values) for values in new_events.values())]
     providers = {row.provider_id for row in events}
     payer_ids = {row.payer_id for row in member_rows}
     staff = await repo.staff_for(session, {(e.provider_id, e.staff_id) for e in events})
     payers = await repo.rows_in(session, orm.Payer.payer_id, payer_ids, plain=True)
-    lines = _group(await repo.lines_since(session, members), lambda row: row.member_id)
+    lines = _group(await repo.lines_since(session, members, only_day), lambda row: row.member_id)
+    later = await repo.counted_after(session, members) if only_day else None
 
     async def plain(column: Any, keys: Iterable[str]) -> list[Any]:
         return await repo.rows_in(session, column, keys, plain=True)
@@ -145,7 +193,7 @@ async def _load(
             await plain(orm.EipdAuthorization.member_id, members), lambda row: row.member_id
         ),
         fees=_group(await plain(orm.FeeSchedule.payer_id, payer_ids), lambda row: row.payer_id),
-        counters=await repo.counters_before(session, lines, members),
+        counters=await repo.counters_before(session, lines, members, later),
         lines=lines,
     )
 

@@ -3,6 +3,12 @@
 Only these are re-adjudicated. Later days of a touched member are included because the
 first-64-units allowance and authorizations are counted in date-of-service order
 (billing-rules.md 1.2), so a change on one day can move what later days may bill.
+
+An event's change is local to its own day (``add_day``): days depend on one another only
+through those counts (claims.units.engine.adjudicate_member), so when the day's counted units
+come out as before, the later days cannot move and are not re-read
+(service.units.service.readjudicate). A change of reference data (``add``) can move every day
+from a date on.
 """
 
 from __future__ import annotations
@@ -15,11 +21,28 @@ from datetime import date
 class Touched:
     members: dict[str, date] = field(default_factory=dict)
     payers: dict[str, date] = field(default_factory=dict)
+    days: dict[str, set[date]] = field(default_factory=dict)  # changed on these days only
+    onward: set[str] = field(default_factory=set)  # changed from members[...] onward
 
     def add(self, member_id: str, since: date) -> None:
+        self._since(member_id, since)
+        self.onward.add(member_id)
+
+    def add_day(self, member_id: str, day: date) -> None:
+        self._since(member_id, day)
+        self.days.setdefault(member_id, set()).add(day)
+
+    def _since(self, member_id: str, since: date) -> None:
         current = self.members.get(member_id)
         if current is None or since < current:
             self.members[member_id] = since
+
+    def one_day(self, member_id: str) -> date | None:
+        """The member's only touched day, when nothing else of it changed."""
+        days = self.days.get(member_id, ())
+        if member_id in self.onward or len(days) != 1:
+            return None
+        return next(iter(days))
 
     def add_payer(self, payer_id: str, since: date) -> None:
         current = self.payers.get(payer_id)
