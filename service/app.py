@@ -10,7 +10,6 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from claims.x12.validate import shutdown_pools, warm_pool
 from service import errors
 from service.audit import middleware as audit
 from service.audit.router import router as audit_router
@@ -27,6 +26,7 @@ from service.profiles import ProfileRegistry
 from service.reference.router import router as reference_router
 from service.serving import tune_garbage_collector
 from service.units.router import router as units_router
+from service.validation import shutdown_pools, warm_pool
 
 DESCRIPTION = """Milestone billing and 837P claims for North Carolina IPS (YP630) providers.
 

@@ -87,7 +87,7 @@ def _keys(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from claims.x12.validate import validate_837p
+    from service.validation import validate_837p
 
     try:
         with open(args.file, encoding="utf-8", errors="replace") as handle:

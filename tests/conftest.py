@@ -158,5 +158,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     import logging
 
+    from service.validation import keep_pyx12_out_of_logs
+
+    keep_pyx12_out_of_logs()  # as the service does: pyx12 logs the values it refuses
+
     # Tracebacks of unexpected errors are logged at DEBUG (never PHI: parameters are hidden).
     logging.getLogger("ipsbill.errors").setLevel(logging.DEBUG)

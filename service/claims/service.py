@@ -29,7 +29,6 @@ from claims.x12.build import (
     hl_layout,
     transactions_needed,
 )
-from claims.x12.stream import StreamValidator
 from claims.x12.writer import Envelope, StreamWriter
 from service import models as orm
 from service.auth.principal import Principal
@@ -44,6 +43,7 @@ from service.profiles import ProfileRegistry
 from service.units.repository import among, bulk_update_by_id, chunks, plain_rows, rows_in
 from service.units.service import readjudicate
 from service.units.touched import Touched
+from service.validation import StreamValidator
 
 EXPIRED = ReasonCode.TIMELY_FILING_EXPIRED.value
 
