@@ -26,6 +26,7 @@ from claims.x12.model import ValidationReport
 from claims.x12.validate import ChunkResult, ChunkRun, validate_chunk
 from claims.x12.validate import validate_837p as _validate_837p
 
+log = logging.getLogger("ipsbill.validation")
 _POOLS: dict[int, ProcessPoolExecutor] = {}
 _POOLS_LOCK = threading.Lock()
 
@@ -120,6 +121,13 @@ def warm_pool(workers: int) -> None:
     """Start the pool's processes and load pyx12's maps in each now (service start-up), so the
     first batch does not pay for them: short tasks until every worker has answered one (a task
     runs only after its worker's initializer)."""
+    from claims.x12 import pyx12_fast
+
+    try:  # here too, so a pyx12 without a patched function is reported by name at start-up
+        pyx12_fast.check_targets()
+    except RuntimeError as exc:
+        log.critical("pyx12 validation cannot start: %s", exc)
+        raise
     kept = pool(workers)
     seen: set[int] = set()
     for _ in range(50):

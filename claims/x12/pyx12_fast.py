@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import bisect
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from importlib.metadata import version
 from typing import Any
 
 import pyx12.map_if
@@ -40,51 +41,54 @@ _ELEMENT_IS_VALID = element_if.is_valid_errors
 _SEGMENT_IS_VALID = segment_if.is_valid_errors
 _UNIQUE_KEY_FIELD = segment_if._resolve_unique_key_field
 _LOAD_MAP_FILE = pyx12.map_if._loader.load_map_file
-_MISSING = object()
+PYX12_VERSION = "4.0.0"  # pinned in pyproject.toml: the version the patches were measured on
 _SAVED: list[tuple[Any, str, Any]] = []  # (owner, attribute, original class-dict value)
 _MAPS: dict[tuple[str, str | None, tuple[tuple[str, Any], ...]], Any] = {}
 
 
-def apply() -> None:
-    """Install every patch (once per process)."""
+def apply(leave_out: Iterable[str] = ()) -> None:
+    """Install the patches (once per process), all but those named in ``leave_out`` (the patch
+    benchmark, ``bench/pyx12_patches.py``). Refuses, before changing anything, a pyx12 that lacks
+    a target: a patch must replace pyx12's function, never add an attribute pyx12 would not call."""
     if _SAVED:
         return
-    _patch(NodeCounter, "__init__", _counter_init)
-    _patch(NodeCounter, "reset_to_node", _counter_reset_to_node)
-    _patch(NodeCounter, "increment", _counter_increment)
-    _patch(NodeCounter, "setCount", _counter_set_count)
-    _patch(NodeCounter, "get_count", _counter_get_count)
-    _patch(NodeCounter, "getState", _counter_get_state)
-    _patch(Segment, "_parse_refdes", _parse_refdes)
-    _patch(segment_if, "get_child_node_by_idx", _child_node_by_idx)
-    _patch(segment_if, "_resolve_unique_key_field", _unique_key_field)
-    _patch(loop_if, "__len__", _loop_len)
-    _patch(loop_if, "get_first_node", _loop_first_node)
-    _patch(element_if, "is_valid_errors", _element_is_valid_errors)
-    _patch(segment_if, "is_valid_errors", _segment_is_valid_errors)
-    _patch(walk_tree, "_scan_loop_at_position", _scan_loop_at_position)
-    _patch(pyx12.map_if, "load_map_file", _load_map_file)
+    check_targets()
+    skipped = set(leave_out)
+    for owner, attribute, replacement in PATCHES:
+        if _name(owner, attribute) not in skipped:
+            _SAVED.append((owner, attribute, vars(owner)[attribute]))
+            setattr(owner, attribute, replacement)
+
+
+def check_targets() -> None:
+    """Every patched function exists where pyx12 defines it (the version pinned in pyproject)."""
+    missing = [_name(o, a) for o, a, _ in PATCHES if not callable(vars(o).get(a))]
+    if missing:
+        raise RuntimeError(
+            f"pyx12 {version('pyx12')} lacks what claims/x12/pyx12_fast.py replaces: "
+            f"{', '.join(missing)}; the patches were measured on pyx12 {PYX12_VERSION}"
+        )
+
+
+def patch_names() -> list[str]:
+    return [_name(owner, attribute) for owner, attribute, _ in PATCHES]
+
+
+def _name(owner: Any, attribute: str) -> str:
+    return f"{getattr(owner, '__name__', owner)}.{attribute}"
 
 
 def restore() -> None:
     """Undo ``apply`` (tests compare patched and unpatched runs in one process)."""
     while _SAVED:
         owner, attribute, original = _SAVED.pop()
-        if original is _MISSING:
-            delattr(owner, attribute)
-        else:
-            setattr(owner, attribute, original)
+        setattr(owner, attribute, original)
     _MAPS.clear()
     _NODE_PATHS.clear()
 
 
 def is_applied() -> bool:
     return bool(_SAVED)
-
-
-def _patch(owner: Any, attribute: str, replacement: Callable[..., Any]) -> None:
-    _SAVED.append((owner, attribute, vars(owner).get(attribute, _MISSING)))
-    setattr(owner, attribute, replacement)
 
 
 # --- NodeCounter -------------------------------------------------------------------------------
@@ -357,3 +361,24 @@ def preload_maps() -> None:
     param = pyx12.params.params()
     for map_file in ("x12.control.00501.xml", "837.5010.X222.A1.xml"):
         _load_map_file(map_file, param)
+
+
+# --- The patches ---------------------------------------------------------------------------------
+
+PATCHES: tuple[tuple[Any, str, Callable[..., Any]], ...] = (
+    (NodeCounter, "__init__", _counter_init),
+    (NodeCounter, "reset_to_node", _counter_reset_to_node),
+    (NodeCounter, "increment", _counter_increment),
+    (NodeCounter, "setCount", _counter_set_count),
+    (NodeCounter, "get_count", _counter_get_count),
+    (NodeCounter, "getState", _counter_get_state),
+    (Segment, "_parse_refdes", _parse_refdes),
+    (segment_if, "get_child_node_by_idx", _child_node_by_idx),
+    (segment_if, "_resolve_unique_key_field", _unique_key_field),
+    (loop_if, "__len__", _loop_len),
+    (loop_if, "get_first_node", _loop_first_node),
+    (element_if, "is_valid_errors", _element_is_valid_errors),
+    (segment_if, "is_valid_errors", _segment_is_valid_errors),
+    (walk_tree, "_scan_loop_at_position", _scan_loop_at_position),
+    (pyx12.map_if, "load_map_file", _load_map_file),
+)

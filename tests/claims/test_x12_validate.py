@@ -204,3 +204,16 @@ def test_the_stream_writer_writes_write_837ps_bytes(text: str) -> None:
             parts.append(writer.provider_block(ProviderBlock(block.provider, (subscriber,))))
     parts += [writer.end_transaction(), writer.close()]
     assert "".join(parts) == write_837p(batch)
+
+
+def test_a_patch_whose_target_is_gone_stops_pyx12_fast_before_it_changes_anything(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from pyx12.nodeCounter import NodeCounter
+
+    gone = (NodeCounter, "renamed_in_a_later_pyx12", lambda self: None)
+    monkeypatch.setattr(pyx12_fast, "PATCHES", (*pyx12_fast.PATCHES, gone))
+    with pytest.raises(RuntimeError, match=r"NodeCounter\.renamed_in_a_later_pyx12"):
+        pyx12_fast.apply()
+    assert not pyx12_fast.is_applied()
+    assert "renamed_in_a_later_pyx12" not in vars(NodeCounter)  # no attribute added silently
