@@ -3,9 +3,9 @@
 Profiling one 1,000-claim chunk (44k segments) showed pyx12 spending its time on bookkeeping that
 is recomputed for every segment although its inputs never change: the loop/segment counter
 formats and splits every stored path on each loop entry, reference designators ("02", "03-1")
-are re-parsed with a regex for every element read, loop sizes are summed again on every walk,
-every segment runs the same checks even when the same segment under the same map node was
-already found valid, and the XML map is parsed again for every document.
+are re-parsed with a regex for every element read, every segment runs the same checks even when
+the same segment under the same map node was already found valid, and the XML map is parsed
+again for every document.
 
 Each patch replaces a private pyx12 function by one that returns exactly what the original
 returns for the same arguments (same value, same exceptions), or memoises a result that is a pure
@@ -16,12 +16,15 @@ the patches and compares verdicts, JSON error reports and 999 responses.
 
 Kept only where the gain is worth depending on pyx12's private functions (pyx12 is pinned to
 4.0.0; ``apply`` refuses a pyx12 without a target). Each figure is what leaving that patch out
-costs, ``python -m bench.pyx12_patches 4000 3``: pyx12's CPU seconds on 4,000 claims x 10 lines
-in eight 500-claim chunks, best of 3 alternating runs, on the shared 2-core machine under load
-(noisy: +-5%). With all 15 original patches 6.81 s; pyx12 alone 22.28 s. Dropped 2026-11-30, each
-saving 5-6% (0.32-0.42 s, within the noise) for a private-API dependency: memoised child lookup
-by index, unique-key field and first node of a loop, element validation (the segment memo
-already covers 73% of segments), and the walker's loop scan (a re-implementation of pyx12 logic).
+costs: ``python -m bench.pyx12_patches 2000 3``, pyx12's CPU seconds on 2,000 claims x 10 lines in
+four 500-claim chunks, best of 3 alternating runs, on the shared 2-core machine under heavy load
+(noisy, about +-5%): these patches and the loop-size memo 4.44 s, pyx12 alone 12.13 s.
+Dropped on 2026-11-30 as not worth a private-API dependency, each saving at most 7% alone: the
+loop-size memo (+0.30 s, 7%), and, measured with all 15 original patches on 4,000 claims
+(6.81 s): memoised child lookup by index (5%), unique-key field (6%), first node of a loop (5%),
+element validation (6%; the segment memo already covers 73% of segments) and the walker's loop
+scan (6%; a re-implementation of pyx12 logic). Together those five were worth about 30% of the
+patched time (all 15: 3.4 s per 2,000 claims); the commit before this one still has them.
 
 ``apply()`` is idempotent. The service process never calls it: only pool workers do (and tests).
 """
@@ -36,7 +39,6 @@ from typing import Any
 import pyx12.map_if
 import pyx12.map_if._loader
 from pyx12.errors import EngineError
-from pyx12.map_if._loop import loop_if
 from pyx12.map_if._segment import segment_if
 from pyx12.nodeCounter import NodeCounter
 from pyx12.path import X12Path
@@ -95,7 +97,7 @@ def is_applied() -> bool:
 
 
 # --- NodeCounter (6 methods, one patch: they share the counts' representation) ----------------
-# Gain: 4.69 s of 6.81 s (+69%).
+# Gain: 2.35 s of 4.44 s (+53%).
 # The original keys an OrderedDict by X12Path, whose hash and equality are its formatted string,
 # and reset_to_node formats and splits EVERY stored path to find the children of a loop. Keying
 # by the formatted string gives the same mapping. "child's '/'-split parts extend the parent's
@@ -157,7 +159,7 @@ def _counter_get_state(self: NodeCounter) -> OrderedDict[X12Path, int]:
 
 
 # --- Segment reference designators --------------------------------------------------------------
-# Gain: 1.27 s of 6.81 s (+19%).
+# Gain: 0.64 s of 4.44 s (+14%).
 # X12Path(ref_des) is a pure parse of the string; remember (seg_id, ele_idx, subele_idx) per string.
 # Strings that make X12Path raise are never stored, so they raise again.
 
@@ -179,21 +181,8 @@ def _parse_refdes(self: Segment, ref_des: str) -> tuple[int | None, int | None]:
     )
 
 
-# --- Loop size ------------------------------------------------------------------------------------
-# Gain: 0.81 s of 6.81 s (+12%). Map nodes are built once from the XML map and their pos_map never
-# changes afterwards (nothing in pyx12 assigns it after map_if construction), so a loop's size is
-# memoised on the node.
-
-
-def _loop_len(self: loop_if) -> int:
-    size: int | None = self.__dict__.get("_ipsbill_len")
-    if size is None:
-        size = self.__dict__["_ipsbill_len"] = sum(len(nodes) for nodes in self.pos_map.values())
-    return size
-
-
 # --- Segment validation ---------------------------------------------------------------------------
-# Gain: 2.06 s of 6.81 s (+30%).
+# Gain: 2.49 s of 4.44 s (+56%).
 # segment_if.is_valid_errors(seg_data) reads the data segment only through its id, its elements'
 # component values and its terminators (count of elements and components, values), and the map
 # node's fixed children and syntax rules; it touches no walker or error-handler state. A segment
@@ -237,7 +226,7 @@ def _remember(valid: set[Any], key: Any) -> None:
 
 
 # --- Map loading ----------------------------------------------------------------------------------
-# Gain: 1.46 s of 6.81 s (+21%), 0.18 s a chunk.
+# Gain: 0.55 s of 4.44 s (+12%), about 0.14 s a chunk.
 # load_map_file parses the XML map (0.2 s for 837P) for every document. The map object is not
 # modified by validation (counts live in the walker's NodeCounter), so a worker keeps one per file
 # name, map path and parameter set.
@@ -269,7 +258,6 @@ PATCHES: tuple[tuple[Any, str, Callable[..., Any]], ...] = (
     (NodeCounter, "get_count", _counter_get_count),
     (NodeCounter, "getState", _counter_get_state),
     (Segment, "_parse_refdes", _parse_refdes),
-    (loop_if, "__len__", _loop_len),
     (segment_if, "is_valid_errors", _segment_is_valid_errors),
     (pyx12.map_if, "load_map_file", _load_map_file),
 )
