@@ -16,7 +16,7 @@ imports:
 	$(BIN)/lint-imports
 
 test:
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -q -n auto
 
 bench:
-	$(BIN)/python bench/engine.py
+	$(BIN)/python -m bench.engine

@@ -1,11 +1,11 @@
 """A large claim batch as a job on PostgreSQL (issue 16): the request answers at once, the
 job's progress moves while it runs, and the API process's peak memory.
 
-    .venv/bin/python bench/claims_job.py [--claims 10000] [--claims 50000] [--lines-per-claim 10]
-    (wrap every run in the shared lock: flock /tmp/bench.lock .venv/bin/python bench/claims_job.py)
+    .venv/bin/python -m bench.claims_job [--claims 10000] [--claims 50000] [--lines-per-claim 10]
+    (wrap every run in the shared lock: flock /tmp/bench.lock .venv/bin/python -m bench.claims_job)
 
 Per size, in fresh processes (so each peak is that size's own):
-1. seed: as bench/claims.py (its loader, reused) into the database ``i16_claims_job``.
+1. seed: as bench/claim_batch.py (its loader, reused) into the database ``i16_claims_job``.
 2. job: the real app with its lifespan (job runner and pyx12 pool; the pool's start-up is
    waited for first), ``POST /v1/claim-batches`` with ``Prefer: respond-async`` over ASGI,
    timed to its 202; then ``GET /v1/jobs/{id}`` every 0.2 s until the job ends: the time from
@@ -17,34 +17,24 @@ Targets (issue 16): the answer < 1 s; progress moves at least every 2 s; memory 
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[1]
-sys.path[:1] = [str(ROOT), str(ROOT / "bench")]
-
-import argparse  # noqa: E402
+import argparse
 import asyncio  # noqa: E402
 import json  # noqa: E402
 import resource  # noqa: E402
 import subprocess  # noqa: E402
+import sys  # noqa: E402
 import time  # noqa: E402
 from typing import Any  # noqa: E402
 
 from httpx import ASGITransport, AsyncClient  # noqa: E402
 
+from bench import claim_batch as claims_bench
 from service.app import create_app  # noqa: E402
 from service.auth import keys  # noqa: E402
 from service.auth.principal import Role  # noqa: E402
 from service.config import Settings  # noqa: E402
 
-# bench/claims.py, loaded under another name (as "claims" it would shadow the package).
-_spec = importlib.util.spec_from_file_location("claims_bench", ROOT / "bench" / "claims.py")
-assert _spec is not None and _spec.loader is not None
-claims_bench = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(claims_bench)
-# Its own database, so it never drops bench/claims.py's while that one runs.
+# Its own database, so it never drops bench/claim_batch.py's while that one runs.
 claims_bench.DB = "i16_claims_job"
 claims_bench.URL = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{claims_bench.DB}"
 
@@ -91,7 +81,7 @@ async def _watch(http: AsyncClient) -> dict[str, Any]:
 
 
 def run_phase(phase: str, claims: int, per_claim: int) -> dict[str, Any]:
-    command = [sys.executable, __file__, "--phase", phase, "--claims", str(claims),
+    command = [sys.executable, "-m", __spec__.name, "--phase", phase, "--claims", str(claims),
                "--lines-per-claim", str(per_claim)]  # fmt: skip
     done = subprocess.run(command, check=True, capture_output=True, text=True)
     return dict(json.loads(done.stdout.strip().splitlines()[-1]))

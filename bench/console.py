@@ -18,20 +18,16 @@ import asyncio
 import random
 import re
 import statistics
-import sys
 import time
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock
 from decimal import Decimal
-from pathlib import Path
 
 import asyncpg
 import httpx
 import orjson
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-import pgdb  # noqa: E402  bench/pgdb.py, beside this script
-
+from bench import pgdb
 from service.app import create_app  # noqa: E402
 from service.auth.principal import Role  # noqa: E402
 from service.config import Settings  # noqa: E402

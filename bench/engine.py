@@ -1,6 +1,6 @@
 """YP630 units engine (claims.units) throughput, pure core only, printed (not a timed test).
 
-    python bench/engine.py [members] [events_per_member] [seed]
+    python -m bench.engine [members] [events_per_member] [seed]
 
 A synthetic caseload: each member has ``events_per_member`` events over a few weeks, 2-4 a day
 across two providers and several staff, with overlaps (two staff together), benefits
@@ -25,14 +25,8 @@ from datetime import time as clock
 from decimal import Decimal
 from typing import Any
 
-# Run as `python bench/engine.py`, sys.path[0] is bench/, where bench/claims.py (the claim-batch
-# benchmark) would shadow the claims package: the repository root comes first.
-BENCH = os.path.dirname(os.path.abspath(__file__))
-sys.path[:1] = [os.path.dirname(BENCH), BENCH]
-
-from collector import as_served  # noqa: E402
-
-from claims.model import (  # noqa: E402
+from bench.collector import as_served
+from claims.model import (
     Activity,
     Authorization,
     Contact,
@@ -49,7 +43,7 @@ from claims.model import (  # noqa: E402
     StaffRole,
     UnitCounters,
 )
-from claims.units import adjudicate_member, load_dvr_overlap  # noqa: E402
+from claims.units import adjudicate_member, load_dvr_overlap
 
 FIRST = date(2026, 3, 2)
 PROVIDERS = ("P-1", "P-2")

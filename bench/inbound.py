@@ -15,12 +15,6 @@ database of that name on the local server.
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[1]
-sys.path[:1] = [str(ROOT), str(ROOT / "bench")]
-
 import argparse  # noqa: E402
 import asyncio  # noqa: E402
 import tempfile  # noqa: E402
@@ -136,7 +130,7 @@ def main() -> None:
     parser.add_argument("--pg", help="a PostgreSQL database to drop, create and use")
     args = parser.parse_args()
     if args.pg:
-        import pgdb
+        from bench import pgdb
 
         asyncio.run(pgdb.fresh_database(args.pg))
         asyncio.run(run(f"postgresql+asyncpg://postgres@127.0.0.1:5432/{args.pg}", args.megabytes))

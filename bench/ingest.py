@@ -1,6 +1,6 @@
 """Intake throughput against a real ``ipsbill serve`` on PostgreSQL, and the pure engine's rate.
 
-    .venv/bin/python bench/ingest.py [--events 30000] [--history 1000000] [--members 5000]
+    .venv/bin/python -m bench.ingest [--events 30000] [--history 1000000] [--members 5000]
 
 1. The pure engine (``claims.units.adjudicate_member``) over the same kind of events, in one
    process and in one process per core sharing the members as bench/engine.py does, under
@@ -33,12 +33,11 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
-import engine  # bench/engine.py, beside this script (it puts the repository root on the path)
 import httpx
 import orjson
-import pgdb  # bench/pgdb.py, beside this script
-from collector import as_served  # bench/collector.py
 
+from bench import engine, pgdb
+from bench.collector import as_served
 from claims import model as core
 
 ROOT = Path(__file__).resolve().parents[1]

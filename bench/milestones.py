@@ -1,6 +1,6 @@
 """Milestone status for a whole caseload: 20,000 members, a year of evidence and events each.
 
-Run:  python bench/milestones.py [members]
+Run:  python -m bench.milestones [members]
 Target: the whole caseload evaluated in 10 s or less. Only evaluate_member is timed; building the
 synthetic records is not. Each member gets about 150 service events and 40 evidence items in a
 realistic mix (career profile, job search, employer networking, a job with weekly supports, a
@@ -17,12 +17,8 @@ from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from datetime import date, time, timedelta
 
-# Run as `python bench/milestones.py`, sys.path[0] is bench/, where bench/claims.py (the claim-batch
-# benchmark) would shadow the claims package: import from the repository root instead.
-sys.path[:1] = [os.path.dirname(os.path.dirname(os.path.abspath(__file__)))]
-
-from claims.milestones import EvidenceKind, MilestoneEvidence, evaluate_member, load_catalog  # noqa: E402
-from claims.model import Activity, Contact, ServiceEvent, Setting  # noqa: E402
+from claims.milestones import EvidenceKind, MilestoneEvidence, evaluate_member, load_catalog
+from claims.model import Activity, Contact, ServiceEvent, Setting
 
 YEAR_START = date(2025, 1, 1)
 TODAY = date(2025, 12, 31)

@@ -14,21 +14,15 @@ Targets (issue 16): the answer < 1 s, the re-pricing < 10 s with 1,000,000 event
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[1]
-sys.path[:1] = [str(ROOT), str(ROOT / "bench")]
-
 import argparse  # noqa: E402
 import asyncio  # noqa: E402
 import time  # noqa: E402
 from typing import Any  # noqa: E402
 
 import asyncpg  # noqa: E402
-import pgdb  # noqa: E402
 from httpx import ASGITransport, AsyncClient  # noqa: E402
 
+from bench import pgdb
 from service.app import create_app  # noqa: E402
 from service.auth import keys  # noqa: E402
 from service.auth.principal import Role  # noqa: E402

@@ -30,7 +30,8 @@ from typing import Any
 
 import asyncpg
 import httpx
-import pgdb  # bench/pgdb.py, beside this script
+
+from bench import pgdb
 
 ROOT = Path(__file__).resolve().parents[1]
 PG = pgdb.PG

@@ -1,6 +1,6 @@
 """837P writer throughput and release-validation time, printed (not a timed test).
 
-    python bench/writer.py [claims] [lines_per_claim] [--compare-unpatched]
+    python -m bench.writer [claims] [lines_per_claim] [--compare-unpatched]
 
 Builds the claims in memory first, so the writer figure is the writer alone; then validates the
 file with pyx12 + the section-2 checks using the process pool (os.cpu_count() workers), twice:
@@ -18,15 +18,13 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-# Run as `python bench/writer.py`, sys.path[0] is bench/, where bench/claims.py (the claim-batch
-# benchmark) would shadow the claims package: import from the repository root instead.
-sys.path[:1] = [str(ROOT)]
+from claims.profile import parse_profile
+from claims.x12 import pyx12_fast, synthetic, validate, write_837p
+from claims.x12.chunks import plan_chunks
+from claims.x12.segments import parse
+from service.validation import validate_837p, worker_pids
 
-from claims.profile import parse_profile  # noqa: E402
-from claims.x12 import pyx12_fast, synthetic, validate, validate_837p, write_837p  # noqa: E402
-from claims.x12.chunks import plan_chunks  # noqa: E402
-from claims.x12.segments import parse  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def main() -> None:
@@ -64,13 +62,12 @@ def _validation(label: str, text: str) -> None:
 def _workers_cpu() -> float:
     """User + system CPU seconds of the kept pool's processes (Linux /proc; 0 elsewhere)."""
     total = 0
-    for pool in validate._POOLS.values():
-        for pid in list(pool._processes or {}):
-            try:
-                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            total += int(fields[11]) + int(fields[12])
+    for pid in worker_pids():
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
     return total / os.sysconf("SC_CLK_TCK")
 
 
@@ -82,7 +79,7 @@ def _compare_unpatched(text: str) -> None:
         plain.append(_cpu(lambda: validate.pyx12_validate(chunk)))
         pyx12_fast.apply()
         validate.pyx12_validate(chunk)  # map loaded once, as in a worker
-        fast.append(_cpu(lambda: validate._validate_in_worker(chunk)))
+        fast.append(_cpu(lambda: validate.validate_chunk(chunk)))
         pyx12_fast.restore()
     print(
         f"one chunk ({chunk.count('~')} segments) in this process, best of 3: pyx12 with JSON "

@@ -1,4 +1,4 @@
-"""Which fidelity review stops a provider billing on a date (docs/billing-rules.md, "Fidelity").
+"""Which fidelity review stops a provider billing on a date (docs/units.md, "Fidelity").
 
 YP630 def., Fidelity Evaluation: a team "must score a minimum of 74 ... to continue to bill State
 funds and DVR milestones"; a 65-73 team's re-evaluation is "scheduled within 180 days", and "If an

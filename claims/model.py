@@ -170,7 +170,7 @@ class FidelityReview:
     review_id: str
     score: int
     final_report_date: date
-    # docs/billing-rules.md "Fidelity": a 65-73 review whose re-evaluation was asked for within
+    # docs/units.md "Fidelity": a 65-73 review whose re-evaluation was asked for within
     # 180 days of its final report does not gate until the re-evaluation is recorded.
     reevaluation_requested_on: date | None = None
 
@@ -306,7 +306,7 @@ class UnitLine:
     hold_reason: ReasonCode | None = None
     authorization_id: str | None = None
     auth_units: int = 0
-    # When a line draws from more than one authorization (docs/billing-rules.md, "Overlapping
+    # When a line draws from more than one authorization (docs/units.md, "Overlapping
     # authorizations"): every (authorization_id, units) drawn, in drawing order; else ().
     authorization_draws: tuple[tuple[str, int], ...] = ()
 
@@ -337,13 +337,13 @@ class RuleSettings:
     timely_filing_days: int = 90
     minimum_fidelity_score: int = 74
     minimum_age: int = 16
-    # docs/billing-rules.md "Fidelity": the lowest score a re-evaluation request defers, and the
+    # docs/units.md "Fidelity": the lowest score a re-evaluation request defers, and the
     # days after the final report within which the request must fall.
     reevaluation_floor_score: int = 65
     reevaluation_window_days: int = 180
-    # docs/billing-rules.md "Real minutes": the payer's zone (an IANA name; the core uses zoneinfo).
+    # docs/units.md "Real minutes": the payer's zone (an IANA name; the core uses zoneinfo).
     time_zone: str = "America/New_York"
-    # docs/billing-rules.md "Facility settings": CMS place-of-service codes never billed.
+    # docs/units.md "Facility settings": CMS place-of-service codes never billed.
     excluded_places_of_service: frozenset[str] = field(default_factory=facility_places_of_service)
 
 

@@ -1,6 +1,6 @@
 """The facility and congregate places of service YP630 is never billed in (packaged data).
 
-docs/billing-rules.md, "Facility settings": YP630 def., "not in groups, facilities, and/or
+docs/units.md, "Facility settings": YP630 def., "not in groups, facilities, and/or
 congregate settings". A payer profile's ``excluded_places_of_service`` replaces the list.
 """
 

@@ -33,9 +33,9 @@ class RulesProfile(_Frozen):
     minimum_age: int = Field(16, ge=0)
     # billing-rules 1.1.1: minutes are real elapsed minutes, and "today" is the payer's today.
     time_zone: str = "America/New_York"
-    # billing-rules 1.5 (docs/billing-rules.md, "Facility settings"): None keeps the packaged list.
+    # billing-rules 1.5 (docs/units.md, "Facility settings"): None keeps the packaged list.
     excluded_places_of_service: tuple[str, ...] | None = None
-    # docs/billing-rules.md, "Invoices": the due date is the invoice date plus these days.
+    # docs/milestones.md, "Invoices": the due date is the invoice date plus these days.
     payment_terms_days: int = Field(30, ge=0, le=365)
 
     @field_validator("excluded_places_of_service")

@@ -11,7 +11,6 @@ from datetime import UTC, datetime
 
 from fastapi import Depends, FastAPI
 
-from claims.x12.validate import shutdown_pools, warm_pool
 from service import errors, etag, idempotency, location, openapi, request_id
 from service.audit import middleware as audit
 from service.audit.router import router as audit_router
@@ -34,6 +33,7 @@ from service.reference.router import router as reference_router
 from service.serving import tune_garbage_collector
 from service.strict import check_query
 from service.units.router import router as units_router
+from service.validation import shutdown_pools, warm_pool
 
 DESCRIPTION = """Milestone billing and 837P claims for North Carolina IPS (YP630) providers.
 

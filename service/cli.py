@@ -158,7 +158,7 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _validate_837p(text: str) -> int:
-    from claims.x12.validate import validate_837p
+    from service.validation import validate_837p
 
     report = validate_837p(text)
     for problem in report.problems:

@@ -2,7 +2,7 @@
 
 An editable install (the README's Quickstart) runs from the checkout: ``alembic/`` and
 ``edi_templates/`` are siblings of this package. A wheel install carries copies under
-``service/_bundled/`` (see pyproject.toml); both are looked for.
+``service/_bundled/`` (copied there by setup.py's build step); the copy is looked for first.
 """
 
 from __future__ import annotations
@@ -12,16 +12,17 @@ from pathlib import Path
 _PACKAGE = Path(__file__).resolve().parent
 
 
-def _find(name: str) -> Path:
-    for candidate in (_PACKAGE.parent / name, _PACKAGE / "_bundled" / name):
-        if candidate.is_dir():
+def _find(name: str, marker: str) -> Path:
+    # The bundled copy first: in site-packages the sibling ``alembic/`` is the alembic library.
+    for candidate in (_PACKAGE / "_bundled" / name, _PACKAGE.parent / name):
+        if (candidate / marker).is_file():
             return candidate
     raise FileNotFoundError(f"ipsbill installation is missing its {name}/ directory")
 
 
 def migrations_dir() -> Path:
-    return _find("alembic")
+    return _find("alembic", "env.py")
 
 
 def templates_dir() -> Path:
-    return _find("edi_templates")
+    return _find("edi_templates", "default.toml")

@@ -26,7 +26,13 @@ from service.config import Settings
 from service.db import make_engine
 from service.migrate import upgrade
 
-PG_URL = os.environ.get("IPSBILL_TEST_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
+SUITE_PG_URL = os.environ.get(
+    "IPSBILL_TEST_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+)
+# Under pytest-xdist each worker (gw0, gw1, ...) has a database of its own, named after the
+# suite's, so workers never drop each other's schema.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER")
+PG_URL = f"{SUITE_PG_URL}_{WORKER}" if WORKER else SUITE_PG_URL
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 
@@ -38,6 +44,20 @@ def _pg_reachable() -> bool:
             return True
     except OSError:
         return False
+
+
+def _create_worker_database() -> None:
+    base, _, name = PG_URL.rpartition("/")
+
+    async def create() -> None:
+        admin = make_engine(f"{base}/postgres", isolation_level="AUTOCOMMIT")
+        async with admin.connect() as conn:
+            query = text("SELECT 1 FROM pg_database WHERE datname = :name")
+            if not await conn.scalar(query, {"name": name}):
+                await conn.execute(text(f'CREATE DATABASE "{name}"'))
+        await admin.dispose()
+
+    asyncio.run(create())
 
 
 def _reset_pg_schema() -> None:
@@ -61,6 +81,8 @@ def _migrated_url(backend: str, tmp: Path) -> str:
                 pytest.fail(f"{message}; CI=true requires it", pytrace=False)
             print(f"\n!!! SKIPPING POSTGRESQL TESTS: {message} !!!\n", file=sys.stderr)
             pytest.skip(message)
+        if WORKER:
+            _create_worker_database()
         _reset_pg_schema()
         url = PG_URL
     upgrade(url)  # the schema comes from the migrations, never from create_all
@@ -127,8 +149,18 @@ async def client(app) -> AsyncIterator[AsyncClient]:  # type: ignore[no-untyped-
         yield http
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Slow tests first (a stable sort: same order on every xdist worker), so the longest ones
+    start at once instead of ending the run alone on one worker."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 def pytest_configure(config: pytest.Config) -> None:
     import logging
+
+    from service.validation import keep_pyx12_out_of_logs
+
+    keep_pyx12_out_of_logs()  # as the service does: pyx12 logs the values it refuses
 
     # Tracebacks of unexpected errors are logged at DEBUG (never PHI: parameters are hidden).
     logging.getLogger("ipsbill.errors").setLevel(logging.DEBUG)

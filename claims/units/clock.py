@@ -1,4 +1,4 @@
-"""Real elapsed minutes in the payer's time zone (docs/billing-rules.md, "Real minutes").
+"""Real elapsed minutes in the payer's time zone (docs/units.md, "Real minutes").
 
 An event's times are wall-clock times of its service date in the payer's zone. On most days a
 wall-clock minute is a real minute and the engine's minute-of-day arithmetic is exact; on a day

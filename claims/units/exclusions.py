@@ -68,7 +68,7 @@ def _other_provider_authorized(event: ServiceEvent, day: date, look: MemberLooku
 def _fidelity_below_minimum(event: ServiceEvent, day: date, look: MemberLookup) -> Finding:
     # YP630 def., Fidelity Evaluation: "must score a minimum of 74 ... to continue to bill State
     # funds". A review is in force from its final report date; no review yet: may bill; a
-    # requested re-evaluation defers a 65-73 score (docs/billing-rules.md, "Fidelity").
+    # requested re-evaluation defers a 65-73 score (docs/units.md, "Fidelity").
     review = look.review_in_force(event.provider_id, day)
     if review is not None:
         return ReasonCode.FIDELITY_BELOW_MINIMUM, gating_detail(review, look.settings)
@@ -77,7 +77,7 @@ def _fidelity_below_minimum(event: ServiceEvent, day: date, look: MemberLookup) 
 
 def _staff_role_not_billable(event: ServiceEvent, day: date, look: MemberLookup) -> Finding:
     # YP630 def., Staffing: the Program Assistant keeps records, reports, calls and
-    # authorization requests, administrative work that "cannot be billed" (docs/billing-rules.md).
+    # authorization requests, administrative work that "cannot be billed" (docs/units.md).
     if (event.provider_id, event.staff_id) in look.not_billing_staff:
         return ReasonCode.STAFF_ROLE_NOT_BILLABLE, f"staff {event.staff_id} is a Program Assistant"
     return None

@@ -86,7 +86,7 @@ def authorize(units: int, provider_id: str, day: date, look: MemberLookup, n: Co
 
 
 def _draw(units: int, covering: list[Authorization], n: Counters) -> Grant:
-    """docs/billing-rules.md, "Overlapping authorizations": the line draws from the covering
+    """docs/units.md, "Overlapping authorizations": the line draws from the covering
     authorization with the earliest end date first, then the next; units are held only when
     every covering authorization is used up. ``covering`` is in that order (lookup.own)."""
     draws: list[tuple[str, int]] = []

@@ -43,7 +43,7 @@ class MemberLookup:
         self.settings = context.settings
         self.roles = {(s.provider_id, s.staff_id): s.role for s in context.staff}
         self.fidelity = FidelityGate(context.fidelity_reviews, context.settings)
-        # docs/billing-rules.md "Who bills": a Program Assistant's duties are administrative.
+        # docs/units.md "Who bills": a Program Assistant's duties are administrative.
         self.not_billing_staff = frozenset(
             (s.provider_id, s.staff_id) for s in context.staff if s.role is StaffRole.PA
         )
@@ -61,7 +61,7 @@ class MemberLookup:
         self.member_data_missing = not member.diagnoses or not member.subscriber_id
         self.member_id, self.payer_id = member.member_id, member.payer_id
         # Each provider's own authorizations in drawing order: the earliest end date first
-        # (docs/billing-rules.md, "Overlapping authorizations"; see holds.authorize).
+        # (docs/units.md, "Overlapping authorizations"; see holds.authorize).
         self.own: dict[str, tuple[Authorization, ...]] = {}
         for auth in sorted(self.authorizations, key=_drawing_order):
             self.own[auth.provider_id] = (*self.own.get(auth.provider_id, ()), auth)

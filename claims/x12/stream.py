@@ -5,9 +5,10 @@ The service writes a batch in pages and feeds each page here. Segments are read 
 the original counts and HL tree are checked one segment at a time; the section-2 checks run on
 windows cut just before an HL or envelope segment (no claim or 2010AA loop spans a cut, so they
 find what they find on the whole file); pyx12 chunks are cut exactly as ``plan_chunks`` cuts
-them and go to the kept process pool as soon as they are complete, so pyx12 runs while the
-service loads and writes the next pages. At most ``2 x workers`` chunks wait for pyx12: a
-faster producer waits here, which keeps memory flat whatever the batch size.
+them and go to the ``ChunkRunner`` as soon as they are complete (the service's is its process
+pool, ``service/validation.py``), so pyx12 runs while the service loads and writes the next
+pages. At most ``2 x workers`` chunks wait for pyx12: a faster producer waits here, which keeps
+memory flat whatever the batch size.
 
 One interchange with one functional group (what the writer writes); anything else is refused.
 """
@@ -15,8 +16,6 @@ One interchange with one functional group (what the writer writes); anything els
 from __future__ import annotations
 
 from collections import deque
-from concurrent.futures import Future
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 
 from claims.x12.checks import run_checks
@@ -31,14 +30,7 @@ from claims.x12.segments import (
     separators,
 )
 from claims.x12.structure import EnvelopeCounts, HlTree
-from claims.x12.validate import (
-    ChunkResult,
-    RawProblem,
-    has_pool,
-    pyx12_validate,
-    renew_pool,
-    submit_chunk,
-)
+from claims.x12.validate import ChunkRun, ChunkRunner, InProcess, RawProblem, pyx12_validate
 
 # Stand-ins for the positions of the trailers a chunk re-creates, known only once they are read.
 _SE, _GE, _IEA = -1, -2, -3
@@ -50,7 +42,7 @@ _ENVELOPE = ("ISA", "GS", "ST", "SE", "GE", "IEA")
 class _Pending:
     chunk: Chunk
     transaction: int  # which ST of the file (its SE position stands for the chunk's SE)
-    future: Future[ChunkResult] | None
+    run: ChunkRun | None
 
 
 @dataclass(slots=True)
@@ -65,8 +57,8 @@ class _Located:
 class StreamValidator:
     """``feed`` the file's text in order (any cuts), then ``finish`` for the report."""
 
-    def __init__(self, workers: int, chunk_claims: int = 500) -> None:
-        self._workers = workers
+    def __init__(self, runner: ChunkRunner | None = None, chunk_claims: int = 500) -> None:
+        self._runner = runner or InProcess()
         self._size = chunk_claims
         self._reader: SegmentReader | None = None
         self._start = ""  # text before the ISA is whole
@@ -133,8 +125,8 @@ class StreamValidator:
     def abort(self) -> None:
         """The batch failed elsewhere: drop the chunks pyx12 has not started."""
         for pending in self._running:
-            if pending.future is not None:
-                pending.future.cancel()
+            if pending.run is not None:
+                pending.run.cancel()
         self._running.clear()
         self._held = None
 
@@ -210,7 +202,7 @@ class StreamValidator:
         chunk = emit(self._reader.separators, head, units, st02, (_SE, _GE, _IEA))
         pending = _Pending(chunk, self._transactions, None)
         self._chunks += 1
-        if self._held is None and self._chunks == 1 and not has_pool(self._workers):
+        if self._held is None and self._chunks == 1 and not self._runner.started:
             self._held = pending  # pyx12 in this process unless a second chunk comes
             return
         if self._held is not None:
@@ -219,18 +211,14 @@ class StreamValidator:
         self._submit(pending)
 
     def _submit(self, pending: _Pending) -> None:
-        pending.future = submit_chunk(self._workers, pending.chunk.text)
+        pending.run = self._runner.submit(pending.chunk.text)
         self._running.append(pending)
-        while len(self._running) > 2 * self._workers:  # wait for pyx12: memory stays flat
+        while len(self._running) > 2 * self._runner.workers:  # wait for pyx12: memory stays flat
             self._collect(self._running.popleft())
 
     def _collect(self, pending: _Pending) -> None:
-        assert pending.future is not None
-        try:
-            ok, raw = pending.future.result()
-        except BrokenProcessPool:  # a worker died under this chunk: once more on a new pool
-            renew_pool(self._workers)
-            ok, raw = submit_chunk(self._workers, pending.chunk.text).result()
+        assert pending.run is not None
+        ok, raw = pending.run.result()
         self._record(pending, ok, raw)
 
     def _run_alone(self, pending: _Pending) -> None:

@@ -72,8 +72,8 @@ async def stream_content(
     part = orm.ClaimBatchPart
     stmt = select(part.content).where(part.batch_id == batch_id).order_by(part.seq)
     async with factory() as session:
-        # A reader on SQLite (WAL): BEGIN IMMEDIATE would hold the write lock while the body
-        # waits for the audit middleware, whose own write then waits 30 s for that lock.
+        # A reader (DEFERRED on SQLite): holding the write lock while the body waits to be sent
+        # kept the audit entry of the download waiting 30 s, then lost it.
         await session.connection(execution_options={"sqlite_begin": "DEFERRED"})
         async for content in await session.stream_scalars(stmt):
             yield content.encode("ascii")

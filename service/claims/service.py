@@ -31,7 +31,6 @@ from claims.x12.build import (
     hl_layout,
     transactions_needed,
 )
-from claims.x12.stream import StreamValidator
 from claims.x12.writer import Envelope, StreamWriter
 from service import models as orm
 from service.auth.principal import Principal
@@ -54,6 +53,7 @@ from service.units.repository import (
 )
 from service.units.service import readjudicate
 from service.units.touched import Touched
+from service.validation import StreamValidator
 
 EXPIRED = ReasonCode.TIMELY_FILING_EXPIRED.value
 

@@ -6,7 +6,7 @@ import asyncio
 import logging
 import signal
 
-from claims.x12.validate import shutdown_pools
+from service.validation import shutdown_pools
 from service.config import Settings
 from service.db import make_engine, make_sessionmaker
 from service.jobs.runner import runner_for

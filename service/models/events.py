@@ -96,7 +96,7 @@ class UnitLine(Base):
     authorization_id: Mapped[str | None] = mapped_column(ID, nullable=True)
     auth_units: Mapped[int] = mapped_column(Integer, default=0)
     # [[authorization_id, units], ...] when the line drew from more than one authorization
-    # (docs/billing-rules.md, "Overlapping authorizations"); null otherwise.
+    # (docs/units.md, "Overlapping authorizations"); null otherwise.
     authorization_draws: Mapped[list[list[Any]] | None] = mapped_column(JSON, nullable=True)
     place_of_service: Mapped[str] = mapped_column(String(2), default="99")
     claim_id: Mapped[str | None] = mapped_column(String(20), nullable=True)

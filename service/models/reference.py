@@ -90,7 +90,7 @@ class FidelityReview(Base):
     provider_id: Mapped[str] = mapped_column(ID, index=True)
     score: Mapped[int] = mapped_column(Integer)
     final_report_date: Mapped[date] = mapped_column(Date)
-    # docs/billing-rules.md "Fidelity": a 65-73 review's re-evaluation request defers its gate.
+    # docs/units.md "Fidelity": a 65-73 review's re-evaluation request defers its gate.
     reevaluation_requested_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

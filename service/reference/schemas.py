@@ -153,7 +153,7 @@ class StaffOut(StaffIn, Out):
 class FidelityReviewIn(Body):
     score: int = Field(ge=0, le=125)
     final_report_date: date
-    # docs/billing-rules.md "Fidelity": a re-evaluation asked for within 180 days of the final
+    # docs/units.md "Fidelity": a re-evaluation asked for within 180 days of the final
     # report defers a 65-73 score's gate until the re-evaluation's own review is recorded.
     reevaluation_requested_on: date | None = None
 

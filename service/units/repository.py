@@ -197,7 +197,7 @@ def counted(rows: Iterable[Any]) -> dict[tuple[str, str], int]:
     """auth_units of lines per (provider, authorization or '')."""
     sums: dict[tuple[str, str], int] = defaultdict(int)
     for row in rows:
-        if row.authorization_draws:  # drawn from several authorizations (docs/billing-rules.md)
+        if row.authorization_draws:  # drawn from several authorizations (docs/units.md)
             for authorization_id, units in row.authorization_draws:
                 sums[(row.provider_id, authorization_id)] += units
         elif row.auth_units:

@@ -15,8 +15,8 @@ from claims.x12.model import Problem
 from claims.x12.segments import Interchange, parse
 
 ROOT = Path(__file__).parents[2]
-# shared/ sits beside the repository (here and in CI).
-SAMPLES = Path(__file__).resolve().parents[2].parent / "shared/x12-samples"
+# Third-party 837P files (tests/fixtures/SOURCES.md).
+SAMPLES = Path(__file__).parents[1] / "fixtures/inbound"
 Check = Callable[[Interchange], list[Problem]]
 
 

@@ -1,4 +1,5 @@
-"""Chunked, parallel pyx12 validation must find what whole-file validation finds, in place."""
+"""Chunked pyx12 validation, here and on the service's process pool (``service.validation``),
+must find what whole-file validation finds, in place."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from claims.x12.segments import parse
 from claims.x12.stream import StreamValidator
 from claims.x12.validate import pyx12_validate
 from claims.x12.writer import StreamWriter, envelope_of
+from service import validation
 
 ROOT = Path(__file__).parents[2]
 
@@ -47,22 +49,23 @@ def test_chunked_validation_locates_a_pyx12_error_like_whole_file_validation(tex
     cut = text.index(target, text.index(target) + 1)  # the second occurrence only
     bad = text[:cut] + "DMG*D8*19800315*Q~" + text[cut + len(target) :]
     whole = validate_837p(bad, chunk_claims=10**6)
-    chunked = validate_837p(bad, workers=2, chunk_claims=3)
+    chunked = validation.validate_837p(bad, workers=2, chunk_claims=3)
     assert not whole.ok and not chunked.ok and not chunked.pyx12_ok
     assert whole.problems == chunked.problems
+    assert validate_837p(bad, chunk_claims=3) == chunked  # the chunks run here, one by one
     (problem,) = chunked.problems
     assert problem.segment_id == "DMG" and problem.position == bad[:cut].count("~") + 1
-    assert validate_837p(text, workers=2, chunk_claims=3).ok
+    assert validation.validate_837p(text, workers=2, chunk_claims=3).ok
 
 
 def test_original_counts_and_hl_tree_are_checked_even_when_chunks_recompute_them(text: str) -> None:
     se = text[text.index("\nSE*") + 1 :].split("~")[0]
     wrong_count = text.replace(se, "SE*999*" + se.split("*")[2], 1)
-    report = validate_837p(wrong_count, workers=2, chunk_claims=3)
+    report = validation.validate_837p(wrong_count, workers=2, chunk_claims=3)
     assert not report.ok
     assert any(p.segment_id == "SE" and "SE01" in p.message for p in report.problems)
     wrong_parent = text.replace("HL*3*1*22*0~", "HL*3*2*22*0~", 1)
-    report = validate_837p(wrong_parent, workers=2, chunk_claims=3)
+    report = validation.validate_837p(wrong_parent, workers=2, chunk_claims=3)
     assert any(p.segment_id == "HL" and "HL02" in p.message for p in report.problems)
 
 
@@ -123,6 +126,7 @@ def _defective_files(text: str) -> list[str]:
     return files
 
 
+@pytest.mark.slow
 def test_pyx12_fast_gives_pyx12s_verdicts_reports_and_999s(text: str) -> None:
     files = [text, *_defective_files(text)]
     plain = [_pyx12_everything(f) for f in files]
@@ -143,8 +147,8 @@ def test_worker_locates_errors_of_a_rejected_chunk_like_the_detailed_run(text: s
     bad = text.replace(*DEFECTS["impossible service date"])
     pyx12_fast.apply()
     try:
-        assert validate.validate_in_worker(text) == (True, [])
-        in_worker = validate.validate_in_worker(bad)
+        assert validate.validate_chunk(text) == (True, [])
+        in_worker = validate.validate_chunk(bad)
     finally:
         pyx12_fast.restore()
     assert in_worker == validate.pyx12_validate(bad)
@@ -152,18 +156,20 @@ def test_worker_locates_errors_of_a_rejected_chunk_like_the_detailed_run(text: s
 
 
 def test_the_pool_is_kept_between_batches(text: str) -> None:
-    assert validate_837p(text, workers=2, chunk_claims=3).ok
-    pool = validate._POOLS[2]
-    assert validate_837p(text, workers=2, chunk_claims=3).ok
-    assert validate._POOLS[2] is pool
+    assert validation.validate_837p(text, workers=2, chunk_claims=3).ok
+    pool = validation.pool(2)
+    assert validation.validate_837p(text, workers=2, chunk_claims=3).ok
+    assert validation.pool(2) is pool
 
 
 # --- the file written and validated in pieces (the service's batches) ---------------------------
 
 
-def _fed_in_pieces(text: str, seed: int) -> validate.ValidationReport:
+def _fed_in_pieces(text: str, seed: int, pooled: bool = True) -> validate.ValidationReport:
     rng = random.Random(seed)
-    validator = StreamValidator(2, chunk_claims=3)
+    validator = (
+        validation.StreamValidator(2, chunk_claims=3) if pooled else StreamValidator(None, 3)
+    )
     start = 0
     while start < len(text):  # arbitrary cuts: mid-segment, mid-ISA, one character
         size = rng.choice((1, 7, 105, 400, 2000))
@@ -174,10 +180,12 @@ def _fed_in_pieces(text: str, seed: int) -> validate.ValidationReport:
 
 def test_streamed_validation_says_what_whole_file_validation_says(text: str) -> None:
     for seed, candidate in enumerate([text, *_defective_files(text)]):
-        whole = validate_837p(candidate, workers=2, chunk_claims=3)
+        whole = validation.validate_837p(candidate, workers=2, chunk_claims=3)
         streamed = _fed_in_pieces(candidate, seed)
         assert (streamed.ok, streamed.pyx12_ok) == (whole.ok, whole.pyx12_ok)
         assert streamed.problems == whole.problems
+        if seed < 3:  # the core alone, its chunks run here
+            assert _fed_in_pieces(candidate, seed, pooled=False) == streamed
 
 
 def test_streamed_validation_refuses_what_is_not_one_interchange(text: str) -> None:
@@ -196,3 +204,16 @@ def test_the_stream_writer_writes_write_837ps_bytes(text: str) -> None:
             parts.append(writer.provider_block(ProviderBlock(block.provider, (subscriber,))))
     parts += [writer.end_transaction(), writer.close()]
     assert "".join(parts) == write_837p(batch)
+
+
+def test_a_patch_whose_target_is_gone_stops_pyx12_fast_before_it_changes_anything(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from pyx12.nodeCounter import NodeCounter
+
+    gone = (NodeCounter, "renamed_in_a_later_pyx12", lambda self: None)
+    monkeypatch.setattr(pyx12_fast, "PATCHES", (*pyx12_fast.PATCHES, gone))
+    with pytest.raises(RuntimeError, match=r"NodeCounter\.renamed_in_a_later_pyx12"):
+        pyx12_fast.apply()
+    assert not pyx12_fast.is_applied()
+    assert "renamed_in_a_later_pyx12" not in vars(NodeCounter)  # no attribute added silently

@@ -13,6 +13,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+pytestmark = pytest.mark.slow  # real server processes
+
 
 def _free_port() -> int:
     with socket.socket() as sock:
