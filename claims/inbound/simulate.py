@@ -13,7 +13,7 @@ from datetime import datetime
 from claims.errors import InvalidInput
 from claims.inbound.sim277 import Answer277, build_277ca
 from claims.inbound.sim835 import LineAdjustment, PayerDetails, RemitAction, RemitPlan, build_835
-from claims.inbound.sim837 import Submission, SubmittedGroup, read_837p
+from claims.inbound.sim837 import Submission, SubmittedClaim, SubmittedGroup, read_837p
 from claims.inbound.x12out import Addressing, Segments, interchange, seg
 
 __all__ = [
@@ -140,13 +140,29 @@ def simulate_835(
     decided = [(claim, plans.get(claim.claim_id, default)) for claim in submission.claims]
     chosen = [(claim, plan) for claim, plan in decided if plan is not None]
     numbers = _payer_numbers(submission)
-    body = build_835(submission, created, trace_number, chosen, numbers, payer)
+    payees = _by_payee(chosen)
+    sets = [
+        ("835", build_835(submission, created, trace, group, numbers, payer))
+        for trace, group in zip(_traces(trace_number, len(payees)), payees, strict=True)
+    ]
     return interchange(
-        response_addressing(submission),
-        control_number,
-        created,
-        [("HP", "005010X221A1", [("835", body)])],
+        response_addressing(submission), control_number, created, [("HP", "005010X221A1", sets)]
     )
+
+
+def _by_payee(
+    chosen: list[tuple[SubmittedClaim, RemitPlan]],
+) -> list[list[tuple[SubmittedClaim, RemitPlan]]]:
+    """One 835 transaction per payee (N1*PE names one billing provider), as payers send them."""
+    groups: dict[str, list[tuple[SubmittedClaim, RemitPlan]]] = {}
+    for claim, plan in chosen:
+        groups.setdefault(claim.billing_provider.identifier or "", []).append((claim, plan))
+    return list(groups.values()) or [[]]
+
+
+def _traces(trace_number: str, count: int) -> list[str]:
+    """TRN02 names one payment: a second payee's payment gets its own number."""
+    return [trace_number] + [f"{trace_number}-{n}" for n in range(2, count + 1)]
 
 
 def _payer_numbers(submission: Submission) -> dict[str, str]:

@@ -14,9 +14,12 @@ from claims.inbound.simulate import simulate_835
 from tests.service.edi_files import answering, join, outside, reseal, segments, sent
 from tests.service.factories import (
     NPI_1,
+    NPI_2,
     create_event,
     create_key,
     create_payer,
+    create_provider,
+    create_staff,
     create_world,
 )
 
@@ -206,3 +209,29 @@ async def test_a_file_that_reverses_and_repays_a_paid_claim_updates_nothing(
     assert result["claims_updated"] == 0 and result["claim_ids"] == []
     after = (await client.get(f"/v1/claims/{claim['claim_id']}", headers=admin)).json()
     assert (after["status"], after["paid_amount"]) == (before["status"], before["paid_amount"])
+
+
+async def test_a_batch_of_two_providers_is_paid_in_one_835_per_payee(
+    app: FastAPI, client: AsyncClient
+) -> None:
+    """The simulated payer sends one 835 transaction per payee (N1*PE), as payers do: a batch
+    billing two providers is paid whole, and neither provider's claims become exceptions."""
+    admin = await create_key(app, "admin")
+    await create_world(client, admin)
+    await create_payer(client, admin, timely_filing_days=3650)
+    await create_provider(client, admin, "P-02", npi=NPI_2, tax_id="569876543")
+    await create_staff(client, admin, "P-02", "S-08")
+    await create_event(client, admin, "E-1", start_time="09:00", end_time="10:00")
+    await create_event(
+        client, admin, "E-2", provider_id="P-02", staff_id="S-08", service_date="2026-03-03"
+    )
+    batch = (
+        await client.post("/v1/claim-batches", json={"payer_id": "VAYA"}, headers=admin)
+    ).json()
+    text = (await client.get(f"/v1/claim-batches/{batch['batch_id']}/837p", headers=admin)).text
+    remittance = simulate_835(text, control_number=9, created=WHEN, trace_number="EFT-2")
+    assert remittance.count("ST*835*") == 2 and remittance.count("N1*PE*") == 2
+    answer = await _post(client, admin, remittance)
+    assert answer["claims_updated"] == 2 and not answer.get("exceptions"), answer
+    claims = (await client.get("/v1/claims", headers=admin)).json()["items"]
+    assert sorted(c["provider_id"] for c in claims if c["status"] == "paid") == ["P-01", "P-02"]
