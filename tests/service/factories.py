@@ -152,6 +152,15 @@ async def create_world(client: AsyncClient, headers: dict[str, str]) -> None:
     await create_member(client, headers)
 
 
+async def fileable_world(app: Any, client: AsyncClient) -> dict[str, str]:
+    """An admin key and ``create_world`` with a payer whose timely filing keeps the tests'
+    fixed 2026 dates billable; answers the key's headers."""
+    admin = await create_key(app, "admin")
+    await create_world(client, admin)
+    await create_payer(client, admin, timely_filing_days=3650)
+    return admin
+
+
 async def scratch_database(url: str, name: str) -> str:
     """A fresh, migrated PostgreSQL database of its own, for tests that need committed rows and
     real concurrent transactions (which must not leak into the rolled-back tests)."""

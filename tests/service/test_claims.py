@@ -29,23 +29,19 @@ from tests.service.factories import (
     create_provider,
     create_staff,
     create_world,
+    fileable_world,
     scratch_database,
 )
 
 BATCH = {"payer_id": "VAYA", "through_date": "2026-03-31"}
 
 
-async def _world(app: FastAPI, client: AsyncClient) -> dict[str, str]:
-    admin = await create_key(app, "admin")
-    await create_world(client, admin)
-    await create_payer(client, admin, timely_filing_days=3650)  # the test dates stay fileable
-    return admin
 
 
 async def test_one_claim_batch_passes_pyx12_and_claims_the_units(
     app: FastAPI, client: AsyncClient
 ) -> None:
-    admin = await _world(app, client)
+    admin = await fileable_world(app, client)
     await create_event(client, admin)
     response = await client.post("/v1/claim-batches", json=BATCH, headers=admin)
     assert response.status_code == 201, response.text
@@ -68,7 +64,7 @@ async def test_a_file_stored_in_parts_downloads_whole_with_its_digest(
     app: FastAPI, client: AsyncClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(content, "PART_CHARS", 200)  # a one-claim file in several parts
-    admin = await _world(app, client)
+    admin = await fileable_world(app, client)
     await create_event(client, admin)
     batch = (await client.post("/v1/claim-batches", json=BATCH, headers=admin)).json()
     async with app.state.sessionmaker() as session:
@@ -83,7 +79,7 @@ async def test_a_file_stored_in_parts_downloads_whole_with_its_digest(
 
 
 async def test_nothing_to_bill_is_a_409_problem(app: FastAPI, client: AsyncClient) -> None:
-    admin = await _world(app, client)
+    admin = await fileable_world(app, client)
     empty = await client.post("/v1/claim-batches", json=BATCH, headers=admin)
     assert empty.status_code == 409
     assert empty.headers["content-type"].startswith("application/problem+json")
@@ -112,7 +108,7 @@ async def test_a_date_past_timely_filing_is_excluded_when_first_claimed(
 
 
 async def test_summary_csv_has_one_row_per_service_line(app: FastAPI, client: AsyncClient) -> None:
-    admin = await _world(app, client)
+    admin = await fileable_world(app, client)
     await create_event(client, admin, "E-1")
     await create_event(
         client, admin, "E-2", activity="benefits_counseling", start_time="13:00", end_time="13:30"
@@ -148,7 +144,7 @@ async def _set_payer_number(app: FastAPI, claim_id: str) -> None:
 async def test_a_change_after_claiming_waits_for_the_number_then_replaces(
     app: FastAPI, client: AsyncClient
 ) -> None:
-    admin = await _world(app, client)
+    admin = await fileable_world(app, client)
     original = await _claim_and_learn_number(app, client, admin)
     await create_event(client, admin, end_time="10:30")  # 90 minutes now: 6 units
     units = (await client.get("/v1/members/M-1001/units", headers=admin)).json()["items"]
@@ -170,7 +166,7 @@ async def test_a_change_after_claiming_waits_for_the_number_then_replaces(
 
 
 async def test_a_void_after_claiming_sends_frequency_8(app: FastAPI, client: AsyncClient) -> None:
-    admin = await _world(app, client)
+    admin = await fileable_world(app, client)
     original = await _claim_and_learn_number(app, client, admin)
     await _set_payer_number(app, original)
     await client.delete("/v1/service-events/E-1", headers=admin)
@@ -181,7 +177,7 @@ async def test_a_void_after_claiming_sends_frequency_8(app: FastAPI, client: Asy
 
 
 async def test_provider_sees_only_its_claims(app: FastAPI, client: AsyncClient) -> None:
-    admin = await _world(app, client)
+    admin = await fileable_world(app, client)
     await _claim_and_learn_number(app, client, admin)
     mine = await create_key(app, "provider", provider_id="P-01")
     other = await create_key(app, "provider", provider_id="P-02")
@@ -195,7 +191,7 @@ async def test_provider_sees_only_its_claims(app: FastAPI, client: AsyncClient) 
 async def test_member_without_address_is_skipped_and_said(
     app: FastAPI, client: AsyncClient
 ) -> None:
-    admin = await _world(app, client)
+    admin = await fileable_world(app, client)
     await create_member(client, admin, address=None)
     await create_event(client, admin)
     response = await client.post("/v1/claim-batches", json=BATCH, headers=admin)

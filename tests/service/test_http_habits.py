@@ -30,6 +30,7 @@ from tests.service.factories import (
     create_provider,
     create_staff,
     create_world,
+    fileable_world,
     scratch_database,
 )
 from tests.service.live import served
@@ -38,9 +39,7 @@ BATCH = {"payer_id": "VAYA", "through_date": "2026-03-31"}
 
 
 async def _billable_world(app: FastAPI, client: AsyncClient) -> dict[str, str]:
-    admin = await create_key(app, "admin")
-    await create_world(client, admin)
-    await create_payer(client, admin, timely_filing_days=3650)  # the test dates stay fileable
+    admin = await fileable_world(app, client)
     await create_event(client, admin)
     return admin
 
