@@ -13,6 +13,7 @@ from fastapi import FastAPI
 
 from service.etag import RECORDS
 from service.idempotency import HEADER as IDEMPOTENCY_KEY
+from service.openapi_text import describe
 from service.problems import PROBLEM_MEDIA_TYPE, Problem
 from service.request_id import HEADER as REQUEST_ID
 
@@ -57,7 +58,9 @@ def document(schema: dict[str, Any]) -> dict[str, Any]:
             _operation(path, method, operation)
     for unused in ("HTTPValidationError", "ValidationError"):
         schemas.pop(unused, None)
-    return _renamed(schema)
+    renamed = _renamed(schema)
+    describe(renamed)  # after renaming: the catalog names schemas as the document does
+    return renamed
 
 
 def _operation(path: str, method: str, operation: dict[str, Any]) -> None:

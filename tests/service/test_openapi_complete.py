@@ -71,8 +71,8 @@ def test_every_property_has_a_description_and_an_example() -> None:
 @pytest.mark.parametrize(
     ("schema", "prop", "values"),
     [
-        ("EventReasonOut", "code", {code.value for code in ReasonCode}),
-        ("EventAdjudicationOut", "status", {"billable", "partial", "held", "excluded"}),
+        ("ReasonOut", "code", {code.value for code in ReasonCode}),
+        ("AdjudicationOut", "status", {"billable", "partial", "held", "excluded"}),
         ("ClaimBatchOut", "status", {"released", "accepted", "partially_accepted", "rejected"}),
         (
             "ClaimOut",
@@ -88,3 +88,16 @@ def test_reason_codes_and_statuses_are_enums(schema: str, prop: str, values: set
     if "$ref" in body:
         body = document()["components"]["schemas"][body["$ref"].rsplit("/", 1)[1]]
     assert set(body.get("enum", [])) == values, body
+
+
+def test_the_catalogs_name_only_what_the_document_has() -> None:
+    # A renamed route or schema must not leave its words behind, silently describing nothing.
+    from service.openapi_text import _catalog
+
+    operations = {f"{method} {path}" for method, path, _ in _operations()}
+    assert set(_catalog("openapi_operations.toml")) <= operations
+    schemas = document()["components"]["schemas"]
+    for name, props in _catalog("openapi_fields.toml")["schemas"].items():
+        assert set(props) <= set(schemas[name]["properties"]), name
+    names = {prop for _, prop, _ in _properties()}
+    assert set(_catalog("openapi_fields.toml")["fields"]) <= names
