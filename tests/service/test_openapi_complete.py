@@ -101,3 +101,20 @@ def test_the_catalogs_name_only_what_the_document_has() -> None:
         assert set(props) <= set(schemas[name]["properties"]), name
     names = {prop for _, prop, _ in _properties()}
     assert set(_catalog("openapi_fields.toml")["fields"]) <= names
+
+
+def test_evidence_is_one_schema_per_kind_chosen_by_kind() -> None:
+    from claims.milestones.evidence import EVIDENCE_FIELDS
+
+    schemas = document()["components"]["schemas"]
+    evidence = schemas["EvidenceIn"]
+    mapping = evidence["discriminator"]["mapping"]
+    assert evidence["discriminator"]["propertyName"] == "kind"
+    assert set(mapping) == {kind.value for kind in EVIDENCE_FIELDS}
+    for kind, model in EVIDENCE_FIELDS.items():
+        variant = schemas[mapping[kind.value].rsplit("/", 1)[1]]
+        assert variant["properties"]["kind"]["enum"] == [kind.value]
+        own = set(model.model_fields)
+        assert set(variant["properties"]) == {"member_id", "provider_id", "kind", "date"} | own
+    section = schemas["EvidenceCareerProfileSectionIn"]["properties"]["section"]
+    assert "work_history" in section["enum"]
