@@ -33,7 +33,12 @@ def _name(kind: EvidenceKind) -> str:
 def _kind_schema(kind: EvidenceKind, common: dict[str, Any], enums: dict[str, Any]) -> Any:
     own = EVIDENCE_FIELDS[kind].model_json_schema()
     properties = {name: dict(prop) for name, prop in common["properties"].items()}
-    properties["kind"] = {"type": "string", "enum": [kind.value]}
+    properties["kind"] = {
+        "type": "string",
+        "enum": [kind.value],
+        "description": "The kind of evidence, which decides the fields beside it",
+        "example": kind.value,
+    }
     for name, prop in own.get("properties", {}).items():
         numbers = [branch for branch in prop.get("anyOf", []) if branch.get("type") == "number"]
         prop = {"title": prop.get("title", name), **numbers[0]} if numbers else dict(prop)
