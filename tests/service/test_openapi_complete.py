@@ -118,3 +118,18 @@ def test_evidence_is_one_schema_per_kind_chosen_by_kind() -> None:
         assert set(variant["properties"]) == {"member_id", "provider_id", "kind", "date"} | own
     section = schemas["EvidenceCareerProfileSectionIn"]["properties"]["section"]
     assert "work_history" in section["enum"]
+
+
+def test_every_example_fits_its_own_schema() -> None:
+    # A wrong example misleads a reader and is sent as-is by generated clients and fuzzers.
+    import jsonschema_rs
+
+    components = document()["components"]
+    wrong = []
+    for name, prop, body in _properties():
+        if "example" not in body:
+            continue
+        schema = {**{k: v for k, v in body.items() if k != "example"}, "components": components}
+        errors = list(jsonschema_rs.Draft202012Validator(schema).iter_errors(body["example"]))
+        wrong += [f"{name}.{prop}: {str(error).splitlines()[0]}" for error in errors[:1]]
+    assert not wrong, wrong
