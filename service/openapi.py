@@ -13,6 +13,8 @@ from fastapi import FastAPI
 
 from service.etag import RECORDS
 from service.idempotency import HEADER as IDEMPOTENCY_KEY
+from service.openapi_evidence import discriminate
+from service.openapi_text import describe
 from service.problems import PROBLEM_MEDIA_TYPE, Problem
 from service.request_id import HEADER as REQUEST_ID
 
@@ -57,7 +59,10 @@ def document(schema: dict[str, Any]) -> dict[str, Any]:
             _operation(path, method, operation)
     for unused in ("HTTPValidationError", "ValidationError"):
         schemas.pop(unused, None)
-    return _renamed(schema)
+    renamed = _renamed(schema)
+    discriminate(renamed["components"]["schemas"])
+    describe(renamed)  # after renaming: the catalog names schemas as the document does
+    return renamed
 
 
 def _operation(path: str, method: str, operation: dict[str, Any]) -> None:
@@ -117,7 +122,8 @@ def _idempotency_key() -> dict[str, Any]:
         "description": "Any unique string, such as a UUID: the same key and request answers the "
         "first answer again for 24 hours; the same key with another request is a 422 "
         "(docs/http.md)",
-        "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+        # Printable ASCII (service/idempotency.py); no space at either end, which HTTP drops.
+        "schema": {"type": "string", "pattern": r"^[!-~]([ -~]{0,253}[!-~])?$"},
     }
 
 
@@ -129,8 +135,11 @@ def _if_match() -> dict[str, Any]:
         "description": 'The ETag last read, such as `"3"`: the PUT is carried out only if the '
         "record is still at that version (`*`: if it exists); otherwise 412 and nothing "
         "changes (docs/http.md)",
-        "schema": {"type": "string"},
+        "schema": {"type": "string", "pattern": _ENTITY_TAGS},
     }
+
+
+_ENTITY_TAGS = r'^(\*|"[0-9]+"( *, *"[0-9]+")*)$'  # `*` or the ETags this service gives out
 
 
 _MODULE_PATH = re.compile(r"^(?:[a-z_]+__)+(?P<name>[A-Za-z0-9]+)$")

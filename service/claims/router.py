@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import StreamingResponse
@@ -13,7 +13,7 @@ from service import models as orm
 from service.auth.principal import Principal, Role
 from service.claims import content, repository, views
 from service.claims import service as batches
-from service.claims.schemas import BatchIn, BatchOut, ClaimOut
+from service.claims.schemas import BatchIn, BatchOut, ClaimOut, ClaimStatus
 from service.deps import PrincipalDep, SessionDep, note_member, require
 from service.jobs import service as jobs
 from service.jobs.schemas import JobOut
@@ -24,9 +24,6 @@ from service.units.repository import rows_in
 router = APIRouter(prefix="/v1", tags=["claims"])
 FINANCE = require(Role.FINANCE)
 BatchId = Annotated[str, IdPath("the batch id")]
-ClaimStatus = Literal[
-    "generated", "accepted", "rejected", "paid", "partially_paid", "denied", "void"
-]
 
 
 async def _batch(session: Any, principal: Principal, batch_id: str) -> orm.ClaimBatch:

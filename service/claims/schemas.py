@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Literal
 
 from pydantic import BaseModel
 
 from service.schemas_common import Body, Id, MoneyStr
+
+ClaimStatus = Literal[
+    "generated", "accepted", "rejected", "paid", "partially_paid", "denied", "void"
+]
+# released when written; a 999 (or a TA1 rejection) answers for the whole batch.
+BatchStatus = Literal["released", "accepted", "partially_accepted", "rejected"]
 
 
 class BatchIn(Body):
@@ -32,7 +39,7 @@ class BatchOut(BaseModel):
     claim_count: int
     line_count: int
     total_charge: MoneyStr
-    status: str
+    status: BatchStatus
     created_at: datetime
     content_sha256: str
     replacement_count: int = 0
@@ -84,7 +91,7 @@ class ClaimOut(BaseModel):
     payer_claim_number: str | None
     lines: list[ClaimLineOut]
     total_charge: MoneyStr
-    status: str
+    status: ClaimStatus
     status_codes: list[str]
     paid_amount: MoneyStr
     payment_reference: str | None

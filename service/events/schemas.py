@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, StringConstraints, model_validator
 
-from claims.model import Activity, Contact, Setting
+from claims.model import Activity, Contact, ReasonCode, Setting
 from service.problems import FieldProblem
 from service.schemas_common import Body, Id
 
@@ -68,7 +68,7 @@ class EventBatchIn(BaseModel):
 
 
 class ReasonOut(BaseModel):
-    code: str
+    code: ReasonCode  # billing-rules section 4; sent as its string, as before
     minutes: int
     detail: str
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from claims.invoices import InvoiceStatus
 from claims.milestones import EvidenceKind
 from service.schemas_common import UNSTORABLE_MSG, Id, MoneyStr, StorableInput, unstorable
 
@@ -68,7 +69,9 @@ class EarnedOut(BaseModel):
     payer_kind: str
     provider_id: str
     invoice_id: str | None
-    status: str = Field(description="earned (not yet invoiced), invoiced, paid")
+    status: Literal["earned", "invoiced", "paid"] = Field(
+        description="earned (not yet invoiced), invoiced, paid"
+    )
     waiting: list[str] = Field(
         default_factory=list,
         description="why an earned occurrence is not invoiced yet (fidelity, EIPD authorization)",
@@ -121,7 +124,7 @@ class InvoiceOut(BaseModel):
     through_date: date
     lines: list[InvoiceLineOut]
     total: MoneyStr
-    status: str
+    status: InvoiceStatus
     paid_amount: MoneyStr
 
 

@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from sqlalchemy import select
 
 from claims.errors import InvalidInput, NotFound
+from claims.model import LineStatus, ReasonCode
 from service import models as orm
 from service.auth.principal import Principal, Role
 from service.deps import PrincipalDep, SessionDep, note_member
@@ -29,8 +30,8 @@ class UnitRow(BaseModel):
     minutes: int
     units: int
     held_units: int
-    status: str
-    hold_reason: str | None
+    status: LineStatus
+    hold_reason: ReasonCode | None
     event_ids: list[str]
     rate: MoneyStr | None
     charge: MoneyStr
