@@ -28,7 +28,9 @@ def console_path(result: str | None) -> str | None:
     return None
 
 
-async def _job(request: Request, session: SessionDep, signed: Signed, job_id: str) -> dict[str, object]:
+async def _job(
+    request: Request, session: SessionDep, signed: Signed, job_id: str
+) -> dict[str, object]:
     job = await session.get(orm.Job, job_id)
     if job is None or not sees_job(signed.principal, job):  # out of scope reads as absent
         raise Refused(404, f"No job {job_id}.")
@@ -40,7 +42,9 @@ async def _job(request: Request, session: SessionDep, signed: Signed, job_id: st
 
 
 @router.get("/jobs/{job_id}")
-async def job_page(request: Request, session: SessionDep, signed: SignedDep, job_id: str) -> Response:
+async def job_page(
+    request: Request, session: SessionDep, signed: SignedDep, job_id: str
+) -> Response:
     return page(request, "job.html", **await _job(request, session, signed, job_id))
 
 

@@ -149,7 +149,9 @@ async def test_create_runs_the_batch_as_a_job_and_its_page_shows_progress_then_t
     job_page = await _create_in_console(app, client)
     waiting = await client.get(job_page)
     assert waiting.status_code == 200 and "Waiting to start" in waiting.text
-    assert f'hx-get="{job_page}/progress"' in waiting.text and 'hx-trigger="every 1s"' in waiting.text
+    assert (
+        f'hx-get="{job_page}/progress"' in waiting.text and 'hx-trigger="every 1s"' in waiting.text
+    )
     assert (await client.get("/v1/claim-batches", headers=admin)).json()["items"] == []
     assert await _runner(app).run_next()  # the same job the API's respond-async path queues
     job_id = job_page.rsplit("/", 1)[1]
