@@ -49,7 +49,7 @@ def visit(page: Any, url: str, heading: str | re.Pattern[str]) -> None:
 
 
 def open_made_batch(page: Any) -> None:
-    """"Create the batch" lands on its job's page, which htmx updates until the batch is made
+    """Create the batch lands on its job's page, which htmx updates until the batch is made
     (axe checks it while it waits), then links to the batch: follow the link."""
     page.wait_for_url(re.compile(r"/console/jobs/[^/]+$"))
     assert page.get_by_role("heading", level=1).inner_text() == "Making a batch"
