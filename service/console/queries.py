@@ -60,8 +60,28 @@ class Month:
 
 
 async def ledger(session: AsyncSession, principal: Principal) -> list[Any]:
-    """Claims in force summed by payer, month, status and batch: one scan feeds both the
-    months table and the aging (the batch gives the date sent)."""
+    """Claims in force summed by payer, month, status and batch: one read feeds both the
+    months table and the aging (the batch gives the date sent). Read from ``claim_totals``
+    (a row per group, kept by triggers: migration 0011) unless the user sees one provider,
+    whose claims are few and have no totals of their own."""
+    if principal.provider_filter:
+        return await _ledger_of_claims(session, principal)
+    total = orm.ClaimTotal
+    stmt = select(
+        total.payer_id, total.service_month, total.status, total.batch_id, total.claims,
+        total.charge_cents, total.paid_cents,
+    ).where(total.in_force.is_(True), total.claims > 0)  # fmt: skip
+    if principal.payer_filter:
+        stmt = stmt.where(total.payer_id == principal.payer_filter)
+    rows = (await session.execute(stmt)).all()
+    return [(*row[:5], cents(row[5]), cents(row[6])) for row in rows]
+
+
+def cents(value: int) -> Decimal:
+    return Decimal(int(value)).scaleb(-2)
+
+
+async def _ledger_of_claims(session: AsyncSession, principal: Principal) -> list[Any]:
     claim = orm.Claim
     keys = (claim.payer_id, claim.service_month, claim.status, claim.batch_id)
     stmt = (
@@ -170,27 +190,29 @@ class BatchFigures:
 
 
 async def batch_figures(session: AsyncSession, batch_ids: list[str]) -> dict[str, BatchFigures]:
-    claim = orm.Claim
+    """Every claim of each batch (in force or not) by status, from ``claim_totals``."""
+    total = orm.ClaimTotal
     stmt = (
         select(
-            claim.batch_id,
-            claim.status,
-            func.count(),
-            func.sum(claim.total_charge),
-            func.sum(claim.paid_amount),
+            total.batch_id,
+            total.status,
+            func.sum(total.claims),
+            func.sum(total.charge_cents),
+            func.sum(total.paid_cents),
         )
-        .where(claim.batch_id.in_(batch_ids))
-        .group_by(claim.batch_id, claim.status)
+        .where(total.batch_id.in_(batch_ids))
+        .group_by(total.batch_id, total.status)
+        .having(func.sum(total.claims) > 0)
     )
     out: dict[str, BatchFigures] = defaultdict(BatchFigures)
     for batch_id, status, count, charge, paid in (await session.execute(stmt)).all():
         figures = out[batch_id]
-        figures.statuses[status] += count
-        figures.paid += money(paid)
+        figures.statuses[status] += int(count)
+        figures.paid += cents(paid)
         if status == "denied":
-            figures.denied += money(charge)
+            figures.denied += cents(charge)
         elif status in OUTSTANDING:
-            figures.outstanding += money(charge)
+            figures.outstanding += cents(charge)
     return out
 
 
