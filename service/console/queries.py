@@ -13,7 +13,17 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, String, cast, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    String,
+    bindparam,
+    cast,
+    func,
+    literal,
+    or_,
+    select,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from claims.model import LineStatus
@@ -45,7 +55,16 @@ def scoped_claims(principal: Principal, *where: ColumnElement[bool]) -> list[Col
 
 def in_force() -> list[ColumnElement[bool]]:
     """Claims that are money owed: not a void, not replaced by a later claim."""
-    return [orm.Claim.frequency != "8", orm.Claim.replaced_by_claim_id.is_(None)]
+    # Inline constants: PostgreSQL matches a partial index (ix_claims_to_work) only against
+    # values it sees in the plan, never against bound parameters.
+    return [orm.Claim.frequency != inline("8"), orm.Claim.replaced_by_claim_id.is_(None)]
+
+
+def inline(*values: str) -> Any:
+    """A constant rendered into the SQL text (never user input: our own literals only)."""
+    if len(values) == 1:
+        return literal(values[0], String, literal_execute=True)
+    return bindparam(None, list(values), String, expanding=True, literal_execute=True)
 
 
 @dataclass
@@ -174,7 +193,7 @@ async def claims_to_work(
     claim = orm.Claim
     stmt = (
         select(claim)
-        .where(*scoped_claims(principal, *in_force(), claim.status.in_(TO_WORK)))
+        .where(*scoped_claims(principal, *in_force(), claim.status.in_(inline(*TO_WORK))))
         .order_by(claim.service_month.desc(), claim.claim_id)
         .limit(limit)
     )
