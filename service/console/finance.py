@@ -13,19 +13,20 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy import select
+from starlette.background import BackgroundTask
 from starlette.datastructures import UploadFile
 
-from claims.errors import Conflict, DomainError, NotFound
+from claims.errors import DomainError, NotFound
 from service import models as orm
 from service.auth.principal import Role
 from service.claims import router as claims_api
-from service.claims import service as batches
 from service.claims.schemas import BatchIn
 from service.console import queries
 from service.console.accounts import Signed
 from service.console.web import FormDep, Refused, SignedDep, allow, export, page, refusal
 from service.deps import SessionDep
 from service.edi.service import receive
+from service.jobs import service as jobs
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 Format = Annotated[str | None, Query(pattern="^(csv|xlsx)$")]
@@ -132,18 +133,13 @@ async def batch_create(
 ) -> Response:
     allow(signed, Role.FINANCE)
     body = _batch_in(form)
-    state = request.app.state
-    try:
-        batch = await batches.create_batch(
-            session, signed.principal, state.profiles, state.settings, body
-        )
-    except Conflict as exc:
-        if not exc.keep_changes:
-            raise Refused(409, exc.detail) from exc
-        return page(request, "refused.html", 409, message=exc.detail)  # expiries are kept
+    try:  # the API's `Prefer: respond-async` path: a runner makes it, the page shows progress
+        job = await jobs.enqueue_claim_batch(session, signed.principal, body)
     except DomainError as exc:
-        raise refusal(exc) from exc  # raised: the transaction rolls back
-    return RedirectResponse(f"/console/batches/{batch.batch_id}", status_code=303)
+        raise refusal(exc) from exc
+    runner = getattr(request.app.state, "jobs", None)  # woken after the commit, as the API's
+    wake = BackgroundTask(runner.wake) if runner is not None else None
+    return RedirectResponse(f"/console/jobs/{job.job_id}", status_code=303, background=wake)
 
 
 async def _batch(session: SessionDep, signed: Signed, batch_id: str) -> orm.ClaimBatch:

@@ -13,7 +13,17 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, String, cast, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    String,
+    bindparam,
+    cast,
+    func,
+    literal,
+    or_,
+    select,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from claims.model import LineStatus
@@ -45,7 +55,16 @@ def scoped_claims(principal: Principal, *where: ColumnElement[bool]) -> list[Col
 
 def in_force() -> list[ColumnElement[bool]]:
     """Claims that are money owed: not a void, not replaced by a later claim."""
-    return [orm.Claim.frequency != "8", orm.Claim.replaced_by_claim_id.is_(None)]
+    # Inline constants: PostgreSQL matches a partial index (ix_claims_to_work) only against
+    # values it sees in the plan, never against bound parameters.
+    return [orm.Claim.frequency != inline("8"), orm.Claim.replaced_by_claim_id.is_(None)]
+
+
+def inline(*values: str) -> Any:
+    """A constant rendered into the SQL text (never user input: our own literals only)."""
+    if len(values) == 1:
+        return literal(values[0], String, literal_execute=True)
+    return bindparam(None, list(values), String, expanding=True, literal_execute=True)
 
 
 @dataclass
@@ -60,8 +79,28 @@ class Month:
 
 
 async def ledger(session: AsyncSession, principal: Principal) -> list[Any]:
-    """Claims in force summed by payer, month, status and batch: one scan feeds both the
-    months table and the aging (the batch gives the date sent)."""
+    """Claims in force summed by payer, month, status and batch: one read feeds both the
+    months table and the aging (the batch gives the date sent). Read from ``claim_totals``
+    (a row per group, kept by triggers: migration 0011) unless the user sees one provider,
+    whose claims are few and have no totals of their own."""
+    if principal.provider_filter:
+        return await _ledger_of_claims(session, principal)
+    total = orm.ClaimTotal
+    stmt = select(
+        total.payer_id, total.service_month, total.status, total.batch_id, total.claims,
+        total.charge_cents, total.paid_cents,
+    ).where(total.in_force.is_(True), total.claims > 0)  # fmt: skip
+    if principal.payer_filter:
+        stmt = stmt.where(total.payer_id == principal.payer_filter)
+    rows = (await session.execute(stmt)).all()
+    return [(*row[:5], cents(row[5]), cents(row[6])) for row in rows]
+
+
+def cents(value: int) -> Decimal:
+    return Decimal(int(value)).scaleb(-2)
+
+
+async def _ledger_of_claims(session: AsyncSession, principal: Principal) -> list[Any]:
     claim = orm.Claim
     keys = (claim.payer_id, claim.service_month, claim.status, claim.batch_id)
     stmt = (
@@ -154,7 +193,7 @@ async def claims_to_work(
     claim = orm.Claim
     stmt = (
         select(claim)
-        .where(*scoped_claims(principal, *in_force(), claim.status.in_(TO_WORK)))
+        .where(*scoped_claims(principal, *in_force(), claim.status.in_(inline(*TO_WORK))))
         .order_by(claim.service_month.desc(), claim.claim_id)
         .limit(limit)
     )
@@ -170,27 +209,29 @@ class BatchFigures:
 
 
 async def batch_figures(session: AsyncSession, batch_ids: list[str]) -> dict[str, BatchFigures]:
-    claim = orm.Claim
+    """Every claim of each batch (in force or not) by status, from ``claim_totals``."""
+    total = orm.ClaimTotal
     stmt = (
         select(
-            claim.batch_id,
-            claim.status,
-            func.count(),
-            func.sum(claim.total_charge),
-            func.sum(claim.paid_amount),
+            total.batch_id,
+            total.status,
+            func.sum(total.claims),
+            func.sum(total.charge_cents),
+            func.sum(total.paid_cents),
         )
-        .where(claim.batch_id.in_(batch_ids))
-        .group_by(claim.batch_id, claim.status)
+        .where(total.batch_id.in_(batch_ids))
+        .group_by(total.batch_id, total.status)
+        .having(func.sum(total.claims) > 0)
     )
     out: dict[str, BatchFigures] = defaultdict(BatchFigures)
     for batch_id, status, count, charge, paid in (await session.execute(stmt)).all():
         figures = out[batch_id]
-        figures.statuses[status] += count
-        figures.paid += money(paid)
+        figures.statuses[status] += int(count)
+        figures.paid += cents(paid)
         if status == "denied":
-            figures.denied += money(charge)
+            figures.denied += cents(charge)
         elif status in OUTSTANDING:
-            figures.outstanding += money(charge)
+            figures.outstanding += cents(charge)
     return out
 
 

@@ -122,10 +122,10 @@ def set_session_cookie(request: Request, response: Response, token: str) -> None
 
 def install(app: FastAPI) -> None:
     """Static files, the console's routes and error pages, and /docs from local assets."""
-    from service.console import claim_pages, finance, provider, session_pages
+    from service.console import claim_pages, finance, job_pages, provider, session_pages
 
     app.mount(STATIC, StaticFiles(directory=str(HERE / "static")), name="console-static")
-    for module in (session_pages, finance, claim_pages, provider):
+    for module in (session_pages, finance, claim_pages, provider, job_pages):
         app.include_router(module.router)
 
     @app.exception_handler(SignInRequired)

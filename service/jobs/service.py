@@ -95,10 +95,17 @@ async def start_claim_batch(
     request: Request, session: AsyncSession, principal: Principal, body: BatchIn
 ) -> JSONResponse:
     """202 at once; the batch is made by a runner. A payer out of scope is refused now."""
+    return accepted(request, await enqueue_claim_batch(session, principal, body))
+
+
+async def enqueue_claim_batch(
+    session: AsyncSession, principal: Principal, body: BatchIn
+) -> orm.Job:
+    """The queued job making ``body``'s batch (the API's async path and the console's)."""
     payer = await session.get(orm.Payer, body.payer_id)
     if payer is None or not principal.sees_payer(body.payer_id):
         raise NotFound(f"no payer {body.payer_id}")
-    job = await repository.enqueue(
+    return await repository.enqueue(
         session,
         "claim_batch",
         {"body": body.model_dump(mode="json"), "principal": _principal_params(principal)},
@@ -106,7 +113,15 @@ async def start_claim_batch(
         payer_id=body.payer_id,
         provider_id=body.provider_id,
     )
-    return accepted(request, job)
+
+
+def sees_job(principal: Principal, job: orm.Job) -> bool:
+    """Admin, or a watcher of the job's kind within the job's payer."""
+    if principal.role is Role.ADMIN:
+        return True
+    if principal.role not in WATCHERS.get(job.kind, frozenset()):
+        return False
+    return job.payer_id is None or principal.sees_payer(job.payer_id)
 
 
 def accepted(request: Request, job: orm.Job) -> JSONResponse:

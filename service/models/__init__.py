@@ -8,6 +8,7 @@ from service.models.claims import (
     ClaimBatchPart,
     ClaimHistory,
     ClaimLine,
+    ClaimTotal,
     ControlCounter,
     InboundFile,
 )
@@ -40,6 +41,7 @@ __all__ = [
     "ClaimBatchPart",
     "ClaimHistory",
     "ClaimLine",
+    "ClaimTotal",
     "ConsoleSession",
     "ConsoleUser",
     "ControlCounter",

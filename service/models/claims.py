@@ -6,7 +6,17 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Date, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from service.models.base import Base, Money, UtcDateTime, utcnow
@@ -89,6 +99,21 @@ class Claim(Base):
     payment_reference: Mapped[str | None] = mapped_column(String(50), nullable=True)
     paid_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class ClaimTotal(Base):
+    """Claims summed by payer, month, status, batch and in force, kept by database triggers on
+    ``claims`` (migration 0011): read it, never write it."""
+
+    __tablename__ = "claim_totals"
+    payer_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    service_month: Mapped[str] = mapped_column(String(7), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16), primary_key=True)
+    batch_id: Mapped[str] = mapped_column(String(40), primary_key=True, index=True)
+    in_force: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    claims: Mapped[int] = mapped_column(Integer)
+    charge_cents: Mapped[int] = mapped_column(BigInteger)
+    paid_cents: Mapped[int] = mapped_column(BigInteger)
 
 
 class ClaimLine(Base):

@@ -48,6 +48,20 @@ def visit(page: Any, url: str, heading: str | re.Pattern[str]) -> None:
     check_axe(page)
 
 
+def open_made_batch(page: Any) -> None:
+    """Create the batch lands on its job's page, which htmx updates until the batch is made
+    (axe checks it while it waits), then links to the batch: follow the link."""
+    page.wait_for_url(re.compile(r"/console/jobs/[^/]+$"))
+    assert page.get_by_role("heading", level=1).inner_text() == "Making a batch"
+    check_axe(page)
+    made = page.get_by_role("link", name="Open the batch")
+    made.wait_for(timeout=120_000)  # appears by polling alone: no reload here
+    assert re.search(r"Done: (\d+) of \1 claims made\.", page.locator("#job-state").inner_text())
+    check_axe(page)
+    made.click()
+    page.wait_for_url(re.compile(r"/console/batches/B\d+$"))
+
+
 def test_sign_in_with_the_keyboard_alone(page: Any, server: Server) -> None:
     page.goto(f"{server.url}/console")
     check_axe(page)
@@ -84,7 +98,7 @@ def test_finance_previews_creates_and_downloads_a_batch(page: Any, server: Serve
     assert previewed > 0
     check_axe(page)
     page.get_by_role("button", name="Create the batch").click()
-    page.wait_for_url(re.compile(r"/console/batches/B\d+$"), timeout=120_000)
+    open_made_batch(page)
     batch_id = page.url.rsplit("/", 1)[1]
     check_axe(page)
     with page.expect_download() as download:
@@ -154,7 +168,7 @@ def test_a_denial_is_worked_into_a_replacement(page: Any, server: Server) -> Non
     page.get_by_label("Payer").select_option("DEMO-LME")
     page.get_by_role("button", name="Preview").click()
     page.get_by_role("button", name="Create the batch").click()
-    page.wait_for_url(re.compile(r"/console/batches/B\d+$"), timeout=120_000)
+    open_made_batch(page)
     assert "replacement" in page.get_by_role("table").inner_text()
     page.goto(f"{server.url}/console/claims/{denied_id}")
     replacement = page.locator("#replaced-by").inner_text()

@@ -17,6 +17,8 @@ from sqlalchemy import select, update
 from claims.errors import InvalidInput
 from service.auth.principal import Role
 from service.console import accounts
+from service.jobs.runner import Runner
+from service.jobs.service import JobContext
 from service.models import AuditEntry, ConsoleSession
 from service.models.base import utcnow
 from tests.service.factories import (
@@ -120,7 +122,73 @@ async def test_a_form_posted_without_its_csrf_token_is_refused_and_changes_nothi
     made = await client.post(
         "/console/batches", data={"payer_id": "VAYA", "csrf_token": await session_csrf(client)}
     )
-    assert made.status_code == 303 and made.headers["location"].startswith("/console/batches/B")
+    assert made.status_code == 303 and made.headers["location"].startswith("/console/jobs/")
+
+
+def _runner(app: FastAPI) -> Runner:
+    return Runner(app.state.sessionmaker, JobContext(app.state.settings, app.state.profiles))
+
+
+async def _create_in_console(app: FastAPI, client: AsyncClient) -> str:
+    await add_user(app, "fin", "finance", payer_id="VAYA")
+    await sign_in(client, "fin")
+    form = {"payer_id": "VAYA", "through_date": "2026-03-31"}
+    made = await client.post("/console/batches", data={**form, "csrf_token": await
+                                                       session_csrf(client)})  # fmt: skip
+    assert made.status_code == 303, made.text
+    return str(made.headers["location"])
+
+
+async def test_create_runs_the_batch_as_a_job_and_its_page_shows_progress_then_the_batch(
+    app: FastAPI, client: AsyncClient
+) -> None:
+    admin = await create_key(app, "admin")
+    await create_world(client, admin)
+    await create_payer(client, admin, timely_filing_days=3650)
+    await create_event(client, admin, "E-1")
+    job_page = await _create_in_console(app, client)
+    waiting = await client.get(job_page)
+    assert waiting.status_code == 200 and "Waiting to start" in waiting.text
+    assert (
+        f'hx-get="{job_page}/progress"' in waiting.text and 'hx-trigger="every 1s"' in waiting.text
+    )
+    assert (await client.get("/v1/claim-batches", headers=admin)).json()["items"] == []
+    assert await _runner(app).run_next()  # the same job the API's respond-async path queues
+    job_id = job_page.rsplit("/", 1)[1]
+    job = (await client.get(f"/v1/jobs/{job_id}", headers=admin)).json()
+    assert job["state"] == "succeeded" and job["kind"] == "claim_batch"
+    done = await client.get(f"{job_page}/progress")
+    batch_id = job["result"].rsplit("/", 1)[1]
+    assert "Done: 1 of 1 claims made." in done.text and "hx-trigger" not in done.text
+    assert f'href="/console/batches/{batch_id}"' in done.text
+    assert (await client.get(f"/console/batches/{batch_id}")).status_code == 200
+
+
+async def test_a_failed_batch_job_says_why_in_words(app: FastAPI, client: AsyncClient) -> None:
+    admin = await create_key(app, "admin")
+    await create_world(client, admin)
+    await create_payer(client, admin, timely_filing_days=3650)  # no events: nothing to bill
+    job_page = await _create_in_console(app, client)
+    assert await _runner(app).run_next()
+    failed = await client.get(f"{job_page}/progress")
+    assert failed.status_code == 200 and 'role="alert"' in failed.text
+    assert "The batch was not made: " in failed.text and "hx-trigger" not in failed.text
+    job = (await client.get(f"/v1/jobs/{job_page.rsplit('/', 1)[1]}", headers=admin)).json()
+    assert job["state"] == "failed" and job["error"]["detail"] in failed.text
+
+
+async def test_a_job_outside_the_users_scope_reads_as_absent(
+    app: FastAPI, client: AsyncClient
+) -> None:
+    admin = await create_key(app, "admin")
+    await create_world(client, admin)
+    await create_payer(client, admin, timely_filing_days=3650)
+    job_page = await _create_in_console(app, client)
+    await client.post("/console/logout", data={"csrf_token": await session_csrf(client)})
+    await add_user(app, "prov", "provider", provider_id="P-01")
+    await sign_in(client, "prov")
+    assert (await client.get(job_page)).status_code == 404
+    assert (await client.get("/console/jobs/J-none")).status_code == 404
 
 
 async def test_an_idle_session_is_signed_out(app: FastAPI, client: AsyncClient) -> None:

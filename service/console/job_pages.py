@@ -1,0 +1,56 @@
+"""A job's progress page: where "Create the batch" lands while a runner makes it (docs/console.md).
+
+The page polls its own fragment with htmx every second; the fragment stops polling once the job
+has finished, then links to what the job made or says in words why it failed.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from service import models as orm
+from service.console.accounts import Signed
+from service.console.web import Refused, SignedDep, page
+from service.deps import SessionDep
+from service.jobs.service import job_out, sees_job
+
+router = APIRouter(prefix="/console", include_in_schema=False)
+FINISHED = ("succeeded", "failed")
+# What a finished job's result (an API path) is in the console.
+CONSOLE_PATHS = {"/v1/claim-batches/": "/console/batches/"}
+
+
+def console_path(result: str | None) -> str | None:
+    for api, console in CONSOLE_PATHS.items():
+        if result and result.startswith(api):
+            return console + result.removeprefix(api)
+    return None
+
+
+async def _job(
+    request: Request, session: SessionDep, signed: Signed, job_id: str
+) -> dict[str, object]:
+    job = await session.get(orm.Job, job_id)
+    if job is None or not sees_job(signed.principal, job):  # out of scope reads as absent
+        raise Refused(404, f"No job {job_id}.")
+    runner = getattr(request.app.state, "jobs", None)
+    out = job_out(job, runner.progress_of(job_id) if runner is not None else None)
+    detail = (out.error or {}).get("detail")
+    return {"job": out, "finished": out.state in FINISHED, "target": console_path(out.result),
+            "failure": str(detail) if detail else "The job could not complete."}  # fmt: skip
+
+
+@router.get("/jobs/{job_id}")
+async def job_page(
+    request: Request, session: SessionDep, signed: SignedDep, job_id: str
+) -> Response:
+    return page(request, "job.html", **await _job(request, session, signed, job_id))
+
+
+@router.get("/jobs/{job_id}/progress")
+async def job_progress(
+    request: Request, session: SessionDep, signed: SignedDep, job_id: str
+) -> Response:
+    """The fragment htmx swaps in: the same markup the page starts with."""
+    return page(request, "job_progress.html", **await _job(request, session, signed, job_id))
