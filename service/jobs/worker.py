@@ -6,13 +6,13 @@ import asyncio
 import logging
 import signal
 
-from service.validation import shutdown_pools
 from service.config import Settings
 from service.db import make_engine, make_sessionmaker
 from service.jobs.runner import runner_for
 from service.jobs.service import JobContext
 from service.migrate import upgrade
 from service.profiles import ProfileRegistry
+from service.validation import shutdown_pools
 
 
 async def run_worker(settings: Settings) -> int:
