@@ -85,10 +85,15 @@ def _charge(billed: BilledClaim, remit: RemitClaim, payment: Payment) -> str | N
 
 
 def _line_ids(billed: BilledClaim, remit: RemitClaim, payment: Payment) -> str | None:
-    foreign = sorted(
-        {line.line_item_control_number for line in remit.lines} - billed.line_ids - {""}
-    )
-    return f"REF*6R {', '.join(foreign)} not on this claim" if foreign else None
+    # Every line we send carries a REF*6R, and the guide asks the payer to return it: a line
+    # without one cannot be told apart from the claim's other lines (docs/edi.md).
+    ids = [line.line_item_control_number for line in remit.lines]
+    found = []
+    if foreign := sorted(set(ids) - billed.line_ids - {""}):
+        found.append(f"REF*6R {', '.join(foreign)} not on this claim")
+    if missing := ids.count(""):
+        found.append(f"{missing} service line(s) without REF*6R")
+    return "; ".join(found) or None
 
 
 def _overpaid(billed: BilledClaim, remit: RemitClaim, payment: Payment) -> str | None:

@@ -6,15 +6,16 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
-from pydantic import BaseModel
+from fastapi import APIRouter, Path, Query, Request
+from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from service import models as orm
 from service.auth.principal import Principal, Role
 from service.deps import SessionDep, require
+from service.edi.resolution import resolve
 from service.pagination import filtered, paginate
-from service.schemas_common import CursorQuery, LimitQuery, MoneyStr, Out, Page
+from service.schemas_common import Body, CursorQuery, LimitQuery, MoneyStr, Out, Page
 
 router = APIRouter(tags=["inbound EDI"])
 IdQuery = Annotated[str | None, Query(max_length=64, pattern=r"^[A-Za-z0-9._:-]{1,64}$")]
@@ -37,8 +38,17 @@ class RemittanceExceptionOut(Out):
     charge: MoneyStr
     paid: MoneyStr
     failed_checks: list[FailedCheckOut]
-    status: str
+    status: str  # open, resolved
     created_at: datetime
+    resolution: str | None = None  # apply, dismiss
+    resolved_by: str | None = None  # the key that resolved it
+    resolved_at: datetime | None = None
+    resolution_note: str | None = None
+
+
+class ResolutionIn(Body):
+    action: Literal["apply", "dismiss"]  # apply the stored claim payment, or close it unapplied
+    note: str = Field(min_length=1, max_length=500)  # why: kept with the exception
 
 
 class ProviderAdjustmentOut(Out):
@@ -60,7 +70,7 @@ async def list_remittance_exceptions(
     limit: LimitQuery = 100,
     cursor: CursorQuery = None,
     claim_id: IdQuery = None,
-    status: Literal["open"] | None = None,
+    status: Literal["open", "resolved"] | None = None,
     principal: Principal = require(Role.FINANCE),
 ) -> Any:
     table = orm.RemittanceException
@@ -74,6 +84,23 @@ async def list_remittance_exceptions(
     )
     rows, next_cursor = await paginate(session, stmt, [table.id], limit, cursor)
     return {"items": rows, "next_cursor": next_cursor}
+
+
+@router.post(
+    "/v1/remittance-exceptions/{exception_id}/resolution",
+    response_model=RemittanceExceptionOut,
+    responses={404: {"description": "no such exception within the caller's payer"},
+               409: {"description": "resolved otherwise already, or the claim cannot take it"}},
+)  # fmt: skip
+async def post_resolution(
+    request: Request,
+    session: SessionDep,
+    body: ResolutionIn,
+    exception_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    principal: Principal = require(Role.FINANCE),
+) -> Any:
+    profiles = request.app.state.profiles
+    return await resolve(session, principal, profiles, exception_id, body.action, body.note)
 
 
 @router.get("/v1/provider-adjustments", response_model=Page[ProviderAdjustmentOut])

@@ -8,6 +8,7 @@ read in a few set-wise queries per payment, so a file costs time in proportion t
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -21,6 +22,7 @@ from service import models as orm
 from service.auth.principal import Principal
 from service.claims.x12_adapter import payer_profile
 from service.edi.applied import Applied, set_status
+from service.edi.held import stored_payment
 from service.profiles import ProfileRegistry
 from service.units.repository import rows_in
 
@@ -58,7 +60,7 @@ async def apply_835(
             session, orm.Claim.claim_id, {c.patient_control_number for c in payment.claims}
         )
         claims = {c.claim_id: c for c in found if principal.sees_payer(c.payer_id)}
-        lines = await _lines(session, claims)
+        lines = await claim_lines(session, claims)
         providers = await _providers(session, {c.provider_id for c in claims.values()})
         for remit in payment.claims:
             claim = claims.get(remit.patient_control_number)
@@ -76,11 +78,12 @@ async def apply_835(
             if failed:
                 _hold(session, claim, remit, payment, failed, applied)
             else:
-                _apply_remit(session, claim, remit, payment, lines[claim.claim_id], applied)
+                paid_by = (payment.trace_number, payment.payment_date)
+                apply_remit(session, claim, remit, paid_by, lines[claim.claim_id], applied)
         await _record_plb(session, principal, payment, payers, claims, applied)
 
 
-async def _lines(
+async def claim_lines(
     session: AsyncSession, claims: dict[str, orm.Claim]
 ) -> dict[str, dict[str, orm.ClaimLine]]:
     by_claim: dict[str, dict[str, orm.ClaimLine]] = defaultdict(dict)
@@ -116,6 +119,7 @@ def _hold(
             paid=to_money(remit.paid),
             failed_checks=checks,
             status="open",
+            remittance=stored_payment(remit, payment),
         )
     )
     applied.exceptions.append(
@@ -123,32 +127,29 @@ def _hold(
     )
 
 
-def _apply_remit(
+def apply_remit(
     session: AsyncSession,
     claim: orm.Claim,
     remit: edi.RemitClaim,
-    payment: edi.Payment,
+    paid_by: tuple[str, date | None],
     lines: dict[str, orm.ClaimLine],
     applied: Applied,
 ) -> None:
+    """The claim payment onto the claim and its lines; ``paid_by``: the trace and the date."""
     applied.touch(claim)
     if remit.payer_claim_control_number and not claim.payer_claim_number:
         claim.payer_claim_number = remit.payer_claim_control_number
         applied.numbers_learned.add(claim.claim_id)
     paid = ZERO if remit.outcome is edi.RemitOutcome.REVERSED else to_money(remit.paid)
-    claim.paid_amount, claim.payment_reference = paid, payment.trace_number
-    claim.paid_on = payment.payment_date
+    (claim.payment_reference, claim.paid_on), claim.paid_amount = paid_by, paid
     claim.status_codes = [f"CLP02:{remit.status_code}"] + [
         f"{a.group_code}-{a.reason_code}" for a in remit.adjustments
     ]
-    detail = f"835 CLP02 {remit.status_code}, paid {paid}, trace {payment.trace_number}"
+    detail = f"835 CLP02 {remit.status_code}, paid {paid}, trace {paid_by[0]}"
     set_status(session, claim, REMIT_STATUS[remit.outcome], applied, detail)
     for remit_line in remit.lines:
         line = lines.get(remit_line.line_item_control_number)
-        if line is None:  # no REF*6R: the checks refused any id that is not this claim's
-            applied.unmatched.append(
-                {"claim_id": claim.claim_id, "line_id": "-", "reason": "a line without REF*6R"}
-            )
+        if line is None:  # only when a person applied it despite the line_ids check
             continue
         line.paid_amount = (
             ZERO if remit.outcome is edi.RemitOutcome.REVERSED else to_money(remit_line.paid)

@@ -30,8 +30,14 @@ class RemittanceException(Base):
     charge: Mapped[Decimal] = mapped_column(Money)  # CLP03
     paid: Mapped[Decimal] = mapped_column(Money)  # CLP04
     failed_checks: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
-    status: Mapped[str] = mapped_column(String(16), default="open")
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open, resolved
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    # The CLP loop and the payment's trace and date, so a person may apply it later (0012)
+    remittance: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    resolution: Mapped[str | None] = mapped_column(String(16), nullable=True)  # apply, dismiss
+    resolved_by: Mapped[str | None] = mapped_column(String(64), nullable=True)  # the key id
+    resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    resolution_note: Mapped[str | None] = mapped_column(String(500), nullable=True)
 
 
 class ProviderAdjustmentRow(Base):

@@ -15,7 +15,7 @@ from fastapi import FastAPI
 from httpx import AsyncClient
 from sqlalchemy import select
 
-from claims.inbound.simulate import simulate_999
+from claims.inbound.simulate import simulate_835, simulate_999
 from service.models.base import Base
 from tests.service.factories import (
     NPI_2,
@@ -93,6 +93,7 @@ MATRIX: dict[str, dict[str, Any]] = {
     "GET /v1/claims/{claim_id}": READ_RECORD,
     "POST /v1/edi/inbound": rule(f_in=OK, f_out=OK),  # out of scope: claims left unmatched
     "GET /v1/remittance-exceptions": rule(f_in=OK, f_out=OK),  # a list: only the caller's payer
+    "POST /v1/remittance-exceptions/{exception_id}/resolution": FINANCE_WRITE,
     "GET /v1/provider-adjustments": rule(f_in=OK, f_out=OK, p_in=OK, p_out=OK),
     "GET /v1/providers/{provider_id}/payment-status": rule(f_in=OK, f_out=OK, p_in=OK, p_out=404),
     "PUT /v1/milestone-evidence/{evidence_id}": WRITE_REF,
@@ -193,12 +194,30 @@ async def _world(app: FastAPI, client: AsyncClient) -> dict[str, Any]:
 
     ack = simulate_999(text, control_number=77, created=datetime(2026, 4, 1, tzinfo=UTC))
     return {
+        "exception_id": await _remittance_exception(client, admin, text),
         "batch_id": batch["batch_id"],
         "claim_id": claim["claim_id"],
         "invoice_id": invoice["invoice_id"],
         "job_id": job.json()["job_id"],
         "ack": ack,
     }
+
+
+async def _remittance_exception(client: AsyncClient, admin: dict[str, str], text: str) -> int:
+    """An 835 paying VAYA's claim under a charge we never billed: held as an exception."""
+    from datetime import UTC, datetime
+
+    remit = simulate_835(text, control_number=78, created=datetime(2026, 4, 1, tzinfo=UTC),
+                         trace_number="MATRIX")  # fmt: skip
+    element = remit[3]
+    clp = next(seg for seg in remit.split(remit[105]) if seg.strip().startswith("CLP" + element))
+    parts = clp.split(element)
+    altered = remit.replace(clp, element.join([*parts[:3], "9" + parts[3], *parts[4:]]))
+    response = await client.post("/v1/edi/inbound", content=altered.encode(), headers={
+        **admin, "Content-Type": "application/edi-x12"})  # fmt: skip
+    assert response.json()["exceptions"], response.text
+    page = (await client.get("/v1/remittance-exceptions", headers=admin)).json()
+    return int(page["items"][0]["id"])
 
 
 async def _keys(app: FastAPI) -> dict[str, dict[str, str]]:
@@ -306,6 +325,9 @@ def _body(route: str, world: dict[str, Any]) -> dict[str, Any]:
                 "section": "work_history",
             }
         },
+        "POST /v1/remittance-exceptions/{exception_id}/resolution": {
+            "json": {"action": "dismiss", "note": "matrix"}
+        },
         "POST /v1/invoices": {
             "json": {"payer_id": "VAYA", "provider_id": "P-01", "through_date": "2026-12-31"}
         },
@@ -408,6 +430,8 @@ FOREIGN_CASES: list[tuple[str, str, str, str, dict[str, Any], int]] = [
      "/v1/service-events/E-1", {}, 403),
     ("payer OTHER pays VAYA's invoice", "finance-", "POST", "/v1/invoices/{invoice_id}/payments",
      {"amount": "1.00", "paid_on": "2026-04-01", "reference": "X-1"}, 404),
+    ("payer OTHER applies VAYA's held remittance", "finance-", "POST",
+     "/v1/remittance-exceptions/{exception_id}/resolution", {"action": "apply", "note": "x"}, 404),
 ]  # fmt: skip
 
 
