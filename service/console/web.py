@@ -122,10 +122,17 @@ def set_session_cookie(request: Request, response: Response, token: str) -> None
 
 def install(app: FastAPI) -> None:
     """Static files, the console's routes and error pages, and /docs from local assets."""
-    from service.console import claim_pages, finance, job_pages, provider, session_pages
+    from service.console import (
+        claim_pages,
+        finance,
+        job_pages,
+        provider,
+        remittances,
+        session_pages,
+    )
 
     app.mount(STATIC, StaticFiles(directory=str(HERE / "static")), name="console-static")
-    for module in (session_pages, finance, claim_pages, provider, job_pages):
+    for module in (session_pages, finance, claim_pages, provider, job_pages, remittances):
         app.include_router(module.router)
 
     @app.exception_handler(SignInRequired)

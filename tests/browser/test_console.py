@@ -196,6 +196,8 @@ def test_every_finance_page_passes_axe(page: Any, server: Server) -> None:
     visit(page, f"{server.url}/console/batches/{STATE['batch_id']}", f"Batch {STATE['batch_id']}")
     visit(page, f"{server.url}/console/invoices", "Milestone invoices")
     visit(page, f"{server.url}/console/queues/unmatched", "Unmatched inbound lines")
+    visit(page, f"{server.url}/console/queues/remittances", "Remittances held back")
+    visit(page, f"{server.url}/console/queues/remittances?status=resolved", "Remittances held back")
     visit(page, f"{server.url}/console/claims/NOPE", "Not done")
     page.set_viewport_size({"width": 820, "height": 1180})  # tablet
     visit(page, f"{server.url}/console", "Overview")
