@@ -27,8 +27,11 @@ def test_eight_100_mb_bodies_leave_every_worker_alive_and_memory_bounded() -> No
     assert figures["workers_after"] == figures["workers_before"]  # no worker was replaced
     rounds = figures["rounds"]
     assert rounds["no_key"]["statuses"] == ["401"]
-    assert set(rounds["key_declared"]["statuses"]) <= {"413", "None"}  # None: reset mid-write
-    assert rounds["key_chunked"]["statuses"] == ["413"]
+    # None: the server closed the connection while the client was still writing, so the 413 it
+    # sent was lost in the reset; which of the eight clients sees it is a matter of timing.
+    for name in ("key_declared", "key_chunked"):
+        assert set(rounds[name]["statuses"]) <= {"413", "None"}, (name, rounds[name])
+    assert "413" in rounds["key_declared"]["statuses"] + rounds["key_chunked"]["statuses"]
     for name in rounds:  # the server stopped reading: what went out sat in socket buffers
         assert rounds[name]["largest_sent_mb"] < 32, (name, rounds[name])
     assert figures["rss_mb_after"] < figures["rss_mb_before"] + 150  # was +1,650 MB, then killed
