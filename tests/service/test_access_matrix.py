@@ -25,8 +25,8 @@ from tests.service.factories import (
     create_payer,
     create_provider,
     create_staff,
-    create_world,
     event_body,
+    fileable_world,
     put_ok,
 )
 
@@ -125,9 +125,7 @@ def test_every_route_has_a_matrix_entry(app: FastAPI) -> None:
 
 async def _world(app: FastAPI, client: AsyncClient) -> dict[str, Any]:
     """Records of payer VAYA / provider P-01, and a second payer and provider for 'out'."""
-    admin = await create_key(app, "admin")
-    await create_world(client, admin)
-    await create_payer(client, admin, timely_filing_days=3650)
+    admin = await fileable_world(app, client)
     await create_payer(client, admin, "OTHER", name="Other LME")
     await create_provider(client, admin, "P-02", npi=NPI_2)
     await create_staff(client, admin, "P-02")

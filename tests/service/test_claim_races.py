@@ -22,7 +22,7 @@ from tests.service.factories import (
     create_payer,
     create_provider,
     create_staff,
-    create_world,
+    fileable_world,
     scratch_database,
 )
 
@@ -93,9 +93,7 @@ async def test_a_claim_batch_beside_event_writes_loses_no_update(postgres_url: s
 async def test_a_claim_waiting_for_its_payer_number_does_not_stop_billing(
     app: FastAPI, client: AsyncClient
 ) -> None:
-    admin = await create_key(app, "admin")
-    await create_world(client, admin)
-    await create_payer(client, admin, timely_filing_days=3650)
+    admin = await fileable_world(app, client)
     await create_member(client, admin, "M-1002")
     await create_event(client, admin)
     first = await client.post("/v1/claim-batches", json=BATCH, headers=admin)

@@ -14,7 +14,7 @@ from sqlalchemy import case, delete, func, select, update
 from service.auth.principal import Principal, Role
 from service.console import queries
 from service.models import Claim, ClaimTotal
-from tests.service.factories import create_event, create_key, create_payer, create_world
+from tests.service.factories import create_event, fileable_world
 
 KEY = (ClaimTotal.payer_id, ClaimTotal.service_month, ClaimTotal.status, ClaimTotal.batch_id)
 
@@ -50,9 +50,7 @@ async def _write(app: FastAPI, *statements: Any) -> None:
 async def test_claim_totals_follow_every_kind_of_claim_write(
     app: FastAPI, client: AsyncClient
 ) -> None:
-    admin = await create_key(app, "admin")
-    await create_world(client, admin)
-    await create_payer(client, admin, timely_filing_days=3650)
+    admin = await fileable_world(app, client)
     for n, day in enumerate(("2026-02-03", "2026-03-03", "2026-03-04")):
         await create_event(client, admin, f"E-{n}", service_date=day)
     made = await client.post("/v1/claim-batches", json={"payer_id": "VAYA"}, headers=admin)
@@ -92,9 +90,7 @@ async def test_claim_totals_follow_every_kind_of_claim_write(
 async def test_the_overview_reads_the_same_sums_as_the_claims_give(
     app: FastAPI, client: AsyncClient
 ) -> None:
-    admin = await create_key(app, "admin")
-    await create_world(client, admin)
-    await create_payer(client, admin, timely_filing_days=3650)
+    admin = await fileable_world(app, client)
     await create_event(client, admin, "E-1")
     await create_event(client, admin, "E-2", service_date="2026-03-05")
     made = await client.post("/v1/claim-batches", json={"payer_id": "VAYA"}, headers=admin)

@@ -25,10 +25,9 @@ from tests.service.factories import (
     NPI_2,
     create_event,
     create_key,
-    create_payer,
     create_provider,
     create_staff,
-    create_world,
+    fileable_world,
 )
 
 PASSWORD = "correct-horse-9"
@@ -110,9 +109,7 @@ async def test_repeated_failed_sign_ins_pause_the_account(
 async def test_a_form_posted_without_its_csrf_token_is_refused_and_changes_nothing(
     app: FastAPI, client: AsyncClient
 ) -> None:
-    admin = await create_key(app, "admin")
-    await create_world(client, admin)
-    await create_payer(client, admin, timely_filing_days=3650)
+    admin = await fileable_world(app, client)
     await create_event(client, admin, "E-1")
     await add_user(app, "fin", "finance")
     await sign_in(client, "fin")
@@ -142,9 +139,7 @@ async def _create_in_console(app: FastAPI, client: AsyncClient) -> str:
 async def test_create_runs_the_batch_as_a_job_and_its_page_shows_progress_then_the_batch(
     app: FastAPI, client: AsyncClient
 ) -> None:
-    admin = await create_key(app, "admin")
-    await create_world(client, admin)
-    await create_payer(client, admin, timely_filing_days=3650)
+    admin = await fileable_world(app, client)
     await create_event(client, admin, "E-1")
     job_page = await _create_in_console(app, client)
     waiting = await client.get(job_page)
@@ -165,9 +160,7 @@ async def test_create_runs_the_batch_as_a_job_and_its_page_shows_progress_then_t
 
 
 async def test_a_failed_batch_job_says_why_in_words(app: FastAPI, client: AsyncClient) -> None:
-    admin = await create_key(app, "admin")
-    await create_world(client, admin)
-    await create_payer(client, admin, timely_filing_days=3650)  # no events: nothing to bill
+    admin = await fileable_world(app, client)
     job_page = await _create_in_console(app, client)
     assert await _runner(app).run_next()
     failed = await client.get(f"{job_page}/progress")
@@ -180,9 +173,7 @@ async def test_a_failed_batch_job_says_why_in_words(app: FastAPI, client: AsyncC
 async def test_a_job_outside_the_users_scope_reads_as_absent(
     app: FastAPI, client: AsyncClient
 ) -> None:
-    admin = await create_key(app, "admin")
-    await create_world(client, admin)
-    await create_payer(client, admin, timely_filing_days=3650)
+    await fileable_world(app, client)
     job_page = await _create_in_console(app, client)
     await client.post("/console/logout", data={"csrf_token": await session_csrf(client)})
     await add_user(app, "prov", "provider", provider_id="P-01")
@@ -211,9 +202,7 @@ async def test_a_disabled_user_is_signed_out_at_once(app: FastAPI, client: Async
 
 
 async def _two_providers_billed(app: FastAPI, client: AsyncClient) -> tuple[dict[str, str], str]:
-    admin = await create_key(app, "admin")
-    await create_world(client, admin)
-    await create_payer(client, admin, timely_filing_days=3650)
+    admin = await fileable_world(app, client)
     await create_provider(client, admin, "P-02", npi=NPI_2)
     await create_staff(client, admin, provider_id="P-02")
     await create_event(client, admin, "E-1")

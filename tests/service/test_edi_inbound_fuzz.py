@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from claims.inbound.simulate import simulate_277ca, simulate_835, simulate_999
-from tests.service.factories import create_event, create_key, create_payer, create_world
+from tests.service.factories import create_event, fileable_world
 
 WHEN = datetime(2026, 4, 1, tzinfo=UTC)
 EDI = {"Content-Type": "application/edi-x12"}
@@ -65,9 +65,7 @@ def mutate(data: bytes, mutations: list[Mutation]) -> bytes:
 
 
 async def _files(app: FastAPI, client: AsyncClient) -> tuple[dict[str, str], list[bytes]]:
-    admin = await create_key(app, "admin")
-    await create_world(client, admin)
-    await create_payer(client, admin, timely_filing_days=3650)
+    admin = await fileable_world(app, client)
     for index, hour in enumerate((9, 11, 13)):
         await create_event(
             client, admin, f"E-{index}", start_time=f"{hour:02d}:00", end_time=f"{hour:02d}:50"

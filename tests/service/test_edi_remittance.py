@@ -17,10 +17,9 @@ from tests.service.factories import (
     NPI_2,
     create_event,
     create_key,
-    create_payer,
     create_provider,
     create_staff,
-    create_world,
+    fileable_world,
 )
 
 EDI = {"Content-Type": "application/edi-x12"}
@@ -39,9 +38,7 @@ async def _post(client: AsyncClient, headers: dict[str, str], text: str) -> dict
 
 async def _claim_of_78(app: FastAPI, client: AsyncClient) -> tuple[dict[str, str], dict, str]:
     """One claim of 12 units at 6.50 = 78.00, billed to VAYA (default profile, NM1*PR NCLMEMCO)."""
-    admin = await create_key(app, "admin")
-    await create_world(client, admin)
-    await create_payer(client, admin, timely_filing_days=3650)
+    admin = await fileable_world(app, client)
     await create_event(client, admin, "E-1", start_time="09:00", end_time="12:00")
     batch = (
         await client.post("/v1/claim-batches", json={"payer_id": "VAYA"}, headers=admin)
@@ -216,9 +213,7 @@ async def test_a_batch_of_two_providers_is_paid_in_one_835_per_payee(
 ) -> None:
     """The simulated payer sends one 835 transaction per payee (N1*PE), as payers do: a batch
     billing two providers is paid whole, and neither provider's claims become exceptions."""
-    admin = await create_key(app, "admin")
-    await create_world(client, admin)
-    await create_payer(client, admin, timely_filing_days=3650)
+    admin = await fileable_world(app, client)
     await create_provider(client, admin, "P-02", npi=NPI_2, tax_id="569876543")
     await create_staff(client, admin, "P-02", "S-08")
     await create_event(client, admin, "E-1", start_time="09:00", end_time="10:00")

@@ -18,7 +18,7 @@ from service.app import create_app
 from service.config import Settings
 from service.migrate import upgrade
 from service.models import AuditEntry
-from tests.service.factories import create_event, create_key, create_payer, create_world, put_ok
+from tests.service.factories import create_event, create_key, create_world, fileable_world, put_ok
 
 CHUNK = 64 * 1024
 
@@ -202,9 +202,7 @@ async def test_an_837p_download_on_sqlite_answers_at_once_and_is_audited(
     async for app in _sqlite_app(tmp_path):
         transport = ASGITransport(app=app)
         async with AsyncClient(transport=transport, base_url="http://ipsbill.test") as client:
-            admin = await create_key(app, "admin")
-            await create_world(client, admin)
-            await create_payer(client, admin, timely_filing_days=3650)
+            admin = await fileable_world(app, client)
             await create_event(client, admin)
             body = {"payer_id": "VAYA", "through_date": "2026-03-31"}
             batch = (await client.post("/v1/claim-batches", json=body, headers=admin)).json()

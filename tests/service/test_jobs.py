@@ -14,7 +14,7 @@ from service.jobs.runner import MAX_ATTEMPTS, Runner
 from service.jobs.service import JobContext, wants_async
 from service.models import ClaimBatch, Job
 from service.models.base import utcnow
-from tests.service.factories import create_event, create_key, create_payer, create_world
+from tests.service.factories import create_event, create_key, create_payer, fileable_world
 
 BATCH = {"payer_id": "VAYA", "through_date": "2026-03-31"}
 ASYNC = {"Prefer": "respond-async"}
@@ -25,9 +25,7 @@ def _runner(app: FastAPI) -> Runner:
 
 
 async def _world(app: FastAPI, client: AsyncClient) -> dict[str, str]:
-    admin = await create_key(app, "admin")
-    await create_world(client, admin)
-    await create_payer(client, admin, timely_filing_days=3650)
+    admin = await fileable_world(app, client)
     return admin
 
 

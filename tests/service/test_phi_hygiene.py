@@ -13,11 +13,9 @@ from claims.inbound.simulate import simulate_277ca, simulate_835
 from tests.service.factories import (
     PROFILE_SECTIONS,
     create_event,
-    create_key,
     create_member,
-    create_payer,
-    create_world,
     event_body,
+    fileable_world,
     put_ok,
 )
 
@@ -35,9 +33,7 @@ WHEN = datetime(2026, 4, 10, 9, 30, tzinfo=UTC)
 
 async def _day(app: FastAPI, client: AsyncClient) -> list[str]:
     """Events, a batch, an invoice and the payer's answers; bad requests too. Error bodies."""
-    admin = await create_key(app, "admin")
-    await create_world(client, admin)
-    await create_payer(client, admin, timely_filing_days=3650)
+    admin = await fileable_world(app, client)
     await create_member(client, admin)
     for index, section in enumerate(PROFILE_SECTIONS):
         day = f"2026-03-{index + 2:02d}"

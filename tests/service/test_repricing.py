@@ -15,7 +15,7 @@ from service.jobs.service import JobContext
 from service.models import UnitLine
 from service.units.service import readjudicate
 from service.units.touched import Touched
-from tests.service.factories import create_event, create_key, create_payer, create_world
+from tests.service.factories import create_event, create_key, create_world, fileable_world
 
 RATES = {"YP630": "6.50", "YP630:BC": "6.50"}
 
@@ -44,9 +44,7 @@ async def _fully_readjudicated(app: FastAPI) -> list[tuple[Any, ...]]:
 
 
 async def _world(app: FastAPI, client: AsyncClient) -> dict[str, str]:
-    admin = await create_key(app, "admin")
-    await create_world(client, admin)
-    await create_payer(client, admin, timely_filing_days=3650)
+    admin = await fileable_world(app, client)
     await create_event(client, admin)
     await create_event(client, admin, "E-2", service_date="2026-03-03")
     await create_event(
