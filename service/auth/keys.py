@@ -31,7 +31,7 @@ class NewKey:
     clear_key: str
 
 
-def _check_scope(role: Role, payer_id: str | None, provider_id: str | None) -> None:
+def check_scope(role: Role, payer_id: str | None, provider_id: str | None) -> None:
     if role is Role.INTEGRATION and not payer_id:
         raise InvalidInput("an integration key is bound to one payer: give --payer-id")
     if role is Role.PROVIDER and not provider_id:
@@ -49,7 +49,7 @@ async def create_key(
     provider_id: str | None = None,
     name: str | None = None,
 ) -> NewKey:
-    _check_scope(role, payer_id, provider_id)
+    check_scope(role, payer_id, provider_id)
     key_id = "key_" + secrets.token_hex(8)
     clear = f"{PREFIX}_{secrets.token_urlsafe(32)}"
     session.add(
@@ -75,7 +75,7 @@ async def create_scoped_key(
 ) -> NewKey:
     """``ipsbill keys create``: as ``create_key``, refusing a payer or provider that does not
     exist (a key bound to a misspelt payer would see nothing and say nothing)."""
-    _check_scope(role, payer_id, provider_id)
+    check_scope(role, payer_id, provider_id)
     if payer_id and await session.get(Payer, payer_id) is None:
         raise InvalidInput(f"no payer {payer_id}: create it first (PUT /v1/payers/{payer_id})")
     if provider_id and await session.get(Provider, provider_id) is None:

@@ -26,7 +26,7 @@ FINANCE = require(Role.FINANCE)
 BatchId = Annotated[str, IdPath("the batch id")]
 
 
-async def _batch(session: Any, principal: Principal, batch_id: str) -> orm.ClaimBatch:
+async def visible_batch(session: Any, principal: Principal, batch_id: str) -> orm.ClaimBatch:
     batch: orm.ClaimBatch | None = await session.get(orm.ClaimBatch, batch_id)
     if batch is None or not principal.sees_payer(batch.payer_id):
         raise NotFound(f"no claim batch {batch_id}")
@@ -77,7 +77,7 @@ async def list_batches(
 async def get_batch(
     session: SessionDep, batch_id: BatchId, principal: Principal = FINANCE
 ) -> BatchOut:
-    return views.batch_out(await _batch(session, principal, batch_id))
+    return views.batch_out(await visible_batch(session, principal, batch_id))
 
 
 @router.get(
@@ -88,7 +88,7 @@ async def get_batch(
 async def download_837p(
     request: Request, session: SessionDep, batch_id: BatchId, principal: Principal = FINANCE
 ) -> Response:
-    batch = await _batch(session, principal, batch_id)
+    batch = await visible_batch(session, principal, batch_id)
     # The stored bytes, never regenerated: every download is byte-identical. Streamed part by
     # part, so a large batch is never one string in memory.
     name = f"{batch.batch_id}.837"
@@ -112,7 +112,7 @@ async def download_837p(
 async def download_summary(
     session: SessionDep, batch_id: BatchId, principal: Principal = FINANCE
 ) -> Response:
-    batch = await _batch(session, principal, batch_id)
+    batch = await visible_batch(session, principal, batch_id)
     claims = await repository.claims_of_batch(session, batch_id)
     lines = await repository.lines_of(session, [claim.claim_id for claim in claims])
     members = await rows_in(session, orm.Member.member_id, {c.member_id for c in claims})

@@ -20,7 +20,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from claims.errors import InvalidInput, NotFound
-from service.auth.keys import _check_scope as check_scope  # the same scope rules as a key
+from service.auth.keys import check_scope  # the same scope rules as a key
 from service.auth.principal import Principal, Role
 from service.models import ConsoleSession, ConsoleUser
 from service.models.base import utcnow

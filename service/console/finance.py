@@ -145,7 +145,7 @@ async def batch_create(
 async def _batch(session: SessionDep, signed: Signed, batch_id: str) -> orm.ClaimBatch:
     allow(signed, Role.FINANCE)
     try:
-        return await claims_api._batch(session, signed.principal, batch_id)
+        return await claims_api.visible_batch(session, signed.principal, batch_id)
     except NotFound as exc:
         raise Refused(404, f"No claim batch {batch_id}.") from exc
 
