@@ -257,12 +257,12 @@ class Preview:
 async def preview(
     session: AsyncSession,
     payer: orm.Payer,
-    days: int,
+    cutoff: date,
     provider_id: str | None,
     through: date | None,
-    today: date,
 ) -> Preview:
-    """What "Create" would bill, read without writing (the batch itself decides for real)."""
+    """What "Create" would bill, read without writing (the batch itself decides for real);
+    ``cutoff``: the payer's timely-filing cut-off today (claims.units.timely.filing_cutoff)."""
     line = orm.UnitLine
     where = [line.payer_id == payer.payer_id]
     if provider_id:
@@ -270,8 +270,7 @@ async def preview(
     if through:
         where.append(line.service_date <= through)
     new = [*where, line.claim_id.is_(None), line.status == "billable", line.units > 0]
-    limit = today - timedelta(days=days)
-    timely = [*new, line.service_date >= limit]
+    timely = [*new, line.service_date >= cutoff]
     totals = select(func.count(), func.sum(line.charge)).where(*timely)
     count, amount = (await session.execute(totals)).one()
     month = func.substr(cast(line.service_date, String), 1, 7)
@@ -279,8 +278,8 @@ async def preview(
         select(func.count()).where(*timely).group_by(line.member_id, line.provider_id, month)
     )  # billing-rules 2: one claim per member, provider and month, 50 lines at most
     claims = sum(-(-n // 50) for (n,) in (await session.execute(groups)).all())
-    expiring = await _count(session, *timely, line.service_date < limit + timedelta(days=14))
-    expired = await _count(session, *new, line.service_date < limit)
+    expiring = await _count(session, *timely, line.service_date < cutoff + timedelta(days=14))
+    expired = await _count(session, *new, line.service_date < cutoff)
     changed = or_(line.units != line.claimed_units, line.charge != line.claimed_charge)
     corrections = await _count(session, *where, line.claim_id.is_not(None), changed)
     return Preview(count, claims, money(amount), expiring, expired, corrections)
