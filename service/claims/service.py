@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from claims.claimed import EXPIRED_LINE
 from claims.errors import Conflict, NotFound, ValidationFailed
+from claims.lifecycle import BatchStatus, Frequency
 from claims.model import LineStatus, ReasonCode
 from claims.money import to_money
 from claims.profile import ClaimLimits, PayerProfile
@@ -264,7 +265,7 @@ async def _plan_new(
             member,
             same.setdefault(provider, provider),
             same.setdefault(month, month),
-            "1",
+            Frequency.ORIGINAL.value,
             (),
             offset=start,
             size=size,
@@ -363,7 +364,7 @@ async def _correction(
             )
         ).scalars()
     )
-    frequency = "7" if billable else "8"
+    frequency = (Frequency.REPLACEMENT if billable else Frequency.VOID).value
     return PlannedClaim(
         original.member_id,
         original.provider_id,
@@ -406,7 +407,7 @@ async def _issue(
         interchange_control_number=isa,
         group_control_number=gs,
         transaction_control_numbers=st_numbers,
-        status="released",
+        status=BatchStatus.RELEASED.value,
         claim_count=len(planned),
         line_count=0,
         total_charge=Decimal("0.00"),
@@ -414,8 +415,8 @@ async def _issue(
         created_by=principal.key_id,
         acknowledgment={
             "summary": {
-                "replacements": sum(c.frequency == "7" for c in planned),
-                "voids": sum(c.frequency == "8" for c in planned),
+                "replacements": sum(c.frequency == Frequency.REPLACEMENT for c in planned),
+                "voids": sum(c.frequency == Frequency.VOID for c in planned),
             }
         },
     )
