@@ -15,6 +15,7 @@ from functools import cache
 from importlib import resources
 
 from claims.inbound.model import Adjustment, Payment, RemitClaim, RemitOutcome
+from claims.lifecycle import REMIT_EVENT, ClaimStatus, applies_to, transition
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +28,7 @@ class BilledClaim:
     provider_tax_id: str
     total_charge: Decimal
     line_ids: frozenset[str]  # the REF*6R of each line we sent
+    status: ClaimStatus = ClaimStatus.GENERATED  # the claim's status now
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +113,17 @@ def _explained(adjustments: tuple[Adjustment, ...]) -> bool:
     return any(adj.amount < 0 and adj.reason_code for adj in adjustments)
 
 
+def _claim_status(billed: BilledClaim, remit: RemitClaim, payment: Payment) -> str | None:
+    """A payment or denial lands on a claim nobody has decided yet; a take-back on one decided
+    (claims.lifecycle): anything else is for a person to look at."""
+    event = REMIT_EVENT[remit.outcome]
+    if transition(billed.status, event) is not None:
+        return None
+    allowed = ", ".join(sorted(applies_to(event)))
+    kind = remit.outcome.value.replace("_", " ")
+    return f"claim is {billed.status}; a {kind} remittance applies only to one {allowed}"
+
+
 Rule = Callable[[BilledClaim, RemitClaim, Payment], str | None]
 CHECKS: tuple[tuple[str, Rule], ...] = (
     ("payer", _payer),
@@ -118,4 +131,5 @@ CHECKS: tuple[tuple[str, Rule], ...] = (
     ("charge", _charge),
     ("line_ids", _line_ids),
     ("overpaid", _overpaid),
+    ("claim_status", _claim_status),
 )

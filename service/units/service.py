@@ -12,7 +12,7 @@ import secrets
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
@@ -199,11 +199,7 @@ async def _load(
 
 
 def _settings(payer: orm.Payer | None, profiles: ProfileRegistry) -> core.RuleSettings:
-    settings = profiles.get(payer.edi_profile if payer else None).rules.settings()
-    if payer is not None and payer.timely_filing_days:
-        # The payer record's own timely-filing days win over its profile's default.
-        settings = replace(settings, timely_filing_days=payer.timely_filing_days)
-    return settings
+    return profiles.rules_for(payer)
 
 
 def _payer_settings(loaded: _Loaded, payer_id: str, profiles: ProfileRegistry) -> core.RuleSettings:
