@@ -70,13 +70,19 @@ async def _watch(http: AsyncClient) -> dict[str, Any]:
         done = job["progress"]["done"]
         if done != moves[-1][1] or job["state"] in ("succeeded", "failed"):
             moves.append((time.perf_counter(), done))
-    gaps = [later[0] - earlier[0] for earlier, later in zip(moves, moves[1:], strict=False)]
+    gaps = [
+        (later[0] - earlier[0], earlier[1], later[1])
+        for earlier, later in zip(moves, moves[1:], strict=False)
+    ]
     batch = (await http.get(job["result"])).json() if job["result"] else {}
+    longest = max(gaps[1:], default=(0.0, 0, 0))
     return {
         "answer": answered - started,
         "job": time.perf_counter() - answered,
-        "first_page": gaps[0] if gaps else 0.0,  # planning, then the first page written
-        "longest_between": max(gaps[1:], default=0.0),  # between pages afterwards
+        "first_page": gaps[0][0] if gaps else 0.0,  # planning, then the first page written
+        "longest_between": longest[0],  # between moves afterwards (the end included)
+        "longest_where": f"{longest[1]} -> {longest[2]} claims",
+        "moves": len(moves) - 1,
         "state": job["state"],
         "claims": batch.get("claim_count"),
         "api_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
@@ -87,6 +93,9 @@ def run_phase(phase: str, claims: int, per_claim: int, db: str) -> dict[str, Any
     command = [sys.executable, "-m", __spec__.name, "--phase", phase, "--claims", str(claims),
                "--lines-per-claim", str(per_claim), "--db", db]  # fmt: skip
     done = subprocess.run(command, check=True, capture_output=True, text=True)
+    if phase == "job":  # the job's CPU: the API process, its runner and pyx12 workers
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        print(f"CPU so far of the bench's children: {usage.ru_utime + usage.ru_stime:.1f} s")
     return dict(json.loads(done.stdout.strip().splitlines()[-1]))
 
 
@@ -119,7 +128,8 @@ def main() -> None:
         print(f"POST /v1/claim-batches (Prefer: respond-async): 202 in {job['answer']:.2f} s")
         print(f"job {job['state']} after {job['job']:.1f} s ({job['claims']} claims); "
               f"first page written after {job['first_page']:.1f} s, then progress at most "
-              f"{job['longest_between']:.1f} s apart")  # fmt: skip
+              f"{job['longest_between']:.1f} s apart ({job['longest_where']}; "
+              f"{job['moves']} moves seen)")  # fmt: skip
         print(f"peak RSS of the API process: {job['api_mib']:.0f} MiB")
 
 

@@ -432,11 +432,11 @@ async def _issue(
     return batch
 
 
-# Claims loaded, written, recorded and stored together: small enough that a job's progress
-# moves about every second under load (docs/jobs.md, "Progress"), large enough that a page's
-# statements stay few. pyx12 still checks CHUNK_CLAIMS at a time (the validator gathers pages).
+# Claims loaded, written, checked (one pyx12 chunk), recorded and stored together: small
+# enough that a job's progress moves about every second under load, and that the wait for the
+# chunks still in pyx12 after the last page (up to 2 per worker) stays short (docs/jobs.md,
+# "Progress"); large enough that a page's statements stay few.
 PAGE_CLAIMS = 100
-CHUNK_CLAIMS = 500
 
 
 async def _write_record_and_check(
@@ -453,7 +453,7 @@ async def _write_record_and_check(
     go; the file is released only when every check passed (else the transaction rolls back,
     stored parts included). Returns the file's SHA-256."""
     workers = settings.validation_workers or os.cpu_count() or 1
-    validator = StreamValidator(workers, chunk_claims=CHUNK_CLAIMS)
+    validator = StreamValidator(workers, chunk_claims=PAGE_CLAIMS)
     writer = StreamWriter(profile)
     stored = PartWriter(session, batch.batch_id)
     envelope = Envelope(
