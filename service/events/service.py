@@ -167,7 +167,9 @@ async def upsert_events(
 ) -> list[Outcome]:
     """Each event upserted on its own (one outcome each, in order); a lost race is retried
     inside the service (service.races) before it becomes a 409."""
-    return await retrying(session, lambda: _upsert_events(session, principal, profiles, items, now))
+    return await retrying(
+        session, lambda: _upsert_events(session, principal, profiles, items, now)
+    )
 
 
 async def _upsert_events(
