@@ -428,7 +428,11 @@ async def _issue(
     return batch
 
 
-PAGE_CLAIMS = 500  # claims loaded, written, checked and recorded together (one pyx12 chunk)
+# Claims loaded, written, checked (one pyx12 chunk), recorded and stored together: small
+# enough that a job's progress moves about every second under load, and that the wait for the
+# chunks still in pyx12 after the last page (up to 2 per worker) stays short (docs/jobs.md,
+# "Progress"); large enough that a page's statements stay few.
+PAGE_CLAIMS = 100
 
 
 async def _write_record_and_check(

@@ -26,6 +26,7 @@ from service.config import Settings
 from service.jobs import repository
 from service.jobs.schemas import JobOut, Progress
 from service.profiles import ProfileRegistry
+from service.reference import readjudication
 from service.units import pricing
 from service.versioning import Upserted
 
@@ -44,6 +45,7 @@ Handler = Callable[[JobContext, AsyncSession, dict[str, Any], ProgressCallback],
 WATCHERS: dict[str, frozenset[Role]] = {
     "claim_batch": frozenset({Role.FINANCE}),
     "reprice": frozenset({Role.INTEGRATION, Role.FINANCE}),
+    "readjudicate": frozenset({Role.INTEGRATION, Role.FINANCE}),
 }
 
 
@@ -167,9 +169,38 @@ async def start_repricing(
         return None
     params = {"payer_id": payer_id, "effective_from": effective_from.isoformat()}
     job = await repository.enqueue(session, "reprice", params, principal.key_id, payer_id=payer_id)
+    _wake_after(request, background)
+    return job.job_id
+
+
+def _wake_after(request: Request, background: BackgroundTasks) -> None:
     runner = getattr(request.app.state, "jobs", None)
     if runner is not None:  # background tasks run after the answer, so after the commit
         background.add_task(runner.wake)
+
+
+async def start_readjudication(
+    request: Request,
+    background: BackgroundTasks,
+    session: AsyncSession,
+    principal: Principal,
+    params: dict[str, Any],
+    link: str,
+    payer_id: str | None = None,
+) -> str | None:
+    """The job re-adjudicating what a stored reference record touched (docs/jobs.md,
+    "Re-adjudication"); None when no stored event falls on those days."""
+    if not await readjudication.any_event_since(session, params):
+        return None
+    job = await repository.enqueue(
+        session,
+        "readjudicate",
+        {**params, "link": link},
+        principal.key_id,
+        payer_id=payer_id,
+        provider_id=params.get("provider_id"),
+    )
+    _wake_after(request, background)
     return job.job_id
 
 
@@ -185,4 +216,19 @@ async def run_reprice(
     return f"/v1/fee-schedules/{payer_id}"
 
 
-HANDLERS: dict[str, Handler] = {"claim_batch": run_claim_batch, "reprice": run_reprice}
+async def run_readjudicate(
+    context: JobContext,
+    session: AsyncSession,
+    params: dict[str, Any],
+    progress: ProgressCallback,
+) -> str:
+    await readjudication.run(session, context.profiles, params, progress)
+    link: str = params["link"]
+    return link
+
+
+HANDLERS: dict[str, Handler] = {
+    "claim_batch": run_claim_batch,
+    "reprice": run_reprice,
+    "readjudicate": run_readjudicate,
+}

@@ -19,10 +19,10 @@ from service import models as orm
 from service.auth.principal import Principal, Role
 from service.deps import PrincipalDep, SessionDep, note_member, require
 from service.etag import IF_MATCH
-from service.jobs.service import start_repricing
+from service.jobs.service import start_readjudication, start_repricing
 from service.pagination import paginate
+from service.reference import readjudication, service
 from service.reference import schemas as s
-from service.reference import service
 from service.schemas_common import CursorQuery, IdPath, LimitQuery, Page
 from service.units.router import visible_member
 from service.units.service import readjudicate
@@ -203,9 +203,11 @@ async def list_staff(session: SessionDep, principal: PrincipalDep, provider_id: 
 
 @router.post(
     "/providers/{provider_id}/fidelity-reviews",
-    response_model=s.FidelityReviewOut,
+    response_model=s.FidelityReviewStored,
     status_code=201,
-    responses={200: {"model": s.FidelityReviewOut, "description": "the same review, sent again"}},
+    responses={
+        200: {"model": s.FidelityReviewStored, "description": "the same review, sent again"}
+    },
 )
 async def post_fidelity_review(
     request: Request,
@@ -213,16 +215,18 @@ async def post_fidelity_review(
     session: SessionDep,
     provider_id: PayerId,
     body: s.FidelityReviewIn,
+    background: BackgroundTasks,
     principal: Principal = SHARED_WRITERS,
 ) -> Any:
-    touched = Touched()
-    review, changed = await service.post_fidelity_review(
-        session, principal, provider_id, body, touched
-    )
-    await readjudicate(session, touched, request.app.state.profiles)
+    review, changed = await service.post_fidelity_review(session, principal, provider_id, body)
+    job_id = None
+    if changed:  # its provider's days from its date (docs/jobs.md, "Re-adjudication")
+        params = readjudication.provider_params(provider_id, body.final_report_date)
+        link = f"/v1/providers/{provider_id}/fidelity-reviews"
+        job_id = await start_readjudication(request, background, session, principal, params, link)
     response.status_code = 201 if changed else 200
     await session.refresh(review)
-    return review
+    return {**s.FidelityReviewOut.model_validate(review).model_dump(), "job_id": job_id}
 
 
 @router.get("/providers/{provider_id}/fidelity-reviews", response_model=list[s.FidelityReviewOut])
@@ -267,8 +271,8 @@ async def get_member(
 
 @router.put(
     "/authorizations/{authorization_id}",
-    response_model=s.AuthorizationOut,
-    responses={201: {"model": s.AuthorizationOut}},
+    response_model=s.AuthorizationStored,
+    responses={201: {"model": s.AuthorizationStored}},
 )
 async def put_authorization(
     request: Request,
@@ -276,12 +280,35 @@ async def put_authorization(
     session: SessionDep,
     authorization_id: PayerId,
     body: s.AuthorizationIn,
+    background: BackgroundTasks,
     principal: Principal = WRITERS,
 ) -> Any:
     touched = Touched()
     result = await service.put_authorization(session, principal, authorization_id, body, touched)
     note_member(request, body.member_id)
-    return await _finish(request, response, session, result, touched)
+    link = f"/v1/authorizations/{authorization_id}"
+    job_id = await _start_for_members(request, background, session, principal, touched, link)
+    stored = await _finish(request, response, session, result, Touched())
+    return {**s.AuthorizationOut.model_validate(stored).model_dump(), "job_id": job_id}
+
+
+async def _start_for_members(
+    request: Request,
+    background: BackgroundTasks,
+    session: AsyncSession,
+    principal: Principal,
+    touched: Touched,
+    link: str,
+) -> str | None:
+    """An authorization's member-days from its start re-adjudicate in a job (docs/jobs.md)."""
+    if not touched:
+        return None
+    params = readjudication.member_params(touched)
+    member = await session.get(orm.Member, next(iter(touched.members)))
+    payer_id = member.payer_id if member is not None else None
+    return await start_readjudication(
+        request, background, session, principal, params, link, payer_id
+    )
 
 
 @router.get("/authorizations/{authorization_id}", response_model=s.AuthorizationOut)
@@ -296,8 +323,8 @@ async def get_authorization(
 
 @router.put(
     "/eipd-authorizations/{authorization_id}",
-    response_model=s.EipdAuthorizationOut,
-    responses={201: {"model": s.EipdAuthorizationOut}},
+    response_model=s.EipdAuthorizationStored,
+    responses={201: {"model": s.EipdAuthorizationStored}},
 )
 async def put_eipd_authorization(
     request: Request,
@@ -305,6 +332,7 @@ async def put_eipd_authorization(
     session: SessionDep,
     authorization_id: PayerId,
     body: s.EipdAuthorizationIn,
+    background: BackgroundTasks,
     principal: Principal = WRITERS,
 ) -> Any:
     touched = Touched()
@@ -312,7 +340,10 @@ async def put_eipd_authorization(
         session, principal, authorization_id, body, touched
     )
     note_member(request, body.member_id)
-    return await _finish(request, response, session, result, touched)
+    link = f"/v1/eipd-authorizations/{authorization_id}"
+    job_id = await _start_for_members(request, background, session, principal, touched, link)
+    stored = await _finish(request, response, session, result, Touched())
+    return {**s.EipdAuthorizationOut.model_validate(stored).model_dump(), "job_id": job_id}
 
 
 @router.get("/eipd-authorizations/{authorization_id}", response_model=s.EipdAuthorizationOut)

@@ -178,6 +178,12 @@ class FidelityReviewOut(FidelityReviewIn, Out):
     provider_id: str
 
 
+class FidelityReviewStored(FidelityReviewOut):
+    """The answer to a write: the re-adjudication job that follows, or null when none."""
+
+    job_id: str | None = None
+
+
 class Period(Body):
     start_date: date
     end_date: date | None = None
@@ -259,6 +265,12 @@ class AuthorizationOut(AuthorizationIn, Out):
     version: int
 
 
+class AuthorizationStored(AuthorizationOut):
+    """The answer to a write: the re-adjudication job that follows, or null when none."""
+
+    job_id: str | None = None
+
+
 class EipdAuthorizationIn(Body):
     member_id: Id
     provider_id: Id
@@ -288,3 +300,9 @@ class EipdAuthorizationIn(Body):
 class EipdAuthorizationOut(EipdAuthorizationIn, Out):
     authorization_id: str
     version: int
+
+
+class EipdAuthorizationStored(EipdAuthorizationOut):
+    """The answer to a write: the re-adjudication job that follows, or null when none."""
+
+    job_id: str | None = None

@@ -171,9 +171,9 @@ async def post_fidelity_review(
     principal: Principal,
     provider_id: str,
     body: schemas.FidelityReviewIn,
-    touched: Touched,
 ) -> tuple[FidelityReview, bool]:
-    """One review per provider and final-report date: a repeat is a no-op, a new score a fix."""
+    """One review per provider and final-report date: a repeat is a no-op, a new score a fix.
+    Stored only: the router queues the re-adjudication of the provider's days from its date."""
     await require_provider(session, provider_id, ("path", "provider_id"))
     stmt = select(FidelityReview).where(
         FidelityReview.provider_id == provider_id,
@@ -197,20 +197,7 @@ async def post_fidelity_review(
         review.score, review.version = body.score, review.version + 1
         review.reevaluation_requested_on = asked
     await session.flush()
-    await _touch_provider_events(session, provider_id, body.final_report_date, touched)
     return review, True
-
-
-async def _touch_provider_events(
-    session: AsyncSession, provider_id: str, since: date, touched: Touched
-) -> None:
-    stmt = (
-        select(ServiceEvent.member_id)
-        .distinct()
-        .where(ServiceEvent.provider_id == provider_id, ServiceEvent.service_date >= since)
-    )
-    for (member_id,) in (await session.execute(stmt)).all():
-        touched.add(member_id, since)
 
 
 async def put_member(

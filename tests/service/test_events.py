@@ -22,6 +22,7 @@ from tests.service.factories import (
     put_ok,
     scratch_database,
 )
+from tests.service.jobs_run import run_jobs
 
 
 def codes(event: dict[str, Any]) -> dict[str, int]:
@@ -292,6 +293,7 @@ async def test_an_authorization_arriving_after_held_units_releases_them(
         },
         admin,
     )
+    assert await run_jobs(app) == 1  # the authorization's member-days, from its start
     last = (await client.get("/v1/service-events/D-17", headers=admin)).json()
     assert last["adjudication"]["status"] == "billable"
 
@@ -307,7 +309,8 @@ async def test_a_fidelity_review_below_74_excludes_services_from_its_date(
         headers=admin,
         json={"score": 70, "final_report_date": "2026-03-15"},
     )
-    assert review.status_code == 201
+    assert review.status_code == 201 and review.json()["job_id"]
+    assert await run_jobs(app) == 1  # the provider's days from the review's date
     before = (await client.get("/v1/service-events/E-before", headers=admin)).json()
     after = (await client.get("/v1/service-events/E-after", headers=admin)).json()
     assert before["adjudication"]["billable_minutes"] == 45
@@ -409,6 +412,7 @@ async def test_kept_unit_totals_always_equal_the_sum_over_the_lines(
         },
         admin,
     )
+    await run_jobs(app)
     async with app.state.sessionmaker() as session:
         kept = {
             (r.provider_id, r.authorization_id): r.units

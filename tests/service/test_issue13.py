@@ -19,6 +19,7 @@ from tests.service.factories import (
     create_world,
     put_ok,
 )
+from tests.service.jobs_run import run_jobs
 
 
 async def _world(app: FastAPI, client: AsyncClient) -> dict[str, str]:
@@ -83,11 +84,13 @@ async def test_a_requested_reevaluation_defers_a_low_score(
     assert refused.headers["content-type"].startswith("application/problem+json")
     low = {"score": 70, "final_report_date": "2026-03-01"}
     assert (await client.post(path, json=low, headers=admin)).status_code == 201
+    assert await run_jobs(app) == 1
     event = (await client.get("/v1/service-events/E-1", headers=admin)).json()
     assert _codes(event) == {"fidelity_below_minimum": 50}
     asked = {**low, "reevaluation_requested_on": "2026-03-20"}
     stored = await client.post(path, json=asked, headers=admin)
     assert stored.json()["reevaluation_requested_on"] == "2026-03-20"
+    assert await run_jobs(app) == 1
     event = (await client.get("/v1/service-events/E-1", headers=admin)).json()
     assert event["adjudication"]["status"] != "excluded"
 
