@@ -7,8 +7,9 @@ The engine itself never reads a clock; the claims stage passes ``today``.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date, timedelta
+
+from msgspec.structs import replace
 
 from claims.model import (
     HOLD_REASONS,

@@ -12,13 +12,14 @@ import secrets
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
 from types import SimpleNamespace
 from typing import Any, TypeVar
 
+from msgspec.structs import replace
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from claims import model as core
