@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Callable
-from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
 from importlib import resources
 
+from msgspec import Struct
+
 from claims.inbound.model import Adjustment, Payment, RemitClaim, RemitOutcome
 
 
-@dataclass(frozen=True, slots=True)
-class BilledClaim:
+class BilledClaim(Struct, frozen=True, gc=False):
     """What we sent for one claim, as far as a remittance can be checked against it."""
 
     claim_id: str
@@ -29,8 +29,7 @@ class BilledClaim:
     line_ids: frozenset[str]  # the REF*6R of each line we sent
 
 
-@dataclass(frozen=True, slots=True)
-class FailedCheck:
+class FailedCheck(Struct, frozen=True, gc=False):
     check: str  # a key of data/remittance_checks.toml
     message: str  # what it means
     detail: str  # what was found, without member data
