@@ -136,20 +136,20 @@ class Exclusions:
 
     def first(self, event: ServiceEvent, day: date) -> Finding:
         look = self.look
-        finding = first_of(EVENT_RULES, event, day, look)
+        finding = _first_of(EVENT_RULES, event, day, look)
         if finding is not None:
             return finding
         key = (day, event.provider_id)
         if key in self._days:
             finding = self._days[key]
         else:
-            finding = self._days[key] = first_of(DAY_RULES, event, day, look)
+            finding = self._days[key] = _first_of(DAY_RULES, event, day, look)
         if finding is not None:
             return finding
-        return first_of(ACTIVITY_RULES, event, day, look)
+        return _first_of(ACTIVITY_RULES, event, day, look)
 
 
-def first_of(
+def _first_of(
     rules: tuple[Rule, ...], event: ServiceEvent, day: date, look: MemberLookup
 ) -> Finding:
     """The finding of the first of ``rules`` that applies to the event, else None."""

@@ -137,3 +137,29 @@ def test_engine_values_are_ordinary_frozen_structs() -> None:
         assert value == again and hash(value) == hash(again)
         with pytest.raises(AttributeError):
             value.minutes = 0  # type: ignore[misc]
+
+
+def test_exclusions_apply_the_rules_in_the_order_of_rules() -> None:
+    """Exclusions.first (day rules memoised) answers what the first applicable rule of RULES
+    answers; where two rules apply, the earlier one names the reason."""
+    from claims.model import Contact, Setting
+    from claims.units.exclusions import RULES, Exclusions
+    from claims.units.lookup import MemberLookup
+
+    look = MemberLookup(context(), load_dvr_overlap())
+    events = [
+        ev("E1", activity=Activity.TRAVEL, setting=Setting.GROUP),
+        ev("E2", contact=Contact.NONE, setting=Setting.GROUP),
+        ev("E3", setting=Setting.GROUP),
+        replace(ev("E4", contact=Contact.NONE), place_of_service="21"),
+        ev("E5"),
+    ]
+    first = Exclusions(look).first
+    found = []
+    for event in events:
+        applying = [f for rule in RULES if (f := rule(event, event.service_date, look)) is not None]
+        answer = first(event, event.service_date)
+        assert answer == (applying[0] if applying else None)
+        found.append(None if answer is None else answer[0])
+    assert found == [ReasonCode.NON_BILLABLE_ACTIVITY, ReasonCode.NO_DIRECT_CONTACT,
+                     ReasonCode.GROUP_SETTING, ReasonCode.NO_DIRECT_CONTACT, None]  # fmt: skip
