@@ -136,7 +136,7 @@ def test_engine_values_are_ordinary_frozen_structs() -> None:
         again = type(value)(**msgspec.structs.asdict(value))
         assert value == again and hash(value) == hash(again)
         with pytest.raises(AttributeError):
-            value.minutes = 0  # type: ignore[misc]
+            value.minutes = 0
 
 
 def test_exclusions_apply_the_rules_in_the_order_of_rules() -> None:
