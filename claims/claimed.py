@@ -28,6 +28,12 @@ class LineState(Struct, frozen=True, gc=False):
     charge: Decimal
 
 
+# billing-rules 1.2: a line past timely filing when a batch first tries it. The batch writes
+# exactly this onto the lines its cut-off query finds (claims.units.timely.filing_cutoff), and
+# every later re-adjudication of the day keeps it (``line_state``): one verdict, one place.
+EXPIRED_LINE = LineState(LineStatus.EXCLUDED, ReasonCode.TIMELY_FILING_EXPIRED, Decimal("0.00"))
+
+
 def line_state(
     status: LineStatus,
     hold_reason: ReasonCode | None,
@@ -40,7 +46,7 @@ def line_state(
         if history.filing_expired and status is LineStatus.BILLABLE:
             # billing-rules 1.2: timely_filing_expired [excluded]; a later correction of the
             # day's events does not bring an expired date back.
-            return LineState(LineStatus.EXCLUDED, ReasonCode.TIMELY_FILING_EXPIRED, Decimal("0.00"))
+            return EXPIRED_LINE
         return LineState(status, hold_reason, charge)
     if units == history.claimed_units and charge == history.claimed_charge:
         return LineState(LineStatus.CLAIMED, None, charge)

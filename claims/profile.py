@@ -58,12 +58,14 @@ class RulesProfile(_Frozen):
         """The payer's date at the instant ``now`` (an aware datetime, from the caller's clock)."""
         return now.astimezone(ZoneInfo(self.time_zone)).date()
 
-    def settings(self) -> RuleSettings:
+    def settings(self, timely_filing_days: int | None = None) -> RuleSettings:
+        """The rules a payer bills under; ``timely_filing_days``, the payer record's own days
+        when it has them, win over the profile's (docs/billing-rules.md 1.2)."""
         return RuleSettings(
             rounding=self.rounding,
             daily_unit_cap=self.daily_unit_cap,
             units_without_authorization=self.units_without_authorization,
-            timely_filing_days=self.timely_filing_days,
+            timely_filing_days=timely_filing_days or self.timely_filing_days,
             minimum_fidelity_score=self.minimum_fidelity_score,
             minimum_age=self.minimum_age,
             time_zone=self.time_zone,

@@ -10,7 +10,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from claims.errors import UnknownReference
+from claims.model import RuleSettings
 from claims.profile import PayerProfile, parse_profile
+from service.models import Payer
 from service.paths import templates_dir
 
 DEFAULT = "default"
@@ -33,6 +35,13 @@ class ProfileRegistry:
 
     def get(self, name: str | None) -> PayerProfile:
         return self.profiles.get(name or DEFAULT) or self.profiles[DEFAULT]
+
+    def rules_for(self, payer: Payer | None) -> RuleSettings:
+        """The rules a payer bills under: its profile's, with the payer record's own timely
+        filing days when it has them (claims.profile.RulesProfile.settings)."""
+        if payer is None:
+            return self.get(None).rules.settings()
+        return self.get(payer.edi_profile).rules.settings(payer.timely_filing_days)
 
     def require(self, name: str, loc: tuple[str, ...]) -> PayerProfile:
         if name not in self.profiles:

@@ -16,6 +16,7 @@ from importlib import resources
 from msgspec import Struct
 
 from claims.inbound.model import Adjustment, Payment, RemitClaim, RemitOutcome
+from claims.lifecycle import REMIT_EVENT, ClaimStatus, applies_to, transition
 
 
 class BilledClaim(Struct, frozen=True, gc=False):
@@ -27,6 +28,7 @@ class BilledClaim(Struct, frozen=True, gc=False):
     provider_tax_id: str
     total_charge: Decimal
     line_ids: frozenset[str]  # the REF*6R of each line we sent
+    status: ClaimStatus = ClaimStatus.GENERATED  # the claim's status now
 
 
 class FailedCheck(Struct, frozen=True, gc=False):
@@ -110,6 +112,17 @@ def _explained(adjustments: tuple[Adjustment, ...]) -> bool:
     return any(adj.amount < 0 and adj.reason_code for adj in adjustments)
 
 
+def _claim_status(billed: BilledClaim, remit: RemitClaim, payment: Payment) -> str | None:
+    """A payment or denial lands on a claim nobody has decided yet; a take-back on one decided
+    (claims.lifecycle): anything else is for a person to look at."""
+    event = REMIT_EVENT[remit.outcome]
+    if transition(billed.status, event) is not None:
+        return None
+    allowed = ", ".join(sorted(applies_to(event)))
+    kind = remit.outcome.value.replace("_", " ")
+    return f"claim is {billed.status}; a {kind} remittance applies only to one {allowed}"
+
+
 Rule = Callable[[BilledClaim, RemitClaim, Payment], str | None]
 CHECKS: tuple[tuple[str, Rule], ...] = (
     ("payer", _payer),
@@ -117,4 +130,5 @@ CHECKS: tuple[tuple[str, Rule], ...] = (
     ("charge", _charge),
     ("line_ids", _line_ids),
     ("overpaid", _overpaid),
+    ("claim_status", _claim_status),
 )

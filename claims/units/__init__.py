@@ -1,17 +1,16 @@
 """The YP630 units rules engine (billing-rules.md section 1): events in, explained units out.
 
 The service layer calls ``adjudicate_member`` per member (events from a first date onward plus
-a ``MemberContext`` with counters from before that date); the claims stage calls
-``apply_timely_filing`` (or ``apply_timely_filing_to_result``) with its ``today``.
+a ``MemberContext`` with counters from before that date); a claim batch asks
+``filing_cutoff`` for the timely-filing cut-off on its ``today`` (claims.units.timely).
 """
 
 from claims.units.dvr import DvrOverlapTable, load_dvr_overlap, parse_dvr_overlap
 from claims.units.engine import adjudicate_member
 from claims.units.rounding import UNIT_MINUTES, units_for_minutes
 from claims.units.timely import (
-    apply_timely_filing,
-    apply_timely_filing_to_result,
     expire_adjudication,
+    filing_cutoff,
     filing_deadline_passed,
 )
 
@@ -19,9 +18,8 @@ __all__ = [
     "UNIT_MINUTES",
     "DvrOverlapTable",
     "adjudicate_member",
-    "apply_timely_filing",
-    "apply_timely_filing_to_result",
     "expire_adjudication",
+    "filing_cutoff",
     "filing_deadline_passed",
     "load_dvr_overlap",
     "parse_dvr_overlap",

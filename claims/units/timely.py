@@ -1,8 +1,11 @@
-"""Timely filing, applied by the claims stage when a line would first be claimed (billing-rules
-1.2: "date of service older than profile.timely_filing_days ... when the line would first be
-claimed" -> ``timely_filing_expired`` [excluded]).
+"""Timely filing (docs/billing-rules.md 1.2): "date of service older than the payer's
+timely_filing_days when the line would first be claimed" -> ``timely_filing_expired`` [excluded].
 
-The engine itself never reads a clock; the claims stage passes ``today``.
+The rule lives here and nowhere else. A claim batch asks ``filing_cutoff`` for its payer's
+cut-off on its ``today`` and marks the lines it would first claim whose date of service is
+before it (one query, ``service_date < cutoff``) with ``claims.claimed.EXPIRED_LINE``;
+re-adjudication keeps that verdict (``claims.claimed.line_state``) and moves the events'
+minutes under the reason (``expire_adjudication``). The engine itself never reads a clock.
 """
 
 from __future__ import annotations
@@ -11,44 +14,20 @@ from datetime import date, timedelta
 
 from msgspec.structs import replace
 
-from claims.model import (
-    HOLD_REASONS,
-    Adjudication,
-    EventStatus,
-    LineStatus,
-    MemberResult,
-    Reason,
-    ReasonCode,
-    RuleSettings,
-    UnitLine,
-)
-from claims.money import to_money
+from claims.model import HOLD_REASONS, Adjudication, EventStatus, Reason, ReasonCode, RuleSettings
+
+
+def filing_cutoff(today: date, settings: RuleSettings) -> date:
+    """The earliest date of service still in time on ``today``: a date before it is past timely
+    filing. The one statement of the rule; the service turns it into its query
+    (``service_date < cutoff``) and the console's preview counts with it (docs/billing-rules.md
+    1.2)."""
+    return today - timedelta(days=settings.timely_filing_days)
 
 
 def filing_deadline_passed(service_date: date, today: date, settings: RuleSettings) -> bool:
     """LME-MCO timely filing: the date of service is older than timely_filing_days."""
-    return service_date < today - timedelta(days=settings.timely_filing_days)
-
-
-def apply_timely_filing(line: UnitLine, today: date, settings: RuleSettings) -> UnitLine:
-    """A billable line past the deadline becomes excluded with no units left to bill.
-
-    Held lines are left alone (they are not being claimed); once billable they meet this check.
-    ``auth_units`` and ``authorization_id`` stay: the service was delivered and still used the
-    allowance, and keeping them leaves the counts of later dates unchanged.
-    """
-    if line.status is not LineStatus.BILLABLE:
-        return line
-    if not filing_deadline_passed(line.service_date, today, settings):
-        return line
-    return replace(
-        line,
-        units=0,
-        held_units=0,
-        charge=to_money(0),
-        status=LineStatus.EXCLUDED,
-        hold_reason=ReasonCode.TIMELY_FILING_EXPIRED,
-    )
+    return service_date < filing_cutoff(today, settings)
 
 
 def expire_adjudication(adjudication: Adjudication, today: date) -> Adjudication:
@@ -69,20 +48,3 @@ def expire_adjudication(adjudication: Adjudication, today: date) -> Adjudication
     return replace(
         adjudication, billable_minutes=0, reasons=tuple(reasons), status=EventStatus.EXCLUDED
     )
-
-
-def apply_timely_filing_to_result(
-    result: MemberResult, today: date, settings: RuleSettings
-) -> MemberResult:
-    """Expire every billable line past the deadline, and the events on those lines."""
-    lines = tuple(apply_timely_filing(line, today, settings) for line in result.lines)
-    expired = {
-        event_id
-        for line in lines
-        if line.hold_reason is ReasonCode.TIMELY_FILING_EXPIRED
-        for event_id in line.event_ids
-    }
-    adjudications = tuple(
-        expire_adjudication(a, today) if a.event_id in expired else a for a in result.adjudications
-    )
-    return MemberResult(adjudications, lines)

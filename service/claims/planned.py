@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
+from claims.lifecycle import Frequency
 from service import models as orm
 
 
@@ -35,10 +36,10 @@ class PlannedClaim:
 
     @property
     def total(self) -> Decimal:
-        if self.frequency == "8":
+        if self.frequency == Frequency.VOID:
             return sum((line.charge for line in self.original_lines), Decimal("0.00"))
         return sum((line.charge for line in self.lines), Decimal("0.00"))
 
     @property
     def line_count(self) -> int:
-        return len(self.original_lines) if self.frequency == "8" else len(self.lines)
+        return len(self.original_lines) if self.frequency == Frequency.VOID else len(self.lines)

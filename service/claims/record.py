@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from claims.lifecycle import ClaimStatus, Frequency
 from claims.model import LineStatus
 from claims.money import to_money
 from service import models as orm
@@ -32,7 +33,7 @@ async def record_claims(
             {
                 "claim_id": claim.claim_id,
                 "at": batch.created_at,
-                "status": "generated",
+                "status": ClaimStatus.GENERATED.value,
                 "source": source,
                 "detail": f"frequency {claim.frequency}",
             }
@@ -41,7 +42,7 @@ async def record_claims(
         line_updates.extend(_claimed_state(claim))
         if claim.replaces is not None:
             claim.replaces.replaced_by_claim_id = claim.claim_id
-            verb = "replaced" if claim.frequency == "7" else "voided"
+            verb = "replaced" if claim.frequency == Frequency.REPLACEMENT else "voided"
             history.append(
                 {
                     "claim_id": claim.replaces.claim_id,
@@ -93,7 +94,7 @@ def _claim_row(batch: orm.ClaimBatch, claim: PlannedClaim, same: _SameJson) -> d
         "transaction_control_number": claim.st_number,
         "total_charge": to_money(claim.total),
         "paid_amount": Decimal("0.00"),
-        "status": "generated",
+        "status": ClaimStatus.GENERATED.value,
         "status_codes": same.empty,
         "payment_reference": None,
         "paid_on": None,
@@ -102,7 +103,7 @@ def _claim_row(batch: orm.ClaimBatch, claim: PlannedClaim, same: _SameJson) -> d
 
 
 def _line_rows(claim: PlannedClaim, same: _SameJson) -> list[dict[str, object]]:
-    if claim.frequency == "8":  # a void repeats the original claim's lines
+    if claim.frequency == Frequency.VOID:  # a void repeats the original claim's lines
         return [
             {
                 "claim_id": claim.claim_id,
@@ -141,8 +142,8 @@ def _line_rows(claim: PlannedClaim, same: _SameJson) -> list[dict[str, object]]:
 
 def _claimed_state(claim: PlannedClaim) -> list[dict[str, Any]]:
     """Unit lines now carried by this claim; lines a void or replacement dropped are freed."""
-    freed = claim.lines if claim.frequency == "8" else claim.dropped
-    kept = [] if claim.frequency == "8" else claim.lines
+    freed = claim.lines if claim.frequency == Frequency.VOID else claim.dropped
+    kept = [] if claim.frequency == Frequency.VOID else claim.lines
     return [
         {
             "id": row.id,

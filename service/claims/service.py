@@ -11,7 +11,7 @@ import os
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -19,10 +19,13 @@ from sqlalchemy import ColumnElement, String, and_, any_, func, literal, or_, se
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from claims.claimed import EXPIRED_LINE
 from claims.errors import Conflict, NotFound, ValidationFailed
+from claims.lifecycle import BatchStatus, Frequency
 from claims.model import LineStatus, ReasonCode
 from claims.money import to_money
 from claims.profile import ClaimLimits, PayerProfile
+from claims.units.timely import filing_cutoff
 from claims.x12 import model as x12
 from claims.x12.build import (
     ProviderBlock,
@@ -54,8 +57,6 @@ from service.units.repository import (
 from service.units.service import readjudicate
 from service.units.touched import Touched
 from service.validation import StreamValidator
-
-EXPIRED = ReasonCode.TIMELY_FILING_EXPIRED.value
 
 
 async def create_batch(
@@ -216,32 +217,27 @@ def _changed() -> list[ColumnElement[bool]]:
 async def _expire_untimely(
     session: AsyncSession, payer: orm.Payer, profiles: ProfileRegistry, body: Scope, today: date
 ) -> None:
-    """billing-rules 1.2: a date of service older than timely_filing_days when first claimed."""
-    days = payer.timely_filing_days or profiles.get(payer.edi_profile).rules.timely_filing_days
+    """The lines this batch would first claim whose date of service is before the payer's
+    timely-filing cut-off become ``EXPIRED_LINE``: the core decides both (claims.units.timely,
+    docs/billing-rules.md 1.2); this is only the query."""
+    cutoff = filing_cutoff(today, profiles.rules_for(payer))
     line = orm.UnitLine
-    stmt = select(line).where(
-        *_line_filter(body),
-        *_unclaimed(),
-        line.service_date < today - timedelta(days=days),
-    )
+    stmt = select(line).where(*_line_filter(body), *_unclaimed(), line.service_date < cutoff)
     stale = list((await session.execute(stmt)).scalars())
     touched = Touched()
     for row in stale:  # their events, re-adjudicated, say why they will never be billed
         touched.add(row.member_id, row.service_date)
-    await bulk_update_by_id(
-        session,
-        orm.UnitLine,
-        [
-            {
-                "id": row.id,
-                "status": LineStatus.EXCLUDED.value,
-                "hold_reason": EXPIRED,
-                "charge": Decimal("0.00"),
-            }
-            for row in stale
-        ],
-    )
-    await readjudicate(session, touched, profiles)
+    expired = {
+        "status": EXPIRED_LINE.status.value,
+        "hold_reason": EXPIRED_LINE.hold_reason.value if EXPIRED_LINE.hold_reason else None,
+        "charge": EXPIRED_LINE.charge,
+    }
+    await bulk_update_by_id(session, orm.UnitLine, [{"id": row.id, **expired} for row in stale])
+    if stale:
+        await readjudicate(session, touched, profiles)
+        # Re-adjudication expires every loaded row; the batch still reads its payer (a batch
+        # with both expired and billable lines failed here on the lazy load, a 500).
+        await session.refresh(payer)
 
 
 def _billable_new(body: Scope) -> list[ColumnElement[bool]]:
@@ -269,7 +265,7 @@ async def _plan_new(
             member,
             same.setdefault(provider, provider),
             same.setdefault(month, month),
-            "1",
+            Frequency.ORIGINAL.value,
             (),
             offset=start,
             size=size,
@@ -368,7 +364,7 @@ async def _correction(
             )
         ).scalars()
     )
-    frequency = "7" if billable else "8"
+    frequency = (Frequency.REPLACEMENT if billable else Frequency.VOID).value
     return PlannedClaim(
         original.member_id,
         original.provider_id,
@@ -411,7 +407,7 @@ async def _issue(
         interchange_control_number=isa,
         group_control_number=gs,
         transaction_control_numbers=st_numbers,
-        status="released",
+        status=BatchStatus.RELEASED.value,
         claim_count=len(planned),
         line_count=0,
         total_charge=Decimal("0.00"),
@@ -419,8 +415,8 @@ async def _issue(
         created_by=principal.key_id,
         acknowledgment={
             "summary": {
-                "replacements": sum(c.frequency == "7" for c in planned),
-                "voids": sum(c.frequency == "8" for c in planned),
+                "replacements": sum(c.frequency == Frequency.REPLACEMENT for c in planned),
+                "voids": sum(c.frequency == Frequency.VOID for c in planned),
             }
         },
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from claims.lifecycle import Frequency
 from claims.profile import PayerProfile, for_payer
 from claims.x12 import model as x12
 from service import models as orm
@@ -71,7 +72,7 @@ def subscriber(row: orm.Member) -> x12.Subscriber:
 
 
 def _lines(claim: PlannedClaim) -> tuple[x12.ClaimLineInput, ...]:
-    if claim.frequency == "8":  # a void repeats what the original claim said
+    if claim.frequency == Frequency.VOID:  # a void repeats what the original claim said
         return tuple(
             x12.ClaimLineInput(
                 line_id=line.line_ref,

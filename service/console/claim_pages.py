@@ -6,7 +6,7 @@ and the same list filters (``payer_filter``, ``provider_filter``) as GET /v1/cla
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
@@ -14,6 +14,7 @@ from sqlalchemy import or_, select
 
 from service import models as orm
 from service.claims import repository
+from service.claims.schemas import ClaimStatus as ClaimStatusValue
 from service.console import queries
 from service.console.codes import Explained, explain, no_reason
 from service.console.finance import PAGE_ROWS, Format
@@ -22,7 +23,7 @@ from service.deps import SessionDep, note_member
 from service.units.repository import rows_in
 
 router = APIRouter(prefix="/console", include_in_schema=False)
-Status = Literal["generated", "accepted", "rejected", "paid", "partially_paid", "denied", "void"]
+Status = ClaimStatusValue  # the API's filter values (claims.lifecycle.ClaimStatus)
 Text = Annotated[str | None, Query(max_length=64)]
 CLAIM_COLUMNS = ["claim_id", "batch_id", "member_id", "provider_id", "payer_id", "service_month",
                  "frequency", "total_charge", "paid_amount", "status", "paid_on",

@@ -17,6 +17,7 @@ from starlette.background import BackgroundTask
 from starlette.datastructures import UploadFile
 
 from claims.errors import DomainError, NotFound
+from claims.units.timely import filing_cutoff
 from service import models as orm
 from service.auth.principal import Role
 from service.claims import router as claims_api
@@ -119,12 +120,11 @@ async def batch_preview(
     payer = await session.get(orm.Payer, body.payer_id)
     if payer is None or not signed.principal.sees_payer(body.payer_id):
         raise Refused(404, f"No payer {body.payer_id}.")
-    profiles = request.app.state.profiles
-    days = payer.timely_filing_days or profiles.get(payer.edi_profile).rules.timely_filing_days
-    summary = await queries.preview(
-        session, payer, days, body.provider_id, body.through_date, today()
-    )
-    return page(request, "batch_preview.html", body=body, payer=payer, preview=summary, days=days)
+    rules = request.app.state.profiles.rules_for(payer)
+    cutoff = filing_cutoff(today(), rules)  # the batch's own cut-off (claims.units.timely)
+    summary = await queries.preview(session, payer, cutoff, body.provider_id, body.through_date)
+    return page(request, "batch_preview.html", body=body, payer=payer, preview=summary,
+                days=rules.timely_filing_days)  # fmt: skip
 
 
 @router.post("/batches")

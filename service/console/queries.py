@@ -26,15 +26,16 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from claims.lifecycle import ClaimStatus, Frequency
 from claims.model import LineStatus
 from claims.money import to_money
 from service import models as orm
 from service.auth.principal import Principal
 
 ZERO = Decimal("0.00")
-OUTSTANDING = ("generated", "accepted")
-PAID = ("paid", "partially_paid")
-TO_WORK = ("denied", "rejected")
+OUTSTANDING = (ClaimStatus.GENERATED.value, ClaimStatus.ACCEPTED.value)
+PAID = (ClaimStatus.PAID.value, ClaimStatus.PARTIALLY_PAID.value)
+TO_WORK = (ClaimStatus.DENIED.value, ClaimStatus.REJECTED.value)
 AGING = (("0-30", 0, 30), ("31-60", 31, 60), ("61-90", 61, 90), ("90+", 91, None))
 
 
@@ -57,7 +58,8 @@ def in_force() -> list[ColumnElement[bool]]:
     """Claims that are money owed: not a void, not replaced by a later claim."""
     # Inline constants: PostgreSQL matches a partial index (ix_claims_to_work) only against
     # values it sees in the plan, never against bound parameters.
-    return [orm.Claim.frequency != inline("8"), orm.Claim.replaced_by_claim_id.is_(None)]
+    claim = orm.Claim
+    return [claim.frequency != inline(Frequency.VOID.value), claim.replaced_by_claim_id.is_(None)]
 
 
 def inline(*values: str) -> Any:
@@ -118,7 +120,7 @@ def months(rows: list[Any]) -> list[Month]:
         row.claims += count
         row.billed += money(charge)
         row.paid += money(paid)
-        if status == "denied":
+        if status == ClaimStatus.DENIED:
             row.denied += money(charge)
         elif status in OUTSTANDING:
             row.outstanding += money(charge)
@@ -228,7 +230,7 @@ async def batch_figures(session: AsyncSession, batch_ids: list[str]) -> dict[str
         figures = out[batch_id]
         figures.statuses[status] += int(count)
         figures.paid += cents(paid)
-        if status == "denied":
+        if status == ClaimStatus.DENIED:
             figures.denied += cents(charge)
         elif status in OUTSTANDING:
             figures.outstanding += cents(charge)
@@ -257,21 +259,21 @@ class Preview:
 async def preview(
     session: AsyncSession,
     payer: orm.Payer,
-    days: int,
+    cutoff: date,
     provider_id: str | None,
     through: date | None,
-    today: date,
 ) -> Preview:
-    """What "Create" would bill, read without writing (the batch itself decides for real)."""
+    """What "Create" would bill, read without writing (the batch itself decides for real);
+    ``cutoff``: the payer's timely-filing cut-off today (claims.units.timely.filing_cutoff)."""
     line = orm.UnitLine
     where = [line.payer_id == payer.payer_id]
     if provider_id:
         where.append(line.provider_id == provider_id)
     if through:
         where.append(line.service_date <= through)
-    new = [*where, line.claim_id.is_(None), line.status == "billable", line.units > 0]
-    limit = today - timedelta(days=days)
-    timely = [*new, line.service_date >= limit]
+    billable = line.status == LineStatus.BILLABLE.value
+    new = [*where, line.claim_id.is_(None), billable, line.units > 0]
+    timely = [*new, line.service_date >= cutoff]
     totals = select(func.count(), func.sum(line.charge)).where(*timely)
     count, amount = (await session.execute(totals)).one()
     month = func.substr(cast(line.service_date, String), 1, 7)
@@ -279,8 +281,8 @@ async def preview(
         select(func.count()).where(*timely).group_by(line.member_id, line.provider_id, month)
     )  # billing-rules 2: one claim per member, provider and month, 50 lines at most
     claims = sum(-(-n // 50) for (n,) in (await session.execute(groups)).all())
-    expiring = await _count(session, *timely, line.service_date < limit + timedelta(days=14))
-    expired = await _count(session, *new, line.service_date < limit)
+    expiring = await _count(session, *timely, line.service_date < cutoff + timedelta(days=14))
+    expired = await _count(session, *new, line.service_date < cutoff)
     changed = or_(line.units != line.claimed_units, line.charge != line.claimed_charge)
     corrections = await _count(session, *where, line.claim_id.is_not(None), changed)
     return Preview(count, claims, money(amount), expiring, expired, corrections)

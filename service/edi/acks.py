@@ -13,9 +13,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from claims.inbound import model as edi
+from claims.lifecycle import BatchStatus, ClaimEvent
 from service import models as orm
 from service.auth.principal import Principal
-from service.edi.applied import Applied, set_status
+from service.edi.applied import Applied, moves, set_status
 from service.profiles import ProfileRegistry
 
 
@@ -84,13 +85,13 @@ async def _apply_ta1(
     }
     if not ack.rejected:
         return
-    batch.status = "rejected"
+    batch.status = BatchStatus.REJECTED.value
     for claim in await batch_claims(session, batch):
-        if claim.status == "generated":
+        if moves(claim, ClaimEvent.TA1_REJECTED):
             applied.touch(claim)
             claim.status_codes = [f"TA1:{ack.note_code}"]
             detail = f"interchange rejected by TA1 (note code {ack.note_code})"
-            set_status(session, claim, "rejected", applied, detail)
+            set_status(session, claim, ClaimEvent.TA1_REJECTED, applied, detail)
 
 
 async def apply_999(
@@ -122,10 +123,10 @@ async def _apply_999_group(
     applied.batches.add(batch.batch_id)
     sets = {as_int(t.control_number): t for t in group.transactions}
     batch.status = (
-        "accepted"
+        BatchStatus.ACCEPTED
         if group.accepted
-        else ("partially_accepted" if group.status == "P" else "rejected")
-    )
+        else (BatchStatus.PARTIALLY_ACCEPTED if group.status == "P" else BatchStatus.REJECTED)
+    ).value
     batch.acknowledgment = {
         **batch.acknowledgment,
         "999": {
@@ -139,11 +140,11 @@ async def _apply_999_group(
     for claim in await batch_claims(session, batch):
         ack = sets.get(claim.transaction_control_number)
         rejected = (ack is not None and not ack.accepted) or (ack is None and not group.accepted)
-        if rejected and claim.status == "generated":
+        if rejected and moves(claim, ClaimEvent.SET_REJECTED):
             applied.touch(claim)
             claim.status_codes = list(ack.error_codes if ack else group.error_codes)
             detail = "transaction set rejected by the payer's 999"
-            set_status(session, claim, "rejected", applied, detail)
+            set_status(session, claim, ClaimEvent.SET_REJECTED, applied, detail)
 
 
 async def batch_claims(session: AsyncSession, batch: orm.ClaimBatch) -> list[orm.Claim]:

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from claims.lifecycle import ClaimEvent, ClaimStatus, transition
 from service import models as orm
 from service.models.base import utcnow
 
@@ -68,19 +69,27 @@ class Applied:
         }
 
 
+def moves(claim: orm.Claim, event: ClaimEvent) -> bool:
+    """Whether ``event`` applies to the claim in its status now (claims.lifecycle)."""
+    return transition(ClaimStatus(claim.status), event) is not None
+
+
 def set_status(
-    session: AsyncSession, claim: orm.Claim, status: str, applied: Applied, detail: str
+    session: AsyncSession, claim: orm.Claim, event: ClaimEvent, applied: Applied, detail: str
 ) -> None:
-    """A new status with a history entry naming the file; the same status again writes nothing."""
+    """The status ``event`` moves the claim to (claims.lifecycle.transition), with a history
+    entry naming the file; an event that does not apply to the claim's status, or the same
+    status again, writes nothing."""
     applied.touch(claim)
-    if claim.status == status:
+    status = transition(ClaimStatus(claim.status), event)
+    if status is None or claim.status == status:
         return
-    claim.status = status
+    claim.status = status.value
     session.add(
         orm.ClaimHistory(
             claim_id=claim.claim_id,
             at=utcnow(),
-            status=status,
+            status=status.value,
             source=applied.source,
             detail=detail,
         )

@@ -18,17 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from claims.errors import Conflict, NotFound
 from claims.inbound import model as edi
+from claims.lifecycle import REMIT_EVENT, ClaimStatus, applies_to, transition
 from service import models as orm
 from service.auth.principal import Principal
 from service.models.base import utcnow
-
-# A payment (or denial) lands on a claim nobody has decided yet; a take-back on one decided.
-APPLIES_TO = {
-    edi.RemitOutcome.PAID: frozenset({"generated", "accepted", "rejected"}),
-    edi.RemitOutcome.PARTIALLY_PAID: frozenset({"generated", "accepted", "rejected"}),
-    edi.RemitOutcome.DENIED: frozenset({"generated", "accepted", "rejected"}),
-    edi.RemitOutcome.REVERSED: frozenset({"paid", "partially_paid", "denied"}),
-}
 
 
 def stored_payment(remit: edi.RemitClaim, payment: edi.Payment) -> dict[str, Any]:
@@ -116,9 +109,10 @@ def why_not_applicable(row: orm.RemittanceException, claim: orm.Claim | None) ->
     if claim is None:
         return f"claim {row.claim_id} no longer exists"
     outcome = edi.RemitOutcome(row.remittance["claim"]["outcome"])
-    if claim.status not in APPLIES_TO[outcome]:
+    event = REMIT_EVENT[outcome]  # claims.lifecycle: the same rule as a passing payment's
+    if transition(ClaimStatus(claim.status), event) is None:
         kind = outcome.value.replace("_", " ")
-        allowed = ", ".join(sorted(APPLIES_TO[outcome]))
+        allowed = ", ".join(sorted(applies_to(event)))
         return (
             f"claim {claim.claim_id} is {claim.status} now (payment"
             f" {claim.payment_reference or '-'}); a {kind} remittance applies only to a claim"

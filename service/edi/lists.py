@@ -22,7 +22,7 @@ IdQuery = Annotated[str | None, Query(max_length=64, pattern=r"^[A-Za-z0-9._:-]{
 
 
 class FailedCheckOut(BaseModel):
-    check: str  # payer, payee, charge, line_ids, overpaid (docs/edi.md)
+    check: str  # payer, payee, charge, line_ids, overpaid, claim_status (docs/edi.md)
     message: str
     detail: str
 

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from claims.inbound import model as edi
 from claims.inbound.remit_checks import BilledClaim, FailedCheck, failed_checks
+from claims.lifecycle import REMIT_EVENT, ClaimStatus
 from claims.money import to_money
 from service import models as orm
 from service.auth.principal import Principal
@@ -27,12 +28,6 @@ from service.profiles import ProfileRegistry
 from service.units.repository import rows_in
 
 ZERO = Decimal("0.00")
-REMIT_STATUS = {
-    edi.RemitOutcome.PAID: "paid",
-    edi.RemitOutcome.PARTIALLY_PAID: "partially_paid",
-    edi.RemitOutcome.DENIED: "denied",
-    edi.RemitOutcome.REVERSED: "accepted",
-}
 
 
 async def payer_edi_ids(
@@ -73,6 +68,7 @@ async def apply_835(
             billed = BilledClaim(
                 claim.claim_id, payers.get(claim.payer_id, frozenset()), provider.npi,
                 provider.tax_id, claim.total_charge, frozenset(lines[claim.claim_id]),
+                ClaimStatus(claim.status),
             )  # fmt: skip
             failed = failed_checks(billed, remit, payment)
             if failed:
@@ -146,7 +142,7 @@ def apply_remit(
         f"{a.group_code}-{a.reason_code}" for a in remit.adjustments
     ]
     detail = f"835 CLP02 {remit.status_code}, paid {paid}, trace {paid_by[0]}"
-    set_status(session, claim, REMIT_STATUS[remit.outcome], applied, detail)
+    set_status(session, claim, REMIT_EVENT[remit.outcome], applied, detail)
     for remit_line in remit.lines:
         line = lines.get(remit_line.line_item_control_number)
         if line is None:  # only when a person applied it despite the line_ids check

@@ -16,16 +16,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from claims.inbound import model as edi
 from claims.inbound import parse_inbound
+from claims.lifecycle import ClaimEvent
 from claims.model import ReasonCode
 from service import models as orm
 from service.auth.principal import Principal
 from service.edi.acks import apply_999, apply_interchange_acks, as_int, batch_claims, batches_sent
-from service.edi.applied import Applied, set_status
+from service.edi.applied import Applied, moves, set_status
 from service.edi.remittance import apply_835
 from service.profiles import ProfileRegistry
 from service.units.repository import rows_in
 from service.units.service import readjudicate
 from service.units.touched import Touched
+
+REJECTED = ClaimEvent.ACK_REJECTED  # applies to claims not yet paid or denied (claims.lifecycle)
 
 
 async def receive(
@@ -106,9 +109,9 @@ def _apply_claim_ack(
         claim.payer_claim_number = ack.payer_claim_control_number
         applied.numbers_learned.add(claim.claim_id)
     if ack.rejected:
-        set_status(session, claim, "rejected", applied, "277CA " + " ".join(codes))
-    elif ack.outcome is edi.AckOutcome.ACCEPTED and claim.status in ("generated", "rejected"):
-        set_status(session, claim, "accepted", applied, "277CA " + " ".join(codes))
+        set_status(session, claim, REJECTED, applied, "277CA " + " ".join(codes))
+    elif ack.outcome is edi.AckOutcome.ACCEPTED:
+        set_status(session, claim, ClaimEvent.ACK_ACCEPTED, applied, "277CA " + " ".join(codes))
 
 
 async def _apply_level_rejection(
@@ -138,17 +141,16 @@ async def _apply_level_rejection(
     for batch in batches:
         applied.batches.add(batch.batch_id)
         for claim in await batch_claims(session, batch):
-            if claim.transaction_control_number != st or claim.status not in LEVEL_REJECTABLE:
+            if claim.transaction_control_number != st or not moves(claim, REJECTED):
                 continue
             if summary.level == "provider" and npis.get(claim.provider_id) != summary.identifier:
                 continue
             applied.touch(claim)
             claim.status_codes = codes
             detail = f"277CA {summary.level}-level rejection " + " ".join(codes)
-            set_status(session, claim, "rejected", applied, detail)
+            set_status(session, claim, REJECTED, applied, detail)
 
 
-LEVEL_REJECTABLE = frozenset({"generated", "accepted", "rejected"})  # not paid or denied yet
 
 
 async def _npis(session: AsyncSession) -> dict[str, str]:

@@ -18,6 +18,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from claims.errors import Conflict, InvalidInput, NotFound
+from claims.invoices import InvoiceStatus
+from claims.lifecycle import invoice_payment, transition
 from claims.milestones import (
     EarnedMilestone,
     InvoicedOccurrence,
@@ -205,7 +207,8 @@ def _earned_out(
     e: EarnedMilestone, line: orm.InvoiceLine | None, invoices: dict[str, orm.Invoice], catalog: Any
 ) -> dict[str, Any]:
     invoice = invoices.get(line.invoice_id) if line else None
-    status = "earned" if invoice is None else ("paid" if invoice.status == "paid" else "invoiced")
+    paid = invoice is not None and invoice.status == InvoiceStatus.PAID
+    status = "earned" if invoice is None else ("paid" if paid else "invoiced")
     return {
         "milestone": e.milestone,
         "name": catalog.get(e.milestone).name,
@@ -304,7 +307,7 @@ async def _record_invoice(
         provider_id=body.provider_id,
         invoice_date=today,
         through_date=body.through_date,
-        status="sent",
+        status=InvoiceStatus.SENT.value,
         total=to_money(sum((p.amount for p in planned), Decimal("0.00"))),
     )
     session.add(invoice)
@@ -361,6 +364,10 @@ async def add_payment(
             )
         return invoice, False
     _check_amount(invoice, body.amount)
+    paid = to_money(invoice.paid_amount + body.amount)
+    status = transition(InvoiceStatus(invoice.status), invoice_payment(paid, invoice.total))
+    if status is None:  # claims.lifecycle: a paid invoice takes no payment
+        raise Conflict(f"invoice {invoice_id} is {invoice.status}: it takes no payment")
     session.add(
         orm.InvoicePayment(
             invoice_id=invoice_id,
@@ -369,8 +376,7 @@ async def add_payment(
             reference=body.reference,
         )
     )
-    invoice.paid_amount = to_money(invoice.paid_amount + body.amount)
-    invoice.status = "paid" if invoice.paid_amount >= invoice.total else "partially_paid"
+    invoice.paid_amount, invoice.status = paid, status.value
     await session.flush()
     return invoice, True
 

@@ -14,21 +14,25 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from claims.invoices import InvoiceStatus
+from claims.lifecycle import ClaimStatus, Frequency
 from service import models as orm
 
 ZERO = Decimal("0.00")
+PAID = frozenset({ClaimStatus.PAID, ClaimStatus.PARTIALLY_PAID})
+ANSWERED = PAID | {ClaimStatus.ACCEPTED, ClaimStatus.DENIED}  # taken into adjudication
 CLAIM_BUCKETS: dict[str, Callable[[orm.Claim], bool]] = {
     "billed": lambda c: True,
-    "accepted": lambda c: c.status in ("accepted", "paid", "partially_paid", "denied"),
-    "rejected": lambda c: c.status == "rejected",
-    "paid": lambda c: c.status in ("paid", "partially_paid"),
-    "denied": lambda c: c.status == "denied",
-    "outstanding": lambda c: c.status in ("generated", "accepted"),
+    "accepted": lambda c: c.status in ANSWERED,
+    "rejected": lambda c: c.status == ClaimStatus.REJECTED,
+    "paid": lambda c: c.status in PAID,
+    "denied": lambda c: c.status == ClaimStatus.DENIED,
+    "outstanding": lambda c: c.status in (ClaimStatus.GENERATED, ClaimStatus.ACCEPTED),
 }
 INVOICE_BUCKETS: dict[str, Callable[[orm.Invoice], bool]] = {
     "billed": lambda i: True,
-    "paid": lambda i: i.status in ("paid", "partially_paid"),
-    "outstanding": lambda i: i.status in ("sent", "partially_paid"),
+    "paid": lambda i: i.status in (InvoiceStatus.PAID, InvoiceStatus.PARTIALLY_PAID),
+    "outstanding": lambda i: i.status in (InvoiceStatus.SENT, InvoiceStatus.PARTIALLY_PAID),
 }
 
 
@@ -112,7 +116,7 @@ async def _claims_in_force(
     claim = orm.Claim
     stmt = select(claim).where(
         claim.provider_id == provider_id,
-        claim.frequency != "8",
+        claim.frequency != Frequency.VOID.value,
         claim.replaced_by_claim_id.is_(None),
     )
     if payer_id:

@@ -19,7 +19,6 @@ from functools import lru_cache
 from types import SimpleNamespace
 from typing import Any, TypeVar
 
-from msgspec.structs import replace
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from claims import model as core
@@ -200,11 +199,7 @@ async def _load(
 
 
 def _settings(payer: orm.Payer | None, profiles: ProfileRegistry) -> core.RuleSettings:
-    settings = profiles.get(payer.edi_profile if payer else None).rules.settings()
-    if payer is not None and payer.timely_filing_days:
-        # The payer record's own timely-filing days win over its profile's default.
-        settings = replace(settings, timely_filing_days=payer.timely_filing_days)
-    return settings
+    return profiles.rules_for(payer)
 
 
 def _payer_settings(loaded: _Loaded, payer_id: str, profiles: ProfileRegistry) -> core.RuleSettings:

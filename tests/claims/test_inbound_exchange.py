@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from msgspec.structs import replace
 
 from claims.errors import InvalidInput
 from claims.inbound import (
@@ -23,6 +24,7 @@ from claims.inbound import (
 )
 from claims.inbound.model import Payment, RemitClaim, RemitOutcome
 from claims.inbound.remit_checks import BilledClaim, failed_checks
+from claims.lifecycle import ClaimStatus
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "inbound"
 
@@ -198,7 +200,8 @@ def test_the_charge_check_passes_only_for_our_charge(cents: int, paid_cents: int
 
 
 def test_a_reversal_repeats_our_charge_negated() -> None:
-    assert failed_checks(BILLED, _remit(Decimal("-78.00"), Decimal("-78.00"), "22"), PAYMENT) == ()
+    paid = replace(BILLED, status=ClaimStatus.PAID)  # a take-back applies to a paid claim
+    assert failed_checks(paid, _remit(Decimal("-78.00"), Decimal("-78.00"), "22"), PAYMENT) == ()
 
 
 # ---------------------------------------------------------------------------------------------

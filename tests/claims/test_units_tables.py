@@ -1,10 +1,7 @@
-"""The DVR overlap table as data, units_for_minutes, and timely filing (billing-rules 1.1.5,
-1.2, 1.3)."""
+"""The DVR overlap table as data and units_for_minutes (billing-rules 1.1.5, 1.3); timely
+filing: test_timely.py."""
 
 from __future__ import annotations
-
-from datetime import date, timedelta
-from decimal import Decimal
 
 import pytest
 from hypothesis import given
@@ -17,16 +14,12 @@ from claims.model import (
     Activity,
     EipdAuthorization,
     EventStatus,
-    LineStatus,
     ReasonCode,
     Rounding,
-    RuleSettings,
     StaffRole,
 )
 from claims.units import (
     adjudicate_member,
-    apply_timely_filing,
-    apply_timely_filing_to_result,
     load_dvr_overlap,
     parse_dvr_overlap,
     units_for_minutes,
@@ -86,39 +79,6 @@ def test_units_for_minutes_follows_the_two_rounding_rules(minutes: int) -> None:
     assert mid * 15 - 7 <= minutes < mid * 15 + 8
     assert whole * 15 <= minutes < whole * 15 + 15
     assert whole <= mid <= whole + 1
-
-
-TODAY = DAY + timedelta(days=120)
-
-
-@pytest.mark.parametrize(("age", "expired"), [(90, False), (91, True)])
-def test_timely_filing_counts_from_the_date_of_service(age: int, expired: bool) -> None:
-    line = run([ev("E1", day=TODAY - timedelta(days=age))]).result.lines[0]
-    after = apply_timely_filing(line, TODAY, RuleSettings())
-    if not expired:
-        assert after is line
-        return
-    assert (after.status, after.hold_reason, after.units, after.charge) == (
-        LineStatus.EXCLUDED, ReasonCode.TIMELY_FILING_EXPIRED, 0, Decimal("0.00"),
-    )  # fmt: skip
-    assert after.auth_units == line.auth_units  # the delivered units still used the allowance
-
-
-def test_timely_filing_leaves_held_lines_for_later() -> None:
-    line = run([ev("E1", note=None)]).result.lines[0]
-    assert apply_timely_filing(line, date(2030, 1, 1), RuleSettings()) is line
-
-
-def test_timely_filing_moves_the_events_minutes_under_the_reason() -> None:
-    result = run([ev("E1", "09:00", "09:22"), ev("E2", "09:00", "09:30", day=TODAY)]).result
-    after = apply_timely_filing_to_result(result, TODAY, RuleSettings())
-    first, second = after.adjudications
-    assert first.status is EventStatus.EXCLUDED and first.billable_minutes == 0
-    assert {r.code: r.minutes for r in first.reasons} == {
-        ReasonCode.BELOW_UNIT_THRESHOLD: 7,
-        ReasonCode.TIMELY_FILING_EXPIRED: 15,
-    }
-    assert second == result.adjudications[1] and after.lines[1] == result.lines[1]
 
 
 def test_engine_values_are_ordinary_frozen_structs() -> None:

@@ -230,3 +230,27 @@ async def test_a_batch_of_two_providers_is_paid_in_one_835_per_payee(
     assert answer["claims_updated"] == 2 and not answer.get("exceptions"), answer
     claims = (await client.get("/v1/claims", headers=admin)).json()["items"]
     assert sorted(c["provider_id"] for c in claims if c["status"] == "paid") == ["P-01", "P-02"]
+
+
+async def test_a_second_payment_of_a_paid_claim_is_held_for_a_person(
+    app: FastAPI, client: AsyncClient
+) -> None:
+    """claims.lifecycle: a payment lands only on a claim not yet paid or denied; the same
+    payment in another interchange (no take-back first) is a claim_status exception."""
+    admin, claim, text = await _claim_of_78(app, client)
+    remit = simulate_835(text, control_number=601, created=WHEN, trace_number="EFT9")
+    assert (await _post(client, admin, remit))["exceptions"] == []
+    before = (await client.get(f"/v1/claims/{claim['claim_id']}", headers=admin)).json()
+    element, terminator, segs = segments(remit)
+    renumbered = [
+        element.join([*p[:13], "000000602", *p[14:]] if p[0] == "ISA" else
+                     [p[0], p[1], "000000602"] if p[0] == "IEA" else p)
+        for p in (seg.split(element) for seg in segs)
+    ]  # fmt: skip
+    result = await _post(client, admin, join(element, terminator, reseal(renumbered, element)))
+    assert result["exceptions"] == [
+        {"claim_id": claim["claim_id"], "failed_checks": ["claim_status"]}
+    ]
+    assert result["claims_updated"] == 0
+    after = (await client.get(f"/v1/claims/{claim['claim_id']}", headers=admin)).json()
+    assert (after["status"], after["paid_amount"]) == ("paid", before["paid_amount"])
