@@ -5,14 +5,14 @@ Pure: the service passes what it stored about the line and the claim; this decid
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal
+
+from msgspec import Struct
 
 from claims.model import LineStatus, ReasonCode
 
 
-@dataclass(frozen=True, slots=True)
-class ClaimHistory:
+class ClaimHistory(Struct, frozen=True, gc=False):
     """What is stored about a line's earlier claim (or its expiry), if anything."""
 
     claim_id: str | None
@@ -22,8 +22,7 @@ class ClaimHistory:
     filing_expired: bool  # timely filing ran out when a batch first tried the line
 
 
-@dataclass(frozen=True, slots=True)
-class LineState:
+class LineState(Struct, frozen=True, gc=False):
     status: LineStatus
     hold_reason: ReasonCode | None
     charge: Decimal

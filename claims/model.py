@@ -1,16 +1,21 @@
 """The domain's plain values: what the rules engine, the milestone engine and the 837P writer read.
 
-Everything here is a frozen dataclass with no behaviour beyond small derived properties. The
-service layer builds these from database rows; the pure core never sees a row, a session or a
-clock (callers pass ``today`` in).
+Every value of the core is a frozen ``msgspec.Struct`` with ``gc=False`` and no behaviour beyond
+small derived properties: an ordinary constructor that runs in C (the engine builds an
+``Adjudication`` per event and a ``UnitLine`` per line; a frozen dataclass's ``__init__`` was most
+of its time), fields read as fast as slots, and no cycle-collector tracking (a value never refers
+back to what holds it). ``msgspec.structs.replace`` / ``asdict`` / ``fields`` stand for their
+``dataclasses`` namesakes. The service layer builds these from database rows; the pure core never
+sees a row, a session or a clock (callers pass ``today`` in).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import date, time
 from decimal import Decimal
 from enum import StrEnum
+
+from msgspec import Struct, field
 
 from claims.places import facility_places_of_service
 
@@ -135,8 +140,7 @@ class Rounding(StrEnum):
 # Reference data
 
 
-@dataclass(frozen=True, slots=True)
-class DateRange:
+class DateRange(Struct, frozen=True, gc=False):
     start: date
     end: date | None  # None: open-ended
 
@@ -144,8 +148,7 @@ class DateRange:
         return self.start <= day and (self.end is None or day <= self.end)
 
 
-@dataclass(frozen=True, slots=True)
-class Member:
+class Member(Struct, frozen=True, gc=False):
     member_id: str
     payer_id: str
     birth_date: date
@@ -156,16 +159,14 @@ class Member:
     version: int = 1
 
 
-@dataclass(frozen=True, slots=True)
-class Staff:
+class Staff(Struct, frozen=True, gc=False):
     provider_id: str
     staff_id: str
     role: StaffRole
     version: int = 1
 
 
-@dataclass(frozen=True, slots=True)
-class FidelityReview:
+class FidelityReview(Struct, frozen=True, gc=False):
     provider_id: str
     review_id: str
     score: int
@@ -175,8 +176,7 @@ class FidelityReview:
     reevaluation_requested_on: date | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Authorization:
+class Authorization(Struct, frozen=True, gc=False):
     """A YP630 authorization of units for one member with one provider."""
 
     authorization_id: str
@@ -193,8 +193,7 @@ class Authorization:
         return self.start_date <= day <= self.end_date
 
 
-@dataclass(frozen=True, slots=True)
-class EipdAuthorization:
+class EipdAuthorization(Struct, frozen=True, gc=False):
     """A DVR (EIPD) milestone authorization: while open, the milestone's activities are DVR's."""
 
     authorization_id: str
@@ -209,8 +208,7 @@ class EipdAuthorization:
         return self.start_date <= day and (self.end_date is None or day <= self.end_date)
 
 
-@dataclass(frozen=True, slots=True)
-class FeeSchedule:
+class FeeSchedule(Struct, frozen=True, gc=False):
     """Per-unit rates keyed by procedure-with-modifiers ("YP630", "YP630:BC")."""
 
     payer_id: str
@@ -228,8 +226,7 @@ class FeeSchedule:
 # Service events and their adjudication
 
 
-@dataclass(frozen=True, slots=True)
-class ServiceEvent:
+class ServiceEvent(Struct, frozen=True, gc=False):
     event_id: str
     member_id: str
     provider_id: str
@@ -260,15 +257,13 @@ class ServiceEvent:
         return self.end_time.hour * 60 + self.end_time.minute
 
 
-@dataclass(frozen=True, slots=True)
-class Reason:
+class Reason(Struct, frozen=True, gc=False):
     code: ReasonCode
     minutes: int
     detail: str
 
 
-@dataclass(frozen=True, slots=True)
-class Adjudication:
+class Adjudication(Struct, frozen=True, gc=False):
     """What became of one event's minutes: minutes == billable_minutes + sum(reason minutes)."""
 
     event_id: str
@@ -281,8 +276,7 @@ class Adjudication:
     modifiers: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class UnitLine:
+class UnitLine(Struct, frozen=True, gc=False):
     """One claim line's worth: a member, provider, date of service and procedure-with-modifiers.
 
     ``units`` are the billable units (after rounding, cap and authorization); ``held_units`` wait
@@ -315,8 +309,7 @@ class UnitLine:
         return ":".join((self.procedure, *self.modifiers))
 
 
-@dataclass(frozen=True, slots=True)
-class UnitCounters:
+class UnitCounters(Struct, frozen=True, gc=False):
     """Units counted before the first re-adjudicated date: the engine need not see history.
 
     ``by_provider``: units with each provider (toward the first-64 allowance);
@@ -327,8 +320,7 @@ class UnitCounters:
     by_authorization: tuple[tuple[str, int], ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class RuleSettings:
+class RuleSettings(Struct, frozen=True, gc=False):
     """The payer-profile keys the units engine reads (billing-rules.md, ``profile.<key>``)."""
 
     rounding: Rounding = Rounding.MIDPOINT
@@ -347,8 +339,7 @@ class RuleSettings:
     excluded_places_of_service: frozenset[str] = field(default_factory=facility_places_of_service)
 
 
-@dataclass(frozen=True, slots=True)
-class MemberContext:
+class MemberContext(Struct, frozen=True, gc=False):
     """Everything the engine needs to adjudicate one member's events."""
 
     member: Member
@@ -361,7 +352,6 @@ class MemberContext:
     counters: UnitCounters = field(default_factory=UnitCounters)
 
 
-@dataclass(frozen=True, slots=True)
-class MemberResult:
+class MemberResult(Struct, frozen=True, gc=False):
     adjudications: tuple[Adjudication, ...]
     lines: tuple[UnitLine, ...]

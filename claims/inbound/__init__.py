@@ -1,6 +1,6 @@
 """Inbound EDI: 999, 277CA and 835 from payers read into frozen values, and a payer simulator.
 
-The service layer calls ``parse_inbound(text)`` and ``file_digest(text)``; the dataclasses it
+The service layer calls ``parse_inbound(text)`` and ``file_digest(text)``; the frozen Structs it
 gets back live in ``claims.inbound.model``. ``claims.inbound.simulate`` answers an 837P the way a
 payer would, for round-trip tests and the demo.
 """

@@ -7,10 +7,11 @@ can map them onto claim statuses without reading the TR3s again. Amounts are ``D
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
+
+from msgspec import Struct
 
 
 class InboundKind(StrEnum):
@@ -20,8 +21,7 @@ class InboundKind(StrEnum):
     INTERCHANGE_ACK = "TA1"  # an interchange holding only TA1 segments, no functional group
 
 
-@dataclass(frozen=True, slots=True)
-class ParseWarning:
+class ParseWarning(Struct, frozen=True, gc=False):
     """A pyx12 finding that did not stop the reading (e.g. a segment the guide requires is absent).
 
     ``message`` is pyx12's description with the offending value removed (it may be personal data).
@@ -32,8 +32,7 @@ class ParseWarning:
     message: str
 
 
-@dataclass(frozen=True, slots=True)
-class FunctionalGroup:
+class FunctionalGroup(Struct, frozen=True, gc=False):
     control_number: str  # GS06
     functional_id: str  # GS01: FA (999), HN (277), HP (835)
     version: str  # GS08, e.g. 005010X214
@@ -42,8 +41,7 @@ class FunctionalGroup:
     transaction_control_numbers: tuple[str, ...]  # ST02 of each set in the group
 
 
-@dataclass(frozen=True, slots=True)
-class InterchangeAck:
+class InterchangeAck(Struct, frozen=True, gc=False):
     """TA1: the receiver's verdict on one whole interchange we sent (ISA/IEA level)."""
 
     control_number: str  # TA101 = the ISA13 we sent
@@ -57,8 +55,7 @@ class InterchangeAck:
         return self.ack_code == "R"
 
 
-@dataclass(frozen=True, slots=True)
-class Envelope:
+class Envelope(Struct, frozen=True, gc=False):
     interchange_control_number: str  # ISA13
     sender_id: str  # ISA06, trimmed
     receiver_id: str  # ISA08, trimmed
@@ -75,8 +72,7 @@ class Envelope:
 ACCEPTING_ACK_CODES: frozenset[str] = frozenset({"A", "E"})
 
 
-@dataclass(frozen=True, slots=True)
-class AckTransaction:
+class AckTransaction(Struct, frozen=True, gc=False):
     """One AK2 loop: the acknowledgment of one transaction set we sent."""
 
     set_id: str  # AK201, e.g. 837
@@ -91,8 +87,7 @@ class AckTransaction:
         return self.status in ACCEPTING_ACK_CODES
 
 
-@dataclass(frozen=True, slots=True)
-class AckGroup:
+class AckGroup(Struct, frozen=True, gc=False):
     """One 999 transaction set: the acknowledgment of one functional group we sent (AK1..AK9)."""
 
     functional_id: str  # AK101, HC for an 837
@@ -111,8 +106,7 @@ class AckGroup:
         return self.status in ACCEPTING_ACK_CODES
 
 
-@dataclass(frozen=True, slots=True)
-class Ack999:
+class Ack999(Struct, frozen=True, gc=False):
     envelope: Envelope
     groups: tuple[AckGroup, ...]
     warnings: tuple[ParseWarning, ...] = ()
@@ -133,8 +127,7 @@ class AckOutcome(StrEnum):
     OTHER = "other"  # pending, finalized, request or "response not possible" categories
 
 
-@dataclass(frozen=True, slots=True)
-class StatusCode:
+class StatusCode(Struct, frozen=True, gc=False):
     """One STC composite (STC01, STC10 or STC11): category, status and entity codes."""
 
     category: str  # -1, claim status category code (code source 507)
@@ -142,8 +135,7 @@ class StatusCode:
     entity: str  # -3, entity identifier code ("" when absent)
 
 
-@dataclass(frozen=True, slots=True)
-class StatusInfo:
+class StatusInfo(Struct, frozen=True, gc=False):
     """One STC segment."""
 
     codes: tuple[StatusCode, ...]  # STC01, then STC10 and STC11 when present
@@ -153,8 +145,7 @@ class StatusInfo:
     message: str  # STC12 free-form message ("" when absent)
 
 
-@dataclass(frozen=True, slots=True)
-class LineAck:
+class LineAck(Struct, frozen=True, gc=False):
     """2220D: one service line the payer commented on."""
 
     line_item_control_number: str  # REF*FJ = the REF*6R we sent ("" when absent)
@@ -167,8 +158,7 @@ class LineAck:
     outcome: AckOutcome
 
 
-@dataclass(frozen=True, slots=True)
-class ClaimAck:
+class ClaimAck(Struct, frozen=True, gc=False):
     """2200D: one claim's acknowledgment."""
 
     patient_control_number: str  # TRN02 (TRN01 = 2) = the CLM01 we sent
@@ -192,8 +182,7 @@ class ClaimAck:
         return self.outcome is AckOutcome.REJECTED
 
 
-@dataclass(frozen=True, slots=True)
-class StatusSummary:
+class StatusSummary(Struct, frozen=True, gc=False):
     """2200A (payer, rare), 2200B (information receiver) or 2200C (billing provider) status.
 
     A rejection at one of these levels applies to every claim below it (docs/edi.md).
@@ -216,8 +205,7 @@ class StatusSummary:
         return self.outcome is AckOutcome.REJECTED
 
 
-@dataclass(frozen=True, slots=True)
-class ClaimStatus277:
+class ClaimStatus277(Struct, frozen=True, gc=False):
     envelope: Envelope
     payer_name: str  # 2100A NM103
     payer_id: str  # 2100A NM109
@@ -243,8 +231,7 @@ class RemitOutcome(StrEnum):
     REVERSED = "reversed"  # CLP02 = 22, a take-back of an earlier payment
 
 
-@dataclass(frozen=True, slots=True)
-class Adjustment:
+class Adjustment(Struct, frozen=True, gc=False):
     """One reason/amount/quantity triple of a CAS segment (a CAS carries up to six)."""
 
     group_code: str  # CAS01: CO, PR, OA, PI, CR
@@ -253,8 +240,7 @@ class Adjustment:
     quantity: Decimal | None
 
 
-@dataclass(frozen=True, slots=True)
-class RemitLine:
+class RemitLine(Struct, frozen=True, gc=False):
     """2110: one paid (or not) service line."""
 
     procedure_qualifier: str  # SVC01-1, HC
@@ -270,8 +256,7 @@ class RemitLine:
     remark_codes: tuple[str, ...]  # LQ*HE
 
 
-@dataclass(frozen=True, slots=True)
-class RemitClaim:
+class RemitClaim(Struct, frozen=True, gc=False):
     """2100: one claim payment."""
 
     patient_control_number: str  # CLP01 = the CLM01 we sent
@@ -287,8 +272,7 @@ class RemitClaim:
     outcome: RemitOutcome
 
 
-@dataclass(frozen=True, slots=True)
-class ProviderAdjustment:
+class ProviderAdjustment(Struct, frozen=True, gc=False):
     """PLB: a provider-level amount taken from (positive) or added to (negative) the payment."""
 
     provider_id: str  # PLB01
@@ -298,8 +282,7 @@ class ProviderAdjustment:
     amount: Decimal
 
 
-@dataclass(frozen=True, slots=True)
-class Payment:
+class Payment(Struct, frozen=True, gc=False):
     """One 835 transaction set: a single check or EFT and what it paid."""
 
     transaction_control_number: str  # ST02
@@ -322,8 +305,7 @@ class Payment:
     payee_tax_id: str = ""  # REF*TJ of the payee loop
 
 
-@dataclass(frozen=True, slots=True)
-class Remittance835:
+class Remittance835(Struct, frozen=True, gc=False):
     envelope: Envelope
     payments: tuple[Payment, ...]
     warnings: tuple[ParseWarning, ...] = ()
@@ -340,8 +322,7 @@ class Remittance835:
 # ---------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class InterchangeAcks:
+class InterchangeAcks(Struct, frozen=True, gc=False):
     """An interchange that carries TA1 segments only (no GS): X12 allows it on its own."""
 
     envelope: Envelope
@@ -355,8 +336,7 @@ class InterchangeAcks:
 Document = Ack999 | ClaimStatus277 | Remittance835 | InterchangeAcks
 
 
-@dataclass(frozen=True, slots=True)
-class InboundFile:
+class InboundFile(Struct, frozen=True, gc=False):
     """What ``parse_inbound`` returns: the kind, the file's digest and exactly one parsed body."""
 
     kind: InboundKind

@@ -9,17 +9,17 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Callable
-from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
 from importlib import resources
+
+from msgspec import Struct
 
 from claims.inbound.model import Adjustment, Payment, RemitClaim, RemitOutcome
 from claims.lifecycle import REMIT_EVENT, ClaimStatus, applies_to, transition
 
 
-@dataclass(frozen=True, slots=True)
-class BilledClaim:
+class BilledClaim(Struct, frozen=True, gc=False):
     """What we sent for one claim, as far as a remittance can be checked against it."""
 
     claim_id: str
@@ -31,8 +31,7 @@ class BilledClaim:
     status: ClaimStatus = ClaimStatus.GENERATED  # the claim's status now
 
 
-@dataclass(frozen=True, slots=True)
-class FailedCheck:
+class FailedCheck(Struct, frozen=True, gc=False):
     check: str  # a key of data/remittance_checks.toml
     message: str  # what it means
     detail: str  # what was found, without member data

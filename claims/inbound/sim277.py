@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
+from msgspec import Struct
+
 from claims.inbound.sim837 import Party, Submission, SubmittedClaim
 from claims.inbound.x12out import Segments, amount, composite, d8, seg
 
@@ -18,8 +20,7 @@ ACCEPTED = composite("A2", "20")  # A2 accepted into adjudication; 508 code 20 "
 RECEIPT = composite("A1", "19", "PR")  # A1 receipt; 19 "entity acknowledges receipt"; payer
 
 
-@dataclass(frozen=True, slots=True)
-class Answer277:
+class Answer277(Struct, frozen=True, gc=False):
     """What the payer decided: rejected CLM01 -> STC status code; payer claim numbers."""
 
     created: datetime

@@ -7,10 +7,11 @@ CLP03 - CLP04 = all CAS amounts of the claim and its lines; BPR02 = the sum of C
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
+
+from msgspec import Struct
 
 from claims.errors import InvalidInput
 from claims.inbound.sim837 import Submission, SubmittedClaim, SubmittedLine
@@ -30,8 +31,7 @@ class RemitAction(StrEnum):
     DENY = "deny"  # CLP02 4, every line adjusted in full
 
 
-@dataclass(frozen=True, slots=True)
-class LineAdjustment:
+class LineAdjustment(Struct, frozen=True, gc=False):
     """Take ``amount`` off the line whose REF*6R is ``line_id`` (CARC 45 by default:
     "charge exceeds fee schedule/maximum allowable", contractual, group CO)."""
 
@@ -41,16 +41,14 @@ class LineAdjustment:
     reason_code: str = "45"
 
 
-@dataclass(frozen=True, slots=True)
-class RemitPlan:
+class RemitPlan(Struct, frozen=True, gc=False):
     action: RemitAction = RemitAction.PAY
     adjustments: tuple[LineAdjustment, ...] = ()  # PARTIAL only
     denial_group: str = "CO"
     denial_reason: str = "29"  # CARC 29: "the time limit for filing has expired"
 
 
-@dataclass(frozen=True, slots=True)
-class PayerDetails:
+class PayerDetails(Struct, frozen=True, gc=False):
     """Payer-side facts an 835 must carry; fictitious defaults fit for tests and the demo."""
 
     tax_id: str = "566000000"  # EIN; TRN03 is "1" + EIN
@@ -66,8 +64,7 @@ class PayerDetails:
     payee_account: str = "9876543210"  # BPR15
 
 
-@dataclass(frozen=True, slots=True)
-class _SettledLine:
+class _SettledLine(Struct, frozen=True, gc=False):
     line: SubmittedLine
     paid: Decimal
     adjustments: tuple[LineAdjustment, ...]

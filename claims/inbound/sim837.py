@@ -8,17 +8,19 @@ does; they never appear in an error message.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
+
+from msgspec import Struct
+from msgspec.structs import replace
 
 from claims.errors import InvalidInput
 from claims.inbound.reader import Delimiters, delimiters, split_segments
 from claims.money import to_money
 
 
-@dataclass(frozen=True, slots=True)
-class SubmittedLine:
+class SubmittedLine(Struct, frozen=True, gc=False):
     line_id: str  # REF*6R ("" when the line had none)
     procedure: str  # SV101-2
     modifiers: tuple[str, ...]  # SV101-3..-6
@@ -27,16 +29,14 @@ class SubmittedLine:
     service_date: date | None  # DTP*472 (start of a range)
 
 
-@dataclass(frozen=True, slots=True)
-class Party:
+class Party(Struct, frozen=True, gc=False):
     name: str  # NM103 (last or organization name)
     first_name: str  # NM104
     id_qualifier: str  # NM108
     identifier: str  # NM109
 
 
-@dataclass(frozen=True, slots=True)
-class SubmittedClaim:
+class SubmittedClaim(Struct, frozen=True, gc=False):
     claim_id: str  # CLM01
     charge: Decimal  # CLM02
     place_of_service: str  # CLM05-1
@@ -49,23 +49,20 @@ class SubmittedClaim:
     lines: tuple[SubmittedLine, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class SubmittedSet:
+class SubmittedSet(Struct, frozen=True, gc=False):
     control_number: str  # ST02
     version: str  # ST03
     batch_reference: str  # BHT03
     first_claim_position: int = 0  # position of its first CLM in the set (ST = 1), for IK3
 
 
-@dataclass(frozen=True, slots=True)
-class SubmittedGroup:
+class SubmittedGroup(Struct, frozen=True, gc=False):
     control_number: str  # GS06
     version: str  # GS08
     sets: tuple[SubmittedSet, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class Submission:
+class Submission(Struct, frozen=True, gc=False):
     interchange_control_number: str  # ISA13
     sender: tuple[str, str]  # ISA05, ISA06 (trimmed)
     receiver: tuple[str, str]  # ISA07, ISA08 (trimmed)

@@ -9,7 +9,7 @@ where the service only takes it as advice.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from msgspec import Struct
 
 from claims.errors import InvalidInput
 from claims.inbound.parse import parse_inbound
@@ -18,8 +18,7 @@ from claims.inbound.reader import delimiters, pyx12_findings, split_segments, st
 GUIDES = {"999": "005010X231A1", "277CA": "005010X214", "835": "005010X221A1"}
 
 
-@dataclass(frozen=True, slots=True)
-class Verdict:
+class Verdict(Struct, frozen=True, gc=False):
     kind: str  # 837P, 999, 277CA, 835, TA1, or "" when the file is not X12 at all
     guide: str  # the implementation guide it was checked against
     problems: tuple[str, ...]  # each "where: what"

@@ -8,9 +8,10 @@ as X12 requires.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+
+from msgspec import Struct
 
 from claims.money import money_str
 
@@ -46,8 +47,7 @@ def d8(day: date) -> str:
     return day.strftime("%Y%m%d")
 
 
-@dataclass(frozen=True, slots=True)
-class Addressing:
+class Addressing(Struct, frozen=True, gc=False):
     """Who sends the response (the payer) to whom (the submitter of the 837P)."""
 
     sender: tuple[str, str]  # ISA05, ISA06

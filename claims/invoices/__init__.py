@@ -1,4 +1,4 @@
-"""Milestone invoices: the document (dataclasses) and its PDF and CSV renderings."""
+"""Milestone invoices: the document (frozen Structs) and its PDF and CSV renderings."""
 
 from claims.invoices.csv_export import render_invoice_csv
 from claims.invoices.model import (

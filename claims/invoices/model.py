@@ -7,10 +7,11 @@ never a name, birth date or diagnosis, which have no place on an invoice that tr
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
+
+from msgspec import Struct
 
 from claims.milestones.catalog import MilestoneCatalog
 from claims.milestones.invoicing import LineKind, PlannedLine
@@ -24,22 +25,19 @@ class InvoiceStatus(StrEnum):
     PAID = "paid"
 
 
-@dataclass(frozen=True, slots=True)
-class ProviderBlock:
+class ProviderBlock(Struct, frozen=True, gc=False):
     name: str
     address_lines: tuple[str, ...]
     npi: str
     tax_id: str
 
 
-@dataclass(frozen=True, slots=True)
-class PayerBlock:
+class PayerBlock(Struct, frozen=True, gc=False):
     name: str
     address_lines: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class InvoiceLineItem:
+class InvoiceLineItem(Struct, frozen=True, gc=False):
     member_record: str  # subscriber id or member id, never a name
     milestone: str
     milestone_name: str
@@ -50,8 +48,7 @@ class InvoiceLineItem:
     kind: LineKind = LineKind.CHARGE
 
 
-@dataclass(frozen=True, slots=True)
-class InvoiceDocument:
+class InvoiceDocument(Struct, frozen=True, gc=False):
     invoice_number: str
     invoice_date: date
     provider: ProviderBlock

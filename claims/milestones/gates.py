@@ -7,7 +7,7 @@ under an EIPD authorization for that milestone whose period covers the earned da
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from msgspec import Struct, field
 
 from claims.fidelity import FidelityGate, gating_detail
 from claims.milestones.catalog import PayerKind
@@ -15,8 +15,7 @@ from claims.milestones.results import EarnedMilestone
 from claims.model import EipdAuthorization, FidelityReview, RuleSettings
 
 
-@dataclass(frozen=True, slots=True)
-class MilestoneGates:
+class MilestoneGates(Struct, frozen=True, gc=False):
     """The member's providers' fidelity reviews and the member's EIPD authorizations."""
 
     fidelity_reviews: tuple[FidelityReview, ...] = ()

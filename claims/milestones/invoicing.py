@@ -8,10 +8,11 @@ credit line on the next invoice." Sent invoices never change, so every correctio
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
+
+from msgspec import Struct
 
 from claims.milestones.catalog import MilestoneCatalog, PayerKind, load_catalog
 from claims.milestones.results import EarnedMilestone, OccurrenceKey
@@ -24,8 +25,7 @@ class LineKind(StrEnum):
     CREDIT = "credit"
 
 
-@dataclass(frozen=True, slots=True)
-class InvoicedOccurrence:
+class InvoicedOccurrence(Struct, frozen=True, gc=False):
     """A line already on a sent invoice of this payer and provider (charge or credit)."""
 
     member_id: str
@@ -40,8 +40,7 @@ class InvoicedOccurrence:
         return (self.member_id, self.milestone, self.occurrence)
 
 
-@dataclass(frozen=True, slots=True)
-class PlannedLine:
+class PlannedLine(Struct, frozen=True, gc=False):
     member_id: str
     provider_id: str
     milestone: str

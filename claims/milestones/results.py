@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import NamedTuple
+
+from msgspec import Struct
 
 from claims.milestones.catalog import PayerKind
 from claims.milestones.facts import Mark
@@ -15,8 +15,7 @@ from claims.milestones.facts import Mark
 OccurrenceKey = tuple[str, str, int]
 
 
-@dataclass(frozen=True, slots=True)
-class EarnedMilestone:
+class EarnedMilestone(Struct, frozen=True, gc=False):
     member_id: str
     milestone: str
     occurrence: int  # 1-based, per milestone per member, in earned_on order
@@ -37,8 +36,7 @@ class EarnedMilestone:
         return (self.member_id, self.milestone, self.occurrence)
 
 
-@dataclass(frozen=True, slots=True)
-class MilestoneProgress:
+class MilestoneProgress(Struct, frozen=True, gc=False):
     """``met``: earned at least once. ``missing``: what the next occurrence still lacks, in plain
     English; empty when nothing is missing or no further occurrence is possible."""
 
@@ -47,8 +45,7 @@ class MilestoneProgress:
     missing: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class MemberMilestones:
+class MemberMilestones(Struct, frozen=True, gc=False):
     earned: tuple[EarnedMilestone, ...]
     progress: tuple[MilestoneProgress, ...]
 
@@ -56,11 +53,8 @@ class MemberMilestones:
         return tuple(e for e in self.earned if e.milestone == milestone)
 
 
-class Draft(NamedTuple):
-    """An occurrence before numbering: when, by which provider, resting on which facts.
-
-    Internal and made by the thousand per caseload: a named tuple, cheaper than a frozen
-    dataclass (whose __init__ sets each field through object.__setattr__)."""
+class Draft(Struct, frozen=True, gc=False):
+    """An occurrence before numbering: when, by which provider, resting on which facts."""
 
     milestone: str
     earned_on: date
@@ -81,7 +75,6 @@ def draft(
     return Draft(milestone, on or completing.day, completing.provider_id, tuple(marks), job_key)
 
 
-@dataclass(frozen=True, slots=True)
-class RuleOutcome:
+class RuleOutcome(Struct, frozen=True, gc=False):
     drafts: tuple[Draft, ...]
     missing: tuple[str, ...]

@@ -3,11 +3,6 @@
 The service layer calls ``adjudicate_member`` per member (events from a first date onward plus
 a ``MemberContext`` with counters from before that date); a claim batch asks
 ``filing_cutoff`` for the timely-filing cut-off on its ``today`` (claims.units.timely).
-
-The hot paths read enum members through module constants (``_BILLABLE = EventStatus.BILLABLE``)
-because on CPython 3.11 ``EnumType`` defines ``__getattr__``, which takes every
-``EventStatus.BILLABLE`` read off the fast path: about 100 ns a read, 6% of the engine's
-instructions (callgrind, bench/engine.py's caseload).
 """
 
 from claims.units.dvr import DvrOverlapTable, load_dvr_overlap, parse_dvr_overlap

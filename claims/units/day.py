@@ -8,9 +8,6 @@ from claims.model import ReasonCode, RuleSettings
 from claims.units.ledger import Ledger, Line, take_latest_first
 from claims.units.rounding import UNIT_MINUTES, units_for_minutes
 
-# Enum members read once (why: the claims.units docstring).
-_OVERLAP, _BELOW_UNIT = ReasonCode.OVERLAPPING_TIME, ReasonCode.BELOW_UNIT_THRESHOLD
-
 
 def remove_overlap(ledgers: list[Ledger]) -> None:
     """Count overlapping minutes once (billing-rules 1.1.4).
@@ -26,7 +23,7 @@ def remove_overlap(ledgers: list[Ledger]) -> None:
         lost = (end if end < reach else reach) - start
         if lost > 0:
             others = [o.event.event_id for o in ledgers[:index] if o.end > start]
-            ledger.lose(_OVERLAP, lost, "overlaps event " + ", ".join(others))
+            ledger.lose(ReasonCode.OVERLAPPING_TIME, lost, "overlaps event " + ", ".join(others))
         if end > reach:
             reach = end
 
@@ -89,4 +86,4 @@ def _drop_remainder(line: Line, settings: RuleSettings) -> None:
         detail = (
             f"{dropped} of the line's {line.minutes} min dropped by {settings.rounding} rounding"
         )
-        take_latest_first(line.ledgers, dropped, _BELOW_UNIT, detail)
+        take_latest_first(line.ledgers, dropped, ReasonCode.BELOW_UNIT_THRESHOLD, detail)

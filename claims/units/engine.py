@@ -29,7 +29,6 @@ from claims.units.lookup import MemberLookup
 
 _ORDER = attrgetter("order")
 _DAY = attrgetter("day")
-_VOIDED = ReasonCode.VOIDED  # read once (why: the claims.units docstring)
 
 
 def adjudicate_member(
@@ -81,7 +80,7 @@ def _in_play(
     for ledger in group:
         event = ledger.event
         if event.voided:
-            ledger.lose_all(_VOIDED, "event voided")
+            ledger.lose_all(ReasonCode.VOIDED, "event voided")
         elif (finding := first_exclusion(event, day)) is not None:
             ledger.lose_all(*finding)
         else:

@@ -78,7 +78,8 @@ def _fidelity_below_minimum(event: ServiceEvent, day: date, look: MemberLookup) 
 def _staff_role_not_billable(event: ServiceEvent, day: date, look: MemberLookup) -> Finding:
     # YP630 def., Staffing: the Program Assistant keeps records, reports, calls and
     # authorization requests, administrative work that "cannot be billed" (docs/units.md).
-    if (event.provider_id, event.staff_id) in look.not_billing_staff:
+    staff = look.not_billing_staff  # most providers have no Program Assistant on record
+    if staff and (event.provider_id, event.staff_id) in staff:
         return ReasonCode.STAFF_ROLE_NOT_BILLABLE, f"staff {event.staff_id} is a Program Assistant"
     return None
 
@@ -120,47 +121,38 @@ DAY_RULES: tuple[Rule, ...] = (
     _other_provider_authorized,
     _fidelity_below_minimum,
 )
-RULES: tuple[Rule, ...] = (*EVENT_RULES, *DAY_RULES, _dvr_milestone_overlap)
-# Enum members read once (why: the claims.units docstring).
-_NO_CONTACT, _GROUP = Contact.NONE, Setting.GROUP
+ACTIVITY_RULES: tuple[Rule, ...] = (_dvr_milestone_overlap,)
+RULES: tuple[Rule, ...] = (*EVENT_RULES, *DAY_RULES, *ACTIVITY_RULES)
 
 
 class Exclusions:
-    """``RULES`` in order for one member, with the per-day answers memoised."""
+    """``RULES`` in order for one member, the day rules' answers memoised per date and provider."""
 
-    __slots__ = ("look", "_days", "facilities", "not_billing_staff")
+    __slots__ = ("look", "_days")
 
     def __init__(self, look: MemberLookup) -> None:
         self.look = look
         self._days: dict[tuple[date, str], Finding] = {}
-        self.facilities = look.facilities
-        self.not_billing_staff = look.not_billing_staff
 
     def first(self, event: ServiceEvent, day: date) -> Finding:
-        # Inline forms of EVENT_RULES (the hot path); same checks, same order.
-        if event.activity in NON_BILLABLE_ACTIVITIES:
-            return _non_billable_activity(event, day, self.look)
-        if event.contact is _NO_CONTACT:
-            return _no_direct_contact(event, day, self.look)
-        if event.setting is _GROUP:
-            return _group_setting(event, day, self.look)
-        if event.place_of_service in self.facilities:
-            return _facility_setting(event, day, self.look)
-        if self.not_billing_staff and (event.provider_id, event.staff_id) in self.not_billing_staff:
-            return _staff_role_not_billable(event, day, self.look)
+        look = self.look
+        finding = _first_of(EVENT_RULES, event, day, look)
+        if finding is not None:
+            return finding
         key = (day, event.provider_id)
         if key in self._days:
             finding = self._days[key]
         else:
-            finding = self._days[key] = _first_of(DAY_RULES, event, day, self.look)
-        if finding is not None or not self.look.eipd:
+            finding = self._days[key] = _first_of(DAY_RULES, event, day, look)
+        if finding is not None:
             return finding
-        return _dvr_milestone_overlap(event, day, self.look)
+        return _first_of(ACTIVITY_RULES, event, day, look)
 
 
 def _first_of(
     rules: tuple[Rule, ...], event: ServiceEvent, day: date, look: MemberLookup
 ) -> Finding:
+    """The finding of the first of ``rules`` that applies to the event, else None."""
     for rule in rules:
         finding = rule(event, day, look)
         if finding is not None:

@@ -8,18 +8,16 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import NamedTuple
+
+from msgspec import Struct
 
 from claims.model import PROCEDURE, Authorization, LineStatus, ReasonCode, UnitCounters, UnitLine
 from claims.money import to_money
-from claims.units.build import unit_line
 from claims.units.ledger import Line, take_latest_first
 from claims.units.lookup import MemberLookup
 from claims.units.rounding import UNIT_MINUTES
 
 ZERO = to_money(0)
-# Enum members read once (why: the claims.units docstring).
-_BILLABLE, _HELD, _EXCLUDED = LineStatus.BILLABLE, LineStatus.HELD, LineStatus.EXCLUDED
 MEMBER_DATA_DETAIL = "member has no diagnosis or no subscriber id"
 
 
@@ -48,11 +46,8 @@ class Counters:
             self.by_authorization[authorization_id] = used + units
 
 
-class Grant(NamedTuple):
-    """How many of a line's units the authorization rules let through, and why not the rest.
-
-    (A NamedTuple rather than a frozen dataclass: one is built per line on the hot path.)
-    """
+class Grant(Struct, frozen=True, gc=False):
+    """How many of a line's units the authorization rules let through, and why not the rest."""
 
     billable: int
     held: int
@@ -174,13 +169,14 @@ def _hold_part(line: Line, grant: Grant, code: ReasonCode) -> None:
 def _unit_line(
     line: Line, day: date, look: MemberLookup, rate: Decimal | None, grant: Grant
 ) -> UnitLine:
-    billable, held, code, authorization_id, _, draws = grant
+    billable, held = grant.billable, grant.held
     if billable:
-        status, charge = _BILLABLE, look.charge(billable, rate)
+        status, charge = LineStatus.BILLABLE, look.charge(billable, rate)
     else:
-        status, charge = (_HELD if held else _EXCLUDED), ZERO
-    return unit_line(
+        status, charge = (LineStatus.HELD if held else LineStatus.EXCLUDED), ZERO
+    return UnitLine(
         look.member_id, line.provider_id, look.payer_id, day, PROCEDURE, line.modifiers,
         line.minutes, billable, held, status, tuple([lg.event.event_id for lg in line.ledgers]),
-        rate, charge, code, authorization_id if billable else None, billable, draws,
+        rate, charge, grant.code, grant.authorization_id if billable else None, billable,
+        grant.draws,
     )  # fmt: skip

@@ -12,15 +12,11 @@ from claims.model import (
     PROCEDURE,
     Adjudication,
     EventStatus,
+    Reason,
     ReasonCode,
     ServiceEvent,
 )
-from claims.units.build import adjudication, reason
 from claims.units.rounding import modifiers_for, procedure_key
-
-# Enum members read once (why: the claims.units docstring).
-_BILLABLE, _PARTIAL = EventStatus.BILLABLE, EventStatus.PARTIAL
-_HELD, _EXCLUDED = EventStatus.HELD, EventStatus.EXCLUDED
 
 
 class Ledger:
@@ -59,17 +55,15 @@ class Ledger:
     def result(self) -> Adjudication:
         event, reasons, kept, minutes = self.event, self.reasons, self.kept, self.minutes
         if reasons is None:  # nothing lost: kept == minutes
-            status = _EXCLUDED if kept <= 0 else _BILLABLE
-            return adjudication(event.event_id, event.version, status, minutes, kept, (),
+            status = EventStatus.EXCLUDED if kept <= 0 else EventStatus.BILLABLE
+            return Adjudication(event.event_id, event.version, status, minutes, kept, (),
                                 PROCEDURE, self.modifiers)  # fmt: skip
         if kept > 0:
-            status = _BILLABLE if kept == minutes else _PARTIAL
+            status = EventStatus.BILLABLE if kept == minutes else EventStatus.PARTIAL
         else:
             status = _held_or_excluded(reasons)
-        found = []
-        for code, (lost, detail) in reasons.items():
-            found.append(reason(code, lost, detail))
-        return adjudication(event.event_id, event.version, status, minutes, kept, tuple(found),
+        found = [Reason(code, lost, detail) for code, (lost, detail) in reasons.items()]
+        return Adjudication(event.event_id, event.version, status, minutes, kept, tuple(found),
                             PROCEDURE, self.modifiers)  # fmt: skip
 
 
@@ -77,8 +71,8 @@ def _held_or_excluded(reasons: dict[ReasonCode, tuple[int, str]]) -> EventStatus
     """Nothing billable: held while a hold reason has minutes (they may still be released)."""
     for code, (lost, _) in reasons.items():
         if lost > 0 and code in HOLD_REASONS:
-            return _HELD
-    return _EXCLUDED
+            return EventStatus.HELD
+    return EventStatus.EXCLUDED
 
 
 class Line:

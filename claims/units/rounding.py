@@ -7,15 +7,13 @@ from claims.model import BC_MODIFIER, PROCEDURE, Activity, Rounding
 UNIT_MINUTES = 15  # YP630 def., Attachment A: "1 unit = 15 minutes"
 _BC: tuple[str, ...] = (BC_MODIFIER,)
 _KEYS = {(): PROCEDURE, _BC: f"{PROCEDURE}:{BC_MODIFIER}"}  # the two procedure keys lines use
-# Enum members read once (why: the claims.units docstring).
-_MIDPOINT, _COUNSELING = Rounding.MIDPOINT, Activity.BENEFITS_COUNSELING
 
 
 def units_for_minutes(minutes: int, rounding: Rounding) -> int:
     """Units for a line's day total of minutes under ``profile.rounding``."""
     if minutes <= 0:
         return 0
-    if rounding is _MIDPOINT:
+    if rounding is Rounding.MIDPOINT:
         # A unit needs 8 or more minutes: the CMS/CPT timed-code rule.
         return (minutes + 7) // UNIT_MINUTES
     return minutes // UNIT_MINUTES
@@ -23,7 +21,7 @@ def units_for_minutes(minutes: int, rounding: Rounding) -> int:
 
 def modifiers_for(activity: Activity) -> tuple[str, ...]:
     # YP630 def., Attachment A: "Modifier must be utilized when billing for Benefits Counseling".
-    return _BC if activity is _COUNSELING else ()
+    return _BC if activity is Activity.BENEFITS_COUNSELING else ()
 
 
 def procedure_key(modifiers: tuple[str, ...]) -> str:

@@ -10,8 +10,9 @@ minutes under the reason (``expire_adjudication``). The engine itself never read
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date, timedelta
+
+from msgspec.structs import replace
 
 from claims.model import HOLD_REASONS, Adjudication, EventStatus, Reason, ReasonCode, RuleSettings
 

@@ -9,7 +9,8 @@ input gives the same groups in the same order.
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Sequence
-from dataclasses import dataclass
+
+from msgspec import Struct
 
 from claims.errors import InvalidInput
 from claims.profile import ClaimLimits
@@ -85,14 +86,12 @@ def transactions_needed(claim_count: int, limits: ClaimLimits) -> int:
 # The HL tree of one transaction set
 
 
-@dataclass(frozen=True, slots=True)
-class SubscriberBlock:
+class SubscriberBlock(Struct, frozen=True, gc=False):
     subscriber: Subscriber
     claims: tuple[ClaimInput, ...]  # at most claims_per_subscriber_hl
 
 
-@dataclass(frozen=True, slots=True)
-class ProviderBlock:
+class ProviderBlock(Struct, frozen=True, gc=False):
     provider: BillingProvider
     subscribers: tuple[SubscriberBlock, ...]
 

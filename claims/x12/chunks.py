@@ -8,20 +8,18 @@ exactly when its part of the original is; ``positions`` maps each chunk segment 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from msgspec import Struct
 
 from claims.x12.segments import Interchange, Segment, Separators
 
 
-@dataclass(frozen=True, slots=True)
-class Chunk:
+class Chunk(Struct, frozen=True, gc=False):
     text: str
     positions: tuple[int, ...]  # original position of each chunk segment (1-based)
     claim_ids: tuple[str | None, ...] = ()  # CLM01 around each chunk segment (``emit`` only)
 
 
-@dataclass(frozen=True, slots=True)
-class Unit:
+class Unit(Struct, frozen=True, gc=False):
     provider: tuple[Segment, ...]  # the 2000A loop the subscriber loop belongs to
     segments: tuple[Segment, ...]
     claims: int

@@ -7,10 +7,11 @@ from its counters) and passes the creation time in: the writer has no clock and 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal
+
+from msgspec import Struct
 
 from claims.model import PROCEDURE
 from claims.profile import PayerProfile
@@ -18,8 +19,7 @@ from claims.profile import PayerProfile
 Frequency = Literal["1", "7", "8"]
 
 
-@dataclass(frozen=True, slots=True)
-class Address:
+class Address(Struct, frozen=True, gc=False):
     line1: str
     city: str
     state: str
@@ -27,8 +27,7 @@ class Address:
     line2: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class BillingProvider:
+class BillingProvider(Struct, frozen=True, gc=False):
     """Loop 2010AA. ``taxonomy`` is optional (PRV*BI is situational)."""
 
     provider_id: str
@@ -39,8 +38,7 @@ class BillingProvider:
     taxonomy: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Subscriber:
+class Subscriber(Struct, frozen=True, gc=False):
     """Loop 2010BA: the member is the subscriber and the patient (HL04 = 0, SBR02 = 18)."""
 
     member_id: str
@@ -53,8 +51,7 @@ class Subscriber:
     diagnoses: tuple[str, ...]  # ICD-10-CM, primary first; a dot is allowed and dropped
 
 
-@dataclass(frozen=True, slots=True)
-class ClaimLineInput:
+class ClaimLineInput(Struct, frozen=True, gc=False):
     """One 2400 service line; ``line_id`` goes out as REF*6R and comes back in 835 SVC loops."""
 
     line_id: str
@@ -66,8 +63,7 @@ class ClaimLineInput:
     place_of_service: str | None = None  # None: the claim's (SV105 only when it differs)
 
 
-@dataclass(frozen=True, slots=True)
-class ClaimInput:
+class ClaimInput(Struct, frozen=True, gc=False):
     """One 2300 claim. ``payer_claim_number`` (REF*F8) is required for frequency 7 and 8."""
 
     claim_id: str  # CLM01, at most 20 characters
@@ -79,8 +75,7 @@ class ClaimInput:
     place_of_service: str = "99"
 
 
-@dataclass(frozen=True, slots=True)
-class BatchInput:
+class BatchInput(Struct, frozen=True, gc=False):
     """One interchange (ISA/GS) for one payer.
 
     Claims go to transaction sets in the order given, ``profile.limits.claims_per_transaction``
@@ -97,8 +92,7 @@ class BatchInput:
     created_at: datetime  # ISA09/ISA10, GS04/GS05, BHT04/BHT05
 
 
-@dataclass(frozen=True, slots=True)
-class LineRecord:
+class LineRecord(Struct, frozen=True, gc=False):
     """A billable unit line as the grouping sees it (the service maps its rows to these)."""
 
     member_id: str
@@ -110,8 +104,7 @@ class LineRecord:
     line_id: str
 
 
-@dataclass(frozen=True, slots=True)
-class ClaimGroup:
+class ClaimGroup(Struct, frozen=True, gc=False):
     """Lines that go on one claim: one member, one provider, one calendar month, <= 50 lines."""
 
     member_id: str
@@ -121,8 +114,7 @@ class ClaimGroup:
     lines: tuple[LineRecord, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class Problem:
+class Problem(Struct, frozen=True, gc=False):
     """One reason a file is refused. ``position`` is the 1-based segment index in the file
     (ISA = 1), the number pyx12 reports as its line; 0 when the problem is not one segment's."""
 
@@ -132,8 +124,7 @@ class Problem:
     message: str
 
 
-@dataclass(frozen=True, slots=True)
-class ValidationReport:
+class ValidationReport(Struct, frozen=True, gc=False):
     ok: bool
     problems: tuple[Problem, ...]
     pyx12_ok: bool = True  # pyx12's own verdict, for reporting on third-party samples

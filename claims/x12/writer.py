@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
+from msgspec import Struct
+
 from claims.errors import InvalidInput
 from claims.money import to_money
 from claims.profile import InterchangeProfile, PayerProfile
@@ -57,8 +59,7 @@ def write_837p(batch: BatchInput) -> str:
     return "".join(parts)
 
 
-@dataclass(frozen=True, slots=True)
-class Envelope:
+class Envelope(Struct, frozen=True, gc=False):
     """What the ISA, GS and each ST header say: control numbers and the creation time."""
 
     interchange_control_number: int

@@ -8,11 +8,11 @@ applying it later reads nothing but the row and the claim.
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
+import msgspec
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -30,18 +30,9 @@ def stored_payment(remit: edi.RemitClaim, payment: edi.Payment) -> dict[str, Any
     return {
         "trace": payment.trace_number,
         "payment_date": None if when is None else when.isoformat(),
-        "claim": _plain(asdict(remit)),
+        # Structs to dicts, tuples to lists, amounts, dates and enums to their strings.
+        "claim": msgspec.to_builtins(remit),
     }
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {key: _plain(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(item) for item in value]
-    if isinstance(value, Decimal | date):
-        return str(value)
-    return value
 
 
 def remit_claim(data: dict[str, Any]) -> edi.RemitClaim:

@@ -5,13 +5,13 @@ ids of an 835, the remittance checks, and a reading time linear in the file's si
 from __future__ import annotations
 
 import time
-from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from msgspec.structs import replace
 
 from claims.errors import InvalidInput
 from claims.inbound import (

@@ -7,10 +7,12 @@ two providers whose staff are an ESP and an EPM.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, time
 from decimal import Decimal
 from typing import Any
+
+from msgspec.structs import replace
 
 from claims.model import (
     Activity,

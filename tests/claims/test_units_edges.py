@@ -6,11 +6,11 @@ values are derived from the rule in the test (e.g. 23 minutes, midpoint: floor(3
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date, time, timedelta
 from decimal import Decimal
 
 import pytest
+from msgspec.structs import replace
 
 from claims.model import (
     NON_BILLABLE_ACTIVITIES,

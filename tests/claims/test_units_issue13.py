@@ -6,10 +6,10 @@ authorizations", "Real minutes". Each rule at its edges, on the pure core.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
+from msgspec.structs import replace
 from test_units_builders import DAY, MEMBER, PAYER, STAFF, ev, run
 
 from claims.model import (

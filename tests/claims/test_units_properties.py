@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import random
 from collections import defaultdict
-from dataclasses import replace
 from datetime import date, time, timedelta
 from decimal import Decimal
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from msgspec.structs import replace
 from test_units_builders import DAY, FEES, MEMBER, PAYER, RATE
 
 from claims.model import (

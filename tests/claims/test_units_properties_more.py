@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import random
 from collections import defaultdict
-from dataclasses import replace
 from datetime import date, time, timedelta
 from decimal import Decimal
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from msgspec.structs import replace
 
 from claims.model import (
     HOLD_REASONS,

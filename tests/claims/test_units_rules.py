@@ -7,12 +7,12 @@ without authorization, no fidelity review, no authorizations.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import pytest
+from msgspec.structs import replace
 from test_units_builders import DAY, FEES, MEMBER, PAYER, RATE, ev, run
 
 from claims.model import (

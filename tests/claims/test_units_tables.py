@@ -3,11 +3,10 @@ filing: test_timely.py."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from msgspec.structs import replace
 from pydantic import ValidationError
 from test_units_builders import DAY, MEMBER, context, ev, run
 
@@ -82,23 +81,45 @@ def test_units_for_minutes_follows_the_two_rounding_rules(minutes: int) -> None:
     assert whole <= mid <= whole + 1
 
 
-def test_fast_builders_make_the_same_values_as_the_constructors() -> None:
-    from dataclasses import fields
+def test_engine_values_are_ordinary_frozen_structs() -> None:
+    """What the engine emits equals (and hashes as) the same value built by hand, and cannot be
+    changed in place: one kind of value (claims/model.py), nothing special about the engine's."""
+    import msgspec
 
     from claims.model import Adjudication, Reason, UnitLine
-    from claims.units import build
 
-    assert tuple(f.name for f in fields(Reason)) == build.REASON_FIELDS
-    assert tuple(f.name for f in fields(Adjudication)) == build.ADJUDICATION_FIELDS
-    assert tuple(f.name for f in fields(UnitLine)) == build.UNIT_LINE_FIELDS
     result = run([ev("E1", "09:00", "09:22"), ev("E2", "09:10", "09:40", note=None)]).result
-    for adj in result.adjudications:
-        rebuilt = Adjudication(*(getattr(adj, n) for n in build.ADJUDICATION_FIELDS))
-        assert adj == rebuilt and hash(adj) == hash(rebuilt) and type(adj) is Adjudication
-        for found in adj.reasons:
-            again = Reason(*(getattr(found, n) for n in build.REASON_FIELDS))
-            assert found == again and hash(found) == hash(again) and type(found) is Reason
-    assert any(adj.reasons for adj in result.adjudications)  # the loop above checked some
-    for line in result.lines:
-        rebuilt_line = UnitLine(*(getattr(line, n) for n in build.UNIT_LINE_FIELDS))
-        assert line == rebuilt_line and hash(line) == hash(rebuilt_line)
+    values = [*result.adjudications, *(r for a in result.adjudications for r in a.reasons),
+              *result.lines]  # fmt: skip
+    assert {type(v) for v in values} == {Adjudication, Reason, UnitLine}
+    for value in values:
+        again = type(value)(**msgspec.structs.asdict(value))
+        assert value == again and hash(value) == hash(again)
+        with pytest.raises(AttributeError):
+            value.minutes = 0
+
+
+def test_exclusions_apply_the_rules_in_the_order_of_rules() -> None:
+    """Exclusions.first (day rules memoised) answers what the first applicable rule of RULES
+    answers; where two rules apply, the earlier one names the reason."""
+    from claims.model import Contact, Setting
+    from claims.units.exclusions import RULES, Exclusions
+    from claims.units.lookup import MemberLookup
+
+    look = MemberLookup(context(), load_dvr_overlap())
+    events = [
+        ev("E1", activity=Activity.TRAVEL, setting=Setting.GROUP),
+        ev("E2", contact=Contact.NONE, setting=Setting.GROUP),
+        ev("E3", setting=Setting.GROUP),
+        replace(ev("E4", contact=Contact.NONE), place_of_service="21"),
+        ev("E5"),
+    ]
+    first = Exclusions(look).first
+    found = []
+    for event in events:
+        applying = [f for rule in RULES if (f := rule(event, event.service_date, look)) is not None]
+        answer = first(event, event.service_date)
+        assert answer == (applying[0] if applying else None)
+        found.append(None if answer is None else answer[0])
+    assert found == [ReasonCode.NON_BILLABLE_ACTIVITY, ReasonCode.NO_DIRECT_CONTACT,
+                     ReasonCode.GROUP_SETTING, ReasonCode.NO_DIRECT_CONTACT, None]  # fmt: skip

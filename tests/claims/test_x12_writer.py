@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal
@@ -11,6 +10,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from msgspec.structs import replace
 
 from claims.errors import InvalidInput
 from claims.profile import PayerProfile, parse_profile
@@ -122,14 +122,14 @@ def test_isa_is_fixed_width_and_counts_are_computed() -> None:
 
 def test_same_input_gives_the_same_bytes() -> None:
     batch = synthetic.batch(profile(), synthetic.bulk_claims(20, 3, members=5))
-    assert write_837p(batch) == write_837p(dataclasses.replace(batch, claims=tuple(batch.claims)))
+    assert write_837p(batch) == write_837p(replace(batch, claims=tuple(batch.claims)))
 
 
 def test_text_is_upper_ascii_and_separators_in_names_are_blanked() -> None:
-    member = dataclasses.replace(
+    member = replace(
         synthetic.subscriber(1), last_name="O'Núñez*Smith~", first_name="zoë"
     )
-    claim = dataclasses.replace(one_claim(), subscriber=member)
+    claim = replace(one_claim(), subscriber=member)
     text = write_837p(synthetic.batch(profile(), (claim,)))
     assert "NM1*IL*1*O'NUNEZ SMITH*ZOE****MI*" in text
     assert_valid(text)
@@ -141,30 +141,30 @@ def test_money_is_written_without_superfluous_zeros() -> None:
         ClaimLineInput("LB", DAY + timedelta(1), 2, Decimal("140.00")),
         ClaimLineInput("LC", DAY + timedelta(2), 3, Decimal("0.25")),
     )
-    claim = dataclasses.replace(one_claim(), lines=lines)
+    claim = replace(one_claim(), lines=lines)
     text = write_837p(synthetic.batch(profile(), (claim,)))
     assert [s[2] for s in segments(text) if s[0] == "SV1"] == ["6.5", "140", "0.25"]
     assert next(s for s in segments(text) if s[0] == "CLM")[2] == "146.75"
 
 
 def _no_f8(c: ClaimInput) -> ClaimInput:
-    return dataclasses.replace(c, frequency="7", payer_claim_number=None)
+    return replace(c, frequency="7", payer_claim_number=None)
 
 
 def _long_id(c: ClaimInput) -> ClaimInput:
-    return dataclasses.replace(c, claim_id="X" * 21)
+    return replace(c, claim_id="X" * 21)
 
 
 def _no_diagnosis(c: ClaimInput) -> ClaimInput:
-    return dataclasses.replace(c, subscriber=dataclasses.replace(c.subscriber, diagnoses=()))
+    return replace(c, subscriber=replace(c.subscriber, diagnoses=()))
 
 
 def _separator_in_line_id(c: ClaimInput) -> ClaimInput:
-    return dataclasses.replace(c, lines=(dataclasses.replace(c.lines[0], line_id="L1*2"),))
+    return replace(c, lines=(replace(c.lines[0], line_id="L1*2"),))
 
 
 def _no_lines(c: ClaimInput) -> ClaimInput:
-    return dataclasses.replace(c, lines=())
+    return replace(c, lines=())
 
 
 @pytest.mark.parametrize(
@@ -185,16 +185,16 @@ def test_writer_refuses_what_it_cannot_write(
 def test_writer_needs_one_transaction_number_per_st() -> None:
     batch = synthetic.batch(profile(claims_per_transaction=2), synthetic.bulk_claims(3, 1))
     with pytest.raises(InvalidInput):
-        write_837p(dataclasses.replace(batch, transaction_control_numbers=(1,)))
+        write_837p(replace(batch, transaction_control_numbers=(1,)))
 
 
 def test_five_digit_billing_provider_zip_is_written_then_refused_by_the_checks() -> None:
     billing = synthetic.provider(1)
-    billing = dataclasses.replace(
-        billing, address=dataclasses.replace(billing.address, zip="27601")
+    billing = replace(
+        billing, address=replace(billing.address, zip="27601")
     )
     text = write_837p(
-        synthetic.batch(profile(), (dataclasses.replace(one_claim(), provider=billing),))
+        synthetic.batch(profile(), (replace(one_claim(), provider=billing),))
     )
     report = validate_837p(text)
     assert not report.ok
