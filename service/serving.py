@@ -1,7 +1,7 @@
 """How ``ipsbill serve`` runs: uvicorn's own server and worker processes, on uvloop.
 
-``--workers N`` is uvicorn's multiprocess supervisor (``uvicorn.run(..., workers=N)``): the
-parent binds the socket and starts N worker processes that accept on it, restarts a worker
+``--workers N`` (N > 1) is uvicorn's multiprocess supervisor (``uvicorn.run(..., workers=N)``):
+the parent binds the socket and starts N worker processes that accept on it, restarts a worker
 that dies or stops answering its health check, and on SIGTERM or SIGINT stops each worker
 gracefully (no new connections, requests in flight answered, the app's lifespan shut down:
 the pyx12 pool and the job runner stop with it). SIGHUP replaces the workers one by one.
