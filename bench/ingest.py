@@ -559,7 +559,7 @@ async def measure(
         for server in servers:
             server.terminate()
         for server in servers:
-            server.wait(10)
+            server.wait(120)  # graceful: each worker's lifespan stops its pyx12 pool
     return (
         report("empty database", rounds[0], args.events, setup),
         report(f"{args.history:,} stored", rounds[1], args.events, setup),
