@@ -190,8 +190,8 @@ def shared_rate(build: Callable[[], Caseload], workers: int) -> tuple[float, str
     """Events/s with one process per core sharing the members, and each process's share.
 
     Members are independent. Each process builds the caseload (``build``, before the clock)
-    and takes the next CHUNK members whenever it is free, as serve's workers take the next
-    connection (service.serving), until none are left. The rate is all events over the time
+    and takes the next CHUNK members whenever it is free (as a least-connections balancer
+    hands out connections), until none are left. The rate is all events over the time
     from the common start to the last finish, best of ROUNDS. (Equal halves timed apart gave
     twice the slower core instead: on this VM one core often runs a third slower than the
     other while both are busy.)"""

@@ -1,21 +1,28 @@
 """Intake throughput against a real ``ipsbill serve`` on PostgreSQL, and the pure engine's rate.
 
     .venv/bin/python -m bench.ingest [--events 30000] [--history 1000000] [--members 5000]
+        [--connections 4] [--workers 2] [--db ipsbill_bench] [--port 8765] [--no-engine]
 
 1. The pure engine (``claims.units.adjudicate_member``) over the same kind of events, in one
    process and in one process per core sharing the members as bench/engine.py does, under
    the collector settings serve runs with (first, while the machine is quiet).
-2. A fresh database ``ipsbill_bench`` on the local PostgreSQL, migrated by ``ipsbill migrate``,
-   seeded over HTTP through ``ipsbill serve``; then ``ipsbill_bench_history``, a copy of it
-   into which ``--history`` events (with their unit lines) are bulk-loaded for the same
-   members on earlier dates.
-3. One ``ipsbill serve`` per database, each warmed with 2,000 untimed events, then ANALYZE.
-4. Events posted through ``POST /v1/service-events:batch`` by a client holding 2 connections
-   (1,000 events a request, 2 in flight; BENCH_WORKERS and BENCH_IN_FLIGHT change both; bodies
-   encoded before the clock starts, every answer decoded and checked): three rounds a
-   database, alternating between the two so that the machine's drift weighs on both alike;
-   each round's events/s and each database's median printed. Work should grow with the
-   touched days, not the history: the two medians within 20%.
+2. A fresh database ``--db`` (``ipsbill_bench``) on the local PostgreSQL, migrated by
+   ``ipsbill migrate``, seeded over HTTP through ``ipsbill serve``; then ``<db>_history``, a
+   copy of it into which ``--history`` events (with their unit lines) are bulk-loaded for the
+   same members on earlier dates.
+3. One ``ipsbill serve --workers 2`` per database (``--port``, ``--port`` + 1), each warmed
+   with 2,000 untimed events, then ANALYZE.
+4. Events posted through ``POST /v1/service-events:batch`` as an integration posts them: one
+   client holding ``--connections`` (4) keep-alive connections, one 1,000-event request in
+   flight on each (bodies encoded before the clock starts, every answer decoded and checked).
+   Four is what an LME-MCO's or an EHR's export job opens: a handful of parallel uploads, not
+   a connection per core of our server. Spreading them over the cores is the workers' and the
+   load balancer's business, not the client's (docs/operations.md, "Serving"). Three rounds
+   a database, alternating between the two so that the machine's drift weighs on both alike;
+   each round's events/s, and the CPU seconds per 1,000 events spent by the server (its
+   workers) and by its PostgreSQL backends (steadier than events/s on a shared machine); each
+   database's median. Work should grow with the touched days, not the history: the two
+   medians within 20%.
 Targets (issue 2): 3,000 events/s through the API, 100,000 events/s for the engine.
 """
 
@@ -27,6 +34,7 @@ import os
 import random
 import subprocess
 import time
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from datetime import time as clock
 from pathlib import Path
@@ -36,17 +44,13 @@ import asyncpg
 import httpx
 import orjson
 
-from bench import engine, pgdb
+from bench import cpu, engine, pgdb
 from bench.collector import as_served
 from claims import model as core
 
 ROOT = Path(__file__).resolve().parents[1]
 PG = "postgresql://postgres@127.0.0.1:5432"
-DB = "ipsbill_bench"  # the database with no history
-HISTORY_DB = "ipsbill_bench_history"  # a copy of it, then ``--history`` events loaded
-PORT = 8765  # its server; the history database's listens on PORT + 1
-WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))  # serve --workers: one per core
-IN_FLIGHT = int(os.environ.get("BENCH_IN_FLIGHT", "2"))  # requests the integration keeps open
+BATCH = 1000  # events a request
 ACTIVITIES = [
     "job_search",
     "job_development",
@@ -59,17 +63,32 @@ ACTIVITIES = [
 NPIS = ["1234567893", "1987654328", "1457300287"]
 
 
-def env(db: str = DB) -> dict[str, str]:
+@dataclass(frozen=True)
+class Setup:
+    """Where the run serves and how its integration posts (the command's options)."""
+
+    db: str = "ipsbill_bench"  # the database with no history
+    port: int = 8765  # its server; the history database's listens on port + 1
+    workers: int = 2  # serve --workers: one per core
+    connections: int = 4  # the integration's keep-alive connections, one request on each
+
+    @property
+    def history_db(self) -> str:
+        """A copy of ``db``, then ``--history`` events loaded."""
+        return f"{self.db}_history"
+
+
+def env(db: str) -> dict[str, str]:
     return {
         **os.environ,
         "IPSBILL_DATABASE_URL": f"postgresql+asyncpg://postgres@127.0.0.1:5432/{db}",
     }
 
 
-def cli(*args: str) -> str:
+def cli(db: str, *args: str) -> str:
     done = subprocess.run(
         [str(ROOT / ".venv/bin/ipsbill"), *args],
-        env=env(DB),
+        env=env(db),
         cwd="/tmp",
         capture_output=True,
         text=True,
@@ -78,13 +97,9 @@ def cli(*args: str) -> str:
     return done.stdout
 
 
-async def fresh_database() -> None:
-    await pgdb.fresh_database(DB)
-
-
-def start_server(db: str = DB, port: int = PORT) -> subprocess.Popen[bytes]:
+def start_server(db: str, port: int, workers: int) -> subprocess.Popen[bytes]:
     proc = subprocess.Popen(
-        [str(ROOT / ".venv/bin/ipsbill"), "serve", "--port", str(port), "--workers", str(WORKERS)],
+        [str(ROOT / ".venv/bin/ipsbill"), "serve", "--port", str(port), "--workers", str(workers)],
         env=env(db),
         cwd="/tmp",
         stdout=subprocess.DEVNULL,
@@ -198,16 +213,16 @@ def make_events(
     return events
 
 
-async def post_all(http: httpx.AsyncClient, events: list[dict[str, Any]]) -> float:
-    """Batches of 1,000, ``IN_FLIGHT`` requests open at once (an integration in parallel).
+async def post_all(http: httpx.AsyncClient, events: list[dict[str, Any]], in_flight: int) -> float:
+    """Batches of 1,000, ``in_flight`` requests open at once (an integration in parallel).
 
     The bodies are encoded before the clock starts and answers decoded with orjson: this
     client shares the machine's two cores with the server, and its own JSON work is not the
     service's (an integration runs elsewhere). Every answer is still read and checked."""
-    gate = asyncio.Semaphore(IN_FLIGHT)
+    gate = asyncio.Semaphore(in_flight)
     bodies = [
-        orjson.dumps({"events": events[offset : offset + 1000]})
-        for offset in range(0, len(events), 1000)
+        orjson.dumps({"events": events[offset : offset + BATCH]})
+        for offset in range(0, len(events), BATCH)
     ]
     headers = {"Content-Type": "application/json"}
 
@@ -223,7 +238,7 @@ async def post_all(http: httpx.AsyncClient, events: list[dict[str, Any]]) -> flo
     return len(events) / (time.perf_counter() - started)
 
 
-async def analyze(db: str = DB) -> None:
+async def analyze(db: str) -> None:
     conn = await asyncpg.connect(f"{PG}/{db}")
     await conn.execute("ANALYZE")
     await conn.close()
@@ -237,10 +252,10 @@ async def copy_database(source: str, target: str) -> None:
     await conn.close()
 
 
-async def load_history(count: int, members: int) -> None:
+async def load_history(db: str, count: int, members: int) -> None:
     """Bulk-load stored events and their unit lines for earlier dates (COPY, no HTTP), into
-    the history database."""
-    conn = await asyncpg.connect(f"{PG}/{HISTORY_DB}")
+    the history database ``db``."""
+    conn = await asyncpg.connect(f"{PG}/{db}")
     per_day = members
     now = datetime.now().astimezone()
     events, lines = [], []
@@ -398,46 +413,87 @@ def engine_rates(rng: random.Random, members: int, count: int) -> tuple[float, f
     return count / wall, shared
 
 
-def report(label: str, rates: list[float], events: int) -> float:
+@dataclass(frozen=True)
+class Round:
+    """One timed round: events/s, and CPU seconds per 1,000 events of the server's processes
+    and of its PostgreSQL backends."""
+
+    rate: float
+    serve_cpu: float
+    pg_cpu: float
+
+
+async def timed_round(
+    http: httpx.AsyncClient, events: list[dict[str, Any]], meter: cpu.Meter, in_flight: int
+) -> Round:
+    await meter.start()
+    rate = await post_all(http, events, in_flight)
+    serve_cpu, pg_cpu = await meter.stop()
+    per = len(events) / 1000
+    return Round(rate, serve_cpu / per, pg_cpu / per)
+
+
+def report(label: str, rounds: list[Round], events: int, setup: Setup) -> float:
     """A phase's rounds and their median (this machine's speed varies from one run to the
     next: one round is not a figure)."""
-    median = sorted(rates)[len(rates) // 2]
+    median = sorted(r.rate for r in rounds)[len(rounds) // 2]
     print(
         f"intake, {label}: median {median:6.0f} events/s; rounds "
-        + ", ".join(f"{rate:.0f}" for rate in rates)
-        + f" ({events} events, batches of 1,000, {IN_FLIGHT} in flight, {WORKERS} workers)"
+        + ", ".join(f"{r.rate:.0f}" for r in rounds)
+        + f" ({events} events, batches of {BATCH:,}, {setup.connections} connections,"
+        f" {setup.workers} workers; load average {os.getloadavg()[0]:.1f})"
+    )
+    print(
+        "    CPU s per 1,000 events, serve + PostgreSQL: "
+        + ", ".join(f"{r.serve_cpu:.2f} + {r.pg_cpu:.2f}" for r in rounds)
     )
     return median
 
 
-def client(
-    headers: dict[str, str], port: int = PORT, connections: int = IN_FLIGHT
-) -> httpx.AsyncClient:
-    """The integration posting events holds ``IN_FLIGHT`` connections, as a real one would.
-    (Posting through the seeding client, which had opened 100, used whichever two of its idle
-    connections came first: both on one worker as often as not.)"""
+def client(headers: dict[str, str], port: int, connections: int) -> httpx.AsyncClient:
+    """The integration posting events holds ``connections`` connections, as a real one would.
+    (Posting through the seeding client, which had opened 100, used whichever of its idle
+    connections came first.)"""
     limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
     return httpx.AsyncClient(
         base_url=f"http://127.0.0.1:{port}", headers=headers, timeout=300, limits=limits
     )
 
 
-async def main() -> None:
-    parser = argparse.ArgumentParser()
+def arguments() -> tuple[argparse.Namespace, Setup]:
+    parser = argparse.ArgumentParser(description="Intake throughput (see the module docstring)")
     parser.add_argument("--events", type=int, default=30_000)
     parser.add_argument("--history", type=int, default=1_000_000)
     parser.add_argument("--members", type=int, default=5_000)
+    parser.add_argument(
+        "--connections",
+        type=int,
+        default=Setup.connections,
+        help="the integration's connections, one request in flight on each",
+    )
+    parser.add_argument("--workers", type=int, default=Setup.workers, help="serve --workers")
+    parser.add_argument("--db", default=Setup.db, help="database name; also <db>_history")
+    parser.add_argument("--port", type=int, default=Setup.port, help="and port + 1")
+    parser.add_argument("--no-engine", action="store_true", help="intake only")
     args = parser.parse_args()
+    return args, Setup(args.db, args.port, args.workers, args.connections)  # fmt: skip
+
+
+async def main() -> None:
+    args, setup = arguments()
     rng = random.Random(7)
     # The engine first, on a quiet machine: after the history load, autovacuum works for a
     # minute or more on the big tables and took a third of the cores from this measurement.
-    one, all_cores = engine_rates(random.Random(11), 2000, 100_000)
-    headers = await prepare(args, rng)
-    empty, full = await measure(args, rng, headers)
+    if not args.no_engine:
+        one, all_cores = engine_rates(random.Random(11), 2000, 100_000)
+    headers = await prepare(args, setup)
+    empty, full = await measure(args, setup, rng, headers)
     print(
         f"ratio with history / empty:    {full / empty:8.2f} (within 20%: "
         f"{'yes' if full >= 0.8 * empty else 'NO'})"
     )
+    if args.no_engine:
+        return
     print(f"pure engine, one process:      {one:8.0f} events/s (best of 3)")
     cores = os.cpu_count()
     print(
@@ -446,22 +502,22 @@ async def main() -> None:
     )
 
 
-async def prepare(args: argparse.Namespace, rng: random.Random) -> dict[str, str]:
+async def prepare(args: argparse.Namespace, setup: Setup) -> dict[str, str]:
     """One seeded database, then its copy with the history loaded; returns the key's header."""
-    await fresh_database()
-    cli("migrate")
-    key = cli("keys", "create", "--role", "admin", "--name", "bench").strip().splitlines()[-1]
-    headers = {"Authorization": f"Bearer {key}"}
-    server = start_server()
+    await pgdb.fresh_database(setup.db)
+    cli(setup.db, "migrate")
+    created = cli(setup.db, "keys", "create", "--role", "admin", "--name", "bench")
+    headers = {"Authorization": f"Bearer {created.strip().splitlines()[-1]}"}
+    server = start_server(setup.db, setup.port, setup.workers)
     try:
-        async with client(headers, connections=100) as http:
+        async with client(headers, setup.port, connections=100) as http:
             await seed(http, args.members)
     finally:
         server.terminate()
         server.wait(10)
-    await copy_database(DB, HISTORY_DB)
+    await copy_database(setup.db, setup.history_db)
     started = time.perf_counter()
-    await load_history(args.history, args.members)
+    await load_history(setup.history_db, args.history, args.members)
     print(
         f"history loaded:                {args.history} events "
         f"in {time.perf_counter() - started:.0f} s"
@@ -470,36 +526,43 @@ async def prepare(args: argparse.Namespace, rng: random.Random) -> dict[str, str
 
 
 async def measure(
-    args: argparse.Namespace, rng: random.Random, headers: dict[str, str]
+    args: argparse.Namespace, setup: Setup, rng: random.Random, headers: dict[str, str]
 ) -> tuple[float, float]:
     """Both servers up; the rounds alternate between the two databases, so a change in the
     machine's speed during the run weighs on both alike. Returns the two medians."""
-    servers = [start_server(DB, PORT), start_server(HISTORY_DB, PORT + 1)]
+    dbs, ports = (setup.db, setup.history_db), (setup.port, setup.port + 1)
+    servers = [start_server(db, port, setup.workers) for db, port in zip(dbs, ports, strict=True)]
+    meters = [cpu.Meter(s.pid, f"{PG}/postgres", db) for s, db in zip(servers, dbs, strict=True)]
+    rounds: tuple[list[Round], list[Round]] = ([], [])
     try:
-        async with client(headers, PORT) as empty_http, client(headers, PORT + 1) as full_http:
+        async with (
+            client(headers, ports[0], setup.connections) as empty_http,
+            client(headers, ports[1], setup.connections) as full_http,
+        ):
             for http in (empty_http, full_http):
                 # Not timed: the workers' first requests (statement preparation, caches).
                 warm = make_events(rng, args.members, 2000, date(2025, 12, 1), "W")
-                await post_all(http, warm)
+                await post_all(http, warm, setup.connections)
             # Statistics of tables that now hold rows, as autovacuum keeps them within a
             # minute of a deployment's first events (the plans of empty tables scan them).
-            await analyze(DB)
-            await analyze(HISTORY_DB)
+            for db in dbs:
+                await analyze(db)
             parts = 3
             empty = split(make_events(rng, args.members, args.events, date(2026, 1, 5), "A"), parts)
             full = split(make_events(rng, args.members, args.events, date(2026, 6, 1), "B"), parts)
-            rates: tuple[list[float], list[float]] = ([], [])
             for index in range(parts):
-                rates[0].append(await post_all(empty_http, empty[index]))
-                rates[1].append(await post_all(full_http, full[index]))
+                for http, events, meter, kept in zip(
+                    (empty_http, full_http), (empty, full), meters, rounds, strict=True
+                ):
+                    kept.append(await timed_round(http, events[index], meter, setup.connections))
     finally:
         for server in servers:
             server.terminate()
         for server in servers:
-            server.wait(10)
+            server.wait(120)  # graceful: each worker's lifespan stops its pyx12 pool
     return (
-        report("empty database", rates[0], args.events),
-        report(f"{args.history:,} stored", rates[1], args.events),
+        report("empty database", rounds[0], args.events, setup),
+        report(f"{args.history:,} stored", rounds[1], args.events, setup),
     )
 
 

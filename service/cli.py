@@ -11,28 +11,16 @@ from service.config import Settings, get_settings
 
 
 def _serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
     from service.migrate import upgrade
     from service.request_id import log_config
+    from service.serving import serve
 
     settings = get_settings()
     if settings.is_sqlite:
         # The embedded default migrates itself, once, before any worker starts.
         upgrade(settings.database_url)
         _demo_if_empty(settings, args)
-    uvicorn.run(
-        "service.app:create_served_app",
-        factory=True,
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        # More than one worker: connections go to the worker holding fewest (service.serving).
-        loop="service.serving:BalancedLoop" if args.workers > 1 else "auto",
-        log_level="info",
-        log_config=log_config(settings.log_level),
-        access_log=False,  # access lines carry query strings: keep PHI out of logs
-    )
+    serve(args.host, args.port, args.workers, log_config(settings.log_level))
     return 0
 
 

@@ -1,74 +1,46 @@
-"""How ``ipsbill serve --workers N`` shares connections between its worker processes.
+"""How ``ipsbill serve`` runs: uvicorn's own server and worker processes, on uvloop.
 
-Every worker waits on the one listening socket. Linux wakes the worker that waited last, and an
-event loop accepts every pending connection at once, so the two connections of an integration
-posting two batches at a time nearly always landed on the same worker: one core did all the
-intake while the other idled (measured: 1,800-2,600 events/s with one worker busy, 4,100 when
-the two connections happened to be split).
+``--workers N`` (N > 1) is uvicorn's multiprocess supervisor (``uvicorn.run(..., workers=N)``):
+the parent binds the socket and starts N worker processes that accept on it, restarts a worker
+that dies or stops answering its health check, and on SIGTERM or SIGINT stops each worker
+gracefully (no new connections, requests in flight answered, the app's lifespan shut down:
+the pyx12 pool and the job runner stop with it). SIGHUP replaces the workers one by one.
+Every worker runs uvloop and httptools (``uvicorn[standard]``; loop "auto" falls back to
+asyncio only where uvloop does not install) and builds its own app from the import string
+``service.app:create_served_app``, which also tunes its garbage collector
+(``tune_garbage_collector``).
 
-Workers therefore take connections least-connections first: a worker that already holds open
-connections waits a few milliseconds, longer the more it holds, before it accepts, so an idle
-worker takes the connection; if none does, the busy worker takes it after its pause. An idle
-worker accepts one connection a wake (so it does not take a whole burst); a busy one, after its
-pause, takes all that are waiting (a burst waits one pause, not one per connection). Only
-``serve`` with more than one worker uses this loop.
-
-Each worker also tunes the garbage collector once the app is built (``tune_garbage_collector``).
-bench/engine.py runs the engine under the same settings, as serve runs it.
+Which worker accepts a new connection is the kernel's choice: the first to wake. The two
+connections of one client may land on one worker while the other idles. Spreading connections
+over processes and machines is the load balancer's job (``docker/haproxy.cfg``: least
+connections over the replicas; docs/operations.md, "Serving"), not the event loop's.
 """
 
 from __future__ import annotations
 
-import asyncio
 import gc
-import socket
-from collections.abc import Callable
 from typing import Any
 
-PAUSE_PER_CONNECTION = 0.005  # seconds a worker defers an accept for each connection it holds
-LONGEST_PAUSE = 0.05  # a connection never waits longer than this for a busy worker
-# asyncio's own accept (not in typeshed: a private method of the selector loop)
-_ACCEPT: Callable[..., None] = asyncio.SelectorEventLoop._accept_connection  # type: ignore[attr-defined]
+# The ASGI app each worker imports (a factory: each process builds its own, after the fork).
+APP = "service.app:create_served_app"
 
 
-class BalancedLoop(asyncio.SelectorEventLoop):
-    """asyncio's selector loop with a least-connections accept (see the module docstring).
+def serve(host: str, port: int, workers: int, log_config: dict[str, Any]) -> None:
+    """Serve until SIGTERM or SIGINT; with ``workers`` > 1, under uvicorn's supervisor."""
+    import uvicorn
 
-    Overrides ``_accept_connection``, the callback asyncio runs when the listening socket is
-    readable (CPython 3.11-3.13 share its signature); the rest of the loop is asyncio's own.
-    """
-
-    def _accept_connection(
-        self,
-        protocol_factory: Callable[[], asyncio.BaseProtocol],
-        sock: socket.socket,
-        sslcontext: Any = None,
-        server: Any = None,
-        backlog: int = 100,
-        *timeouts: Any,
-    ) -> None:
-        held = _open_connections(server)
-        args = (protocol_factory, sock, sslcontext, server, backlog, *timeouts)
-        if not held:
-            _ACCEPT(self, protocol_factory, sock, sslcontext, server, 1, *timeouts)
-            return
-        # Stop watching the socket (it stays readable) and look again after the pause.
-        self._remove_reader(sock.fileno())  # type: ignore[attr-defined]
-        pause = min(held * PAUSE_PER_CONNECTION, LONGEST_PAUSE)
-        self.call_later(pause, self._accept_after_pause, args)
-
-    def _accept_after_pause(self, args: tuple[Any, ...]) -> None:
-        server = args[3]
-        if server is not None and not server.is_serving():
-            return  # shut down meanwhile: the socket is closed
-        # What no idle worker took, this one does (nothing when another worker accepted it).
-        _ACCEPT(self, *args)
-        self._start_serving(*args)  # type: ignore[attr-defined]
-
-
-def _open_connections(server: Any) -> int:
-    count = getattr(server, "_active_count", 0)  # asyncio.Server's attached transports
-    return count if isinstance(count, int) else 0
+    uvicorn.run(
+        APP,
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        loop="auto",  # uvloop (a dependency through uvicorn[standard]); asyncio without it
+        http="auto",  # httptools likewise
+        log_level="info",
+        log_config=log_config,
+        access_log=False,  # access lines carry query strings: keep PHI out of logs
+    )
 
 
 # Generation-0 collections per this many net allocations (CPython's default is 700).
