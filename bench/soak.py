@@ -1,6 +1,6 @@
 """A day of real traffic against a real ``ipsbill serve --workers 2`` on PostgreSQL.
 
-    .venv/bin/python bench/soak.py [--minutes 10] [--db i19_soak] [--port 8819]
+    .venv/bin/python -m bench.soak [--minutes 10] [--db i19_soak] [--port 8819]
 
 What an LME-MCO's integrations and finance staff do at once (issue 19): 2,000 members and 5
 providers; 20 clients putting single events (new ones, and corrections of their own earlier

@@ -19,6 +19,7 @@ from starlette.datastructures import Headers
 
 from service.auth.keys import authenticate
 from service.auth.principal import Principal
+from service.db import single_statement
 from service.errors import problem
 
 Scope = MutableMapping[str, Any]
@@ -74,8 +75,9 @@ async def _principal(scope: Scope, headers: Headers) -> Principal | None:
     if scheme.lower() != "bearer" or not key.strip() or not key.isascii():
         return None
     async with scope["app"].state.sessionmaker() as session:
-        # A read: on SQLite it must not queue for the write lock behind a long write.
-        await session.connection(execution_options={"sqlite_begin": "DEFERRED"})
+        # A read: on SQLite it must not queue for the write lock behind a long write; on
+        # PostgreSQL it needs no transaction around it.
+        await single_statement(session)
         return await authenticate(session, key.strip())
 
 

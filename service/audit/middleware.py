@@ -21,6 +21,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from service.db import single_statement
 from service.gate import ASGIApp, Gate, Message, Receive, Scope, Send
 from service.models import AuditEntry
 from service.models.base import utcnow
@@ -73,6 +74,7 @@ def entry(scope: MutableMapping[str, Any], status: int) -> AuditEntry:
 async def record(app: FastAPI, scope: MutableMapping[str, Any], status: int) -> None:
     try:
         async with app.state.sessionmaker() as session, session.begin():
+            await single_statement(session, read=False)
             session.add(entry(scope, status))
     except Exception as exc:  # the answer stands; the gap is logged loudly
         log.error("audit entry not written: %s", type(exc).__name__)

@@ -117,6 +117,33 @@ async def lock_members(session: AsyncSession, members: Iterable[str]) -> None:
         await session.execute(stmt)
 
 
+async def lock_members_and_events(
+    session: AsyncSession, members: Iterable[str], event_ids: Iterable[str]
+) -> None:
+    """``lock_members`` for an intake: the members named and those the events are stored under
+    (an event may move to another member), found and locked by one statement, in sorted order;
+    two statements (find, then lock) were two of a single event's round trips."""
+    if (await session.connection()).dialect.name != "postgresql":
+        return
+    held: set[str] = session.info.setdefault(LOCKED, set())
+    member, event = orm.Member.member_id, orm.ServiceEvent
+    named = literal(sorted(set(members)), ARRAY(member.type))
+    stored = func.array(
+        select(event.member_id).where(_any(event.event_id, event_ids)).scalar_subquery()
+    )
+    wanted = func.array_cat(named, stored)
+    stmt = select(member).where(member == any_(wanted)).order_by(member).with_for_update()
+    held.update(found for (found,) in await session.execute(stmt))
+
+
+def _any(column: Any, values: Iterable[Any]) -> Any:
+    """PostgreSQL: ``column`` equal to one value, or among several (an array parameter)."""
+    ordered = sorted(set(values))
+    if len(ordered) == 1:
+        return column == ordered[0]
+    return column == any_(literal(ordered, ARRAY(column.type)))
+
+
 def _by_since(members: dict[str, date]) -> dict[date, list[str]]:
     """Members grouped by their first touched date: one query per distinct date."""
     grouped: dict[date, list[str]] = defaultdict(list)
@@ -168,18 +195,23 @@ async def counters_before(
     lines: dict[str, list[Any]],
     members: Iterable[str],
     later: dict[str, list[tuple[str, str, int]]] | None = None,
+    kept: dict[str, dict[str, int]] | None = None,
 ) -> dict[str, list[tuple[str, str | None, int]]]:
     """Units counted before each member's first touched date: (provider, authorization, units).
 
     The kept totals minus the lines from that date on (``lines``, already read, and ``later``,
     what was counted after them when only one day was read): no scan of the member's history,
-    however long it is.
+    however long it is. ``kept``, if given, receives each member's kept total per provider
+    (all its days, every authorization): what a one-day change is checked against.
     """
     totals: dict[tuple[str, str, str], int] = defaultdict(int)
     for match in await among(session, orm.UnitCounter.member_id, members):
         stmt = select(*orm.UnitCounter.__table__.columns).where(match)
         for row in await plain_rows(session, stmt):
             totals[(row.member_id, row.provider_id, row.authorization_id)] += row.units
+            if kept is not None:
+                per_provider = kept.setdefault(row.member_id, {})
+                per_provider[row.provider_id] = per_provider.get(row.provider_id, 0) + row.units
     for member_id, rows in lines.items():
         for key, units in counted(rows).items():
             totals[(member_id, *key)] -= units
@@ -255,6 +287,20 @@ async def staff_for(session: AsyncSession, pairs: set[tuple[str, str]]) -> list[
     for part in chunks(sorted(pairs)):
         stmt = select(*orm.Staff.__table__.columns).where(
             tuple_(orm.Staff.provider_id, orm.Staff.staff_id).in_(part)
+        )
+        found.extend(await plain_rows(session, stmt))
+    return found
+
+
+async def members_with_profiles(session: AsyncSession, member_ids: set[str]) -> list[Any]:
+    """Members (id, payer) with their payer's EDI profile, in one statement."""
+    member, payer = orm.Member, orm.Payer
+    found: list[Any] = []
+    for match in await among(session, member.member_id, member_ids):
+        stmt = (
+            select(member.member_id, member.payer_id, payer.edi_profile)
+            .join(payer, payer.payer_id == member.payer_id)
+            .where(match)
         )
         found.extend(await plain_rows(session, stmt))
     return found

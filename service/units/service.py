@@ -58,6 +58,7 @@ class _Loaded:
     lines: dict[str, list[orm.UnitLine]]
     converted: dict[tuple[str, str], tuple[Any, ...]] = field(default_factory=dict)
     settings: dict[str, core.RuleSettings] = field(default_factory=dict)  # by payer
+    kept: dict[str, dict[str, int]] = field(default_factory=dict)  # member: provider: units
 
     def once(self, kind: str, key: str, build: Callable[[], tuple[Any, ...]]) -> tuple[Any, ...]:
         """Reference rows shared by many members are converted once per re-adjudication."""
@@ -136,7 +137,7 @@ async def _one_day_each(
     kept = {
         member_id
         for member_id, result in results.items()
-        if repo.counted(result.lines) == repo.counted(loaded.lines.get(member_id, ()))
+        if _later_days_stay(loaded, member_id, result, profiles)
     }
     if kept:
         mine = {k: v for k, v in mine.items() if v["member_id"] in kept}
@@ -145,6 +146,37 @@ async def _one_day_each(
         written.update(await _write_events(session, loaded, results, mine))
         await _write_lines(session, loaded, done, results)
     return kept
+
+
+def _later_days_stay(
+    loaded: _Loaded, member_id: str, result: core.MemberResult, profiles: ProfileRegistry
+) -> bool:
+    """Whether the member's days after the one re-adjudicated can bill as before.
+
+    They can when the day counts as many units per provider and authorization as before; and
+    also when only units without authorization moved and the provider's kept total, before and
+    after the change, stays under the units allowed without authorization (billing-rules 1.2,
+    claims.units.holds.authorize): then no later line was, or would be, held for want of an
+    authorization, whatever the counts before it. Most single events are the second case (a
+    new event adds units), which used to read and re-adjudicate every later day of the member.
+    """
+    new = repo.counted(result.lines)
+    old = repo.counted(loaded.lines.get(member_id, ()))
+    if new == old:
+        return True
+    moved = {key for key in new.keys() | old.keys() if new.get(key, 0) != old.get(key, 0)}
+    if any(authorization for _, authorization in moved):
+        return False
+    payer_id = loaded.members[member_id].payer_id
+    allowance = _payer_settings(loaded, payer_id, profiles).units_without_authorization
+    kept = loaded.kept.get(member_id, {})
+    for provider_id in {provider for provider, _ in moved}:
+        before = kept.get(provider_id, 0)
+        after = before + new.get((provider_id, ""), 0) - old.get((provider_id, ""), 0)
+        # Strictly under before: a total of exactly the allowance may have held a later line.
+        if not (before < allowance and after <= allowance):
+            return False
+    return True
 
 
 def _adjudicate_all(
@@ -180,6 +212,8 @@ async def _load(
     async def plain(column: Any, keys: Iterable[str]) -> list[Any]:
         return await repo.rows_in(session, column, keys, plain=True)
 
+    kept: dict[str, dict[str, int]] = {}
+    counters = await repo.counters_before(session, lines, members, later, kept)
     return _Loaded(
         members={row.member_id: row for row in member_rows},
         payers={row.payer_id: row for row in payers},
@@ -193,8 +227,9 @@ async def _load(
             await plain(orm.EipdAuthorization.member_id, members), lambda row: row.member_id
         ),
         fees=_group(await plain(orm.FeeSchedule.payer_id, payer_ids), lambda row: row.payer_id),
-        counters=await repo.counters_before(session, lines, members, later),
+        counters=counters,
         lines=lines,
+        kept=kept,
     )
 
 

@@ -64,3 +64,58 @@ async def test_one_day_writes_equal_a_full_readjudication(
         await readjudicate(session, everything, app.state.profiles)
     assert await _stored(app) == incremental
     assert any(line[4] == "held" for line in incremental["lines"])  # the authorization ran out
+
+
+async def test_one_day_around_the_first_64_units_equals_a_full_readjudication(
+    app: FastAPI, client: AsyncClient
+) -> None:
+    """No authorization: the first 64 units of the provider bill without one, the rest wait.
+    A new event on an early day adds units; only while the provider's total stays under 64 are
+    the later days left unread (service.units.service._later_days_stay), never once it reaches
+    it (the boundary moves to another day)."""
+    admin = await create_key(app, "admin")
+    await create_world(client, admin)
+    for day in range(1, 21):  # 4 units a day: 64 reached on day 16, days 17-20 held
+        await create_event(client, admin, f"E-{day}", service_date=f"2026-03-{day:02d}",
+                           start_time="09:00", end_time="10:00")  # fmt: skip
+    rng = random.Random(64)
+    for step in range(30):
+        day = rng.randrange(1, 21)
+        if step % 3 == 0:  # a second event of the day: new units
+            end = rng.choice(["13:30", "14:00"])
+            await create_event(client, admin, f"F-{step}", service_date=f"2026-03-{day:02d}",
+                               start_time="13:00", end_time=end)  # fmt: skip
+        else:
+            end = rng.choice(["09:10", "09:30", "10:00", "11:00"])
+            await create_event(client, admin, f"E-{day}", service_date=f"2026-03-{day:02d}",
+                               start_time="09:00", end_time=end)  # fmt: skip
+    incremental = await _stored(app)
+    async with app.state.sessionmaker() as session, session.begin():
+        everything = Touched()
+        everything.add("M-1001", date(2000, 1, 1))
+        await readjudicate(session, everything, app.state.profiles)
+    assert await _stored(app) == incremental
+    assert any(line[5] == "no_authorization" for line in incremental["lines"])
+
+
+async def test_a_new_day_under_64_units_leaves_later_days_unread(
+    app: FastAPI, client: AsyncClient
+) -> None:
+    """Far under the allowance, a new event on an early day is written alone: the later days
+    keep their adjudication time (they were not re-adjudicated)."""
+    admin = await create_key(app, "admin")
+    await create_world(client, admin)
+    for day in (10, 11, 12):
+        await create_event(client, admin, f"E-{day}", service_date=f"2026-03-{day:02d}",
+                           start_time="09:00", end_time="10:00")  # fmt: skip
+
+    async def times() -> dict[str, Any]:
+        async with app.state.sessionmaker() as session:
+            rows = (await session.execute(select(ServiceEvent))).scalars()
+            return {e.event_id: e.adjudicated_at for e in rows}
+
+    before = await times()
+    await create_event(client, admin, "E-1", service_date="2026-03-01",
+                       start_time="09:00", end_time="10:00")  # fmt: skip
+    after = await times()
+    assert {k: after[k] for k in before} == before
