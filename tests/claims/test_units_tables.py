@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
-from test_units_builders import DAY, MEMBER, context, ev, run
+from units_builders import DAY, MEMBER, context, ev, run
 
 from claims.model import (
     Activity,
