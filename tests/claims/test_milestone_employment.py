@@ -179,3 +179,162 @@ def test_long_term_retention_needs_employment_through_the_month() -> None:
     ended = ev(EvidenceKind.JOB_END, date(2026, 8, 20))
     result = run([*evidence, ended], [*events, *contacts, event(date(2026, 8, 12))])
     assert not result.of("6")
+
+
+# --- rules pinned at their edges (docs/milestones.md) -----------------------------------------
+
+VR_EV = EvidenceKind.VOCATIONAL_RECOVERY_APPROVED
+
+
+def job_end(day: date) -> object:
+    return ev(EvidenceKind.JOB_END, day)
+
+
+def test_3c_contacts_after_the_jobs_last_day_do_not_count() -> None:
+    # 004 line 54: the three contact days are "on or after the first day of employment", while
+    # the job is held: a day after its last day counts for no job.
+    contacts = [event(d) for d in (JOB_START, JOB_START + timedelta(days=1), VR)]
+    ended = run([job_start(), job_end(JOB_START + timedelta(days=5))], contacts)
+    assert not ended.of("3-C")
+    assert progress(ended, "3-C").missing == (
+        "in-person contact days since the job start on 2026-03-04: 2 of 3",
+    )
+    # the job's last day itself counts
+    last = run([job_start(), job_end(VR)], contacts)
+    assert [(e.earned_on, e.event_ids) for e in last.of("3-C")] == [
+        (VR, tuple(c.event_id for c in contacts))
+    ]
+
+
+def test_3c_is_earned_on_the_third_day_with_exactly_three_contacts() -> None:
+    contacts = [event(d) for d in days(JOB_START, 5)]
+    (earned,) = run([job_start()], contacts).of("3-C")
+    assert earned.earned_on == JOB_START + timedelta(days=2)
+    assert earned.event_ids == tuple(c.event_id for c in contacts[:3])
+
+
+@pytest.mark.parametrize(
+    ("milestone", "first", "last"), [("5-A", 1, 30), ("5-B", 31, 60), ("5-C", 61, 90)]
+)
+def test_each_5x_window_runs_from_its_first_day_to_its_last(
+    milestone: str, first: int, last: int
+) -> None:
+    # docs/milestones.md, "Dates chain the milestones": VR+1..VR+30, VR+31..VR+60, VR+61..VR+90.
+    evidence, _ = recovered()
+    inside = [event(VR + timedelta(days=k)) for k in (first, last)]
+    (earned,) = run(evidence, inside).of(milestone)
+    assert earned.earned_on == VR + timedelta(days=last)
+    assert earned.event_ids == tuple(e.event_id for e in inside)
+    for outside in (first - 1, last + 1):
+        contacts = [event(VR + timedelta(days=k)) for k in sorted((outside, (first + last) // 2))]
+        result = run(evidence, contacts)
+        assert not result.of(milestone)
+        assert progress(result, milestone).missing == (
+            f"face-to-face contacts from {(VR + timedelta(days=first)).isoformat()} to "
+            f"{(VR + timedelta(days=last)).isoformat()}: 1 of 2",
+        )
+
+
+def test_5x_needs_the_job_held_on_the_windows_last_day() -> None:
+    evidence, _ = recovered()
+    contacts = [event(VR + timedelta(days=k)) for k in (5, 20)]
+    target = VR + timedelta(days=30)
+    assert run([*evidence, job_end(target)], contacts).of("5-A")
+    result = run([*evidence, job_end(target - timedelta(days=1))], contacts)
+    assert not result.of("5-A")
+    assert progress(result, "5-A").missing == ("job ended on 2026-05-14, before 2026-05-15",)
+
+
+def test_5x_is_earned_once_its_last_day_has_come() -> None:
+    evidence, _ = recovered()
+    contacts = [event(VR + timedelta(days=k)) for k in (5, 20)]
+    target = VR + timedelta(days=30)
+    assert [e.earned_on for e in run(evidence, contacts, today=target).of("5-A")] == [target]
+    early = run(evidence, contacts, today=target - timedelta(days=1))
+    assert not early.of("5-A")
+    assert progress(early, "5-A").missing == (
+        "30 days after the vocational-recovery date: 2026-05-15",
+    )
+
+
+def test_5x_counts_only_the_contacts_it_needs() -> None:
+    evidence, _ = recovered()
+    contacts = [event(VR + timedelta(days=k)) for k in (5, 10, 20)]
+    (earned,) = run(evidence, contacts).of("5-A")
+    assert earned.event_ids == (contacts[0].event_id, contacts[1].event_id)
+
+
+def test_month_6_merges_back_to_back_jobs() -> None:
+    # docs/milestones.md, "Milestone 6": employed every day of the month; moving from one job
+    # straight to the next (last day, then first day the day after) is no gap.
+    evidence, _ = recovered()
+    second = job_start(date(2026, 8, 16), "Beta")
+    meeting = [event(date(2026, 8, 20))]
+    straight = run([*evidence, job_end(date(2026, 8, 15)), second], meeting, date(2026, 8, 31))
+    assert [e.earned_on for e in straight.of("6")] == [date(2026, 8, 31)]
+    gap = run([*evidence, job_end(date(2026, 8, 14)), second], meeting, date(2026, 8, 31))
+    assert not gap.of("6")
+    assert progress(gap, "6").missing == ("not employed through 2026-08",)
+
+
+def test_month_6_a_job_ending_inside_a_longer_one_is_no_gap() -> None:
+    evidence, _ = recovered()
+    side = [job_start(date(2026, 8, 3), "Side"), ev(EvidenceKind.JOB_END, date(2026, 8, 9),
+                                                     employer="Side")]  # fmt: skip
+    result = run([*evidence, *side], [event(date(2026, 8, 20))], date(2026, 8, 31))
+    assert [e.earned_on for e in result.of("6")] == [date(2026, 8, 31)]
+
+
+def test_month_6_missing_names_the_meetings_and_the_month() -> None:
+    evidence, _ = recovered()
+    result = run(evidence, [], date(2026, 8, 31))
+    assert progress(result, "6").missing == ("in-person meetings in 2026-08: 0 of 1",)
+    before = run(evidence, [], date(2026, 7, 20))
+    assert progress(before, "6").missing == (
+        "months count from 2026-08, the first after vocational recovery + 90 days",
+    )
+
+
+def test_the_recovery_date_belongs_to_the_latest_started_job_held_that_day() -> None:
+    # docs/milestones.md, "No double counting": with two jobs held on the VR date, the date and
+    # milestone 4 are the later job's; the first job has no recovery date of its own.
+    first, second = job_start(), job_start(JOB_START + timedelta(days=14), "Beta")
+    vr = ev(VR_EV, VR)
+    result = run([first, second, vr], weekly_support(JOB_START, VR))
+    (earned,) = result.of("4")
+    assert earned.job_key == second.evidence_id
+    assert earned.evidence_ids[0] == second.evidence_id and vr.evidence_id in earned.evidence_ids
+    assert progress(result, "4").missing == (
+        "no vocational-recovery date recorded for the job started 2026-03-04",
+    )
+    (five_a,) = run([first, second, vr], [event(VR + timedelta(days=k)) for k in (3, 9)]).of("5-A")
+    assert five_a.job_key == second.evidence_id
+
+
+def test_a_recovery_date_before_a_job_starts_is_not_that_jobs() -> None:
+    vr = ev(VR_EV, JOB_START - timedelta(days=1))
+    result = run([job_start(), vr], weekly_support(JOB_START, VR))
+    assert not result.of("4")
+    assert progress(result, "4").missing == (
+        "no vocational-recovery date recorded for the job started 2026-03-04",
+    )
+
+
+def test_the_first_recovery_date_recorded_for_a_job_is_its_own() -> None:
+    later = ev(VR_EV, VR + timedelta(days=7))
+    result = run([job_start(), ev(VR_EV, VR), later], weekly_support(JOB_START, VR))
+    assert [e.earned_on for e in result.of("4")] == [VR]
+
+
+def test_milestone_4_weeks_count_only_the_jobs_own_days() -> None:
+    # The VR week's only contact comes the day after the job's last day: that week has none.
+    support = [e for e in weekly_support(JOB_START, VR) if e.service_date < VR]
+    late = event(VR + timedelta(days=1))
+    result = run([job_start(), ev(VR_EV, VR), job_end(VR)], [*support, late])
+    assert not result.of("4")
+    assert progress(result, "4").missing == (
+        "no face-to-face contact with the individual or the employer in the week 2026-04-15 to "
+        "2026-04-21",
+    )
+    on_last_day = run([job_start(), ev(VR_EV, VR), job_end(VR)], [*support, event(VR)])
+    assert [e.earned_on for e in on_last_day.of("4")] == [VR]

@@ -140,6 +140,30 @@ def test_employer_networking_job_start_shortcut() -> None:
     assert not run([job_start(), log(JOB_START + timedelta(days=1))]).of("3-B")
 
 
+def test_third_employer_networking_needs_approval() -> None:
+    # 004 line 48: after two 3-B the provider "must consult with the funding source": the third
+    # needs an approval of 3-B; one dated on or before the completion lets it through that day.
+    contacts = [log(d) for d in days(date(2026, 1, 1), 36)]  # 3 x 12, the last on 2026-02-05
+    refused = run(contacts)
+    assert [e.earned_on for e in refused.of("3-B")] == [date(2026, 1, 12), date(2026, 1, 24)]
+    assert progress(refused, "3-B").missing == ("occurrence 3 of 3-B needs approval evidence",)
+    early = ev(EvidenceKind.APPROVAL, date(2026, 1, 30), milestone="3-B")
+    approved = run([*contacts, early])
+    assert [(e.occurrence, e.earned_on) for e in approved.of("3-B")] == [
+        (1, date(2026, 1, 12)), (2, date(2026, 1, 24)), (3, date(2026, 2, 5)),
+    ]  # fmt: skip
+    assert early.evidence_id in approved.of("3-B")[2].evidence_ids
+    late = ev(EvidenceKind.APPROVAL, date(2026, 3, 2), milestone="3-B")
+    assert run([*contacts, late]).of("3-B")[2].earned_on == date(2026, 3, 2)
+    # An approval of 3-A does not help 3-B; one approval pays one occurrence only.
+    other = ev(EvidenceKind.APPROVAL, date(2026, 1, 2), milestone="3-A")
+    assert len(run([*contacts, other]).of("3-B")) == 2
+    more = [log(d) for d in days(date(2026, 2, 6), 12)]
+    once = run([*contacts, *more, early])
+    assert len(once.of("3-B")) == 3
+    assert progress(once, "3-B").missing == ("occurrence 4 of 3-B needs approval evidence",)
+
+
 # --- 7, 8, 9 and the career profile ------------------------------------------------------------
 
 
