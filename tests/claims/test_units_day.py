@@ -133,6 +133,13 @@ def test_overlap_chain_loses_only_minutes_not_yet_covered() -> None:
     assert out.line().minutes == 120
 
 
+def test_overlap_names_only_the_events_still_running_at_its_start() -> None:
+    # E1 ends at 10:00, exactly when E3 starts: only E2 overlaps E3.
+    out = run([ev("E1", "09:00", "10:00"), ev("E2", "09:30", "10:30"), ev("E3", "10:00", "10:45")])
+    assert out.reason("E3", R.OVERLAPPING_TIME).detail == "overlaps event E2"
+    assert out.codes("E3") == {R.OVERLAPPING_TIME: 30}
+
+
 def test_overlap_chain_loses_the_union_of_covered_minutes_once() -> None:
     # E3 09:45-11:00 is covered 09:45-10:30 (45 minutes, once, though E1 and E2 both cover
     # 09:45-10:00).
@@ -199,6 +206,12 @@ def test_twenty_three_minutes_round_up_to_two_units_dropping_nothing() -> None:
     assert (out.adj("E1").billable_minutes, out.adj("E1").reasons) == (23, ())
     assert out.adj("E1").status is EventStatus.BILLABLE
     assert (out.line().units, out.line().minutes, out.line().charge) == (2, 23, money(2, RATE))
+
+
+def test_one_minute_dropped_by_rounding_is_reported() -> None:
+    out = run([ev("E1", "09:00", "09:31")])  # 2 units = 30 minutes
+    assert out.codes("E1") == {R.BELOW_UNIT_THRESHOLD: 1}
+    assert (out.adj("E1").billable_minutes, out.line().units) == (30, 2)
 
 
 @pytest.mark.parametrize(("minutes", "units"), [(7, 0), (8, 0), (14, 0), (15, 1), (29, 1), (30, 2)])

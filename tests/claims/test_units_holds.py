@@ -292,3 +292,46 @@ def test_authorization_units_are_drawn_down_day_by_day() -> None:
     assert [(out.line(day=d).units, out.line(day=d).held_units) for d in days] == [
         (8, 0), (2, 6), (0, 8),
     ]  # fmt: skip
+
+
+# --- overlapping authorizations (docs/units.md, "Overlapping authorizations") -----------------
+
+
+def covering(*units: int) -> tuple[Authorization, ...]:
+    """Authorizations A-1, A-2, ... of P-1 covering DAY, ending in that order."""
+    return tuple(
+        auth(f"A-{n}", count, last=DAY + timedelta(days=n)) for n, count in enumerate(units, 1)
+    )
+
+
+def test_an_unused_next_authorization_gives_every_one_of_its_units() -> None:
+    # A-1 used up, A-2 never drawn from (no counter yet): its 2 units are all there.
+    out = run([ev("E1")], authorizations=covering(10, 2), counters=counted(80, (("A-1", 10),)))
+    line = out.line()
+    assert (line.units, line.held_units, line.hold_reason, line.authorization_id) == (
+        2, 0, None, "A-2",
+    )  # fmt: skip
+    assert line.authorization_draws == ()
+
+
+def test_a_line_draws_the_last_unit_from_the_next_authorization() -> None:
+    # 4 units: 3 left on A-1, the 4th from A-2; A-3 covers too but is not needed.
+    out = run([ev("E1", "09:00", "10:00")], authorizations=covering(10, 5, 5),
+              counters=counted(80, (("A-1", 7),)))  # fmt: skip
+    line = out.line()
+    assert (line.units, line.held_units, line.hold_reason) == (4, 0, None)
+    assert (line.authorization_id, line.authorization_draws) == ("A-1", (("A-1", 3), ("A-2", 1)))
+    assert out.adj("E1").reasons == ()
+
+
+def test_several_used_up_authorizations_are_named_together() -> None:
+    # 4 units: 1 left on A-1, 1 on A-2; 2 held, and the detail names both.
+    out = run([ev("E1", "09:00", "10:00")], authorizations=covering(10, 5),
+              counters=counted(80, (("A-1", 9), ("A-2", 4))))  # fmt: skip
+    line = out.line()
+    assert (line.units, line.held_units, line.hold_reason) == (2, 2, R.AUTHORIZATION_EXHAUSTED)
+    assert (line.authorization_id, line.authorization_draws) == ("A-1", (("A-1", 1), ("A-2", 1)))
+    assert out.reason("E1", R.AUTHORIZATION_EXHAUSTED).detail == (
+        "authorizations A-1, A-2 have no units left"
+    )
+    assert out.codes("E1") == {R.AUTHORIZATION_EXHAUSTED: 30}
