@@ -338,3 +338,33 @@ def test_milestone_4_weeks_count_only_the_jobs_own_days() -> None:
     )
     on_last_day = run([job_start(), ev(VR_EV, VR), job_end(VR)], [*support, event(VR)])
     assert [e.earned_on for e in on_last_day.of("4")] == [VR]
+
+
+def test_without_a_job_each_job_milestone_says_so() -> None:
+    result = run([ev(VR_EV, VR)], [event(VR + timedelta(days=k)) for k in (3, 9)])
+    for milestone in ("3-C", "4", "5-A"):
+        assert progress(result, milestone).missing == ("no job start recorded",)
+
+
+def test_a_met_job_milestone_lacks_nothing() -> None:
+    evidence, support = recovered()
+    contacts = [event(VR + timedelta(days=k)) for k in (5, 20, 35, 50, 65, 80)]
+    result = run(evidence, [*support, *contacts])
+    for milestone in ("3-C", "4", "5-A", "5-B", "5-C"):
+        assert result.of(milestone) and progress(result, milestone).missing == ()
+
+
+def test_milestone_4_takes_each_weeks_first_contact() -> None:
+    vr = JOB_START + timedelta(days=13)
+    contacts = [event(JOB_START + timedelta(days=k)) for k in (1, 3, 8, 12)]
+    (earned,) = run([job_start(), ev(VR_EV, vr)], contacts).of("4")
+    assert earned.event_ids == (contacts[0].event_id, contacts[2].event_id)
+
+
+def test_month_6_counts_from_the_earliest_recovery_date_of_two_jobs() -> None:
+    evidence, _ = recovered()  # VR 2026-04-15: months from August
+    second = [job_start(date(2026, 6, 1), "Beta"), ev(VR_EV, date(2026, 7, 1))]
+    result = run([*evidence, *second], [event(date(2026, 8, 20))], date(2026, 8, 31))
+    assert [e.earned_on for e in result.of("6")] == [date(2026, 8, 31)]
+    (earned,) = result.of("6")
+    assert len(earned.event_ids) == 1

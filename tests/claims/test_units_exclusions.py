@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
-from units_builders import DAY, MEMBER, PAYER, ev, run
+from units_builders import DAY, MEMBER, PAYER, STAFF, ev, run
 
 from claims.model import (
     NON_BILLABLE_ACTIVITIES,
@@ -25,6 +25,8 @@ from claims.model import (
     FidelityReview,
     ReasonCode,
     Setting,
+    Staff,
+    StaffRole,
 )
 
 R = ReasonCode
@@ -263,3 +265,33 @@ def test_dvr_rule_applies_to_every_event_of_the_day() -> None:
     assert out.codes("E1") == {R.DVR_MILESTONE_OVERLAP: 30}
     assert out.codes("E2") == {R.DVR_MILESTONE_OVERLAP: 30}
     assert out.adj("E3").status is EventStatus.BILLABLE
+
+
+# --- staff roles and places (docs/units.md, "Who bills", "Facility settings") ------------------
+
+
+def test_a_program_assistants_event_names_the_staff_member() -> None:
+    staff = (*STAFF, Staff("P-1", "PA-1", StaffRole.PA))
+    out = run([ev("E1", staff="PA-1"), ev("E2", "10:00", "10:30")], staff=staff)
+    assert out.codes("E1") == {R.STAFF_ROLE_NOT_BILLABLE: 30}
+    assert out.reason("E1", R.STAFF_ROLE_NOT_BILLABLE).detail == (
+        "staff PA-1 is a Program Assistant"
+    )
+    assert out.adj("E2").reasons == ()
+
+
+def test_a_provider_with_a_program_assistant_keeps_the_day_rules() -> None:
+    staff = (*STAFF, Staff("P-1", "PA-1", StaffRole.PA))
+    young = replace(MEMBER, birth_date=date(2015, 1, 1))
+    out = run([ev("E1"), ev("E2", "10:00", "10:30")], staff=staff, member=young)
+    assert out.codes("E1") == {R.MEMBER_UNDER_16: 30}
+    assert out.codes("E2") == {R.MEMBER_UNDER_16: 30}
+
+
+def test_a_facility_place_of_service_is_named() -> None:
+    out = run([replace(ev("E1"), place_of_service="31"), ev("E2", "10:00", "10:30")])
+    assert out.codes("E1") == {R.FACILITY_SETTING: 30}
+    assert out.reason("E1", R.FACILITY_SETTING).detail == (
+        "place of service 31 is a facility or congregate setting"
+    )
+    assert out.adj("E2").reasons == ()

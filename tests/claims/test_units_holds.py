@@ -21,6 +21,7 @@ from claims.model import (
     FeeSchedule,
     LineStatus,
     ReasonCode,
+    RuleSettings,
     UnitCounters,
 )
 
@@ -56,6 +57,19 @@ def test_missing_note_holds_the_whole_line_and_names_the_undocumented_event() ->
         R.MISSING_SERVICE_NOTE, Decimal("0.00"), 0, None,
     )  # fmt: skip
     assert (line.member_id, line.payer_id, line.provider_id) == ("M-1", "PAYER-1", "P-1")
+
+
+def test_every_undocumented_event_is_named_once() -> None:
+    events = [
+        ev("E1", note=None),
+        ev("E2", "10:00", "10:30", note=None),
+        ev("E3", "11:00", "11:30"),
+    ]
+    out = run(events)
+    assert [out.reason(e, R.MISSING_SERVICE_NOTE).detail for e in ("E1", "E2", "E3")] == [
+        "no service note", "no service note", "no service note on event E1, E2",
+    ]  # fmt: skip
+    assert [out.codes(e) for e in ("E1", "E2", "E3")] == [{R.MISSING_SERVICE_NOTE: 30}] * 3
 
 
 def test_a_note_arriving_later_makes_the_line_billable() -> None:
@@ -143,6 +157,22 @@ def test_the_sixty_fourth_unit_needs_no_authorization() -> None:
     assert (line.units, line.auth_units, line.status, line.hold_reason) == (
         8, 8, LineStatus.BILLABLE, None,
     )  # fmt: skip
+
+
+def test_a_provider_with_nothing_counted_has_all_64_units() -> None:
+    # One 16-hour day (cap raised to 96 for the test) is exactly the 64 free units.
+    out = run([ev("E1", "06:00", "22:00")], settings=RuleSettings(daily_unit_cap=96))
+    assert (out.line().units, out.line().held_units, out.line().hold_reason) == (64, 0, None)
+    more = run([ev("E1", "06:00", "22:15")], settings=RuleSettings(daily_unit_cap=96))
+    assert (more.line().units, more.line().held_units) == (64, 1)
+
+
+def test_the_allowance_is_a_profile_setting() -> None:
+    out = run([ev("E1", "09:00", "12:00")], settings=RuleSettings(units_without_authorization=10))
+    assert (out.line().units, out.line().held_units) == (10, 2)
+    assert out.reason("E1", R.NO_AUTHORIZATION).detail == (
+        "provider P-1 used the 10 units allowed without authorization"
+    )
 
 
 def test_the_sixty_fifth_unit_is_held_without_authorization() -> None:

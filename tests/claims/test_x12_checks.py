@@ -152,3 +152,62 @@ def test_molina_mock_passes_pyx12_but_its_made_up_npis_fail_the_check_digit() ->
     }  # fmt: skip
     assert all(p.message.endswith("NPI check digit fails") for p in report.problems)
     assert [p.position for p in report.problems if p.segment_id == "NM1"][:3] == [32, 33, 35]
+
+
+def _two_claims(same_member: bool) -> str:
+    """Two claims of one billing provider: one subscriber's two (one after the other, under one
+    HL) or two subscribers' (an HL between them)."""
+    profile = parse_profile("default", (ROOT / "edi_templates/default.toml").read_text("utf-8"))
+    billing, first = synthetic.provider(1), synthetic.subscriber(1)
+    second = first if same_member else synthetic.subscriber(2)
+    lines = (synthetic.line(2, date(2025, 2, 3)), synthetic.line(3, date(2025, 2, 4), bc=True))
+    claims = (
+        synthetic.claim(1, first, billing, (synthetic.line(1, date(2025, 1, 6)),)),
+        synthetic.claim(2, second, billing, lines),
+    )
+    return write_837p(synthetic.batch(profile, claims))
+
+
+def _replace_last(text: str, old: str, new: str) -> str:
+    head, found, tail = text.rpartition(old)
+    assert found, old
+    return head + new + tail
+
+
+@pytest.mark.parametrize("same_member", [True, False])
+def test_each_claims_total_is_checked_against_its_own_lines(same_member: bool) -> None:
+    text = _two_claims(same_member)
+    clm_ids = [s.claim_id for s in parse(text).segments if s.id == "CLM"]
+    assert len(clm_ids) == 2 and checks.claim_total_matches_lines(parse(text)) == []
+    first_line = text.replace("SV1*HC:YP630*86.84*", "SV1*HC:YP630*86.85*", 1)
+    assert [p.claim_id for p in checks.claim_total_matches_lines(parse(first_line))] == [clm_ids[0]]
+    last_line = _replace_last(text, "*86.84*UN", "*86.83*UN")
+    assert [p.claim_id for p in checks.claim_total_matches_lines(parse(last_line))] == [clm_ids[1]]
+    frequency = _replace_last(text, "*99:B:1*", "*99:B:5*")
+    assert [p.claim_id for p in checks.claim_frequency(parse(frequency))] == [clm_ids[1]]
+
+
+@pytest.mark.parametrize("code", ["1", "7", "8"])
+def test_original_replacement_and_void_frequencies_pass(clean: str, code: str) -> None:
+    text = _replace_once(clean, "*99:B:1*", f"*99:B:{code}*")
+    assert checks.claim_frequency(parse(text)) == []
+
+
+def test_an_empty_claim_total_is_not_a_decimal_amount(clean: str) -> None:
+    problems = checks.claim_total_matches_lines(parse(_replace_once(clean, "*173.68*", "**")))
+    assert [p.message for p in problems] == ["CLM02 or an SV102 is not a decimal amount"]
+
+
+def test_a_trailing_repetition_separator_is_refused(clean: str) -> None:
+    text = _replace_once(clean, "N3*100 MAIN ST*SUITE 2~", "N3*100 MAIN ST*SUITE 2^~")
+    problems = checks.no_trailing_separators(parse(text))
+    assert [(p.segment_id, p.message) for p in problems] == [
+        ("N3", "segment ends with an empty element or component")
+    ]
+
+
+def test_run_checks_runs_every_section_2_check(clean: str) -> None:
+    assert checks.run_checks(parse(clean)) == []
+    for check, good, bad, _, message in DEFECTS:
+        found = checks.run_checks(parse(_replace_once(clean, good, bad)))
+        assert message in [p.message for p in found], check.__name__
