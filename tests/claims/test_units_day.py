@@ -97,6 +97,12 @@ def test_a_one_minute_overlap_is_removed() -> None:
     assert (out.adj("E2").billable_minutes, out.line().minutes) == (30, 60)
 
 
+def test_the_days_first_event_loses_nothing_to_overlap_even_at_midnight() -> None:
+    out = run([ev("E1", "00:00", "00:30"), ev("E2", "00:30", "01:00")])
+    assert out.adj("E1").reasons == () and out.adj("E2").reasons == ()
+    assert (out.line().minutes, out.line().units) == (60, 4)
+
+
 def test_back_to_back_events_do_not_overlap() -> None:
     out = run([ev("E1", "09:00", "09:30"), ev("E2", "09:30", "10:00")])
     assert out.adj("E2").reasons == () and out.line().minutes == 60
