@@ -26,6 +26,13 @@ def _latest_job_missing(facts: Facts) -> tuple[str, ...] | None:
     return None if facts.jobs else ("no job start recorded",)
 
 
+def _outcome(drafts: list[Draft], missing: tuple[str, ...], facts: Facts) -> RuleOutcome:
+    # Something is missing while a job has no occurrence yet, and while there is no job at all
+    # (then "no job start recorded": docs/milestones.md, "Earned but waiting", progress says why).
+    lacking = len(drafts) < len(facts.jobs) or not facts.jobs
+    return RuleOutcome(tuple(drafts), missing if lacking else ())
+
+
 def job_placement(m: MilestoneDef, facts: Facts, earned: Earned) -> RuleOutcome:
     # 004 line 54: "3 individual face-to-face contacts with the IPS recipient on or after the
     # first day of employment ... do need to [be] 3 individual workdays": distinct days from the
@@ -43,7 +50,7 @@ def job_placement(m: MilestoneDef, facts: Facts, earned: Earned) -> RuleOutcome:
                 f"in-person contact days since the job start on {job.start.isoformat()}: "
                 f"{len(days)} of {needed}",
             )
-    return RuleOutcome(tuple(drafts), missing if len(drafts) < len(facts.jobs) else ())
+    return _outcome(drafts, missing, facts)
 
 
 def recovery_date(facts: Facts, job: Job) -> MilestoneEvidence | None:
@@ -105,7 +112,7 @@ def job_support(m: MilestoneDef, facts: Facts, earned: Earned) -> RuleOutcome:
             continue
         vr_mark = Mark(vr.date, False, vr.evidence_id, vr.provider_id)
         drafts.append(draft(m.id, [_job_mark(job), *found, vr_mark], job.key))
-    return RuleOutcome(tuple(drafts), missing if len(drafts) < len(facts.jobs) else ())
+    return _outcome(drafts, missing, facts)
 
 
 def _after_recovery(m: MilestoneDef, facts: Facts, job: Job, vr: Mark) -> Draft | str:
@@ -154,7 +161,7 @@ def vocational_recovery_plus(m: MilestoneDef, facts: Facts, earned: Earned) -> R
             drafts.append(outcome)
         else:
             missing = (outcome,)
-    return RuleOutcome(tuple(drafts), missing if len(drafts) < len(facts.jobs) else ())
+    return _outcome(drafts, missing, facts)
 
 
 def _employment_spans(jobs: Sequence[Job], today: date) -> list[tuple[date, date]]:

@@ -1,86 +1,35 @@
-"""The milestone engine at each milestone's boundary (seed 004, billing-rules.md 3)."""
+"""The milestone engine at each milestone's boundary (seed 004, billing-rules.md 3): 3-A and 3-B
+(claims/milestones/search_rules.py), 1, 2 and 7-9, the whole path and order independence. The
+milestones earned on the job are in test_milestone_employment.py."""
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Sequence
-from datetime import date, time, timedelta
+from datetime import date, timedelta
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from milestone_builders import (
+    ALL_SECTIONS,
+    CATALOG,
+    JOB_START,
+    MEMBER,
+    PROVIDER,
+    TODAY,
+    VR,
+    days,
+    ev,
+    event,
+    job_start,
+    log,
+    progress,
+    recovered,
+    run,
+)
 
 from claims.errors import InvalidInput
-from claims.milestones import (
-    EvidenceKind,
-    MemberMilestones,
-    MilestoneEvidence,
-    MilestoneProgress,
-    evaluate_member,
-    load_catalog,
-)
-from claims.model import Activity, Contact, ServiceEvent, Setting
-
-CATALOG = load_catalog()
-TODAY = date(2026, 12, 31)
-MEMBER = "M-1001"
-PROVIDER = "P-01"
-JOB_START = date(2026, 3, 4)  # a Wednesday
-VR = date(2026, 4, 15)  # a Wednesday, six weeks later
-_ids = itertools.count(1)
-
-INITIAL = CATALOG.get("1").thresholds.sections or ()
-ALL_SECTIONS = CATALOG.get("2").thresholds.sections or ()
-
-
-def ev(kind: EvidenceKind, day: date, **fields: str | bool | int) -> MilestoneEvidence:
-    return MilestoneEvidence(f"E{next(_ids):05d}", MEMBER, PROVIDER, kind, day, dict(fields))
-
-
-def event(
-    day: date,
-    activity: Activity = Activity.JOB_SUPPORT,
-    contact: Contact = Contact.IN_PERSON,
-    setting: Setting = Setting.INDIVIDUAL,
-    voided: bool = False,
-) -> ServiceEvent:
-    return ServiceEvent(
-        f"V{next(_ids):05d}", MEMBER, PROVIDER, "S-1", day, time(9), time(10), activity, contact,
-        setting, note_id="N", voided=voided,
-    )  # fmt: skip
-
-
-def run(
-    evidence: list[MilestoneEvidence],
-    events: Sequence[ServiceEvent] = (),
-    today: date = TODAY,
-) -> MemberMilestones:
-    return evaluate_member(evidence, events, CATALOG, today)
-
-
-def progress(result: MemberMilestones, milestone: str) -> MilestoneProgress:
-    return next(p for p in result.progress if p.milestone == milestone)
-
-
-def days(start: date, count: int, step: int = 1) -> list[date]:
-    return [start + timedelta(days=step * i) for i in range(count)]
-
-
-def job_start(day: date = JOB_START, employer: str = "Acme") -> MilestoneEvidence:
-    return ev(EvidenceKind.JOB_START, day, employer=employer, position="Clerk",
-              hours_per_week=20, hourly_wage="15.00")  # fmt: skip
-
-
-def weekly_support(first: date, last: date) -> list[ServiceEvent]:
-    """One face-to-face job-support contact on the first day of each 7-day week from ``first``."""
-    return [event(first + timedelta(days=7 * k)) for k in range((last - first).days // 7 + 1)]
-
-
-def log(day: date, employer: str = "X", face_to_face: bool = True) -> MilestoneEvidence:
-    """An entry of the employer contact log."""
-    return ev(EvidenceKind.EMPLOYER_CONTACT, day, employer=employer, contact_name="HR",
-              face_to_face=face_to_face)  # fmt: skip
-
+from claims.milestones import EvidenceKind, MilestoneEvidence
+from claims.model import Activity, ServiceEvent
 
 # --- 3-A Job Search ---------------------------------------------------------------------------
 
@@ -96,7 +45,10 @@ def test_job_search_needs_fifteen_applications(applications: int, earned: int) -
         assert result.of("3-A")[0].evidence_ids == tuple(a.evidence_id for a in apps)
         assert result.of("3-A")[0].amount == CATALOG.get("3-A").amount
     else:
-        assert "job applications since the last 3-A: 14 of 15" in progress(result, "3-A").missing[0]
+        assert progress(result, "3-A").missing == (
+            "job applications since the last 3-A: 14 of 15 "
+            "(or a job start after a job-search activity)",
+        )
 
 
 def test_job_search_earned_by_job_start_after_a_search_activity() -> None:
@@ -168,10 +120,9 @@ def test_employer_networking_counts_each_employer_once_a_day() -> None:
     # Two entries for one employer on one day are one contact; two employers that day are two.
     same_day = [log(d) for d in days(date(2026, 2, 2), 6) for _ in range(2)]
     assert not run(same_day).of("3-B")
-    assert (
-        progress(run(same_day), "3-B")
-        .missing[0]
-        .startswith("face-to-face contacts in the employer contact log: 6 of 12")
+    assert progress(run(same_day), "3-B").missing == (
+        "face-to-face contacts in the employer contact log: 6 of 12 "
+        "(or a job start after such a contact)",
     )
     two_employers = [log(d, employer) for d in days(date(2026, 2, 2), 6) for employer in "XY"]
     assert [e.earned_on for e in run(two_employers).of("3-B")] == [date(2026, 2, 7)]
@@ -191,165 +142,28 @@ def test_employer_networking_job_start_shortcut() -> None:
     assert not run([job_start(), log(JOB_START + timedelta(days=1))]).of("3-B")
 
 
-# --- 3-C Job Placement + 3 Days Support --------------------------------------------------------
-
-
-def test_job_placement_needs_three_different_days() -> None:
-    two_days = [event(JOB_START), event(JOB_START, Activity.CAREER_PROFILE),
-                event(JOB_START + timedelta(days=2))]  # fmt: skip
-    result = run([job_start()], two_days)
-    assert not result.of("3-C")
-    assert progress(result, "3-C").missing == (
-        "in-person contact days since the job start on 2026-03-04: 2 of 3",
-    )
-    third = event(JOB_START + timedelta(days=5))
-    earned = run([job_start()], [*two_days, third]).of("3-C")
-    assert [(e.earned_on, e.job_key) for e in earned] == [(third.service_date, earned[0].job_key)]
-
-
-def test_job_placement_counts_from_the_first_workday() -> None:
-    before = [event(JOB_START - timedelta(days=1)), event(JOB_START + timedelta(days=1)),
-              event(JOB_START + timedelta(days=2))]  # fmt: skip
-    assert not run([job_start()], before).of("3-C")
-    on_first = [event(JOB_START), *before[1:]]
-    assert [e.earned_on for e in run([job_start()], on_first).of("3-C")] == [
-        JOB_START + timedelta(2)
-    ]
-
-
-def test_job_placement_ignores_phone_group_and_employer_contacts() -> None:
-    others = [event(JOB_START + timedelta(days=1), contact=Contact.PHONE),
-              event(JOB_START + timedelta(days=2), setting=Setting.GROUP),
-              event(JOB_START + timedelta(days=3), Activity.EMPLOYER_CONTACT)]  # fmt: skip
-    assert not run([job_start()], [event(JOB_START), *others]).of("3-C")
-
-
-def test_job_placement_once_per_job() -> None:
-    second_start = date(2026, 8, 3)
-    contacts = [event(d) for d in days(JOB_START, 3) + days(second_start, 4)]
-    ended = ev(EvidenceKind.JOB_END, date(2026, 7, 1))
-    earned = run([job_start(), ended, job_start(second_start, "Beta")], contacts).of("3-C")
-    assert [(e.occurrence, e.earned_on) for e in earned] == [
-        (1, JOB_START + timedelta(days=2)), (2, second_start + timedelta(days=2))
+def test_third_employer_networking_needs_approval() -> None:
+    # 004 line 48: after two 3-B the provider "must consult with the funding source": the third
+    # needs an approval of 3-B; one dated on or before the completion lets it through that day.
+    contacts = [log(d) for d in days(date(2026, 1, 1), 36)]  # 3 x 12, the last on 2026-02-05
+    refused = run(contacts)
+    assert [e.earned_on for e in refused.of("3-B")] == [date(2026, 1, 12), date(2026, 1, 24)]
+    assert progress(refused, "3-B").missing == ("occurrence 3 of 3-B needs approval evidence",)
+    early = ev(EvidenceKind.APPROVAL, date(2026, 1, 30), milestone="3-B")
+    approved = run([*contacts, early])
+    assert [(e.occurrence, e.earned_on) for e in approved.of("3-B")] == [
+        (1, date(2026, 1, 12)), (2, date(2026, 1, 24)), (3, date(2026, 2, 5)),
     ]  # fmt: skip
-
-
-# --- 4 Job Support and Vocational Recovery ------------------------------------------------------
-
-
-def test_job_support_earned_with_a_contact_every_week() -> None:
-    vr = ev(EvidenceKind.VOCATIONAL_RECOVERY_APPROVED, VR)
-    result = run([job_start(), vr], weekly_support(JOB_START, VR))
-    assert [e.earned_on for e in result.of("4")] == [VR]
-    assert vr.evidence_id in result.of("4")[0].evidence_ids
-
-
-def test_job_support_missing_week_names_the_week() -> None:
-    support = [e for e in weekly_support(JOB_START, VR) if not date(2026, 3, 23) <= e.service_date
-               <= date(2026, 3, 29)]  # fmt: skip
-    result = run([job_start(), ev(EvidenceKind.VOCATIONAL_RECOVERY_APPROVED, VR)], support)
-    assert not result.of("4")
-    assert progress(result, "4").missing == (
-        "no face-to-face contact with the individual or the employer in the week 2026-03-25 to "
-        "2026-03-31",
-    )
-
-
-def test_job_support_needs_the_recovery_date() -> None:
-    result = run([job_start()], weekly_support(JOB_START, VR))
-    assert not result.of("4")
-    assert "no vocational-recovery date" in progress(result, "4").missing[0]
-
-
-# --- 5-A / 5-B / 5-C ---------------------------------------------------------------------------
-
-
-def _recovered() -> tuple[list[MilestoneEvidence], list[ServiceEvent]]:
-    evidence = [job_start(), ev(EvidenceKind.VOCATIONAL_RECOVERY_APPROVED, VR)]
-    return evidence, weekly_support(JOB_START, VR)
-
-
-@pytest.mark.parametrize(
-    ("offsets", "earned"),
-    [
-        ((10, 30), True),  # both in (VR, VR+30]; the window's last day counts
-        ((0, 10), False),  # the VR day itself belongs to milestone 4, not to the window
-        ((10, 31), False),  # day 31 is 5-B's window
-        ((10, 10), False),  # two notes of one day are one contact
-    ],
-)
-def test_vr_plus_30_counts_contacts_in_its_window(offsets: tuple[int, int], earned: bool) -> None:
-    evidence, events = _recovered()
-    events = [e for e in events if e.service_date < VR]  # keep VR-day contact out unless asked
-    events.append(event(VR - timedelta(days=1)))  # the VR week is covered either way
-    contacts = [event(VR + timedelta(days=k), Activity.CAREER_ADVANCEMENT) for k in offsets]
-    result = run(evidence, [*events, *contacts])
-    assert bool(result.of("5-A")) is earned
-    if earned:
-        assert result.of("5-A")[0].earned_on == VR + timedelta(days=30)
-    else:
-        assert (
-            "face-to-face contacts from 2026-04-16 to 2026-05-15"
-            in progress(result, "5-A").missing[0]
-        )
-
-
-def test_vr_plus_series_and_job_end() -> None:
-    evidence, events = _recovered()
-    contacts = [event(VR + timedelta(days=k)) for k in (5, 20, 35, 50, 65, 80)]
-    full = run(evidence, [*events, *contacts])
-    assert [(e.milestone, e.earned_on) for e in full.earned if e.milestone.startswith("5")] == [
-        ("5-A", VR + timedelta(30)), ("5-B", VR + timedelta(60)), ("5-C", VR + timedelta(90))
-    ]  # fmt: skip
-    ended = ev(EvidenceKind.JOB_END, VR + timedelta(days=70))
-    cut = run([*evidence, ended], [*events, *contacts])
-    assert [e.milestone for e in cut.earned if e.milestone.startswith("5")] == ["5-A", "5-B"]
-    assert "job ended on" in progress(cut, "5-C").missing[0]
-    early = run(evidence, [*events, *contacts], today=VR + timedelta(days=45))
-    assert [e.milestone for e in early.earned if e.milestone.startswith("5")] == ["5-A"]
-
-
-def test_vr_plus_30_does_not_need_milestone_4() -> None:
-    # Issue 13, point 1: dates chain the milestones, not payments.
-    evidence = [job_start(), ev(EvidenceKind.VOCATIONAL_RECOVERY_APPROVED, VR)]
-    contacts = [event(VR + timedelta(days=k)) for k in (5, 20)]
-    result = run(evidence, contacts)  # no weekly support: 4 is not earned
-    assert not result.of("4")
-    assert [e.earned_on for e in result.of("5-A")] == [VR + timedelta(days=30)]
-
-
-# --- 6 Long-Term Job Retention -----------------------------------------------------------------
-
-
-def _retained(monthly: list[date], today: date = TODAY) -> MemberMilestones:
-    evidence, events = _recovered()
-    contacts = [event(VR + timedelta(days=k)) for k in (5, 20, 35, 50, 65, 80)]  # 5-C 2026-07-14
-    return run(evidence, [*events, *contacts, *(event(d) for d in monthly)], today)
-
-
-def test_long_term_retention_month_earned_and_not() -> None:
-    result = _retained([date(2026, 8, 12), date(2026, 10, 3)])
-    # Months start after 5-C's month (July): August has a meeting, September none, October one.
-    assert [e.earned_on for e in result.of("6")] == [date(2026, 8, 31), date(2026, 10, 31)]
-    assert [e.occurrence for e in result.of("6")] == [1, 2]
-    assert result.of("6")[0].amount == CATALOG.get("6").amount
-
-
-def test_long_term_retention_month_must_have_ended() -> None:
-    result = _retained([date(2026, 8, 12)], today=date(2026, 8, 30))
-    assert not result.of("6")
-    assert "month 2026-08 not yet ended" in progress(result, "6").missing
-    assert [e.earned_on for e in _retained([date(2026, 8, 12)], date(2026, 8, 31)).of("6")] == [
-        date(2026, 8, 31)
-    ]
-
-
-def test_long_term_retention_needs_employment_through_the_month() -> None:
-    evidence, events = _recovered()
-    contacts = [event(VR + timedelta(days=k)) for k in (5, 20, 35, 50, 65, 80)]
-    ended = ev(EvidenceKind.JOB_END, date(2026, 8, 20))
-    result = run([*evidence, ended], [*events, *contacts, event(date(2026, 8, 12))])
-    assert not result.of("6")
+    assert early.evidence_id in approved.of("3-B")[2].evidence_ids
+    late = ev(EvidenceKind.APPROVAL, date(2026, 3, 2), milestone="3-B")
+    assert run([*contacts, late]).of("3-B")[2].earned_on == date(2026, 3, 2)
+    # An approval of 3-A does not help 3-B; one approval pays one occurrence only.
+    other = ev(EvidenceKind.APPROVAL, date(2026, 1, 2), milestone="3-A")
+    assert len(run([*contacts, other]).of("3-B")) == 2
+    more = [log(d) for d in days(date(2026, 2, 6), 12)]
+    once = run([*contacts, *more, early])
+    assert len(once.of("3-B")) == 3
+    assert progress(once, "3-B").missing == ("occurrence 4 of 3-B needs approval evidence",)
 
 
 # --- 7, 8, 9 and the career profile ------------------------------------------------------------
@@ -447,7 +261,7 @@ def _career() -> tuple[list[MilestoneEvidence], list[ServiceEvent]]:
     evidence += [ev(EvidenceKind.APPROVAL, date(2026, 2, 20), milestone="3-A")]
     evidence += [log(d) for d in days(date(2026, 1, 20), 14, step=2)]
     events += [event(d, Activity.JOB_SEARCH) for d in days(date(2026, 2, 25), 4)]
-    ev_, ev2 = _recovered()
+    ev_, ev2 = recovered()
     evidence += [*ev_, ev(EvidenceKind.EDUCATION_REPORT, date(2026, 9, 1), document="certificate")]
     events += ev2 + [event(VR + timedelta(days=k)) for k in range(3, 240, 9)]
     evidence += [ev(EvidenceKind.CAREER_ADVANCEMENT, date(2026, 10, 2), type="pay_increase"),

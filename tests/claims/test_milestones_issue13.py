@@ -9,7 +9,7 @@ from datetime import date, timedelta
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_milestone_engine import (
+from milestone_builders import (
     CATALOG,
     JOB_START,
     MEMBER,

@@ -10,7 +10,7 @@ from datetime import date, timedelta
 
 import pytest
 from msgspec.structs import replace
-from test_units_builders import DAY, MEMBER, PAYER, STAFF, ev, run
+from units_builders import DAY, MEMBER, PAYER, STAFF, ev, run
 
 from claims.model import (
     Authorization,

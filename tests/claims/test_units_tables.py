@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from msgspec.structs import replace
 from pydantic import ValidationError
-from test_units_builders import DAY, MEMBER, context, ev, run
+from units_builders import DAY, MEMBER, context, ev, run
 
 from claims.model import (
     Activity,

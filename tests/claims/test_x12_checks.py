@@ -33,35 +33,73 @@ def _replace_once(text: str, old: str, new: str) -> str:
     return text.replace(old, new)
 
 
-DEFECTS: list[tuple[Check, str, str, str]] = [
-    # (check, text in the clean file, the same with one defect, segment refused)
-    (checks.claim_total_matches_lines, "*173.68*", "*173.69*", "CLM"),
-    (checks.npi_check_digits, "XX*1000000012~", "XX*1000000013~", "NM1"),
-    (checks.billing_provider_zip, "N4*RALEIGH*NC*276010001~", "N4*RALEIGH*NC*27601~", "N4"),
-    (checks.employer_id_number, "REF*EI*560000001~", "REF*EI*56-0000001~", "REF"),
-    (checks.diagnosis_codes_without_point, "HI*ABK:F209*", "HI*ABK:F20.9*", "HI"),
-    (checks.version_matches, "ST*837*0001*005010X222A1~", "ST*837*0001*005010X223A2~", "ST"),
-    (checks.claim_frequency, "*99:B:1*Y*A*Y*Y~", "*99:B:2*Y*A*Y*Y~", "CLM"),
-    (checks.upper_case, "N3*100 MAIN ST*SUITE 2~", "N3*100 Main St*SUITE 2~", "N3"),
-    (checks.no_trailing_separators, "N3*100 MAIN ST*SUITE 2~", "N3*100 MAIN ST*SUITE 2*~", "N3"),
-    (checks.no_trailing_separators, "ABF:Z560~", "ABF:Z560:~", "HI"),
-    (checks.no_trailing_separators, "9195550100~", "9195550100**~", "PER"),
+DEFECTS: list[tuple[Check, str, str, str, str]] = [
+    # (check, text in the clean file, the same with one defect, segment refused, message)
+    (checks.claim_total_matches_lines, "*173.68*", "*173.69*", "CLM",
+     "CLM02 does not equal the sum of the lines' SV102"),
+    (checks.claim_total_matches_lines, "*173.68*", "*173.6A*", "CLM",
+     "CLM02 or an SV102 is not a decimal amount"),
+    (checks.claim_total_matches_lines, ":YP630*86.84*", ":YP630*86,84*", "CLM",
+     "CLM02 or an SV102 is not a decimal amount"),
+    (checks.npi_check_digits, "XX*1000000012~", "XX*1000000013~", "NM1",
+     "NM1*85 NPI check digit fails"),
+    # billing-rules 2: the billing provider is identified by its NPI, never by another id
+    (checks.npi_check_digits, "*****XX*1000000012~", "*****24*560000001~", "NM1",
+     "NM1*85 billing provider has no NPI (XX)"),
+    (checks.billing_provider_zip, "N4*RALEIGH*NC*276010001~", "N4*RALEIGH*NC*27601~", "N4",
+     "2010AA N403 ZIP code must have 9 digits"),
+    (checks.billing_provider_zip, "N4*RALEIGH*NC*276010001~", "N4*RALEIGH*NC*27601-0001~", "N4",
+     "2010AA N403 ZIP code must have 9 digits"),
+    (checks.billing_provider_zip, "N4*RALEIGH*NC*276010001~", "N4*RALEIGH*NC*2760100010~", "N4",
+     "2010AA N403 ZIP code must have 9 digits"),
+    (checks.employer_id_number, "REF*EI*560000001~", "REF*EI*56-0000001~", "REF",
+     "REF*EI must be a 9-digit EIN"),
+    # nine characters, one a hyphen: still not a 9-digit EIN
+    (checks.employer_id_number, "REF*EI*560000001~", "REF*EI*56-000001~", "REF",
+     "REF*EI must be a 9-digit EIN"),
+    (checks.employer_id_number, "REF*EI*560000001~", "REF*EI*56000001~", "REF",
+     "REF*EI must be a 9-digit EIN"),
+    (checks.diagnosis_codes_without_point, "HI*ABK:F209*", "HI*ABK:F20.9*", "HI",
+     "HI01 code has a decimal point"),
+    (checks.diagnosis_codes_without_point, "*ABF:F331*", "*ABF:F33.1*", "HI",
+     "HI02 code has a decimal point"),
+    (checks.version_matches, "ST*837*0001*005010X222A1~", "ST*837*0001*005010X223A2~", "ST",
+     "ST03 does not equal GS08"),
+    (checks.claim_frequency, "*99:B:1*Y*A*Y*Y~", "*99:B:2*Y*A*Y*Y~", "CLM",
+     "CLM05-3 claim frequency must be 1, 7 or 8"),
+    (checks.claim_frequency, "*99:B:1*Y*A*Y*Y~", "*99:B*Y*A*Y*Y~", "CLM",
+     "CLM05-3 claim frequency must be 1, 7 or 8"),
+    (checks.upper_case, "N3*100 MAIN ST*SUITE 2~", "N3*100 Main St*SUITE 2~", "N3",
+     "segment has lower-case text"),
+    (checks.no_trailing_separators, "N3*100 MAIN ST*SUITE 2~", "N3*100 MAIN ST*SUITE 2*~", "N3",
+     "segment ends with an empty element or component"),
+    (checks.no_trailing_separators, "ABF:Z560~", "ABF:Z560:~", "HI",
+     "segment ends with an empty element or component"),
+    (checks.no_trailing_separators, "9195550100~", "9195550100**~", "PER",
+     "segment ends with an empty element or component"),
 ]  # fmt: skip
 
 
-@pytest.mark.parametrize(("check", "good", "bad", "segment_id"), DEFECTS)
+@pytest.mark.parametrize(("check", "good", "bad", "segment_id", "message"), DEFECTS)
 def test_each_check_refuses_its_one_defect(
-    clean: str, check: Check, good: str, bad: str, segment_id: str
+    clean: str, check: Check, good: str, bad: str, segment_id: str, message: str
 ) -> None:
     assert check(parse(clean)) == []
-    problems = check(parse(_replace_once(clean, good, bad)))
-    assert len(problems) == 1
-    assert problems[0].segment_id == segment_id and problems[0].position > 0
+    doc = parse(_replace_once(clean, good, bad))
+    problems = check(doc)
+    assert [(p.segment_id, p.message) for p in problems] == [(segment_id, message)]
+    # the problem names the refused segment by its position and, inside a claim, the claim
+    (segment,) = [s for s in doc.segments if s.position == problems[0].position]
+    assert segment.id == segment_id
     in_claim = segment_id in ("CLM", "HI")
-    assert (problems[0].claim_id == "IP00000000100001") is in_claim
+    assert problems[0].claim_id == ("IP00000000100001" if in_claim else None)
 
 
-@pytest.mark.parametrize(("check", "good", "bad", "segment_id"), DEFECTS)
+# One defect per check: release validation runs every check (and pyx12) on the file.
+FIRST_OF_EACH = list({d[0]: d[:4] for d in reversed(DEFECTS)}.values())
+
+
+@pytest.mark.parametrize(("check", "good", "bad", "segment_id"), FIRST_OF_EACH)
 def test_release_validation_refuses_each_defect(
     clean: str, check: Check, good: str, bad: str, segment_id: str
 ) -> None:
@@ -114,3 +152,62 @@ def test_molina_mock_passes_pyx12_but_its_made_up_npis_fail_the_check_digit() ->
     }  # fmt: skip
     assert all(p.message.endswith("NPI check digit fails") for p in report.problems)
     assert [p.position for p in report.problems if p.segment_id == "NM1"][:3] == [32, 33, 35]
+
+
+def _two_claims(same_member: bool) -> str:
+    """Two claims of one billing provider: one subscriber's two (one after the other, under one
+    HL) or two subscribers' (an HL between them)."""
+    profile = parse_profile("default", (ROOT / "edi_templates/default.toml").read_text("utf-8"))
+    billing, first = synthetic.provider(1), synthetic.subscriber(1)
+    second = first if same_member else synthetic.subscriber(2)
+    lines = (synthetic.line(2, date(2025, 2, 3)), synthetic.line(3, date(2025, 2, 4), bc=True))
+    claims = (
+        synthetic.claim(1, first, billing, (synthetic.line(1, date(2025, 1, 6)),)),
+        synthetic.claim(2, second, billing, lines),
+    )
+    return write_837p(synthetic.batch(profile, claims))
+
+
+def _replace_last(text: str, old: str, new: str) -> str:
+    head, found, tail = text.rpartition(old)
+    assert found, old
+    return head + new + tail
+
+
+@pytest.mark.parametrize("same_member", [True, False])
+def test_each_claims_total_is_checked_against_its_own_lines(same_member: bool) -> None:
+    text = _two_claims(same_member)
+    clm_ids = [s.claim_id for s in parse(text).segments if s.id == "CLM"]
+    assert len(clm_ids) == 2 and checks.claim_total_matches_lines(parse(text)) == []
+    first_line = text.replace("SV1*HC:YP630*86.84*", "SV1*HC:YP630*86.85*", 1)
+    assert [p.claim_id for p in checks.claim_total_matches_lines(parse(first_line))] == [clm_ids[0]]
+    last_line = _replace_last(text, "*86.84*UN", "*86.83*UN")
+    assert [p.claim_id for p in checks.claim_total_matches_lines(parse(last_line))] == [clm_ids[1]]
+    frequency = _replace_last(text, "*99:B:1*", "*99:B:5*")
+    assert [p.claim_id for p in checks.claim_frequency(parse(frequency))] == [clm_ids[1]]
+
+
+@pytest.mark.parametrize("code", ["1", "7", "8"])
+def test_original_replacement_and_void_frequencies_pass(clean: str, code: str) -> None:
+    text = _replace_once(clean, "*99:B:1*", f"*99:B:{code}*")
+    assert checks.claim_frequency(parse(text)) == []
+
+
+def test_an_empty_claim_total_is_not_a_decimal_amount(clean: str) -> None:
+    problems = checks.claim_total_matches_lines(parse(_replace_once(clean, "*173.68*", "**")))
+    assert [p.message for p in problems] == ["CLM02 or an SV102 is not a decimal amount"]
+
+
+def test_a_trailing_repetition_separator_is_refused(clean: str) -> None:
+    text = _replace_once(clean, "N3*100 MAIN ST*SUITE 2~", "N3*100 MAIN ST*SUITE 2^~")
+    problems = checks.no_trailing_separators(parse(text))
+    assert [(p.segment_id, p.message) for p in problems] == [
+        ("N3", "segment ends with an empty element or component")
+    ]
+
+
+def test_run_checks_runs_every_section_2_check(clean: str) -> None:
+    assert checks.run_checks(parse(clean)) == []
+    for check, good, bad, _, message in DEFECTS:
+        found = checks.run_checks(parse(_replace_once(clean, good, bad)))
+        assert message in [p.message for p in found], check.__name__

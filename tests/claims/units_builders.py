@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, time
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from msgspec.structs import replace
@@ -106,3 +106,8 @@ class Outcome:
 
 def run(events: Sequence[ServiceEvent], **overrides: Any) -> Outcome:
     return Outcome(adjudicate_member(events, context(**overrides)))
+
+
+def money(units: int, rate: Decimal) -> Decimal:
+    """units x rate to the cent, half up (billing-rules 1.4)."""
+    return (rate * units).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
