@@ -163,15 +163,35 @@ async def fileable_world(app: Any, client: AsyncClient) -> dict[str, str]:
 
 async def scratch_database(url: str, name: str) -> str:
     """A fresh, migrated PostgreSQL database of its own, for tests that need committed rows and
-    real concurrent transactions (which must not leak into the rolled-back tests)."""
+    real concurrent transactions (which must not leak into the rolled-back tests). It is a copy
+    of a template migrated once per test process (CREATE DATABASE ... TEMPLATE), not a new run
+    of every migration."""
     base, _, owner = url.rpartition("/")
     # Named after the suite's own database too, so two suites on one server never share one.
     name = f"{owner}_{name}"
+    template = await _migrated_template(base, owner)
     admin = make_engine(f"{base}/postgres", isolation_level="AUTOCOMMIT")
     async with admin.connect() as conn:
         await conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        await conn.execute(text(f"CREATE DATABASE {name}"))
+        await conn.execute(text(f"CREATE DATABASE {name} TEMPLATE {template}"))
     await admin.dispose()
-    scratch = f"{base}/{name}"
-    await asyncio.to_thread(upgrade, scratch)
-    return scratch
+    return f"{base}/{name}"
+
+
+_TEMPLATES: dict[str, str] = {}
+
+
+async def _migrated_template(base: str, owner: str) -> str:
+    """``{owner}_template``, made and migrated on this process's first scratch database: from
+    the migrations of this run, never a template left by an earlier one."""
+    key = f"{base}/{owner}"
+    if key not in _TEMPLATES:
+        template = f"{owner}_template"
+        admin = make_engine(f"{base}/postgres", isolation_level="AUTOCOMMIT")
+        async with admin.connect() as conn:
+            await conn.execute(text(f"DROP DATABASE IF EXISTS {template} WITH (FORCE)"))
+            await conn.execute(text(f"CREATE DATABASE {template}"))
+        await admin.dispose()
+        await asyncio.to_thread(upgrade, f"{base}/{template}")
+        _TEMPLATES[key] = template
+    return _TEMPLATES[key]
