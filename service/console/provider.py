@@ -12,6 +12,7 @@ from sqlalchemy import select
 from claims.errors import DomainError, NotFound
 from service import models as orm
 from service.auth.principal import Role
+from service.auth.visibility import visible_member
 from service.console.finance import PAGE_ROWS, Format, _payers, _providers, today
 from service.console.web import FormDep, Refused, SignedDep, allow, export, page, refusal
 from service.deps import SessionDep, note_member
@@ -19,7 +20,6 @@ from service.milestones import router as milestones_api
 from service.milestones import service as milestones
 from service.milestones.schemas import InvoiceIn, PaymentIn
 from service.pagination import filtered
-from service.units.router import visible_member
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 

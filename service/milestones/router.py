@@ -11,6 +11,7 @@ from sqlalchemy import select
 from claims.errors import NotFound
 from service import models as orm
 from service.auth.principal import Principal, Role
+from service.auth.visibility import visible_member
 from service.deps import PrincipalDep, SessionDep, note_member, require
 from service.milestones import documents, service
 from service.milestones.schemas import (
@@ -24,7 +25,6 @@ from service.milestones.schemas import (
 )
 from service.pagination import filtered, paginate
 from service.schemas_common import CursorQuery, IdPath, LimitQuery, Page
-from service.units.router import visible_member
 
 router = APIRouter(prefix="/v1", tags=["milestones and invoices"])
 WRITERS = require(Role.INTEGRATION)

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from claims.errors import NotFound
 from service import models as orm
 from service.auth.principal import Principal, Role
+from service.auth.visibility import visible_member
 from service.deps import PrincipalDep, SessionDep, note_member, require
 from service.etag import IF_MATCH
 from service.jobs.service import start_readjudication, start_repricing
@@ -24,7 +25,6 @@ from service.pagination import paginate
 from service.reference import readjudication, service
 from service.reference import schemas as s
 from service.schemas_common import CursorQuery, IdPath, LimitQuery, Page
-from service.units.router import visible_member
 from service.units.service import readjudicate
 from service.units.touched import Touched
 from service.versioning import Upserted

@@ -10,10 +10,10 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
 from sqlalchemy import select
 
-from claims.errors import InvalidInput, NotFound
+from claims.errors import InvalidInput
 from claims.model import LineStatus, ReasonCode
 from service import models as orm
-from service.auth.principal import Principal, Role
+from service.auth.visibility import visible_member
 from service.deps import PrincipalDep, SessionDep, note_member
 from service.pagination import paginate
 from service.schemas_common import CursorQuery, DateQuery, IdPath, LimitQuery, MoneyStr, Page
@@ -59,27 +59,6 @@ def unit_row(line: orm.UnitLine) -> UnitRow:
         claimed_units=line.claimed_units,
         line_id=line.line_ref,
     )
-
-
-async def visible_member(session: SessionDep, principal: Principal, member_id: str) -> orm.Member:
-    """The member if the caller may see it; else 404, exactly as if it did not exist."""
-    member = await session.get(orm.Member, member_id)
-    if member is None:
-        raise NotFound(f"no member {member_id}")
-    if principal.role is Role.PROVIDER:
-        stmt = (
-            select(orm.ServiceEvent.event_id)
-            .where(
-                orm.ServiceEvent.member_id == member_id,
-                orm.ServiceEvent.provider_id == principal.provider_id,
-            )
-            .limit(1)
-        )
-        if (await session.execute(stmt)).first() is None:
-            raise NotFound(f"no member {member_id}")
-    elif not principal.sees_payer(member.payer_id):
-        raise NotFound(f"no member {member_id}")
-    return member
 
 
 @router.get("/{member_id}/units", response_model=Page[UnitRow])
