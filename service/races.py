@@ -1,7 +1,7 @@
 """Lost races retried inside the service, a bounded number of times, before a 409 is answered.
 
 Every write takes its row locks in one global order (payer, then members by sorted id:
-``service.units.repository.lock_members``), so two requests never wait on each other in a
+``service.dbkit.lock_members``), so two requests never wait on each other in a
 ring by construction. What remains (two requests creating the same new record at once, a
 deadlock through a path not yet ordered) is retried here: the work runs in a SAVEPOINT, and a
 race undoes only that work (and releases the row locks it took) before the next attempt.
@@ -18,9 +18,9 @@ from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.dbkit import LOCKED
 from service.errors import RACE_STATES
 from service.errors import _sqlstate as sqlstate
-from service.units.repository import LOCKED
 
 T = TypeVar("T")
 ATTEMPTS = 4  # the work runs at most this many times; the last race becomes the 409

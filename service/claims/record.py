@@ -13,7 +13,7 @@ from claims.model import LineStatus
 from claims.money import to_money
 from service import models as orm
 from service.claims.planned import PlannedClaim
-from service.units.repository import bulk_insert, bulk_update_by_id
+from service.dbkit import bulk_insert, bulk_update_by_id
 
 
 async def record_claims(

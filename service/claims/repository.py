@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service import models as orm
-from service.units.repository import rows_in
+from service.dbkit import rows_in
 
 
 async def lines_of(

@@ -14,12 +14,12 @@ from service.auth.principal import Principal, Role
 from service.claims import content, repository, views
 from service.claims import service as batches
 from service.claims.schemas import BatchIn, BatchOut, ClaimOut, ClaimStatus
+from service.dbkit import rows_in
 from service.deps import PrincipalDep, SessionDep, note_member, require
 from service.jobs import service as jobs
 from service.jobs.schemas import JobOut
 from service.pagination import date_range, filtered, paginate
 from service.schemas_common import CursorQuery, DateQuery, IdPath, LimitQuery, Page
-from service.units.repository import rows_in
 
 router = APIRouter(prefix="/v1", tags=["claims"])
 FINANCE = require(Role.FINANCE)

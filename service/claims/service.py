@@ -43,17 +43,10 @@ from service.claims.planned import PlannedClaim
 from service.claims.record import record_claims
 from service.claims.schemas import BatchIn
 from service.config import Settings
+from service.dbkit import among, bulk_update_by_id, chunks, lock_members, plain_rows, rows_in
 from service.models.base import utcnow
 from service.profiles import ProfileRegistry
 from service.races import retrying
-from service.units.repository import (
-    among,
-    bulk_update_by_id,
-    chunks,
-    lock_members,
-    plain_rows,
-    rows_in,
-)
 from service.units.service import readjudicate
 from service.units.touched import Touched
 from service.validation import StreamValidator

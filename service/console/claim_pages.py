@@ -19,8 +19,8 @@ from service.console import queries
 from service.console.codes import Explained, explain, no_reason
 from service.console.finance import PAGE_ROWS, Format
 from service.console.web import Refused, SignedDep, export, page
+from service.dbkit import rows_in
 from service.deps import SessionDep, note_member
-from service.units.repository import rows_in
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 Status = ClaimStatusValue  # the API's filter values (claims.lifecycle.ClaimStatus)

@@ -22,10 +22,10 @@ from claims.money import to_money
 from service import models as orm
 from service.auth.principal import Principal
 from service.claims.x12_adapter import payer_profile
+from service.dbkit import rows_in
 from service.edi.applied import Applied, set_status
 from service.edi.held import stored_payment
 from service.profiles import ProfileRegistry
-from service.units.repository import rows_in
 
 ZERO = Decimal("0.00")
 

@@ -20,11 +20,11 @@ from claims.lifecycle import ClaimEvent
 from claims.model import ReasonCode
 from service import models as orm
 from service.auth.principal import Principal
+from service.dbkit import rows_in
 from service.edi.acks import apply_999, apply_interchange_acks, as_int, batch_claims, batches_sent
 from service.edi.applied import Applied, moves, set_status
 from service.edi.remittance import apply_835
 from service.profiles import ProfileRegistry
-from service.units.repository import rows_in
 from service.units.service import readjudicate
 from service.units.touched import Touched
 

@@ -17,6 +17,7 @@ from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from claims.errors import DomainError, InvalidInput, NotFound, UnknownReference
+from service import dbkit
 from service import models as orm
 from service.auth.principal import Principal
 from service.events.schemas import BatchEventIn, EventIn
@@ -90,7 +91,7 @@ async def _load_refs(
     """What the checks need, in three statements for a single event (it was six): the stored
     events, the members with their payer's profile, and the staff; providers are read only for
     staff not found (a staff row is kept under its provider's id: that provider exists)."""
-    events = await repo.rows_in(
+    events = await dbkit.rows_in(
         session,
         orm.ServiceEvent.event_id,
         [i for i, _ in items],
@@ -103,7 +104,7 @@ async def _load_refs(
     unsure = {provider for provider, staff_id in pairs - staff}
     providers = {provider for provider, _ in staff} | {
         row.provider_id
-        for row in await repo.rows_in(
+        for row in await dbkit.rows_in(
             session, orm.Provider.provider_id, unsure, plain=True, columns=("provider_id",)
         )
     }
@@ -264,8 +265,8 @@ async def _write(
 ) -> None:
     """Changed events and every version; new events are inserted by re-adjudication, once,
     with their adjudication (service.units.service.readjudicate)."""
-    await repo.bulk_update_by_id(session, orm.ServiceEvent, list(updates.values()))
-    await repo.bulk_insert(session, orm.RecordVersion, versions)
+    await dbkit.bulk_update_by_id(session, orm.ServiceEvent, list(updates.values()))
+    await dbkit.bulk_insert(session, orm.RecordVersion, versions)
 
 
 async def void_event(
@@ -282,7 +283,7 @@ async def _void_event(
     if found is None or not principal.sees_payer(found.payer_id):
         raise NotFound(f"no service event {event_id}")
     # The member first (the one lock order of every write), then the event read again under it.
-    await repo.lock_members(session, [found.member_id])
+    await dbkit.lock_members(session, [found.member_id])
     await session.refresh(found)
     row = found
     if not row.voided:
@@ -305,5 +306,5 @@ async def _void_event(
 async def load_events(
     session: AsyncSession, event_ids: Sequence[str]
 ) -> dict[str, orm.ServiceEvent]:
-    rows = await repo.rows_in(session, orm.ServiceEvent.event_id, event_ids, plain=True)
+    rows = await dbkit.rows_in(session, orm.ServiceEvent.event_id, event_ids, plain=True)
     return {row.event_id: row for row in rows}

@@ -18,9 +18,9 @@ from claims.milestones import LineKind, load_catalog
 from claims.profile import PayerProfile
 from service import models as orm
 from service.config import Settings
+from service.dbkit import rows_in
 from service.milestones.service import invoice_lines
 from service.profiles import ProfileRegistry
-from service.units.repository import rows_in
 
 
 def _address_lines(address: dict[str, str] | None) -> tuple[str, ...]:

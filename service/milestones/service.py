@@ -36,6 +36,7 @@ from claims.money import to_money
 from service import models as orm
 from service.auth.principal import Principal
 from service.claims import control
+from service.dbkit import rows_in
 from service.milestones.schemas import EvidenceIn, InvoiceIn, PaymentIn
 from service.models.base import utcnow
 from service.reference.service import (
@@ -44,7 +45,6 @@ from service.reference.service import (
     require_provider,
 )
 from service.units import convert
-from service.units.repository import rows_in
 from service.versioning import Upserted, body_hash, record_version, upsert
 
 

@@ -72,7 +72,7 @@ async def run(
     progress: Callable[[int, int], None],
 ) -> int:
     """Re-adjudicate the planned member-days; returns the members done. Members in id order,
-    as every re-adjudication locks them (service.units.repository.lock_members): no ring."""
+    as every re-adjudication locks them (service.dbkit.lock_members): no ring."""
     members = await plan(session, params)
     ordered = sorted(members)
     progress(0, len(ordered))

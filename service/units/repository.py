@@ -1,4 +1,5 @@
-"""Bulk reads and writes for re-adjudication: a handful of queries per request, whatever its size.
+"""Re-adjudication's own queries (events and lines since a date, counters, staff, members):
+a handful of queries per request, whatever its size. The shared kit is ``service.dbkit``.
 
 Work grows with the members and days touched, not with history: events are read from the
 first touched date onward, and what came before enters only as summed counters.
@@ -6,115 +7,19 @@ first touched date onward, and what came before enters only as summed counters.
 
 from __future__ import annotations
 
-import json
-from collections import defaultdict, namedtuple
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import date
-from functools import lru_cache
 from typing import Any
 
-import orjson
-from sqlalchemy import JSON, any_, delete, func, insert, literal, select, text, tuple_, update
+from sqlalchemy import any_, delete, func, literal, select, tuple_
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service import models as orm
-
-CHUNK = 500  # stays under SQLite's bound-parameter limit and PostgreSQL's comfort zone
-
-
-def chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
-async def plain_rows(session: AsyncSession, stmt: Any) -> list[Any]:
-    """A Core select's rows as named tuples, with the same attribute names.
-
-    A SQLAlchemy ``Row`` answers ``row.name`` through a Python ``__getattr__`` (550 ns a read
-    here, against 64 ns for ``row[i]``), and re-adjudication reads every field of thousands of
-    rows a request: turning an event row into the core's ServiceEvent took 13.8 us, most of
-    it those reads. A named tuple's fields read at C speed.
-    """
-    result = await session.execute(stmt)
-    make = _row_type(tuple(result.keys()))._make
-    return [make(row) for row in result]
-
-
-@lru_cache(maxsize=128)
-def _row_type(names: tuple[str, ...]) -> Any:
-    return namedtuple("PlainRow", names)
-
-
-async def rows_in(
-    session: AsyncSession,
-    column: Any,
-    values: Iterable[Any],
-    *where: Any,
-    plain: bool = False,
-    columns: Sequence[str] = (),
-) -> list[Any]:
-    """Rows whose ``column`` is among ``values``, in chunks. ``plain``: read-only rows straight
-    from Core (same attribute names, no identity map or change tracking: much cheaper);
-    ``columns``: only those (no JSON decoded, no name or address read, for nothing)."""
-    table = column.class_
-    selected = [table.__table__.c[name] for name in columns] or list(table.__table__.columns)
-    found: list[Any] = []
-    for match in await among(session, column, values):
-        if plain:
-            found.extend(await plain_rows(session, select(*selected).where(match, *where)))
-        else:
-            found.extend((await session.execute(select(table).where(match, *where))).scalars())
-    return found
-
-
-async def among(session: AsyncSession, column: Any, values: Iterable[Any]) -> list[Any]:
-    """``column`` among ``values`` as WHERE clauses, one per query to run.
-
-    PostgreSQL: one ``= ANY($1)`` array parameter, whatever the count. An expanding ``IN`` of
-    500 ids is rendered into 500 placeholders on every execution, which cost a tenth of a
-    1,000-event batch (profile), and its text changes with the count, defeating the prepared
-    statement cache. SQLite has no arrays: ``IN`` in chunks under its parameter limit.
-    """
-    ordered = sorted(set(values))
-    if not ordered:
-        return []
-    if len(ordered) == 1:
-        # One value (a single event's member): a plain equality, whose plan is the index
-        # lookup whatever the statistics; a generic plan of ``= ANY($1)`` cannot know the
-        # array holds one id and was seen to scan the whole table.
-        return [column == ordered[0]]
-    if (await session.connection()).dialect.name == "postgresql":
-        return [column == any_(literal(ordered, ARRAY(column.type)))]
-    return [column.in_(part) for part in chunks(ordered)]
-
-
-LOCKED = "ipsbill.locked_members"  # session.info key: the member ids this transaction locked
-
-
-async def lock_members(session: AsyncSession, members: Iterable[str]) -> None:
-    """Two requests re-adjudicating one member take turns (the first-64 count and the lines
-    are per member); ids in sorted order, so two batches never wait on each other in a ring.
-    SQLite has one writer at a time already and takes no row locks."""
-    if (await session.connection()).dialect.name != "postgresql":
-        return
-    # A request locks its members once (intake, then its re-adjudication): the rows it holds
-    # are not asked for again. service.races forgets them when a savepoint is undone.
-    held: set[str] = session.info.setdefault(LOCKED, set())
-    wanted = set(members) - held
-    if not wanted:
-        return
-    held.update(wanted)
-    for match in await among(session, orm.Member.member_id, wanted):
-        stmt = (
-            select(orm.Member.member_id)
-            .where(match)
-            .order_by(orm.Member.member_id)
-            .with_for_update()
-        )
-        await session.execute(stmt)
+from service.dbkit import LOCKED, among, bulk_insert, chunks, plain_rows, rows_in
 
 
 async def lock_members_and_events(
@@ -327,94 +232,3 @@ async def insert_lines(session: AsyncSession, values: list[dict[str, Any]]) -> N
 async def delete_lines(session: AsyncSession, ids: list[int]) -> None:
     for match in await among(session, orm.UnitLine.id, ids):
         await session.execute(delete(orm.UnitLine).where(match))
-
-
-async def bulk_update_by_id(session: AsyncSession, model: Any, rows: list[dict[str, Any]]) -> None:
-    """Update many rows by primary key. PostgreSQL: one ``UPDATE ... FROM unnest(arrays)``
-    statement instead of one per row (100,000 claimed lines: seconds become a fraction)."""
-    shapes: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
-    for row in rows:
-        shapes[tuple(row)].append(row)
-    for same in shapes.values():
-        await _update_same_shape(session, model, same)
-
-
-async def _update_same_shape(session: AsyncSession, model: Any, rows: list[dict[str, Any]]) -> None:
-    connection = await session.connection()
-    if connection.dialect.name != "postgresql":
-        await session.execute(update(model), rows)
-        return
-    table = model.__table__
-    key = table.primary_key.columns.values()[0].name
-    names = list(rows[0])
-    casts = ", ".join(
-        f"CAST(:a{i} AS {table.c[name].type.compile(dialect=connection.dialect)}[])"
-        for i, name in enumerate(names)
-    )
-    sets = ", ".join(f"{name} = v.{name}" for name in names if name != key)
-    sql = (
-        f"UPDATE {table.name} AS u SET {sets} FROM unnest({casts}) "
-        f"AS v({', '.join(names)}) WHERE u.{key} = v.{key}"
-    )
-    await session.execute(
-        text(sql),
-        {f"a{i}": _column_values(table.c[name], rows, name) for i, name in enumerate(names)},
-    )
-
-
-def _column_values(column: Any, rows: list[dict[str, Any]], name: str) -> list[Any]:
-    values = [row[name] for row in rows]
-    return json_texts(values) if isinstance(column.type, JSON) else values
-
-
-def json_texts(values: list[Any]) -> list[str]:
-    """JSON text of each value (json[] elements and COPY travel as text). A value shared by
-    many rows, such as one tuple of modifiers or one list of reasons, is encoded once: the
-    memo is by identity and lives only while ``values`` keeps its objects alive."""
-    memo: dict[int, str] = {}
-    texts: list[str] = []
-    for value in values:
-        text = memo.get(id(value))
-        if text is None:
-            text = memo[id(value)] = json_text(value)
-        texts.append(text)
-    return texts
-
-
-# Dates, times and dataclasses go to ``default=str`` as with json.dumps, so a stored value
-# decodes the same whichever encoder wrote it; orjson writes it several times faster (it was
-# 4% of a serve worker's intake CPU). The text may differ (no spaces, float spelling): JSON
-# columns are compared as values, never as text.
-_ORJSON = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
-
-
-def json_text(value: Any) -> str:
-    try:
-        return orjson.dumps(value, default=str, option=_ORJSON).decode()
-    except TypeError:  # what orjson refuses (int keys, integers past 64 bits): json as before
-        return json.dumps(value, default=str)
-
-
-# A COPY first asks the server for the table's column types (one more round trip and a
-# statement prepared each time): for a single event's few rows a plain INSERT is cheaper.
-SMALL_INSERT = 20
-
-
-async def bulk_insert(session: AsyncSession, model: Any, rows: list[dict[str, Any]]) -> None:
-    """Insert many rows. PostgreSQL: COPY through the session's own connection (same
-    transaction), or an INSERT for a few rows; elsewhere: multi-row INSERTs."""
-    if not rows:
-        return
-    connection = await session.connection()
-    if connection.dialect.name != "postgresql" or len(rows) <= SMALL_INSERT:
-        for part in chunks(rows, 2000):
-            await session.execute(insert(model.__table__), list(part))
-        return
-    table = model.__table__
-    names = list(rows[0])
-    columns = [_column_values(table.c[name], rows, name) for name in names]
-    records = list(zip(*columns, strict=True))
-    raw = await connection.get_raw_connection()
-    await raw.driver_connection.copy_records_to_table(  # type: ignore[union-attr]
-        table.name, records=records, columns=names
-    )

@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from claims import model as core
 from claims.claimed import ClaimHistory, line_state
 from claims.units import adjudicate_member, expire_adjudication
+from service import dbkit
 from service import models as orm
 from service.models.base import utcnow
 from service.profiles import ProfileRegistry
@@ -103,7 +104,7 @@ async def readjudicate(
         return {}
     await session.flush()
     session.expire_all()  # bulk statements bypass the identity map: read fresh rows
-    await repo.lock_members(session, members)
+    await dbkit.lock_members(session, members)
     written: Adjudicated = {}
     one_day = {m: since for m, since in members.items() if touched.one_day(m) == since}
     if one_day:
@@ -197,7 +198,7 @@ async def _load(
 ) -> _Loaded:
     """What the members' days from their date on need (``only_day``: that date alone, with the
     units counted after it summed by the database)."""
-    member_rows = await repo.rows_in(
+    member_rows = await dbkit.rows_in(
         session, orm.Member.member_id, members, plain=True, columns=MEMBER_INPUTS
     )
     stored = await repo.events_since(session, members, only_day)
@@ -205,12 +206,12 @@ async def _load(
     providers = {row.provider_id for row in events}
     payer_ids = {row.payer_id for row in member_rows}
     staff = await repo.staff_for(session, {(e.provider_id, e.staff_id) for e in events})
-    payers = await repo.rows_in(session, orm.Payer.payer_id, payer_ids, plain=True)
+    payers = await dbkit.rows_in(session, orm.Payer.payer_id, payer_ids, plain=True)
     lines = _group(await repo.lines_since(session, members, only_day), lambda row: row.member_id)
     later = await repo.counted_after(session, members) if only_day else None
 
     async def plain(column: Any, keys: Iterable[str]) -> list[Any]:
-        return await repo.rows_in(session, column, keys, plain=True)
+        return await dbkit.rows_in(session, column, keys, plain=True)
 
     kept: dict[str, dict[str, int]] = {}
     counters = await repo.counters_before(session, lines, members, later, kept)
@@ -371,9 +372,9 @@ async def _write_events(
             )
     written = {row["event_id"]: row for row in values}
     inserts = [{**new_events[key], **written.get(key, _UNADJUDICATED)} for key in new_events]
-    await repo.bulk_insert(session, orm.ServiceEvent, inserts)
+    await dbkit.bulk_insert(session, orm.ServiceEvent, inserts)
     updates = [row for row in values if row["event_id"] not in new_events]
-    await repo.bulk_update_by_id(session, orm.ServiceEvent, updates)
+    await dbkit.bulk_update_by_id(session, orm.ServiceEvent, updates)
     return written
 
 
@@ -433,7 +434,7 @@ async def _write_lines(
                 updates.append({"id": existing.id, **values})
     await repo.add_to_counters(session, _counter_deltas(loaded, results))
     await repo.delete_lines(session, deletes)
-    await repo.bulk_update_by_id(session, orm.UnitLine, updates)
+    await dbkit.bulk_update_by_id(session, orm.UnitLine, updates)
     await repo.insert_lines(session, inserts)
 
 

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from service.units.repository import json_text, json_texts
+from service.dbkit import json_text, json_texts
 from service.versioning import body_hash, canonical_json
 
 scalars = (

@@ -1,4 +1,4 @@
-"""Re-adjudication reads Core rows as named tuples (service.units.repository.plain_rows):
+"""Re-adjudication reads Core rows as named tuples (service.dbkit.plain_rows):
 the same attribute names and values as SQLAlchemy's rows, on both databases."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from service.units.repository import plain_rows
+from service.dbkit import plain_rows
 
 
 async def test_plain_rows_keep_the_column_names_and_values(connection: AsyncConnection) -> None:
