@@ -55,7 +55,13 @@ async def receive(
     try:
         async with session.begin_nested():
             session.add(
-                orm.InboundFile(digest=inbound.digest, kind=kind, content=text, result=result)
+                orm.InboundFile(
+                    digest=inbound.digest,
+                    kind=kind,
+                    content=text,
+                    result=result,
+                    payer_id=principal.payer_filter,
+                )
             )
     except IntegrityError:  # the same file, posted concurrently, landed first
         return {**result, "claims_updated": 0, "claim_ids": [], "duplicate": True}
@@ -149,8 +155,6 @@ async def _apply_level_rejection(
             claim.status_codes = codes
             detail = f"277CA {summary.level}-level rejection " + " ".join(codes)
             set_status(session, claim, REJECTED, applied, detail)
-
-
 
 
 async def _npis(session: AsyncSession) -> dict[str, str]:
