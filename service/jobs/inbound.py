@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from claims.inbound import file_digest
+from claims.inbound import file_digest, reader
 from service import models as orm
 from service.auth.principal import Principal
 from service.edi.service import receive
@@ -24,7 +24,18 @@ if TYPE_CHECKING:
     from service.jobs.service import JobContext, ProgressCallback
 
 
+def check_envelope(text: str) -> None:
+    """What the request checks before answering 202: the envelope and the kind (a split, no
+    segment objects); reading the transactions is the job's. ``InvalidInput`` (422) as the
+    synchronous path answers for a file that is no 999, 277CA, 835 or TA1."""
+    body = reader.strip_text(text)
+    sets = reader.check_envelope(reader.split_segments(body, reader.delimiters(body)))[1]
+    if sets:
+        reader.detect_kind(sets)
+
+
 async def enqueue_inbound(session: AsyncSession, principal: Principal, text: str) -> orm.Job:
+    check_envelope(text)
     job = await repository.enqueue(
         session,
         "inbound",

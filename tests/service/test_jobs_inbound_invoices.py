@@ -128,15 +128,14 @@ async def test_another_payers_key_sees_neither_the_inbound_job_nor_its_file(
     assert (await client.get("/v1/edi/inbound/999999", headers=admin)).status_code == 404
 
 
-async def test_a_malformed_async_file_fails_its_job_with_the_problem(
+async def test_an_async_file_with_a_broken_envelope_is_refused_at_once(
     app: FastAPI, client: AsyncClient
 ) -> None:
     admin = await fileable_world(app, client)
-    job = await _finished(
-        app, client, await _post(client, {**admin, **ASYNC}, "ISA*nonsense~"), admin
-    )
-    assert job["state"] == "failed" and job["error"]["status"] in (400, 422), job
-    assert await _files(app) == 0
+    refused = await _post(client, {**admin, **ASYNC}, "ISA*nonsense~")
+    assert refused.status_code == 422, refused.text
+    async with app.state.sessionmaker() as session:
+        assert (await session.execute(select(func.count()).select_from(Job))).scalar_one() == 0
 
 
 INVOICE = {"payer_id": "VAYA", "through_date": "2026-12-31"}
