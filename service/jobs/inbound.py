@@ -61,7 +61,9 @@ async def run_inbound(
 ) -> str:
     job_id = params["job_id"]
     stmt = select(orm.Job.payload).where(orm.Job.job_id == job_id)  # deferred on the row
-    text: str = (await session.execute(stmt)).scalar_one()
+    text = (await session.execute(stmt)).scalar_one()
+    if text is None:  # dropped only in the transaction that applied it and ended the job
+        raise LookupError(f"job {job_id} has no file to apply")
     progress(0, 1)
     await receive(session, principal_of(params), context.profiles, text)
     progress(1, 1)
