@@ -23,6 +23,9 @@ class Settings(BaseSettings):
     # lasts without a heartbeat before another runner takes the job over (after a crash).
     job_runner: bool = True
     job_lease_seconds: float = 30.0
+    # An inbound X12 file larger than this is applied by a job (202 + Location), as with
+    # `Prefer: respond-async`: a 10 MB 835 holds a request for seconds (docs/jobs.md).
+    inbound_async_bytes: int = 1024 * 1024
     # Request body limits, checked as the bytes arrive (service/gate.py, docs/access.md): JSON
     # routes take 4 MiB, about three times the largest 1,000-event batch (every id 64
     # characters, indented); raw X12 uploads (POST /v1/edi/inbound) take 50 MiB.

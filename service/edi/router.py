@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Header, HTTPException, Path, Request
 from pydantic import BaseModel
 
-from claims.errors import InvalidInput
+from claims.errors import InvalidInput, NotFound
+from service import models as orm
 from service.auth.principal import Principal, Role
 from service.deps import SessionDep, require
 from service.edi.lists import router as lists_router
 from service.edi.service import receive
+from service.jobs import service as jobs
+from service.jobs.inbound import enqueue_inbound
+from service.jobs.schemas import JobOut
 
 router = APIRouter(tags=["inbound EDI"])
 MAX_BYTES = 50 * 1024 * 1024
@@ -31,10 +36,20 @@ class InboundOut(BaseModel):
     provider_adjustments: int = 0  # PLB amounts recorded
 
 
+class InboundFileOut(InboundOut):
+    """A stored file's result: what applying it did (the answer its first posting had)."""
+
+    file_id: int
+    received_at: datetime
+
+
 @router.post(
     "/v1/edi/inbound",
     response_model=InboundOut,
-    responses={415: {"description": "the body is not an X12 file type"}},
+    responses={
+        202: {"model": JobOut, "description": "respond-async or a large file: a job applies it"},
+        415: {"description": "the body is not an X12 file type"},
+    },
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -48,14 +63,29 @@ class InboundOut(BaseModel):
     },
 )
 async def post_inbound(
-    request: Request, session: SessionDep, principal: Principal = require(Role.FINANCE)
+    request: Request,
+    session: SessionDep,
+    principal: Principal = require(Role.FINANCE),
+    prefer: Annotated[str | None, Header(max_length=200)] = None,
 ) -> Any:
+    raw = await _body(request)
+    text = _decoded(raw)
+    if jobs.wants_async(prefer) or len(raw) > request.app.state.settings.inbound_async_bytes:
+        return jobs.accepted(request, await enqueue_inbound(session, principal, text))
+    return await receive(session, principal, request.app.state.profiles, text)
+
+
+async def _body(request: Request) -> bytes:
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type not in ACCEPTED_TYPES:
         raise HTTPException(415, "send the raw X12 file as application/edi-x12")
     raw = await request.body()
     if len(raw) > MAX_BYTES:
         raise HTTPException(413, "an inbound file may be at most 50 MiB")
+    return raw
+
+
+def _decoded(raw: bytes) -> str:
     raw = raw.removeprefix(UTF8_BOM)  # some Windows tools put one in front: X12 allows it
     try:
         text = raw.decode("ascii")
@@ -67,7 +97,26 @@ async def post_inbound(
             f"the X12 file holds a NUL character (at byte {at})",
             [(("body",), f"NUL character at byte {at}")],
         )
-    return await receive(session, principal, request.app.state.profiles, text)
+    return text
+
+
+@router.get("/v1/edi/inbound/{file_id}", response_model=InboundFileOut)
+async def get_inbound(
+    session: SessionDep,
+    file_id: Annotated[int, Path(ge=1, le=2**62, description="the stored file's id")],
+    principal: Principal = require(Role.FINANCE),
+) -> Any:
+    """A stored file's result, seen within the scope it was posted in (docs/edi.md)."""
+    row = await session.get(orm.InboundFile, file_id)
+    if row is None or not _sees_file(principal, row):
+        raise NotFound(f"no inbound file {file_id}")
+    return {**row.result, "file_id": row.id, "received_at": row.received_at}
+
+
+def _sees_file(principal: Principal, row: orm.InboundFile) -> bool:
+    """Admin and unscoped finance keys see every file; a payer's key the files it posted."""
+    scope = principal.payer_filter
+    return principal.role is Role.ADMIN or scope is None or scope == row.payer_id
 
 
 router.include_router(lists_router)  # remittance exceptions and provider adjustments

@@ -35,14 +35,20 @@ async def receive(
     session: AsyncSession, principal: Principal, profiles: ProfileRegistry, text: str
 ) -> dict[str, Any]:
     inbound = parse_inbound(text)
-    stored = (
-        await session.execute(
-            select(orm.InboundFile).where(orm.InboundFile.digest == inbound.digest)
-        )
-    ).scalar_one_or_none()
+    stored = await _stored_result(session, inbound.digest)
     if stored is not None:
-        return {**stored.result, "claims_updated": 0, "claim_ids": [], "duplicate": True}
+        return stored
     kind = inbound.kind.value
+    row = orm.InboundFile(
+        digest=inbound.digest, kind=kind, content=text, result={}, payer_id=principal.payer_filter
+    )
+    try:  # the digest first: a concurrent posting of the same file waits here, then finds it
+        async with session.begin_nested():
+            session.add(row)
+    except IntegrityError:  # that posting landed first; this one changes nothing
+        stored = await _stored_result(session, inbound.digest)
+        assert stored is not None  # committed: the unique index saw it
+        return stored
     applied = Applied(kind, f"{kind} file {inbound.digest[:12]}", inbound.digest)
     envelope = inbound.document.envelope
     await apply_interchange_acks(session, principal, profiles, envelope, applied)
@@ -52,14 +58,18 @@ async def receive(
     result["warnings"] = [
         {"line": w.line, "code": w.code, "message": w.message} for w in inbound.document.warnings
     ]
-    try:
-        async with session.begin_nested():
-            session.add(
-                orm.InboundFile(digest=inbound.digest, kind=kind, content=text, result=result)
-            )
-    except IntegrityError:  # the same file, posted concurrently, landed first
-        return {**result, "claims_updated": 0, "claim_ids": [], "duplicate": True}
+    row.result = result
     return result
+
+
+async def _stored_result(session: AsyncSession, digest: str) -> dict[str, Any] | None:
+    """A known file's answer: what it did the first time, changing nothing now (the stored
+    result only: the file's text may be 50 MiB)."""
+    stmt = select(orm.InboundFile.result).where(orm.InboundFile.digest == digest)
+    stored: dict[str, Any] | None = (await session.execute(stmt)).scalar_one_or_none()
+    if stored is None:
+        return None
+    return {**stored, "claims_updated": 0, "claim_ids": [], "duplicate": True}
 
 
 async def _apply(
@@ -149,8 +159,6 @@ async def _apply_level_rejection(
             claim.status_codes = codes
             detail = f"277CA {summary.level}-level rejection " + " ".join(codes)
             set_status(session, claim, REJECTED, applied, detail)
-
-
 
 
 async def _npis(session: AsyncSession) -> dict[str, str]:

@@ -21,6 +21,7 @@ class JobOut(BaseModel):
     state: JobState
     progress: Progress
     result: str | None  # the link of what it made, e.g. /v1/claim-batches/B000000001
+    made: list[str] | None = None  # each thing's link when it made several (invoices)
     error: dict[str, Any] | None  # a problem object (RFC 9457) when failed
     created_at: datetime
     finished_at: datetime | None

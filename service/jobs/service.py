@@ -23,7 +23,9 @@ from service.auth.principal import Principal, Role
 from service.claims import service as batches
 from service.claims.schemas import BatchIn
 from service.config import Settings
-from service.jobs import repository
+from service.jobs import inbound, invoicing, repository
+from service.jobs.principals import principal_of as _principal_of
+from service.jobs.principals import principal_params as _principal_params
 from service.jobs.schemas import JobOut, Progress
 from service.profiles import ProfileRegistry
 from service.reference import readjudication
@@ -46,6 +48,8 @@ WATCHERS: dict[str, frozenset[Role]] = {
     "claim_batch": frozenset({Role.FINANCE}),
     "reprice": frozenset({Role.INTEGRATION, Role.FINANCE}),
     "readjudicate": frozenset({Role.INTEGRATION, Role.FINANCE}),
+    "inbound": frozenset({Role.FINANCE}),
+    "invoices": frozenset({Role.FINANCE}),
 }
 
 
@@ -73,24 +77,11 @@ def job_out(job: orm.Job, live: tuple[int, int | None] | None = None) -> JobOut:
         state=job.state,
         progress=Progress(done=done, total=total),
         result=job.result,
+        made=job.made,
         error=job.error,
         created_at=job.created_at,
         finished_at=job.finished_at,
     )
-
-
-def _principal_params(principal: Principal) -> dict[str, Any]:
-    return {
-        "key_id": principal.key_id,
-        "role": principal.role.value,
-        "payer_id": principal.payer_id,
-        "provider_id": principal.provider_id,
-    }
-
-
-def _principal_of(params: dict[str, Any]) -> Principal:
-    saved = params["principal"]
-    return Principal(saved["key_id"], Role(saved["role"]), saved["payer_id"], saved["provider_id"])
 
 
 async def start_claim_batch(
@@ -231,4 +222,6 @@ HANDLERS: dict[str, Handler] = {
     "claim_batch": run_claim_batch,
     "reprice": run_reprice,
     "readjudicate": run_readjudicate,
+    "inbound": inbound.run_inbound,
+    "invoices": invoicing.run_invoices,
 }

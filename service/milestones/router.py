@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Header, Query, Request, Response
 from sqlalchemy import select
 
 from claims.errors import NotFound
@@ -13,6 +13,9 @@ from service import models as orm
 from service.auth.principal import Principal, Role
 from service.auth.visibility import visible_member
 from service.deps import PrincipalDep, SessionDep, note_member, require
+from service.jobs import service as jobs
+from service.jobs.invoicing import enqueue_invoices
+from service.jobs.schemas import JobOut
 from service.milestones import documents, service
 from service.milestones.schemas import (
     EvidenceIn,
@@ -132,11 +135,21 @@ async def invoice_out(session: SessionDep, invoice: orm.Invoice) -> InvoiceOut:
     "/invoices",
     response_model=InvoiceOut,
     status_code=201,
-    responses={409: {"description": "nothing to invoice"}},
+    responses={
+        202: {"model": JobOut, "description": "every provider, or respond-async: a job"},
+        409: {"description": "nothing to invoice"},
+    },
 )
 async def create_invoice(
-    session: SessionDep, body: InvoiceIn, principal: Principal = FINANCE
-) -> InvoiceOut:
+    request: Request,
+    session: SessionDep,
+    body: InvoiceIn,
+    principal: Principal = FINANCE,
+    prefer: Annotated[str | None, Header(max_length=200)] = None,
+) -> Any:
+    if body.provider_id is None or jobs.wants_async(prefer):  # docs/jobs.md, "Invoices"
+        job = await enqueue_invoices(session, principal, body, _today())
+        return jobs.accepted(request, job)
     invoice = await service.create_invoice(session, principal, body, _today())
     return await invoice_out(session, invoice)
 

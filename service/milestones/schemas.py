@@ -101,7 +101,7 @@ class InvoiceIn(StorableInput):
     )
 
     payer_id: Id
-    provider_id: Id
+    provider_id: Id | None = None  # omitted: every provider of the payer, by a job (202)
     through_date: date
 
 

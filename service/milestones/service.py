@@ -248,9 +248,12 @@ async def create_invoice(
     payer = (await session.execute(stmt)).scalar_one_or_none()
     if payer is None or not principal.sees_payer(body.payer_id):
         raise NotFound(f"no payer {body.payer_id}")
-    await require_provider(session, body.provider_id, ("provider_id",))
-    members = await _candidate_members(session, payer, body.provider_id)
-    planned = await _plan(session, payer, body, members, today)
+    provider_id = body.provider_id
+    if provider_id is None:  # every provider: a job asks for each (service/jobs/invoicing.py)
+        raise InvalidInput("name the provider", [(("provider_id",), "required here")])
+    await require_provider(session, provider_id, ("provider_id",))
+    members = await _candidate_members(session, payer, provider_id)
+    planned = await _plan(session, payer, body, provider_id, members, today)
     if not planned:
         raise Conflict(
             f"nothing to invoice to {body.payer_id} for {body.provider_id} through "
@@ -261,14 +264,19 @@ async def create_invoice(
 
 
 async def _plan(
-    session: AsyncSession, payer: orm.Payer, body: InvoiceIn, members: list[str], today: date
+    session: AsyncSession,
+    payer: orm.Payer,
+    body: InvoiceIn,
+    provider_id: str,
+    members: list[str],
+    today: date,
 ) -> list[Any]:
     evaluated = await evaluate(session, members, today)
     earned = [e for result in evaluated.values() for e in result.earned]
     previous = (
         select(orm.InvoiceLine)
         .join(orm.Invoice, orm.Invoice.invoice_id == orm.InvoiceLine.invoice_id)
-        .where(orm.Invoice.payer_id == payer.payer_id, orm.Invoice.provider_id == body.provider_id)
+        .where(orm.Invoice.payer_id == payer.payer_id, orm.Invoice.provider_id == provider_id)
     )
     invoiced = [
         InvoicedOccurrence(
@@ -288,7 +296,7 @@ async def _plan(
         plan_invoice(
             earned,
             payer_kind=PayerKind(payer.kind),
-            provider_id=body.provider_id,
+            provider_id=provider_id,
             through_date=body.through_date,
             invoiced=invoiced,
             eipd_authorizations=auths,

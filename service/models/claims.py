@@ -159,3 +159,4 @@ class InboundFile(Base):
     received_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     content: Mapped[str] = mapped_column(Text)
     result: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    payer_id: Mapped[str | None] = mapped_column(String(64), nullable=True)  # poster's scope

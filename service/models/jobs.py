@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Index, Integer, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import JSON, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, deferred, mapped_column
 
 from service.models.base import Base, UtcDateTime, utcnow
 from service.models.reference import ID
@@ -22,6 +22,10 @@ class Job(Base):
     payer_id: Mapped[str | None] = mapped_column(ID, nullable=True)  # whose work: the scope
     provider_id: Mapped[str | None] = mapped_column(ID, nullable=True)
     params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # An inbound file's raw text until its job applies it (up to 50 MiB): loaded only by the
+    # job itself, never by a poll of GET /v1/jobs/{id} (docs/jobs.md, "Inbound files").
+    payload: Mapped[str | None] = deferred(mapped_column(Text, nullable=True))
+    made: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)  # links, when several
     progress_done: Mapped[int] = mapped_column(Integer, default=0)
     progress_total: Mapped[int | None] = mapped_column(Integer, nullable=True)
     result: Mapped[str | None] = mapped_column(String(200), nullable=True)

@@ -16,6 +16,7 @@ from httpx import AsyncClient
 from sqlalchemy import select
 
 from claims.inbound.simulate import simulate_835, simulate_999
+from service.models import InboundFile
 from service.models.base import Base
 from tests.service.factories import (
     NPI_2,
@@ -92,6 +93,8 @@ MATRIX: dict[str, dict[str, Any]] = {
     "GET /v1/claims": READ_ALL,
     "GET /v1/claims/{claim_id}": READ_RECORD,
     "POST /v1/edi/inbound": rule(f_in=OK, f_out=OK),  # out of scope: claims left unmatched
+    # The world's file was posted by an admin key: only admin and unscoped finance keys see it.
+    "GET /v1/edi/inbound/{file_id}": rule(f_in=404, f_out=404),
     "GET /v1/remittance-exceptions": rule(f_in=OK, f_out=OK),  # a list: only the caller's payer
     "POST /v1/remittance-exceptions/{exception_id}/resolution": FINANCE_WRITE,
     "GET /v1/provider-adjustments": rule(f_in=OK, f_out=OK, p_in=OK, p_out=OK),
@@ -191,8 +194,12 @@ async def _world(app: FastAPI, client: AsyncClient) -> dict[str, Any]:
     from datetime import UTC, datetime
 
     ack = simulate_999(text, control_number=77, created=datetime(2026, 4, 1, tzinfo=UTC))
+    exception_id = await _remittance_exception(client, admin, text)
+    async with app.state.sessionmaker() as session:
+        file_id = (await session.execute(select(InboundFile.id))).scalars().first()
     return {
-        "exception_id": await _remittance_exception(client, admin, text),
+        "exception_id": exception_id,
+        "file_id": file_id,
         "batch_id": batch["batch_id"],
         "claim_id": claim["claim_id"],
         "invoice_id": invoice["invoice_id"],
