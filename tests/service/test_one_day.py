@@ -119,3 +119,37 @@ async def test_a_new_day_under_64_units_leaves_later_days_unread(
                        start_time="09:00", end_time="10:00")  # fmt: skip
     after = await times()
     assert {k: after[k] for k in before} == before
+
+
+async def test_one_day_with_lines_drawn_from_two_authorizations_equals_a_full_readjudication(
+    app: FastAPI, client: AsyncClient
+) -> None:
+    """A line that uses up one authorization and draws the rest from the next one
+    (docs/units.md, authorization draws) counts on both: the totals kept for the days after a
+    changed day are split the same way, or the day would see the wrong units left."""
+    admin = await create_key(app, "admin")
+    await create_world(client, admin)
+    for auth_id, units in (("A-1", 10), ("A-2", 18)):
+        auth = {"member_id": "M-1001", "provider_id": "P-01", "payer_id": "VAYA",
+                "procedure": "YP630", "start_date": "2026-03-01", "end_date": "2026-12-31",
+                "units": units}  # fmt: skip
+        await put_ok(client, f"/v1/authorizations/{auth_id}", auth, admin)
+    for day in range(1, 11):  # 4 units a day: A-1 runs out within day 3, A-2 within day 8
+        await create_event(client, admin, f"E-{day}", service_date=f"2026-03-{day:02d}",
+                           start_time="09:00", end_time="10:00")  # fmt: skip
+    async with app.state.sessionmaker() as session:
+        draws = (await session.execute(select(UnitLine.authorization_draws))).scalars()
+        assert [["A-1", 2], ["A-2", 2]] in [list(map(list, d or [])) for d in draws]
+    rng = random.Random(2)
+    for _ in range(30):
+        day = rng.randrange(1, 11)
+        end = rng.choice(["09:10", "09:30", "10:00", "10:15", "11:00"])
+        await create_event(client, admin, f"E-{day}", service_date=f"2026-03-{day:02d}",
+                           start_time="09:00", end_time=end)  # fmt: skip
+    incremental = await _stored(app)
+    async with app.state.sessionmaker() as session, session.begin():
+        everything = Touched()
+        everything.add("M-1001", date(2000, 1, 1))
+        await readjudicate(session, everything, app.state.profiles)
+    assert await _stored(app) == incremental
+    assert {line[8] for line in incremental["lines"]} >= {"A-1", "A-2"}
