@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.service.test_serve import _alive, _descendants, _parent, _serve_two_workers
+from tests.service.test_serve import _alive, _descendants, _parent, _serve_two_workers, _workers
 
 BENCH = Path(__file__).resolve().parents[2] / "bench" / "bodylimit.py"
 pytestmark = pytest.mark.skipif(not Path("/proc").exists(), reason="reads Linux's /proc")
@@ -41,10 +41,11 @@ def test_eight_100_mb_bodies_leave_every_worker_alive_and_memory_bounded() -> No
 
 def test_a_killed_worker_takes_its_pyx12_pool_with_it(tmp_path: Path) -> None:
     """uvicorn replaces a worker that dies; the pool processes of the dead one used to stay."""
-    proc, _port = _serve_two_workers(tmp_path)
+    proc, _port, _log = _serve_two_workers(tmp_path)
     try:
         tree = _descendants(proc.pid)
-        workers = [pid for pid in tree if _parent(pid) == proc.pid]
+        workers = sorted(_workers(proc.pid))
+        assert len(workers) == 2, tree
         pools = {w: [p for p in tree if _parent(p) == w] for w in workers}
         victim = max(workers, key=lambda w: len(pools[w]))
         assert len(pools[victim]) >= 1, pools
