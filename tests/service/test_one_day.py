@@ -36,6 +36,17 @@ async def _stored(app: FastAPI) -> dict[str, Any]:
         }  # fmt: skip
 
 
+async def _equals_a_full_readjudication(app: FastAPI) -> dict[str, Any]:
+    """What the one-day path stored, checked against re-adjudicating the member from scratch."""
+    incremental = await _stored(app)
+    async with app.state.sessionmaker() as session, session.begin():
+        everything = Touched()
+        everything.add("M-1001", date(2000, 1, 1))
+        await readjudicate(session, everything, app.state.profiles)
+    assert await _stored(app) == incremental
+    return incremental
+
+
 async def test_one_day_writes_equal_a_full_readjudication(
     app: FastAPI, client: AsyncClient
 ) -> None:
@@ -57,12 +68,7 @@ async def test_one_day_writes_equal_a_full_readjudication(
                            start_time="09:00", end_time=end)  # fmt: skip
         if step % 10 == 9:
             await client.delete(f"/v1/service-events/E-{rng.randrange(1, 11)}", headers=admin)
-    incremental = await _stored(app)
-    async with app.state.sessionmaker() as session, session.begin():
-        everything = Touched()
-        everything.add("M-1001", date(2000, 1, 1))
-        await readjudicate(session, everything, app.state.profiles)
-    assert await _stored(app) == incremental
+    incremental = await _equals_a_full_readjudication(app)
     assert any(line[4] == "held" for line in incremental["lines"])  # the authorization ran out
 
 
@@ -89,12 +95,7 @@ async def test_one_day_around_the_first_64_units_equals_a_full_readjudication(
             end = rng.choice(["09:10", "09:30", "10:00", "11:00"])
             await create_event(client, admin, f"E-{day}", service_date=f"2026-03-{day:02d}",
                                start_time="09:00", end_time=end)  # fmt: skip
-    incremental = await _stored(app)
-    async with app.state.sessionmaker() as session, session.begin():
-        everything = Touched()
-        everything.add("M-1001", date(2000, 1, 1))
-        await readjudicate(session, everything, app.state.profiles)
-    assert await _stored(app) == incremental
+    incremental = await _equals_a_full_readjudication(app)
     assert any(line[5] == "no_authorization" for line in incremental["lines"])
 
 
@@ -146,10 +147,5 @@ async def test_one_day_with_lines_drawn_from_two_authorizations_equals_a_full_re
         end = rng.choice(["09:10", "09:30", "10:00", "10:15", "11:00"])
         await create_event(client, admin, f"E-{day}", service_date=f"2026-03-{day:02d}",
                            start_time="09:00", end_time=end)  # fmt: skip
-    incremental = await _stored(app)
-    async with app.state.sessionmaker() as session, session.begin():
-        everything = Touched()
-        everything.add("M-1001", date(2000, 1, 1))
-        await readjudicate(session, everything, app.state.profiles)
-    assert await _stored(app) == incremental
+    incremental = await _equals_a_full_readjudication(app)
     assert {line[8] for line in incremental["lines"]} >= {"A-1", "A-2"}
