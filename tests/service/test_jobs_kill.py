@@ -205,7 +205,7 @@ def test_kill_9_mid_batch_on_postgresql_then_restart(postgres_url: str, tmp_path
 
 
 # One UPDATE of this many rows: a few seconds of work (SQLite re-prices 300,000 in half a second).
-REPRICED_LINES = {"postgresql": 300_000, "sqlite": 1_000_000}
+REPRICED_LINES = {"postgresql": 300_000, "sqlite": 1_500_000}
 
 _LINE_COLUMNS = (
     "INSERT INTO unit_lines (line_ref, member_id, provider_id, payer_id, service_date,"
