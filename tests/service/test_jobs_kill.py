@@ -204,32 +204,45 @@ def test_kill_9_mid_batch_on_postgresql_then_restart(postgres_url: str, tmp_path
     _kill_mid_batch_then_resume(url, tmp_path, progress_stored=True)
 
 
-REPRICED_LINES = 300_000  # one UPDATE of this many rows: a few seconds of work
+# One UPDATE of this many rows: a few seconds of work (SQLite re-prices 300,000 in half a second).
+REPRICED_LINES = {"postgresql": 300_000, "sqlite": 1_500_000}
+
+_LINE_COLUMNS = (
+    "INSERT INTO unit_lines (line_ref, member_id, provider_id, payer_id, service_date,"
+    " procedure_key, procedure, modifiers, minutes, units, held_units, status,"
+    " event_ids, rate, charge, auth_units, place_of_service, updated_at)"
+)
+# The history, generated in the database: money is NUMERIC on PostgreSQL, text on SQLite; a
+# member's days end before the seed's own March 2026 lines.
+_HISTORY = {
+    "postgresql": _LINE_COLUMNS
+    + " SELECT 'LH' || n, 'M' || lpad((n % 1000)::text, 6, '0'), 'P-01', 'VAYA',"
+    " DATE '2022-01-01' + (n / 1000)::int, 'YP630', 'YP630', '[]', 60, 4, 0,"
+    " 'billable', '[]', 6.50, 26.00, 4, '99', now()"
+    " FROM generate_series(0, :count - 1) AS n",
+    "sqlite": "WITH RECURSIVE s(n) AS"
+    " (SELECT 0 UNION ALL SELECT n + 1 FROM s WHERE n < :count - 1) "
+    + _LINE_COLUMNS
+    + " SELECT 'LH' || n, 'M' || printf('%06d', n % 1000), 'P-01', 'VAYA',"
+    " date('2020-01-01', '+' || (n / 1000) || ' days'), 'YP630', 'YP630', '[]', 60, 4, 0,"
+    " 'billable', '[]', '6.50', '26.00', 4, '99', CURRENT_TIMESTAMP FROM s",
+}
 
 
 async def _seed_priced_history(url: str) -> None:
-    """A payer's long history of priced lines (PostgreSQL: generated in the database)."""
+    """A payer's long history of priced lines, generated in the database."""
     engine = make_engine(url)
     async with session_scope(make_sessionmaker(engine)) as session:
         await session.execute(insert(orm.FeeSchedule), [{"payer_id": "VAYA",
             "effective_from": date(2020, 1, 1), "rates": {"YP630": "6.50"}, "version": 1,
             "body_hash": "seed"}])  # fmt: skip
-        await session.execute(
-            text(
-                "INSERT INTO unit_lines (line_ref, member_id, provider_id, payer_id, service_date,"
-                " procedure_key, procedure, modifiers, minutes, units, held_units, status,"
-                " event_ids, rate, charge, auth_units, place_of_service, updated_at)"
-                " SELECT 'LH' || n, 'M' || lpad((n % 1000)::text, 6, '0'), 'P-01', 'VAYA',"
-                " DATE '2022-01-01' + (n / 1000)::int, 'YP630', 'YP630', '[]', 60, 4, 0,"
-                " 'billable', '[]', 6.50, 26.00, 4, '99', now()"
-                " FROM generate_series(0, :count - 1) AS n"
-            ),
-            {"count": REPRICED_LINES},
-        )
+        dialect = engine.dialect.name
+        await session.execute(text(_HISTORY[dialect]), {"count": REPRICED_LINES[dialect]})
     await engine.dispose()
 
 
 async def _rates(url: str) -> dict[str, int]:
+    """Lines per stored rate ("6.50": NUMERIC on PostgreSQL and text on SQLite print alike)."""
     engine = make_engine(url)
     async with engine.connect() as connection:
         rows = await connection.execute(text("SELECT rate, count(*) FROM unit_lines GROUP BY 1"))
@@ -238,12 +251,11 @@ async def _rates(url: str) -> dict[str, int]:
     return counts
 
 
-def test_kill_9_mid_repricing_on_postgresql_then_restart(postgres_url: str, tmp_path: Path) -> None:
-    url = asyncio.run(scratch_database(postgres_url, "jobkillprice"))
+def _kill_mid_repricing_then_resume(url: str, folder: Path, dialect: str) -> None:
     headers = {"Authorization": f"Bearer {asyncio.run(_seed(url, claims=1000))}"}
     asyncio.run(_seed_priced_history(url))
-    lines = REPRICED_LINES + 1000 * LINES_PER_CLAIM
-    first = Server(url, tmp_path)
+    lines = REPRICED_LINES[dialect] + 1000 * LINES_PER_CLAIM
+    first = Server(url, folder)
     try:
         body = {"rates": {"YP630": "7.00"}, "effective_from": "2020-01-01"}
         stored = httpx.put(f"{first.base}/v1/fee-schedules/VAYA", json=body, headers=headers,
@@ -257,10 +269,21 @@ def test_kill_9_mid_repricing_on_postgresql_then_restart(postgres_url: str, tmp_
     assert mid["state"] == "running", f"re-priced before the kill; enlarge it: {mid}"
     assert asyncio.run(_rates(url)) == {"6.50": lines}  # nothing of the half-run UPDATE stayed
 
-    second = Server(url, tmp_path)
+    second = Server(url, folder)
     try:
         job = _wait(url, lambda job: job["state"] in ("succeeded", "failed"))
     finally:
         second.kill()
     assert job["state"] == "succeeded" and job["attempts"] == 2, job
     assert asyncio.run(_rates(url)) == {"7.00": lines}
+
+
+def test_kill_9_mid_repricing_on_sqlite_then_restart(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'kill.db'}"
+    upgrade(url)
+    _kill_mid_repricing_then_resume(url, tmp_path, "sqlite")
+
+
+def test_kill_9_mid_repricing_on_postgresql_then_restart(postgres_url: str, tmp_path: Path) -> None:
+    url = asyncio.run(scratch_database(postgres_url, "jobkillprice"))
+    _kill_mid_repricing_then_resume(url, tmp_path, "postgresql")
