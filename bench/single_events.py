@@ -108,7 +108,8 @@ async def batches(traffic: Traffic, size: int, seconds: float) -> tuple[int, flo
 
 
 async def run(args: argparse.Namespace) -> None:
-    assert args.db.startswith("i19_"), "bench databases of this helper start with i19_"
+    # The database is dropped and created again: never PostgreSQL's own or the suite's.
+    assert args.db not in ("postgres", "template0", "template1", "test"), "a database of its own"
     await pgdb.fresh_database(args.db)
     server = Server(args.db, args.port, args.workers)
     server.cli("migrate")
