@@ -161,6 +161,19 @@ async def fileable_world(app: Any, client: AsyncClient) -> dict[str, str]:
     return admin
 
 
+async def billed_claim(app: Any, client: AsyncClient) -> tuple[dict[str, str], dict[str, Any], str]:
+    """``fileable_world``, one event of 12 units and the batch billing it: the admin headers,
+    the one claim as the API lists it, and the batch's 837P text (for a simulated answer)."""
+    admin = await fileable_world(app, client)
+    await create_event(client, admin, "E-1", start_time="09:00", end_time="12:00")
+    batch = (
+        await client.post("/v1/claim-batches", json={"payer_id": "VAYA"}, headers=admin)
+    ).json()
+    text = (await client.get(f"/v1/claim-batches/{batch['batch_id']}/837p", headers=admin)).text
+    (claim,) = (await client.get("/v1/claims", headers=admin)).json()["items"]
+    return admin, claim, text
+
+
 async def scratch_database(url: str, name: str) -> str:
     """A fresh, migrated PostgreSQL database of its own, for tests that need committed rows and
     real concurrent transactions (which must not leak into the rolled-back tests). It is a copy

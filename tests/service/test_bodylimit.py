@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.service.test_serve import _alive, _descendants, _parent, _serve_two_workers, _workers
+from bench.cpu import descendants
+from tests.service.test_serve import _alive, _parent, _serve_two_workers, _workers
 
 BENCH = Path(__file__).resolve().parents[2] / "bench" / "bodylimit.py"
 pytestmark = pytest.mark.skipif(not Path("/proc").exists(), reason="reads Linux's /proc")
@@ -43,7 +44,7 @@ def test_a_killed_worker_takes_its_pyx12_pool_with_it(tmp_path: Path) -> None:
     """uvicorn replaces a worker that dies; the pool processes of the dead one used to stay."""
     proc, _port, _log = _serve_two_workers(tmp_path)
     try:
-        tree = _descendants(proc.pid)
+        tree = descendants(proc.pid)
         workers = sorted(_workers(proc.pid))
         assert len(workers) == 2, tree
         pools = {w: [p for p in tree if _parent(p) == w] for w in workers}

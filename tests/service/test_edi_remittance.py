@@ -15,6 +15,7 @@ from tests.service.edi_files import answering, join, outside, reseal, segments, 
 from tests.service.factories import (
     NPI_1,
     NPI_2,
+    billed_claim,
     create_event,
     create_key,
     create_provider,
@@ -38,13 +39,7 @@ async def _post(client: AsyncClient, headers: dict[str, str], text: str) -> dict
 
 async def _claim_of_78(app: FastAPI, client: AsyncClient) -> tuple[dict[str, str], dict, str]:
     """One claim of 12 units at 6.50 = 78.00, billed to VAYA (default profile, NM1*PR NCLMEMCO)."""
-    admin = await fileable_world(app, client)
-    await create_event(client, admin, "E-1", start_time="09:00", end_time="12:00")
-    batch = (
-        await client.post("/v1/claim-batches", json={"payer_id": "VAYA"}, headers=admin)
-    ).json()
-    text = (await client.get(f"/v1/claim-batches/{batch['batch_id']}/837p", headers=admin)).text
-    (claim,) = (await client.get("/v1/claims", headers=admin)).json()["items"]
+    admin, claim, text = await billed_claim(app, client)
     assert claim["total_charge"] == "78.00"
     return admin, claim, text
 

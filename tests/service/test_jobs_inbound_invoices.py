@@ -15,7 +15,7 @@ from claims.inbound.simulate import simulate_835
 from service.models import InboundFile, Job
 from tests.service.factories import (
     NPI_2,
-    create_event,
+    billed_claim,
     create_key,
     create_payer,
     create_provider,
@@ -31,13 +31,7 @@ WHEN = datetime(2026, 4, 10, 9, 30, tzinfo=UTC)
 
 async def _remittance(app: FastAPI, client: AsyncClient) -> tuple[dict[str, str], str, str]:
     """A billed claim and the payer's 835 paying it."""
-    admin = await fileable_world(app, client)
-    await create_event(client, admin, "E-1", start_time="09:00", end_time="12:00")
-    batch = (
-        await client.post("/v1/claim-batches", json={"payer_id": "VAYA"}, headers=admin)
-    ).json()
-    text = (await client.get(f"/v1/claim-batches/{batch['batch_id']}/837p", headers=admin)).text
-    (claim,) = (await client.get("/v1/claims", headers=admin)).json()["items"]
+    admin, claim, text = await billed_claim(app, client)
     remit = simulate_835(text, control_number=601, created=WHEN, trace_number="EFT9")
     return admin, claim["claim_id"], remit
 

@@ -14,6 +14,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from bench.cpu import descendants
+
 pytestmark = pytest.mark.slow  # real server processes
 
 
@@ -22,24 +24,6 @@ def _free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
-
-
-def _descendants(pid: int) -> set[int]:
-    """Every process below ``pid`` (from /proc: parent ids)."""
-    parents: dict[int, int] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            parents[int(entry.name)] = int(fields[1])
-    found: set[int] = set()
-    frontier = {pid}
-    while frontier:
-        frontier = {child for child, parent in parents.items() if parent in frontier} - found
-        found |= frontier
-    return found
 
 
 def _alive(pid: int) -> bool:
@@ -65,7 +49,7 @@ def _serve_two_workers(tmp_path: Path) -> tuple[subprocess.Popen[bytes], int, Pa
 def _workers(parent: int) -> set[int]:
     """uvicorn's worker processes (spawned by multiprocessing; not its resource tracker)."""
     found = set()
-    for pid in _descendants(parent):
+    for pid in descendants(parent):
         try:
             command = Path(f"/proc/{pid}/cmdline").read_bytes()
             if _parent(pid) == parent and b"spawn_main" in command:
@@ -166,7 +150,7 @@ def test_a_stop_answers_the_request_in_flight_and_leaves_no_process_behind(
     key = _admin_key(tmp_path)
     proc, port, log = _serve_two_workers(tmp_path)
     try:
-        below = _descendants(proc.pid)
+        below = descendants(proc.pid)
         assert len(below) >= 4, below  # two serve workers, each with its pyx12 pool
         body = b'{"name": "Vaya", "kind": "lme_mco"}'
         sock = _start_put(port, key, body)
