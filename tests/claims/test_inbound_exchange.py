@@ -225,5 +225,8 @@ def _cpu_seconds(text: str) -> float:
 def test_reading_time_grows_linearly_with_the_file() -> None:
     small, large = _big_835(200), _big_835(1600)  # 0.25 MB and 2 MB
     _cpu_seconds(small)  # warm
-    ratio = min(_cpu_seconds(large) for _ in range(2)) / min(_cpu_seconds(small) for _ in range(3))
-    assert ratio < 8 * 1.6, ratio  # 8 times the size: about 8 times the time, never its square
+    ratio = min(_cpu_seconds(large) for _ in range(3)) / min(_cpu_seconds(small) for _ in range(5))
+    # 8 times the size reads in about 8 times the time (10.7 on a quiet machine: a larger working
+    # set costs the caches a little), never its square, 64. CI measured 13.1 under a parallel
+    # suite, so the bound sits between the two growths, not at the quiet figure.
+    assert ratio < 8 * 2.5, ratio
