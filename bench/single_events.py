@@ -154,12 +154,13 @@ async def single_run(args: argparse.Namespace, server: Server, traffic: Traffic)
     workers = [server.proc.pid, *children(server.proc.pid)]
     backends, stop = Backends(args.db), asyncio.Event()
     watching = asyncio.create_task(backends.watch(stop))
-    workers_before = cpu_seconds(workers)
+    workers_before, clients_before = cpu_seconds(workers), time.process_time()
     started = time.monotonic()
     stop_at = started + args.seconds
     await asyncio.gather(*(single.client(n, stop_at) for n in range(args.clients)))
     took = time.monotonic() - started
     served = cpu_seconds(workers) - workers_before
+    clients = time.process_time() - clients_before
     stop.set()
     await watching
     ok = single.statuses[200] + single.statuses[201]
@@ -169,7 +170,8 @@ async def single_run(args: argparse.Namespace, server: Server, traffic: Traffic)
           f"p99={pct(values, 0.99):.0f} ms")  # fmt: skip
     print("statuses: " + ", ".join(f"{s}: {c}" for s, c in sorted(single.statuses.items())))
     print(f"CPU per write: {(served + backends.used()) * per:.1f} ms (server {served * per:.1f} "
-          f"ms + PostgreSQL backends {backends.used() * per:.1f} ms); "
+          f"ms + PostgreSQL backends {backends.used() * per:.1f} ms); the clients' own "
+          f"{clients * per:.1f} ms (this process: it shares the cores); "
           f"load {os.getloadavg()[0]:.1f}")  # fmt: skip
     return ok / took
 
