@@ -19,6 +19,7 @@ connections over the replicas; docs/operations.md, "Serving"), not the event loo
 from __future__ import annotations
 
 import gc
+import os
 from typing import Any
 
 # The ASGI app each worker imports (a factory: each process builds its own, after the fork).
@@ -28,6 +29,8 @@ APP = "service.app:create_served_app"
 def serve(host: str, port: int, workers: int, log_config: dict[str, Any]) -> None:
     """Serve until SIGTERM or SIGINT; with ``workers`` > 1, under uvicorn's supervisor."""
     import uvicorn
+
+    bound_malloc_arenas()
 
     uvicorn.run(
         APP,
@@ -41,6 +44,21 @@ def serve(host: str, port: int, workers: int, log_config: dict[str, Any]) -> Non
         log_config=log_config,
         access_log=False,  # access lines carry query strings: keep PHI out of logs
     )
+
+
+# glibc malloc arenas per process (its default is 8 per core). docs/operations.md, "Memory".
+MALLOC_ARENAS = "2"
+
+
+def bound_malloc_arenas() -> None:
+    """Every thread that allocates (``asyncio.to_thread``: the 837P's validation feed, file
+    reads) gets a glibc arena of its own, up to 8 per core; memory freed inside an arena other
+    than the main one is rarely given back, so a worker's resident size crept up with each
+    claim batch and stayed there. Two arenas bound that. glibc reads the variable when a
+    process starts: set here, it holds for the worker processes started after it (and their
+    pyx12 pools); a single-process ``serve`` or another runner sets it in its environment
+    (docker/Dockerfile does). An operator's own value wins."""
+    os.environ.setdefault("MALLOC_ARENA_MAX", MALLOC_ARENAS)
 
 
 # Generation-0 collections per this many net allocations (CPython's default is 700).
