@@ -50,10 +50,11 @@ class Outcome:
 @dataclass
 class _Refs:
     events: dict[str, orm.ServiceEvent]
-    members: dict[str, orm.Member]
+    members: dict[str, Any]  # read with their lock (repo.lock_members_and_events)
     providers: set[str]
     staff: set[tuple[str, str]]
     today: dict[str, date] = field(default_factory=dict)  # each payer's today (its time zone)
+    known: repo.Known = field(default_factory=repo.Known)  # reused by re-adjudication
 
 
 def parse_batch_item(raw: Any) -> tuple[str | None, EventIn | None, list[dict[str, Any]]]:
@@ -87,10 +88,11 @@ async def _load_refs(
     items: Sequence[tuple[str, EventIn]],
     profiles: ProfileRegistry,
     now: datetime,
+    members: dict[str, Any],
 ) -> _Refs:
-    """What the checks need, in three statements for a single event (it was six): the stored
-    events, the members with their payer's profile, and the staff; providers are read only for
-    staff not found (a staff row is kept under its provider's id: that provider exists)."""
+    """What the checks need, in two statements for a single event beside its members (read
+    with their lock): the stored events and the staff; providers are read only for staff not
+    found (a staff row is kept under its provider's id: that provider exists)."""
     events = await dbkit.rows_in(
         session,
         orm.ServiceEvent.event_id,
@@ -98,20 +100,18 @@ async def _load_refs(
         plain=True,
         columns=("event_id", "payer_id", "member_id", "service_date", "version", "body_hash"),
     )
-    members = await repo.members_with_profiles(session, {b.member_id for _, b in items})
     pairs = {(b.provider_id, b.staff_id) for _, b in items}
-    staff = {(s.provider_id, s.staff_id) for s in await repo.staff_for(session, pairs)}
-    unsure = {provider for provider, staff_id in pairs - staff}
+    staff = {(s.provider_id, s.staff_id): s for s in await repo.staff_for(session, pairs)}
+    unsure = {provider for provider, staff_id in pairs - staff.keys()}
     providers = {provider for provider, _ in staff} | {
         row.provider_id
         for row in await dbkit.rows_in(
             session, orm.Provider.provider_id, unsure, plain=True, columns=("provider_id",)
         )
     }
-    today = {m.payer_id: profiles.get(m.edi_profile).rules.today(now) for m in members}
-    return _Refs(
-        {e.event_id: e for e in events}, {m.member_id: m for m in members}, providers, staff, today
-    )
+    today = {m.payer_id: profiles.get(m.edi_profile).rules.today(now) for m in members.values()}
+    known = repo.Known(members, staff)
+    return _Refs({e.event_id: e for e in events}, members, providers, set(staff), today, known)
 
 
 def _check(principal: Principal, refs: _Refs, event_id: str, body: EventIn) -> DomainError | None:
@@ -162,10 +162,10 @@ async def _upsert_events(
     # Requests writing events of one member take turns from the first read: a concurrent write
     # of the same event is then seen, not raced (two "version 2" rows, a unique violation).
     # The members an event moves away from are locked too, in the same sorted pass.
-    await repo.lock_members_and_events(
+    members = await repo.lock_members_and_events(
         session, {body.member_id for _, body in items}, [event_id for event_id, _ in items]
     )
-    refs = await _load_refs(session, items, profiles, now or utcnow())
+    refs = await _load_refs(session, items, profiles, now or utcnow(), members)
     touched = Touched()
     inserts: dict[str, dict[str, Any]] = {}
     updates: dict[str, dict[str, Any]] = {}
@@ -181,7 +181,7 @@ async def _upsert_events(
         )
         outcomes.append(outcome)
     await _write(session, updates, versions)
-    written = await readjudicate(session, touched, profiles, new_events=inserts)
+    written = await readjudicate(session, touched, profiles, new_events=inserts, known=refs.known)
     _attach_rows(outcomes, {**inserts, **updates}, written)
     return outcomes
 

@@ -8,7 +8,8 @@ first touched date onward, and what came before enters only as summed counters.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -24,12 +25,14 @@ from service.dbkit import LOCKED, among, bulk_insert, chunks, plain_rows, rows_i
 
 async def lock_members_and_events(
     session: AsyncSession, members: Iterable[str], event_ids: Iterable[str]
-) -> None:
+) -> dict[str, Any]:
     """``lock_members`` for an intake: the members named and those the events are stored under
     (an event may move to another member), found and locked by one statement, in sorted order;
-    two statements (find, then lock) were two of a single event's round trips."""
+    two statements (find, then lock) were two of a single event's round trips. Returns the
+    members' rows as ``members_with_profiles`` reads them (by id), which the intake checks and
+    re-adjudication then reuses (``Known``). SQLite locks nothing: the named members' rows."""
     if (await session.connection()).dialect.name != "postgresql":
-        return
+        return {row.member_id: row for row in await members_with_profiles(session, set(members))}
     held: set[str] = session.info.setdefault(LOCKED, set())
     member, event = orm.Member.member_id, orm.ServiceEvent
     named = literal(sorted(set(members)), ARRAY(member.type))
@@ -37,8 +40,10 @@ async def lock_members_and_events(
         select(event.member_id).where(_any(event.event_id, event_ids)).scalar_subquery()
     )
     wanted = func.array_cat(named, stored)
-    stmt = select(member).where(member == any_(wanted)).order_by(member).with_for_update()
-    held.update(found for (found,) in await session.execute(stmt))
+    stmt = _with_profiles().where(member == any_(wanted)).order_by(member)
+    rows = await plain_rows(session, stmt.with_for_update(of=orm.Member))
+    held.update(row.member_id for row in rows)
+    return {row.member_id: row for row in rows}
 
 
 def _any(column: Any, values: Iterable[Any]) -> Any:
@@ -75,6 +80,11 @@ async def _rows_since(
     return found
 
 
+# What the engine and the adjudication trace read of a member (not its name or address).
+MEMBER_INPUTS = (
+    "member_id", "payer_id", "subscriber_id", "birth_date", "diagnoses", "dvr_shared_case",
+    "act_periods", "version",
+)  # fmt: skip
 # What re-adjudication reads of stored events and lines: the engine's inputs and the keys it
 # writes back by. Not the stored adjudications (JSON decoded for nothing, 12 per event).
 EVENT_INPUTS = (
@@ -187,9 +197,13 @@ async def counted_after(
     return out
 
 
-async def staff_for(session: AsyncSession, pairs: set[tuple[str, str]]) -> list[Any]:
-    found: list[Any] = []
-    for part in chunks(sorted(pairs)):
+async def staff_for(
+    session: AsyncSession, pairs: set[tuple[str, str]], known: Known | None = None
+) -> list[Any]:
+    """Staff rows of (provider, staff) pairs; those ``known`` are not read again."""
+    have = known.staff if known is not None else {}
+    found: list[Any] = [have[pair] for pair in sorted(pairs & have.keys())]
+    for part in chunks(sorted(pairs - have.keys())):
         stmt = select(*orm.Staff.__table__.columns).where(
             tuple_(orm.Staff.provider_id, orm.Staff.staff_id).in_(part)
         )
@@ -198,17 +212,37 @@ async def staff_for(session: AsyncSession, pairs: set[tuple[str, str]]) -> list[
 
 
 async def members_with_profiles(session: AsyncSession, member_ids: set[str]) -> list[Any]:
-    """Members (id, payer) with their payer's EDI profile, in one statement."""
-    member, payer = orm.Member, orm.Payer
+    """Members (re-adjudication's inputs) with their payer's EDI profile, in one statement."""
     found: list[Any] = []
-    for match in await among(session, member.member_id, member_ids):
-        stmt = (
-            select(member.member_id, member.payer_id, payer.edi_profile)
-            .join(payer, payer.payer_id == member.payer_id)
-            .where(match)
-        )
-        found.extend(await plain_rows(session, stmt))
+    for match in await among(session, orm.Member.member_id, member_ids):
+        found.extend(await plain_rows(session, _with_profiles().where(match)))
     return found
+
+
+def _with_profiles() -> Any:
+    member, payer = orm.Member, orm.Payer
+    columns = [member.__table__.c[name] for name in MEMBER_INPUTS]
+    return select(*columns, payer.edi_profile).join(payer, payer.payer_id == member.payer_id)
+
+
+@dataclass(frozen=True)
+class Known:
+    """Rows an intake has read already in its transaction, its members (locked on PostgreSQL)
+    and the staff it checked: its re-adjudication reuses them instead of reading them again
+    (two or three of a single event's round trips). Neither changes inside that transaction."""
+
+    members: Mapping[str, Any] = field(default_factory=dict)
+    staff: Mapping[tuple[str, str], Any] = field(default_factory=dict)
+
+
+async def members_for(session: AsyncSession, member_ids: Iterable[str], known: Known) -> list[Any]:
+    """Re-adjudication's member rows: the known ones when all are known, else read."""
+    wanted = set(member_ids)
+    if wanted <= known.members.keys():
+        return [known.members[m] for m in sorted(wanted)]
+    return await rows_in(
+        session, orm.Member.member_id, wanted, plain=True, columns=MEMBER_INPUTS
+    )
 
 
 async def members_of_payers(session: AsyncSession, payers: dict[str, date]) -> dict[str, date]:

@@ -35,13 +35,6 @@ from service.units.touched import Touched
 EXPIRED = core.ReasonCode.TIMELY_FILING_EXPIRED.value
 
 
-# What the engine and the adjudication trace read of a member (not its name or address).
-MEMBER_INPUTS = (
-    "member_id", "payer_id", "subscriber_id", "birth_date", "diagnoses", "dvr_shared_case",
-    "act_periods", "version",
-)  # fmt: skip
-
-
 @dataclass
 class _Loaded:
     """Everything re-adjudication reads, grouped once by the key each member looks it up by
@@ -87,16 +80,18 @@ async def readjudicate(
     touched: Touched,
     profiles: ProfileRegistry,
     new_events: Mapping[str, dict[str, Any]] | None = None,
+    known: repo.Known | None = None,
 ) -> Adjudicated:
     """Re-adjudicate the touched member-days; returns what was written for each event, so an
-    answer can be built without reading the rows back.
+    answer can be built without reading the rows back. ``known``: rows the caller read in this
+    transaction already (an intake's members and staff), not read again.
 
     ``new_events`` (event_id -> columns) are events not stored yet: they are adjudicated with
     the stored ones and inserted once, with their adjudication. Inserting them first and then
     updating every row changed each row's indexed status: a second index entry per index and
     a dead row per event (the UPDATE was a quarter of a batch's database time).
     """
-    new_events = new_events or {}
+    new_events, known = new_events or {}, known or repo.Known()
     members = dict(touched.members)
     for member_id, since in (await repo.members_of_payers(session, touched.payers)).items():
         members[member_id] = min(since, members.get(member_id, since))
@@ -108,11 +103,11 @@ async def readjudicate(
     written: Adjudicated = {}
     one_day = {m: since for m, since in members.items() if touched.one_day(m) == since}
     if one_day:
-        kept = await _one_day_each(session, one_day, profiles, new_events, written)
+        kept = await _one_day_each(session, one_day, profiles, new_events, written, known)
         members = {m: since for m, since in members.items() if m not in kept}
         new_events = {k: v for k, v in new_events.items() if v["member_id"] not in kept}
     if members or new_events:
-        loaded = await _load(session, members, new_events)
+        loaded = await _load(session, members, new_events, known)
         results = _adjudicate_all(loaded, members, profiles)
         written.update(await _write_events(session, loaded, results, new_events))
         await _write_lines(session, loaded, members, results)
@@ -126,6 +121,7 @@ async def _one_day_each(
     profiles: ProfileRegistry,
     new_events: Mapping[str, dict[str, Any]],
     written: Adjudicated,
+    known: repo.Known,
 ) -> set[str]:
     """Members whose events changed on one day only: that day alone is read and adjudicated,
     with the kept totals of what came before it and after it. When the day counts as many
@@ -133,7 +129,7 @@ async def _one_day_each(
     written alone; otherwise the member is left for the full run from that day on. Returns the
     members done."""
     mine = {k: v for k, v in new_events.items() if v["member_id"] in one_day}
-    loaded = await _load(session, one_day, mine, only_day=True)
+    loaded = await _load(session, one_day, mine, known, only_day=True)
     results = _adjudicate_all(loaded, one_day, profiles)
     kept = {
         member_id
@@ -194,18 +190,17 @@ async def _load(
     session: AsyncSession,
     members: dict[str, date],
     new_events: Mapping[str, dict[str, Any]],
+    known: repo.Known,
     only_day: bool = False,
 ) -> _Loaded:
     """What the members' days from their date on need (``only_day``: that date alone, with the
     units counted after it summed by the database)."""
-    member_rows = await dbkit.rows_in(
-        session, orm.Member.member_id, members, plain=True, columns=MEMBER_INPUTS
-    )
+    member_rows = await repo.members_for(session, members, known)
     stored = await repo.events_since(session, members, only_day)
     events = [*stored, *(SimpleNamespace(**values) for values in new_events.values())]
     providers = {row.provider_id for row in events}
     payer_ids = {row.payer_id for row in member_rows}
-    staff = await repo.staff_for(session, {(e.provider_id, e.staff_id) for e in events})
+    staff = await repo.staff_for(session, {(e.provider_id, e.staff_id) for e in events}, known)
     payers = await dbkit.rows_in(session, orm.Payer.payer_id, payer_ids, plain=True)
     lines = _group(await repo.lines_since(session, members, only_day), lambda row: row.member_id)
     later = await repo.counted_after(session, members) if only_day else None
