@@ -30,6 +30,7 @@ import httpx
 import pytest
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.exc import NoResultFound
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from service import models as orm
 from service.auth import keys
@@ -128,13 +129,12 @@ class Server:
             command, env=env, cwd=folder, start_new_session=True, stdout=quiet, stderr=quiet
         )
         self.base = f"http://127.0.0.1:{self.port}"
-        for _ in range(1200):
-            try:
-                if httpx.get(f"{self.base}/readyz", timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.05)
+        with httpx.Client(timeout=2) as http:  # one client: each new one loads the CA bundle
+            for _ in range(1200):
+                with suppress(httpx.HTTPError):
+                    if http.get(f"{self.base}/readyz").status_code == 200:
+                        return
+                time.sleep(0.05)
         self.kill()
         raise AssertionError("ipsbill serve never became ready")
 
@@ -159,28 +159,40 @@ PAUSE = 1.0  # seconds after each chunk of the killed server's jobs
 
 
 async def _job_row(url: str, kind: str | None = None) -> dict[str, Any]:
-    """The job (of ``kind``: the first one) as stored, read beside a running job (on SQLite a
-    reader never waits)."""
+    """The job (of ``kind``: the first one) as stored."""
     engine = make_engine(url)
-    table = orm.Job.__table__
-    stmt = select(table).order_by(table.c.created_at).limit(1)
     try:
-        async with engine.connect() as connection:
-            reader = await connection.execution_options(sqlite_begin="DEFERRED")
-            where = stmt if kind is None else stmt.where(table.c.kind == kind)
-            return dict((await reader.execute(where)).mappings().one())
+        return await _read_job(engine, kind)
     finally:
         await engine.dispose()
 
 
+async def _read_job(engine: AsyncEngine, kind: str | None) -> dict[str, Any]:
+    """Read beside a running job (on SQLite a reader never waits)."""
+    table = orm.Job.__table__
+    stmt = select(table).order_by(table.c.created_at).limit(1)
+    async with engine.connect() as connection:
+        reader = await connection.execution_options(sqlite_begin="DEFERRED")
+        where = stmt if kind is None else stmt.where(table.c.kind == kind)
+        return dict((await reader.execute(where)).mappings().one())
+
+
 def _wait(url: str, until: Any, kind: str | None = None) -> dict[str, Any]:
-    job: dict[str, Any] = {}
-    for _ in range(3600):  # up to 3 minutes on a busy machine
-        with suppress(NoResultFound):
-            job = asyncio.run(_job_row(url, kind))
-            if until(job):
-                return job
-        time.sleep(0.05)
+    return asyncio.run(_await_job(url, until, kind))
+
+
+async def _await_job(url: str, until: Any, kind: str | None) -> dict[str, Any]:
+    """Polled on one engine: a connection a look would be a PostgreSQL backend a look."""
+    engine, job = make_engine(url), {}
+    try:
+        for _ in range(3600):  # up to 3 minutes on a busy machine
+            with suppress(NoResultFound):
+                job = await _read_job(engine, kind)
+                if until(job):
+                    return job
+            await asyncio.sleep(0.05)
+    finally:
+        await engine.dispose()
     raise AssertionError(f"job never reached the awaited state: {job}")
 
 

@@ -12,7 +12,6 @@ every claim paid. Posting the same file again changes nothing.
 from __future__ import annotations
 
 import asyncio
-import time
 from pathlib import Path
 from typing import Any
 
@@ -61,26 +60,26 @@ async def _state(url: str) -> dict[str, Any]:
             "payload": None if job is None else job[0] is not None}  # fmt: skip
 
 
-async def _inbound_jobs(url: str) -> list[dict[str, Any]]:
-    """The inbound jobs as stored, oldest first (the seed's requests may have queued others)."""
-    engine = make_engine(url)
+def _job_wait(url: str, until: Any, index: int = 0) -> dict[str, Any]:
+    """The ``index``-th inbound job (oldest first: the seed's requests may have queued other
+    kinds) once ``until`` holds for it."""
+    return asyncio.run(_await_inbound_job(url, until, index))
+
+
+async def _await_inbound_job(url: str, until: Any, index: int) -> dict[str, Any]:
+    engine, jobs = make_engine(url), []
+    table = orm.Job.__table__
+    stmt = select(table).where(table.c.kind == "inbound").order_by(table.c.created_at)
     try:
-        async with engine.connect() as connection:
-            reader = await connection.execution_options(sqlite_begin="DEFERRED")
-            table = orm.Job.__table__
-            stmt = select(table).where(table.c.kind == "inbound").order_by(table.c.created_at)
-            return [dict(row) for row in (await reader.execute(stmt)).mappings()]
+        for _ in range(3600):  # up to 3 minutes on a busy machine
+            async with engine.connect() as connection:
+                reader = await connection.execution_options(sqlite_begin="DEFERRED")
+                jobs = [dict(row) for row in (await reader.execute(stmt)).mappings()]
+            if len(jobs) > index and until(jobs[index]):
+                return jobs[index]
+            await asyncio.sleep(0.05)
     finally:
         await engine.dispose()
-
-
-def _job_wait(url: str, until: Any, index: int = 0) -> dict[str, Any]:
-    jobs: list[dict[str, Any]] = []
-    for _ in range(3600):  # up to 3 minutes on a busy machine
-        jobs = asyncio.run(_inbound_jobs(url))
-        if len(jobs) > index and until(jobs[index]):
-            return jobs[index]
-        time.sleep(0.05)
     raise AssertionError(f"job never reached the awaited state: {jobs}")
 
 

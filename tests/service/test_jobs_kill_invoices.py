@@ -134,11 +134,12 @@ def _kill_mid_invoices_then_resume(url: str, folder: Path) -> None:
 def _wait_for(location: str, headers: dict[str, str]) -> dict[str, Any]:
     """The job as the API shows it, once it has finished."""
     job: dict[str, Any] = {}
-    for _ in range(3600):  # up to 3 minutes on a busy machine
-        job = httpx.get(location, headers=headers, timeout=30).json()
-        if job["state"] in ("succeeded", "failed"):
-            return job
-        clock.sleep(0.05)
+    with httpx.Client(headers=headers, timeout=30) as http:
+        for _ in range(3600):  # up to 3 minutes on a busy machine
+            job = http.get(location).json()
+            if job["state"] in ("succeeded", "failed"):
+                return job
+            clock.sleep(0.05)
     raise AssertionError(f"job never finished: {job}")
 
 
