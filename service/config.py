@@ -23,6 +23,10 @@ class Settings(BaseSettings):
     # lasts without a heartbeat before another runner takes the job over (after a crash).
     job_runner: bool = True
     job_lease_seconds: float = 30.0
+    # A job's pause after each chunk of its work (a page of claims, a hundred members, a
+    # provider's invoice, a step of a re-pricing or an inbound file): requests served by the
+    # same process get the event loop meanwhile (docs/jobs.md, "Pacing"). 0 still yields once.
+    job_pause_seconds: float = 0.0
     # An inbound X12 file larger than this is applied by a job (202 + Location), as with
     # `Prefer: respond-async`: a 10 MB 835 holds a request for seconds (docs/jobs.md).
     inbound_async_bytes: int = 1024 * 1024

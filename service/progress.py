@@ -5,12 +5,21 @@ and standard output keeps only what a script reads (a demo's key stays its last 
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from typing import Protocol, TextIO
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
+
+# A job's progress report, ``await progress(done, total)`` between its chunks (a page of claims,
+# a hundred members, a provider's invoice): the runner keeps it and pauses there
+# (IPSBILL_JOB_PAUSE_SECONDS, docs/jobs.md "Pacing").
+JobProgress = Callable[[int, int], Awaitable[None]]
+
+
+async def unheard(_done: int, _total: int) -> None:
+    """No one asked for progress (a request answered when its work is done)."""
 
 
 class Reporter(Protocol):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import os
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -46,6 +46,7 @@ from service.config import Settings
 from service.dbkit import among, bulk_update_by_id, chunks, lock_members, plain_rows, rows_in
 from service.models.base import utcnow
 from service.profiles import ProfileRegistry
+from service.progress import JobProgress, unheard
 from service.races import retrying
 from service.units.service import readjudicate
 from service.units.touched import Touched
@@ -58,7 +59,7 @@ async def create_batch(
     profiles: ProfileRegistry,
     settings: Settings,
     body: BatchIn,
-    progress: Callable[[int, int], None] | None = None,
+    progress: JobProgress | None = None,
 ) -> orm.ClaimBatch:
     """``progress(done, total)``, if given, hears the claims written so far (a job's progress);
     a lost race is retried inside the service (service.races) before it becomes a 409."""
@@ -73,7 +74,7 @@ async def _create_batch(
     profiles: ProfileRegistry,
     settings: Settings,
     body: BatchIn,
-    progress: Callable[[int, int], None] | None,
+    progress: JobProgress | None,
 ) -> orm.ClaimBatch:
     payer = await _lock_payer(session, principal, body.payer_id)
     profile = x12_adapter.payer_profile(payer, profiles.get(payer.edi_profile))
@@ -378,7 +379,7 @@ async def _issue(
     settings: Settings,
     body: Scope,
     planned: list[PlannedClaim],
-    progress: Callable[[int, int], None] | None = None,
+    progress: JobProgress | None = None,
 ) -> orm.ClaimBatch:
     sender = profile.interchange.isa_sender_id
     per_st = profile.limits.claims_per_transaction
@@ -414,7 +415,7 @@ async def _issue(
         },
     )
     batch.content_sha256 = await _write_record_and_check(
-        session, profile, settings, body, batch, planned, progress or _unheard
+        session, profile, settings, body, batch, planned, progress or unheard
     )
     session.add(batch)  # last: no claim row refers to it by a foreign key
     await session.flush()
@@ -435,7 +436,7 @@ async def _write_record_and_check(
     body: Scope,
     batch: orm.ClaimBatch,
     planned: list[PlannedClaim],
-    progress: Callable[[int, int], None],
+    progress: JobProgress,
 ) -> str:
     """The 837P in pages: each page's lines are loaded, written, fed to the release validation
     (pyx12 starts on a chunk while the next pages are loaded), recorded and stored, then let
@@ -449,7 +450,7 @@ async def _write_record_and_check(
         batch.interchange_control_number, batch.group_control_number, batch.created_at
     )
     done = 0
-    progress(done, len(planned))
+    await progress(done, len(planned))
     try:
         await _emit(validator, stored, writer.open(envelope))
         providers = await _providers(session, planned)
@@ -464,7 +465,7 @@ async def _write_record_and_check(
                 await stored.add(piece)
                 await feeding
                 done += sum(len(_flat(blocks)) for blocks in page)
-                progress(done, len(planned))
+                await progress(done, len(planned))
             await _emit(validator, stored, writer.end_transaction())
         await _emit(validator, stored, writer.close())
         report = await asyncio.to_thread(validator.finish)
@@ -481,10 +482,6 @@ async def _write_record_and_check(
         )
     batch.total_charge = to_money(batch.total_charge)
     return await stored.close()
-
-
-def _unheard(_done: int, _total: int) -> None:
-    """No one asked for progress (a request answered when the batch is made)."""
 
 
 async def _emit(validator: StreamValidator, stored: PartWriter, text: str) -> None:

@@ -14,8 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from claims.inbound import InboundFile, parse_inbound
 from claims.inbound import model as edi
-from claims.inbound import parse_inbound
 from claims.lifecycle import ClaimEvent
 from claims.model import ReasonCode
 from service import models as orm
@@ -34,7 +34,18 @@ REJECTED = ClaimEvent.ACK_REJECTED  # applies to claims not yet paid or denied (
 async def receive(
     session: AsyncSession, principal: Principal, profiles: ProfileRegistry, text: str
 ) -> dict[str, Any]:
-    inbound = parse_inbound(text)
+    return await apply_read(session, principal, profiles, parse_inbound(text), text)
+
+
+async def apply_read(
+    session: AsyncSession,
+    principal: Principal,
+    profiles: ProfileRegistry,
+    inbound: InboundFile,
+    text: str,
+) -> dict[str, Any]:
+    """Apply a file already read (``parse_inbound(text)``): a job reads and applies it as two
+    steps of its progress (service/jobs/inbound.py)."""
     stored = await _stored_result(session, inbound.digest)
     if stored is not None:
         return stored

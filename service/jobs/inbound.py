@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from claims.inbound import file_digest, reader
+from claims.inbound import file_digest, parse_inbound, reader
 from service import models as orm
 from service.auth.principal import Principal
-from service.edi.service import receive
+from service.edi.service import apply_read
 from service.jobs import repository
 from service.jobs.principals import principal_of, principal_params
 
@@ -64,11 +64,17 @@ async def run_inbound(
     text = (await session.execute(stmt)).scalar_one()
     if text is None:  # dropped only in the transaction that applied it and ended the job
         raise LookupError(f"job {job_id} has no file to apply")
-    progress(0, 1)
-    await receive(session, principal_of(params), context.profiles, text)
-    progress(1, 1)
+    # Three steps: read, applied, linked (the pause after "applied" holds every write of the
+    # file uncommitted: what a runner killed there must leave behind is nothing).
+    await progress(0, 3)
+    inbound = parse_inbound(text)
+    await progress(1, 3)
+    await apply_read(session, principal_of(params), context.profiles, inbound, text)
+    await progress(2, 3)
     # Applied: the text lives on in inbound_files.content; the job's copy is dropped with it.
     await session.execute(update(orm.Job).where(orm.Job.job_id == job_id).values(payload=None))
     digest = file_digest(text)
     stmt_file = select(orm.InboundFile.id).where(orm.InboundFile.digest == digest)
-    return inbound_link((await session.execute(stmt_file)).scalar_one())
+    link = inbound_link((await session.execute(stmt_file)).scalar_one())
+    await progress(3, 3)
+    return link

@@ -66,7 +66,7 @@ async def run_invoices(
     providers = [body["provider_id"]] if body.get("provider_id") else await _providers(session)
     made: list[str] = []
     for done, provider_id in enumerate(providers):
-        progress(done, len(providers))
+        await progress(done, len(providers))
         one = InvoiceIn.model_validate({**body, "provider_id": provider_id})
         try:
             invoice = await milestones.create_invoice(session, principal, one, today)
@@ -75,7 +75,7 @@ async def run_invoices(
                 raise
             continue  # nothing written before this refusal (service.milestones.create_invoice)
         made.append(f"/v1/invoices/{invoice.invoice_id}")
-    progress(len(providers), len(providers))
+    await progress(len(providers), len(providers))
     return await _result(session, params, made)
 
 

@@ -176,8 +176,12 @@ class Runner:
                 return
 
     async def _work(self, job_id: str, kind: str, params: dict[str, Any]) -> None:
-        def progress(done: int, total: int) -> None:
+        pause = self.context.settings.job_pause_seconds
+
+        async def progress(done: int, total: int) -> None:
             self.live[job_id] = (done, total)
+            if done < total:  # between chunks: requests of this process get their turn
+                await asyncio.sleep(pause)
 
         handler = HANDLERS.get(kind)
         async with self.factory() as session:

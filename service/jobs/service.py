@@ -28,11 +28,12 @@ from service.jobs.principals import principal_of as _principal_of
 from service.jobs.principals import principal_params as _principal_params
 from service.jobs.schemas import JobOut, Progress
 from service.profiles import ProfileRegistry
+from service.progress import JobProgress
 from service.reference import readjudication
 from service.units import pricing
 from service.versioning import Upserted
 
-ProgressCallback = Callable[[int, int], None]
+ProgressCallback = JobProgress
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,6 @@ chunk of members at a time, all in the job's one transaction.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -19,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.models import ServiceEvent
 from service.profiles import ProfileRegistry
+from service.progress import JobProgress
 from service.units.service import readjudicate
 from service.units.touched import Touched
 
@@ -69,17 +69,17 @@ async def run(
     session: AsyncSession,
     profiles: ProfileRegistry,
     params: dict[str, Any],
-    progress: Callable[[int, int], None],
+    progress: JobProgress,
 ) -> int:
     """Re-adjudicate the planned member-days; returns the members done. Members in id order,
     as every re-adjudication locks them (service.dbkit.lock_members): no ring."""
     members = await plan(session, params)
     ordered = sorted(members)
-    progress(0, len(ordered))
+    await progress(0, len(ordered))
     for start in range(0, len(ordered), CHUNK):
         touched = Touched()
         for member_id in ordered[start : start + CHUNK]:
             touched.add(member_id, members[member_id])
         await readjudicate(session, touched, profiles)
-        progress(min(start + CHUNK, len(ordered)), len(ordered))
+        await progress(min(start + CHUNK, len(ordered)), len(ordered))
     return len(ordered)

@@ -12,7 +12,6 @@ effect (billing-rules 1.4: ``missing_fee_schedule``). So for the days a schedule
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -27,6 +26,7 @@ from claims.money import to_money
 from service import models as orm
 from service.models.base import utcnow
 from service.profiles import ProfileRegistry
+from service.progress import JobProgress
 from service.units.service import readjudicate
 from service.units.touched import Touched
 
@@ -78,7 +78,7 @@ async def reprice(
     profiles: ProfileRegistry,
     payer_id: str,
     effective_from: date,
-    progress: Callable[[int, int], None],
+    progress: JobProgress,
 ) -> int:
     """Re-price the schedule's days; returns the members that had to be re-adjudicated."""
     await _lock_payer(session, payer_id)
@@ -87,13 +87,14 @@ async def reprice(
         raise NotFound(f"no fee schedule of {payer_id} from {effective_from}")
     rates = {key: Decimal(value) for key, value in schedule.rates.items()}
     days = await governed_days(session, payer_id, effective_from)
-    progress(0, 2)
+    await progress(0, 3)
     touched = await _needing_adjudication(session, payer_id, days, rates)
+    await progress(1, 3)
     if rates:
         await _reprice_lines(session, payer_id, days, rates)
-    progress(1, 2)
+    await progress(2, 3)
     await readjudicate(session, touched, profiles)
-    progress(2, 2)
+    await progress(3, 3)
     return len(touched.members)
 
 

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from datetime import timedelta
 
 from fastapi import FastAPI
@@ -60,6 +62,27 @@ async def test_an_async_batch_answers_202_and_its_job_makes_the_batch(
     batch = await client.get(done["result"], headers=finance)
     assert batch.status_code == 200 and batch.json()["line_count"] == 2
     assert not await _runner(app).run_next()  # run once, never again
+
+
+async def test_a_paced_job_pauses_between_its_chunks_with_its_progress_shown(
+    app: FastAPI, client: AsyncClient
+) -> None:
+    """IPSBILL_JOB_PAUSE_SECONDS (docs/jobs.md, "Pacing"): after "0 of 1 claims" the runner
+    pauses, the progress readable meanwhile; the job ends only after the pause."""
+    admin = await _world(app, client)
+    await create_event(client, admin)
+    started = await client.post("/v1/claim-batches", json=BATCH, headers={**admin, **ASYNC})
+    job_id, pause = started.json()["job_id"], 0.5
+    paced = app.state.settings.model_copy(update={"job_pause_seconds": pause})
+    runner = Runner(app.state.sessionmaker, JobContext(paced, app.state.profiles))
+    began = time.monotonic()
+    running = asyncio.create_task(runner.run_next())
+    while runner.progress_of(job_id) != (0, 1):
+        assert not running.done() and time.monotonic() - began < 60, runner.progress_of(job_id)
+        await asyncio.sleep(0.01)
+    assert await running and time.monotonic() - began >= pause
+    done = (await client.get(started.headers["location"], headers=admin)).json()
+    assert (done["state"], done["progress"]) == ("succeeded", {"done": 1, "total": 1})
 
 
 async def test_without_the_preference_the_answer_is_still_201(

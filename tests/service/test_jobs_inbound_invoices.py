@@ -65,7 +65,7 @@ async def test_an_async_835_is_applied_by_its_job_as_the_sync_path_applies_it(
     assert (await client.get(f"/v1/claims/{claim_id}", headers=admin)).json()["status"] != "paid"
     job = await _finished(app, client, started, finance)
     assert (job["state"], job["kind"], job["progress"]) == (
-        "succeeded", "inbound", {"done": 1, "total": 1},
+        "succeeded", "inbound", {"done": 3, "total": 3},
     )  # fmt: skip
     stored = (await client.get(job["result"], headers=finance)).json()
     assert stored["kind"] == "835" and stored["claim_ids"] == [claim_id]

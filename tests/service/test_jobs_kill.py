@@ -4,6 +4,11 @@ The server (and its pyx12 workers: the whole process group) is killed while the 
 pages of claims. Then: nothing of the half-made batch is stored. A new server takes the job
 over once its lease has lapsed and finishes it: exactly one batch, every line in exactly one of
 its claims, no claimed line without a batch.
+
+The killed server pauses PAUSE seconds after each chunk of its job (IPSBILL_JOB_PAUSE_SECONDS,
+docs/jobs.md "Pacing"), so a small seed makes a job that lasts several pauses whatever the
+machine's speed: the kill lands between two chunks, never after the end (``kill_mid_job``). The
+server that takes the job over runs it without pauses.
 """
 
 from __future__ import annotations
@@ -15,13 +20,17 @@ import socket
 import subprocess
 import sys
 import time
+from contextlib import suppress
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import func, insert, select, text
+from sqlalchemy.exc import NoResultFound
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from service import models as orm
 from service.auth import keys
@@ -30,7 +39,9 @@ from service.db import make_engine, make_sessionmaker, session_scope
 from service.migrate import upgrade
 from tests.service.factories import NPI_1, scratch_database
 
-CLAIMS = 5000  # members, one claim each: ten pages of 500, several seconds of work
+pytestmark = pytest.mark.slow  # real `ipsbill serve` processes, killed and started again
+
+CLAIMS = 300  # members, one claim each: three pages of claims (PAGE_CLAIMS), a pause after each
 LINES_PER_CLAIM = 2
 ADDRESS = {"line1": "1 OAK ST", "city": "BOONE", "state": "NC", "zip": "28607"}
 
@@ -108,7 +119,9 @@ class Server:
 
     def __init__(self, url: str, folder: Path, **settings: str) -> None:
         self.port = _free_port()
-        env = {**os.environ, "IPSBILL_DATABASE_URL": url, "IPSBILL_JOB_LEASE_SECONDS": "2",
+        # A lease of 1 s: the next server takes a killed one's job over as soon as it is up
+        # (one runner a server, and a runner never loses its own lease by beating late).
+        env = {**os.environ, "IPSBILL_DATABASE_URL": url, "IPSBILL_JOB_LEASE_SECONDS": "1",
                "IPSBILL_VALIDATION_WORKERS": "1", **settings}  # fmt: skip
         command = [sys.executable, "-m", "service.cli", "serve", "--port", str(self.port)]
         quiet = subprocess.DEVNULL
@@ -116,47 +129,95 @@ class Server:
             command, env=env, cwd=folder, start_new_session=True, stdout=quiet, stderr=quiet
         )
         self.base = f"http://127.0.0.1:{self.port}"
-        for _ in range(600):
-            try:
-                if httpx.get(f"{self.base}/readyz", timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
+        with httpx.Client(timeout=2) as http:  # one client: each new one loads the CA bundle
+            for _ in range(1200):
+                with suppress(httpx.HTTPError):
+                    if http.get(f"{self.base}/readyz").status_code == 200:
+                        return
+                time.sleep(0.05)
         self.kill()
         raise AssertionError("ipsbill serve never became ready")
 
     def kill(self) -> None:
-        os.killpg(self.proc.pid, signal.SIGKILL)
+        with suppress(ProcessLookupError):  # killed already
+            os.killpg(self.proc.pid, signal.SIGKILL)
         self.proc.wait(timeout=30)
 
+    def __enter__(self) -> Server:
+        return self
 
-async def _job_row(url: str) -> dict[str, Any]:
-    """The job as stored, read beside a running job (on SQLite a reader never waits)."""
+    def __exit__(self, *_exc: object) -> None:
+        self.kill()
+
+
+def paced(url: str, folder: Path, **settings: str) -> Server:
+    """The server to kill: it pauses PAUSE seconds after each chunk of a job."""
+    return Server(url, folder, IPSBILL_JOB_PAUSE_SECONDS=str(PAUSE), **settings)
+
+
+PAUSE = 1.0  # seconds after each chunk of the killed server's jobs
+
+
+async def _job_row(url: str, kind: str | None = None) -> dict[str, Any]:
+    """The job (of ``kind``: the first one) as stored."""
     engine = make_engine(url)
     try:
-        async with engine.connect() as connection:
-            reader = await connection.execution_options(sqlite_begin="DEFERRED")
-            row = (await reader.execute(select(orm.Job.__table__))).mappings().one()
-            return dict(row)
+        return await _read_job(engine, kind)
     finally:
         await engine.dispose()
 
 
-def _wait(url: str, until: Any) -> dict[str, Any]:
-    job: dict[str, Any] = {}
-    for _ in range(1800):  # up to 3 minutes on a busy machine
-        job = asyncio.run(_job_row(url))
-        if until(job):
-            return job
-        time.sleep(0.1)
+async def _read_job(engine: AsyncEngine, kind: str | None) -> dict[str, Any]:
+    """Read beside a running job (on SQLite a reader never waits)."""
+    table = orm.Job.__table__
+    stmt = select(table).order_by(table.c.created_at).limit(1)
+    async with engine.connect() as connection:
+        reader = await connection.execution_options(sqlite_begin="DEFERRED")
+        where = stmt if kind is None else stmt.where(table.c.kind == kind)
+        return dict((await reader.execute(where)).mappings().one())
+
+
+def _wait(url: str, until: Any, kind: str | None = None) -> dict[str, Any]:
+    return asyncio.run(_await_job(url, until, kind))
+
+
+async def _await_job(url: str, until: Any, kind: str | None) -> dict[str, Any]:
+    """Polled on one engine: a connection a look would be a PostgreSQL backend a look."""
+    engine, job = make_engine(url), {}
+    try:
+        for _ in range(3600):  # up to 3 minutes on a busy machine
+            with suppress(NoResultFound):
+                job = await _read_job(engine, kind)
+                if until(job):
+                    return job
+            await asyncio.sleep(0.05)
+    finally:
+        await engine.dispose()
     raise AssertionError(f"job never reached the awaited state: {job}")
 
 
-def _kill_mid_batch_then_resume(url: str, folder: Path, *, progress_stored: bool) -> None:
-    headers = {"Authorization": f"Bearer {asyncio.run(_seed(url))}"}
-    first = Server(url, folder)
+def kill_mid_job(url: str, server: Server, done: int = 1, kind: str | None = None) -> None:
+    """kill -9 ``server`` (paced) while its job is between two chunks, ``done`` or more done.
+
+    PostgreSQL: the heartbeat publishes the progress, so the kill waits for it. SQLite: progress
+    stays in the process (the job holds the write lock), so the kill comes 1.5 pauses after the
+    job is seen running: the job lasts three pauses or more, so it is then still running."""
     try:
+        if url.startswith("postgresql"):
+            _wait(url, lambda job: done <= job["progress_done"] < (job["progress_total"] or 0),
+                  kind)  # fmt: skip
+        else:
+            _wait(url, lambda job: job["state"] == "running", kind)
+            time.sleep(1.5 * PAUSE)
+    finally:
+        server.kill()
+    mid = asyncio.run(_job_row(url, kind))
+    assert mid["state"] == "running", f"the job finished before the kill: {mid}"
+
+
+def _kill_mid_batch_then_resume(url: str, folder: Path) -> None:
+    headers = {"Authorization": f"Bearer {asyncio.run(_seed(url))}"}
+    with paced(url, folder) as first:
         started = httpx.post(
             f"{first.base}/v1/claim-batches",
             json={"payer_id": "VAYA"},
@@ -164,26 +225,14 @@ def _kill_mid_batch_then_resume(url: str, folder: Path, *, progress_stored: bool
             timeout=30,
         )
         assert started.status_code == 202, started.text
-        if progress_stored:  # PostgreSQL: the heartbeat publishes pages written
-            _wait(url, lambda job: job["progress_done"] > 0)
-        else:  # SQLite: progress stays in the process; the job is well into its pages
-            _wait(url, lambda job: job["state"] == "running")
-            time.sleep(2)
-    finally:
-        first.kill()
-    mid = asyncio.run(_job_row(url))
-    assert mid["state"] == "running", f"the batch finished before the kill; enlarge it: {mid}"
-    assert mid["progress_done"] < CLAIMS
+        kill_mid_job(url, first, done=100)  # a page of claims written (PostgreSQL shows it)
     # Killed mid-run: whatever pages had been written, none of them is stored.
     assert set(asyncio.run(_counts(url)).values()) == {0}
 
-    second = Server(url, folder)
-    try:
+    with Server(url, folder) as second:
         _wait(url, lambda job: job["state"] in ("succeeded", "failed"))
         location = started.headers["location"]
         job = httpx.get(second.base + location, headers=headers, timeout=30).json()
-    finally:
-        second.kill()
     assert job["state"] == "succeeded", job
     assert job["progress"] == {"done": CLAIMS, "total": CLAIMS}
     assert asyncio.run(_job_row(url))["attempts"] == 2  # taken over once, run to its end once
@@ -196,16 +245,16 @@ def _kill_mid_batch_then_resume(url: str, folder: Path, *, progress_stored: bool
 def test_kill_9_mid_batch_on_sqlite_then_restart(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'kill.db'}"
     upgrade(url)
-    _kill_mid_batch_then_resume(url, tmp_path, progress_stored=False)
+    _kill_mid_batch_then_resume(url, tmp_path)
 
 
 def test_kill_9_mid_batch_on_postgresql_then_restart(postgres_url: str, tmp_path: Path) -> None:
     url = asyncio.run(scratch_database(postgres_url, "jobkill"))
-    _kill_mid_batch_then_resume(url, tmp_path, progress_stored=True)
+    _kill_mid_batch_then_resume(url, tmp_path)
 
 
-# One UPDATE of this many rows: a few seconds of work (SQLite re-prices 300,000 in half a second).
-REPRICED_LINES = {"postgresql": 300_000, "sqlite": 1_500_000}
+# Re-priced by one UPDATE, between the job's second and third pause.
+REPRICED_LINES = 5_000
 
 _LINE_COLUMNS = (
     "INSERT INTO unit_lines (line_ref, member_id, provider_id, payer_id, service_date,"
@@ -216,15 +265,15 @@ _LINE_COLUMNS = (
 # member's days end before the seed's own March 2026 lines.
 _HISTORY = {
     "postgresql": _LINE_COLUMNS
-    + " SELECT 'LH' || n, 'M' || lpad((n % 1000)::text, 6, '0'), 'P-01', 'VAYA',"
-    " DATE '2022-01-01' + (n / 1000)::int, 'YP630', 'YP630', '[]', 60, 4, 0,"
+    + " SELECT 'LH' || n, 'M' || lpad((n % :members)::text, 6, '0'), 'P-01', 'VAYA',"
+    " DATE '2022-01-01' + (n / :members)::int, 'YP630', 'YP630', '[]', 60, 4, 0,"
     " 'billable', '[]', 6.50, 26.00, 4, '99', now()"
     " FROM generate_series(0, :count - 1) AS n",
     "sqlite": "WITH RECURSIVE s(n) AS"
     " (SELECT 0 UNION ALL SELECT n + 1 FROM s WHERE n < :count - 1) "
     + _LINE_COLUMNS
-    + " SELECT 'LH' || n, 'M' || printf('%06d', n % 1000), 'P-01', 'VAYA',"
-    " date('2020-01-01', '+' || (n / 1000) || ' days'), 'YP630', 'YP630', '[]', 60, 4, 0,"
+    + " SELECT 'LH' || n, 'M' || printf('%06d', n % :members), 'P-01', 'VAYA',"
+    " date('2020-01-01', '+' || (n / :members) || ' days'), 'YP630', 'YP630', '[]', 60, 4, 0,"
     " 'billable', '[]', '6.50', '26.00', 4, '99', CURRENT_TIMESTAMP FROM s",
 }
 
@@ -236,8 +285,8 @@ async def _seed_priced_history(url: str) -> None:
         await session.execute(insert(orm.FeeSchedule), [{"payer_id": "VAYA",
             "effective_from": date(2020, 1, 1), "rates": {"YP630": "6.50"}, "version": 1,
             "body_hash": "seed"}])  # fmt: skip
-        dialect = engine.dialect.name
-        await session.execute(text(_HISTORY[dialect]), {"count": REPRICED_LINES[dialect]})
+        history = text(_HISTORY[engine.dialect.name])
+        await session.execute(history, {"count": REPRICED_LINES, "members": CLAIMS})
     await engine.dispose()
 
 
@@ -251,29 +300,21 @@ async def _rates(url: str) -> dict[str, int]:
     return counts
 
 
-def _kill_mid_repricing_then_resume(url: str, folder: Path, dialect: str) -> None:
-    headers = {"Authorization": f"Bearer {asyncio.run(_seed(url, claims=1000))}"}
+def _kill_mid_repricing_then_resume(url: str, folder: Path) -> None:
+    headers = {"Authorization": f"Bearer {asyncio.run(_seed(url))}"}
     asyncio.run(_seed_priced_history(url))
-    lines = REPRICED_LINES[dialect] + 1000 * LINES_PER_CLAIM
-    first = Server(url, folder)
-    try:
+    lines = REPRICED_LINES + CLAIMS * LINES_PER_CLAIM
+    with paced(url, folder) as first:
         body = {"rates": {"YP630": "7.00"}, "effective_from": "2020-01-01"}
         stored = httpx.put(f"{first.base}/v1/fee-schedules/VAYA", json=body, headers=headers,
                            timeout=30)  # fmt: skip
         assert stored.status_code == 200 and stored.json()["job_id"], stored.text
-        _wait(url, lambda job: job["state"] == "running")
-        time.sleep(0.5)
-    finally:
-        first.kill()
-    mid = asyncio.run(_job_row(url))
-    assert mid["state"] == "running", f"re-priced before the kill; enlarge it: {mid}"
-    assert asyncio.run(_rates(url)) == {"6.50": lines}  # nothing of the half-run UPDATE stayed
+        # PostgreSQL: killed once the lines are re-priced (step 2 of 3), not yet committed.
+        kill_mid_job(url, first, done=2)
+    assert asyncio.run(_rates(url)) == {"6.50": lines}  # nothing of the half-run job stayed
 
-    second = Server(url, folder)
-    try:
+    with Server(url, folder):
         job = _wait(url, lambda job: job["state"] in ("succeeded", "failed"))
-    finally:
-        second.kill()
     assert job["state"] == "succeeded" and job["attempts"] == 2, job
     assert asyncio.run(_rates(url)) == {"7.00": lines}
 
@@ -281,9 +322,9 @@ def _kill_mid_repricing_then_resume(url: str, folder: Path, dialect: str) -> Non
 def test_kill_9_mid_repricing_on_sqlite_then_restart(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'kill.db'}"
     upgrade(url)
-    _kill_mid_repricing_then_resume(url, tmp_path, "sqlite")
+    _kill_mid_repricing_then_resume(url, tmp_path)
 
 
 def test_kill_9_mid_repricing_on_postgresql_then_restart(postgres_url: str, tmp_path: Path) -> None:
     url = asyncio.run(scratch_database(postgres_url, "jobkillprice"))
-    _kill_mid_repricing_then_resume(url, tmp_path, "postgresql")
+    _kill_mid_repricing_then_resume(url, tmp_path)

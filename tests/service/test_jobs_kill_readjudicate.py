@@ -1,11 +1,12 @@
 """kill -9 in the middle of a re-adjudication job (a fidelity review's), on both databases, with
 a real ``ipsbill serve`` (the harness of test_jobs_kill.py).
 
-A provider's thousands of billable events; a review below the minimum from before them all is
-stored and its job starts; the server is killed while the job re-adjudicates. Then nothing of it
-is stored (every event still billable, every line as it was). A new server takes the job over
-once its lease has lapsed and finishes it: every event excluded, no line left billable, no
-event on two lines, the kept unit totals equal to the lines' sums.
+A provider's 1,800 billable events of 300 members; a review below the minimum from before them
+all is stored and its job starts; the server is killed while the job re-adjudicates. Then
+nothing of it is stored (every event still billable, every line as it was). A new server takes
+the job over once its lease has lapsed and finishes it: every event excluded, no line left
+billable, no event on two lines, the kept unit totals equal to the lines' sums. The killed
+server pauses after each chunk of a hundred members (``paced``).
 """
 
 from __future__ import annotations
@@ -17,13 +18,24 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import func, insert, select
 
 from service import models as orm
 from service.db import make_engine, make_sessionmaker, session_scope
 from service.migrate import upgrade
 from tests.service.factories import scratch_database
-from tests.service.test_jobs_kill import CLAIMS, LINES_PER_CLAIM, Server, _job_row, _seed, _wait
+from tests.service.test_jobs_kill import (
+    CLAIMS,
+    LINES_PER_CLAIM,
+    Server,
+    _seed,
+    _wait,
+    kill_mid_job,
+    paced,
+)
+
+pytestmark = pytest.mark.slow  # real `ipsbill serve` processes, killed and started again
 
 DAYS = 6  # events a member; the first LINES_PER_CLAIM days have their lines seeded too
 EVENTS = CLAIMS * DAYS
@@ -74,32 +86,21 @@ async def _state(url: str) -> dict[str, Any]:
             "counters_match": int(kept) == int(summed)}  # fmt: skip
 
 
-def _kill_mid_review_then_resume(url: str, folder: Path, *, progress_stored: bool) -> None:
+def _kill_mid_review_then_resume(url: str, folder: Path) -> None:
     headers = {"Authorization": f"Bearer {asyncio.run(_seed(url))}"}
     asyncio.run(_seed_events(url))
     before = asyncio.run(_state(url))
     assert before["events"] == {"billable": EVENTS} and before["counters_match"]
-    first = Server(url, folder)
-    try:
+    with paced(url, folder) as first:
         review = {"score": 60, "final_report_date": "2026-01-01"}
         stored = httpx.post(f"{first.base}/v1/providers/P-01/fidelity-reviews", json=review,
                             headers=headers, timeout=30)  # fmt: skip
         assert stored.status_code == 201 and stored.json()["job_id"], stored.text
-        if progress_stored:  # PostgreSQL: the heartbeat publishes the members done
-            _wait(url, lambda job: job["progress_done"] > 0)
-        else:  # SQLite: progress stays in the process; killed once the job runs
-            _wait(url, lambda job: job["state"] == "running")
-    finally:
-        first.kill()
-    mid = asyncio.run(_job_row(url))
-    assert mid["state"] == "running", f"re-adjudicated before the kill; enlarge it: {mid}"
+        kill_mid_job(url, first, done=100)  # PostgreSQL: a chunk of members re-adjudicated
     assert asyncio.run(_state(url)) == before  # nothing of the half-run job stayed
 
-    second = Server(url, folder)
-    try:
+    with Server(url, folder):
         job = _wait(url, lambda job: job["state"] in ("succeeded", "failed"))
-    finally:
-        second.kill()
     assert job["state"] == "succeeded" and job["attempts"] == 2, job
     assert job["result"] == "/v1/providers/P-01/fidelity-reviews"
     assert (job["progress_done"], job["progress_total"]) == (CLAIMS, CLAIMS)
@@ -112,11 +113,11 @@ def _kill_mid_review_then_resume(url: str, folder: Path, *, progress_stored: boo
 def test_kill_9_mid_readjudication_on_sqlite_then_restart(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'kill.db'}"
     upgrade(url)
-    _kill_mid_review_then_resume(url, tmp_path, progress_stored=False)
+    _kill_mid_review_then_resume(url, tmp_path)
 
 
 def test_kill_9_mid_readjudication_on_postgresql_then_restart(
     postgres_url: str, tmp_path: Path
 ) -> None:
     url = asyncio.run(scratch_database(postgres_url, "jobkillreview"))
-    _kill_mid_review_then_resume(url, tmp_path, progress_stored=True)
+    _kill_mid_review_then_resume(url, tmp_path)
