@@ -61,12 +61,18 @@ async def _applied(
     session: AsyncSession, principal: Principal, job: JobOut
 ) -> dict[str, object] | None:
     """What an inbound job's file did, as the upload page shows it: seen in the file's own
-    scope (a file posted before under another payer's key is not shown, as the API's 404)."""
+    scope (a file posted before under another payer's key is not shown, as the API's 404).
+    A file stored before the job was queued was found by its digest: nothing changed, as the
+    synchronous answer to a file sent again says (service.edi.service._stored_result)."""
     link = job.result or ""
     if job.kind != "inbound" or not link.startswith(INBOUND_FILES):
         return None
     row = await session.get(orm.InboundFile, int(link.removeprefix(INBOUND_FILES)))
-    return row.result if row is not None and sees_file(principal, row) else None
+    if row is None or not sees_file(principal, row):
+        return None
+    if row.received_at < job.created_at:
+        return {**row.result, "claims_updated": 0, "claim_ids": [], "duplicate": True}
+    return dict(row.result)
 
 
 @router.get("/jobs/{job_id}")

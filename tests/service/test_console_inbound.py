@@ -77,6 +77,12 @@ async def test_a_file_above_the_threshold_is_applied_by_a_job_whose_page_shows_t
     assert f'href="/console/claims/{claim_id}"' in done.text
     assert await _status(client, admin, claim_id) == "paid"
 
+    again = await _upload(client, remit)  # the same file again: its job finds it applied
+    assert again.status_code == 303 and await run_jobs(app) == 1
+    shown = await client.get(again.headers["location"])
+    assert "This file was received before: nothing changed." in shown.text
+    assert 'id="inbound-updated">0<' in shown.text
+
 
 async def test_a_large_upload_is_refused_as_the_small_one_is(
     app: FastAPI, client: AsyncClient
