@@ -13,6 +13,7 @@ from httpx import AsyncClient
 from sqlalchemy import select
 
 from service.models import ServiceEvent, UnitLine
+from service.reference import readjudication
 from service.units.service import readjudicate
 from service.units.touched import Touched
 from tests.service.factories import (
@@ -177,3 +178,19 @@ async def test_no_job_when_nothing_changed_was_created_or_no_event_falls_on_it(
     assert (await create_payer(client, admin, "ALLIANCE", name="Alliance"))["job_id"] is None
     assert (await create_payer(client, admin, "VAYA", timely_filing_days=3650))["job_id"] is None
     assert await run_jobs(app) == 0
+
+
+def test_a_jobs_params_give_back_what_the_write_touched() -> None:
+    touched = Touched()
+    touched.add("M-2", date(2026, 3, 4))
+    touched.add("M-2", date(2026, 3, 2))  # the earlier date wins
+    touched.add_payer("VAYA", date(1900, 1, 1))
+    touched.add_provider("P-01", date(2026, 5, 1))
+    params = readjudication.params_of(touched)
+    assert params == {"members": {"M-2": "2026-03-02"}, "payers": {"VAYA": "1900-01-01"},
+                      "providers": {"P-01": "2026-05-01"}}  # fmt: skip
+    assert readjudication.touched_of(params) == touched
+    assert readjudication.params_of(Touched()) == {} and not Touched()
+    # A fidelity review's job queued before providers were part of Touched is resumed as one.
+    legacy = readjudication.touched_of({"provider_id": "P-01", "since": "2026-05-01"})
+    assert legacy.providers == {"P-01": date(2026, 5, 1)} and not legacy.members
