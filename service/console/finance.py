@@ -28,6 +28,7 @@ from service.console.web import FormDep, Refused, SignedDep, allow, export, page
 from service.deps import SessionDep
 from service.edi.service import receive
 from service.jobs import service as jobs
+from service.jobs.inbound import enqueue_inbound
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 Format = Annotated[str | None, Query(pattern="^(csv|xlsx)$")]
@@ -137,9 +138,7 @@ async def batch_create(
         job = await jobs.enqueue_claim_batch(session, signed.principal, body)
     except DomainError as exc:
         raise refusal(exc) from exc
-    runner = getattr(request.app.state, "jobs", None)  # woken after the commit, as the API's
-    wake = BackgroundTask(runner.wake) if runner is not None else None
-    return RedirectResponse(f"/console/jobs/{job.job_id}", status_code=303, background=wake)
+    return _to_job(request, job)
 
 
 async def _batch(session: SessionDep, signed: Signed, batch_id: str) -> orm.ClaimBatch:
@@ -195,20 +194,38 @@ async def inbound_upload(
     signed: SignedDep,
     form: FormDep,
 ) -> Response:
+    """Applied here, or above the API's size threshold (IPSBILL_INBOUND_ASYNC_BYTES) by the
+    inbound job the API queues, the clerk sent to the job's page (docs/console.md)."""
     allow(signed, Role.FINANCE)
     upload = form.get("file")
     if not isinstance(upload, UploadFile) or not upload.filename:
         raise Refused(422, "Choose a 999, 277CA or 835 file to upload.")
     raw = await upload.read(50 * 1024 * 1024 + 1)
+    text = _x12_text(raw)
     try:
-        text = raw.decode("ascii")
-    except UnicodeDecodeError as exc:
-        raise Refused(422, "An X12 file is plain ASCII text; this file is not.") from exc
-    try:
+        if len(raw) > request.app.state.settings.inbound_async_bytes:
+            return _to_job(request, await enqueue_inbound(session, signed.principal, text))
         result = await receive(session, signed.principal, request.app.state.profiles, text)
     except DomainError as exc:
         raise refusal(exc) from exc
     return page(request, "inbound.html", result=result, filename=upload.filename)
+
+
+def _x12_text(raw: bytes) -> str:
+    try:
+        text = raw.decode("ascii")
+    except UnicodeDecodeError as exc:
+        raise Refused(422, "An X12 file is plain ASCII text; this file is not.") from exc
+    if "\x00" in text:  # no database stores it (the API refuses it too)
+        raise Refused(422, "This file holds a NUL character: it is no X12 file.")
+    return text
+
+
+def _to_job(request: Request, job: orm.Job) -> Response:
+    """303 to the job's page; the runner is woken after the commit, as the API's 202 does."""
+    runner = getattr(request.app.state, "jobs", None)
+    wake = BackgroundTask(runner.wake) if runner is not None else None
+    return RedirectResponse(f"/console/jobs/{job.job_id}", status_code=303, background=wake)
 
 
 @router.get("/queues/unmatched")

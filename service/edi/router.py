@@ -108,12 +108,12 @@ async def get_inbound(
 ) -> Any:
     """A stored file's result, seen within the scope it was posted in (docs/edi.md)."""
     row = await session.get(orm.InboundFile, file_id)
-    if row is None or not _sees_file(principal, row):
+    if row is None or not sees_file(principal, row):
         raise NotFound(f"no inbound file {file_id}")
     return {**row.result, "file_id": row.id, "received_at": row.received_at}
 
 
-def _sees_file(principal: Principal, row: orm.InboundFile) -> bool:
+def sees_file(principal: Principal, row: orm.InboundFile) -> bool:
     """Admin and unscoped finance keys see every file; a payer's key the files it posted."""
     scope = principal.payer_filter
     return principal.role is Role.ADMIN or scope is None or scope == row.payer_id

@@ -31,6 +31,7 @@ from service.profiles import ProfileRegistry
 from service.progress import JobProgress
 from service.reference import readjudication
 from service.units import pricing
+from service.units.touched import Touched
 from service.versioning import Upserted
 
 ProgressCallback = JobProgress
@@ -176,21 +177,22 @@ async def start_readjudication(
     background: BackgroundTasks,
     session: AsyncSession,
     principal: Principal,
-    params: dict[str, Any],
+    touched: Touched,
     link: str,
-    payer_id: str | None = None,
 ) -> str | None:
-    """The job re-adjudicating what a stored reference record touched (docs/jobs.md,
-    "Re-adjudication"); None when no stored event falls on those days."""
-    if not await readjudication.any_event_since(session, params):
+    """The one start of re-adjudication after a reference write: the job re-doing what the
+    stored record touched (docs/jobs.md, "Re-adjudication"), its id for the answer's
+    ``job_id``; None when nothing changed or no stored event falls on those days."""
+    if not touched or not await readjudication.any_event_since(session, touched):
         return None
+    providers = sorted(touched.providers)
     job = await repository.enqueue(
         session,
         "readjudicate",
-        {**params, "link": link},
+        {**readjudication.params_of(touched), "link": link},
         principal.key_id,
-        payer_id=payer_id,
-        provider_id=params.get("provider_id"),
+        payer_id=await readjudication.payer_of(session, touched),
+        provider_id=providers[0] if len(providers) == 1 else None,
     )
     _wake_after(request, background)
     return job.job_id

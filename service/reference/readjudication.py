@@ -1,11 +1,14 @@
 """Re-adjudication after a reference change, as a job (docs/jobs.md, "Re-adjudication").
 
-An authorization can move what its member's days bill from its start; a fidelity review what
-its provider's days bill from its final-report date (billing-rules 1.2: a change re-adjudicates
-the days it touches, and only those). The write stores the record and queues a job with what
-it touched; the job finds the member-days when it runs (a review's members are those with an
-event of the provider from its date, read then, not in the request) and re-adjudicates them a
-chunk of members at a time, all in the job's one transaction.
+Every reference write names what it touched in a ``Touched`` (service/reference/service.py):
+an authorization its member's days from its start, a member itself, a payer its members, a
+staff member's role the members of its events, a fidelity review its provider's days from its
+final-report date (billing-rules 1.2: a change re-adjudicates the days it touches, and only
+those). The write stores the record, and service.jobs.service.start_readjudication - the one
+place a reference change starts re-adjudication - queues a job with what it touched. The job
+finds the member-days when it runs (service.units.repository.members_touched: a payer's or a
+provider's members are read then, not in the request) and re-adjudicates them a chunk of
+members at a time, all in the job's one transaction.
 """
 
 from __future__ import annotations
@@ -13,56 +16,84 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.models import ServiceEvent
+from service.models import Member, ServiceEvent
 from service.profiles import ProfileRegistry
 from service.progress import JobProgress
+from service.units import repository as repo
 from service.units.service import readjudicate
 from service.units.touched import Touched
 
 CHUNK = 100  # members per pass: bounds what is loaded at once, and moves the progress
 
 
-def member_params(touched: Touched) -> dict[str, Any]:
-    """A job's params for the members (and their first dates) a write touched."""
-    return {"members": {m: since.isoformat() for m, since in sorted(touched.members.items())}}
-
-
-def provider_params(provider_id: str, since: date) -> dict[str, Any]:
-    return {"provider_id": provider_id, "since": since.isoformat()}
-
-
-async def any_event_since(session: AsyncSession, params: dict[str, Any]) -> bool:
-    """Whether a stored event falls on the touched days (else there is nothing to re-do)."""
-    for member_id, since in params.get("members", {}).items():
-        stmt = select(ServiceEvent.event_id).where(
-            ServiceEvent.member_id == member_id,
-            ServiceEvent.service_date >= date.fromisoformat(since),
+def params_of(touched: Touched) -> dict[str, Any]:
+    """A job's params for what a write touched (each id with its first date)."""
+    return {
+        name: {key: since.isoformat() for key, since in sorted(found.items())}
+        for name, found in (
+            ("members", touched.members),
+            ("payers", touched.payers),
+            ("providers", touched.providers),
         )
+        if found
+    }
+
+
+def touched_of(params: dict[str, Any]) -> Touched:
+    touched = Touched()
+    for member_id, since in params.get("members", {}).items():
+        touched.add(member_id, date.fromisoformat(since))
+    for payer_id, since in params.get("payers", {}).items():
+        touched.add_payer(payer_id, date.fromisoformat(since))
+    for provider_id, since in params.get("providers", {}).items():
+        touched.add_provider(provider_id, date.fromisoformat(since))
+    if "provider_id" in params:  # a fidelity review's job queued before an upgrade: resumed
+        touched.add_provider(params["provider_id"], date.fromisoformat(params["since"]))
+    return touched
+
+
+async def any_event_since(session: AsyncSession, touched: Touched) -> bool:
+    """Whether a stored event falls on the touched days (else there is nothing to re-do)."""
+    for stmt in _event_queries(touched):
         if (await session.execute(stmt.limit(1))).first() is not None:
             return True
-    if "provider_id" in params:
-        stmt = select(ServiceEvent.event_id).where(*_provider_days(params))
-        return (await session.execute(stmt.limit(1))).first() is not None
     return False
 
 
-def _provider_days(params: dict[str, Any]) -> list[Any]:
-    since = date.fromisoformat(params["since"])
-    return [ServiceEvent.provider_id == params["provider_id"], ServiceEvent.service_date >= since]
+def _event_queries(touched: Touched) -> list[Select[Any]]:
+    event = select(ServiceEvent.event_id)
+    on = ServiceEvent.service_date
+    queries = [
+        event.where(ServiceEvent.member_id == member_id, on >= since)
+        for member_id, since in touched.members.items()
+    ]
+    queries += [  # the payer's members now, as members_touched reads them
+        event.join(Member, Member.member_id == ServiceEvent.member_id).where(
+            Member.payer_id == payer_id, on >= since
+        )
+        for payer_id, since in touched.payers.items()
+    ]
+    queries += [
+        event.where(*repo.provider_days(provider_id, since))
+        for provider_id, since in touched.providers.items()
+    ]
+    return queries
 
 
-async def plan(session: AsyncSession, params: dict[str, Any]) -> dict[str, date]:
-    """Each member to re-adjudicate and the first date of it."""
-    members = {m: date.fromisoformat(since) for m, since in params.get("members", {}).items()}
-    if "provider_id" in params:
-        since = date.fromisoformat(params["since"])
-        stmt = select(ServiceEvent.member_id).distinct().where(*_provider_days(params))
-        for (member_id,) in (await session.execute(stmt)).all():
-            members[member_id] = min(since, members.get(member_id, since))
-    return members
+async def payer_of(session: AsyncSession, touched: Touched) -> str | None:
+    """The one payer whose members the job re-does: who may watch it (docs/jobs.md, "Seeing").
+    None when its members are found only when it runs (a provider's) or span payers."""
+    if touched.providers:
+        return None
+    payers = set(touched.payers)
+    if touched.members:
+        named = Member.member_id.in_(sorted(touched.members))
+        stmt = select(Member.payer_id).distinct().where(named)
+        payers.update(payer_id for (payer_id,) in (await session.execute(stmt)).all())
+    return next(iter(payers)) if len(payers) == 1 else None
 
 
 async def run(
@@ -71,9 +102,9 @@ async def run(
     params: dict[str, Any],
     progress: JobProgress,
 ) -> int:
-    """Re-adjudicate the planned member-days; returns the members done. Members in id order,
+    """Re-adjudicate the touched member-days; returns the members done. Members in id order,
     as every re-adjudication locks them (service.dbkit.lock_members): no ring."""
-    members = await plan(session, params)
+    members = await repo.members_touched(session, touched_of(params))
     ordered = sorted(members)
     await progress(0, len(ordered))
     for start in range(0, len(ordered), CHUNK):

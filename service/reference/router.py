@@ -1,5 +1,9 @@
 """Routes for reference data (contract, "Reference data").
 
+A write answers once its record is stored, naming in ``job_id`` the job that re-does what it
+touched (null when nothing is to be re-done): re-pricing for a fee schedule, re-adjudication
+for the rest, started in one place (service.jobs.service.start_readjudication).
+
 Writers (docs/access.md): payers, fee schedules, members and authorizations are written by
 admin or by the integration key of their payer; providers, their staff and fidelity reviews
 serve every payer, so only admin writes them (one payer's key re-scoring a provider would
@@ -11,6 +15,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, Depends, HTTPException, Request, Response
+from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,10 +27,9 @@ from service.deps import PrincipalDep, SessionDep, note_member, require
 from service.etag import IF_MATCH
 from service.jobs.service import start_readjudication, start_repricing
 from service.pagination import paginate
-from service.reference import readjudication, service
 from service.reference import schemas as s
+from service.reference import service
 from service.schemas_common import CursorQuery, IdPath, LimitQuery, Page
-from service.units.service import readjudicate
 from service.units.touched import Touched
 from service.versioning import Upserted
 
@@ -48,33 +52,38 @@ async def _admin_only(principal: PrincipalDep) -> Principal:
 SHARED_WRITERS = Depends(_admin_only)
 
 
-async def _finish(
-    request: Request,
+async def _stored(
     response: Response,
     session: AsyncSession,
     result: Upserted[Any],
-    touched: Touched,
-) -> Any:
-    await readjudicate(session, touched, request.app.state.profiles)
+    out: type[BaseModel],
+    job_id: str | None,
+) -> dict[str, Any]:
+    """The answer to a write: 201 when created, the stored record and the job that follows."""
     response.status_code = 201 if result.created else 200
     await session.refresh(result.row)
-    return result.row
+    return {**out.model_validate(result.row).model_dump(), "job_id": job_id}
 
 
-@router.put("/payers/{payer_id}", response_model=s.PayerOut, responses={201: {"model": s.PayerOut}})
+@router.put(
+    "/payers/{payer_id}", response_model=s.PayerStored, responses={201: {"model": s.PayerStored}}
+)
 async def put_payer(
     request: Request,
     response: Response,
     session: SessionDep,
     payer_id: PayerId,
     body: s.PayerIn,
+    background: BackgroundTasks,
     principal: Principal = WRITERS,
 ) -> Any:
-    touched = Touched()
+    touched = Touched()  # a replaced payer: every member's days (its settings move them all)
     result = await service.put_payer(
         session, principal, request.app.state.profiles, payer_id, body, touched
     )
-    return await _finish(request, response, session, result, touched)
+    link = f"/v1/payers/{payer_id}"
+    job_id = await start_readjudication(request, background, session, principal, touched, link)
+    return await _stored(response, session, result, s.PayerOut, job_id)
 
 
 @router.get("/payers/{payer_id}", response_model=s.PayerOut)
@@ -115,8 +124,7 @@ async def put_fee_schedule(
 ) -> Any:
     result = await service.put_fee_schedule(session, principal, payer_id, body)
     job_id = await start_repricing(request, background, session, principal, payer_id, result)
-    stored = await _finish(request, response, session, result, Touched())
-    return {**s.FeeScheduleOut.model_validate(stored).model_dump(), "job_id": job_id}
+    return await _stored(response, session, result, s.FeeScheduleOut, job_id)
 
 
 @router.get("/fee-schedules/{payer_id}", response_model=list[s.FeeScheduleOut])
@@ -139,15 +147,17 @@ async def get_fee_schedules(
     responses={201: {"model": s.ProviderOut}},
 )
 async def put_provider(
-    request: Request,
     response: Response,
     session: SessionDep,
     provider_id: PayerId,
     body: s.ProviderIn,
     principal: Principal = SHARED_WRITERS,
 ) -> Any:
+    # Provider details feed the 837P, not adjudication: no job ever follows (nor job_id).
     result = await service.put_provider(session, principal, provider_id, body)
-    return await _finish(request, response, session, result, Touched())
+    response.status_code = 201 if result.created else 200
+    await session.refresh(result.row)
+    return result.row
 
 
 @router.get("/providers/{provider_id}", response_model=s.ProviderOut)
@@ -174,8 +184,8 @@ async def list_providers(
 
 @router.put(
     "/providers/{provider_id}/staff/{staff_id}",
-    response_model=s.StaffOut,
-    responses={201: {"model": s.StaffOut}},
+    response_model=s.StaffStored,
+    responses={201: {"model": s.StaffStored}},
 )
 async def put_staff(
     request: Request,
@@ -184,11 +194,14 @@ async def put_staff(
     provider_id: PayerId,
     staff_id: Annotated[str, IdPath()],
     body: s.StaffIn,
+    background: BackgroundTasks,
     principal: Principal = SHARED_WRITERS,
 ) -> Any:
-    touched = Touched()
+    touched = Touched()  # a new role: the members of the staff member's events
     result = await service.put_staff(session, principal, provider_id, staff_id, body, touched)
-    return await _finish(request, response, session, result, touched)
+    link = f"/v1/providers/{provider_id}/staff"
+    job_id = await start_readjudication(request, background, session, principal, touched, link)
+    return await _stored(response, session, result, s.StaffOut, job_id)
 
 
 @router.get("/providers/{provider_id}/staff", response_model=list[s.StaffOut])
@@ -218,12 +231,12 @@ async def post_fidelity_review(
     background: BackgroundTasks,
     principal: Principal = SHARED_WRITERS,
 ) -> Any:
-    review, changed = await service.post_fidelity_review(session, principal, provider_id, body)
-    job_id = None
-    if changed:  # its provider's days from its date (docs/jobs.md, "Re-adjudication")
-        params = readjudication.provider_params(provider_id, body.final_report_date)
-        link = f"/v1/providers/{provider_id}/fidelity-reviews"
-        job_id = await start_readjudication(request, background, session, principal, params, link)
+    touched = Touched()  # its provider's days from its date (docs/jobs.md, "Re-adjudication")
+    review, changed = await service.post_fidelity_review(
+        session, principal, provider_id, body, touched
+    )
+    link = f"/v1/providers/{provider_id}/fidelity-reviews"
+    job_id = await start_readjudication(request, background, session, principal, touched, link)
     response.status_code = 201 if changed else 200
     await session.refresh(review)
     return {**s.FidelityReviewOut.model_validate(review).model_dump(), "job_id": job_id}
@@ -244,7 +257,9 @@ async def list_fidelity_reviews(
 
 
 @router.put(
-    "/members/{member_id}", response_model=s.MemberOut, responses={201: {"model": s.MemberOut}}
+    "/members/{member_id}",
+    response_model=s.MemberStored,
+    responses={201: {"model": s.MemberStored}},
 )
 async def put_member(
     request: Request,
@@ -252,12 +267,15 @@ async def put_member(
     session: SessionDep,
     member_id: PayerId,
     body: s.MemberIn,
+    background: BackgroundTasks,
     principal: Principal = WRITERS,
 ) -> Any:
-    touched = Touched()
+    touched = Touched()  # a replaced member: all of its days
     result = await service.put_member(session, principal, member_id, body, touched)
     note_member(request, member_id)
-    return await _finish(request, response, session, result, touched)
+    link = f"/v1/members/{member_id}"
+    job_id = await start_readjudication(request, background, session, principal, touched, link)
+    return await _stored(response, session, result, s.MemberOut, job_id)
 
 
 @router.get("/members/{member_id}", response_model=s.MemberOut)
@@ -287,28 +305,8 @@ async def put_authorization(
     result = await service.put_authorization(session, principal, authorization_id, body, touched)
     note_member(request, body.member_id)
     link = f"/v1/authorizations/{authorization_id}"
-    job_id = await _start_for_members(request, background, session, principal, touched, link)
-    stored = await _finish(request, response, session, result, Touched())
-    return {**s.AuthorizationOut.model_validate(stored).model_dump(), "job_id": job_id}
-
-
-async def _start_for_members(
-    request: Request,
-    background: BackgroundTasks,
-    session: AsyncSession,
-    principal: Principal,
-    touched: Touched,
-    link: str,
-) -> str | None:
-    """An authorization's member-days from its start re-adjudicate in a job (docs/jobs.md)."""
-    if not touched:
-        return None
-    params = readjudication.member_params(touched)
-    member = await session.get(orm.Member, next(iter(touched.members)))
-    payer_id = member.payer_id if member is not None else None
-    return await start_readjudication(
-        request, background, session, principal, params, link, payer_id
-    )
+    job_id = await start_readjudication(request, background, session, principal, touched, link)
+    return await _stored(response, session, result, s.AuthorizationOut, job_id)
 
 
 @router.get("/authorizations/{authorization_id}", response_model=s.AuthorizationOut)
@@ -341,9 +339,8 @@ async def put_eipd_authorization(
     )
     note_member(request, body.member_id)
     link = f"/v1/eipd-authorizations/{authorization_id}"
-    job_id = await _start_for_members(request, background, session, principal, touched, link)
-    stored = await _finish(request, response, session, result, Touched())
-    return {**s.EipdAuthorizationOut.model_validate(stored).model_dump(), "job_id": job_id}
+    job_id = await start_readjudication(request, background, session, principal, touched, link)
+    return await _stored(response, session, result, s.EipdAuthorizationOut, job_id)
 
 
 @router.get("/eipd-authorizations/{authorization_id}", response_model=s.EipdAuthorizationOut)

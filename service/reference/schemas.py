@@ -55,6 +55,12 @@ class PayerOut(PayerIn, Out):
     version: int
 
 
+class PayerStored(PayerOut):
+    """The answer to a write: the re-adjudication job that follows, or null when none."""
+
+    job_id: str | None = None
+
+
 class FeeScheduleIn(Body):
     rates: dict[ProcedureKey, MoneyStr] = Field(min_length=1)
     effective_from: date
@@ -150,6 +156,12 @@ class StaffOut(StaffIn, Out):
     version: int
 
 
+class StaffStored(StaffOut):
+    """The answer to a write: the re-adjudication job that follows, or null when none."""
+
+    job_id: str | None = None
+
+
 class FidelityReviewIn(Body):
     score: int = Field(ge=0, le=125)
     final_report_date: date
@@ -228,6 +240,12 @@ class MemberIn(Body):
 class MemberOut(MemberIn, Out):
     member_id: str
     version: int
+
+
+class MemberStored(MemberOut):
+    """The answer to a write: the re-adjudication job that follows, or null when none."""
+
+    job_id: str | None = None
 
 
 class AuthorizationIn(Body):

@@ -1,8 +1,8 @@
 """Upserts of reference data, with scope checks and the re-adjudication each change calls for.
 
-Each change names the member-days it can affect (``Touched``); only those are re-adjudicated
-(billing-rules.md 1.2: "every change of reference data or events re-adjudicates the days it
-touches, and only those").
+Each change names the member-days it can affect (``Touched``); only those are re-adjudicated,
+by the job the router starts (billing-rules.md 1.2: "every change of reference data or events
+re-adjudicates the days it touches, and only those").
 """
 
 from __future__ import annotations
@@ -171,9 +171,10 @@ async def post_fidelity_review(
     principal: Principal,
     provider_id: str,
     body: schemas.FidelityReviewIn,
+    touched: Touched,
 ) -> tuple[FidelityReview, bool]:
     """One review per provider and final-report date: a repeat is a no-op, a new score a fix.
-    Stored only: the router queues the re-adjudication of the provider's days from its date."""
+    A change touches the provider's days from its date (their members are found by the job)."""
     await require_provider(session, provider_id, ("path", "provider_id"))
     stmt = select(FidelityReview).where(
         FidelityReview.provider_id == provider_id,
@@ -197,6 +198,7 @@ async def post_fidelity_review(
         review.score, review.version = body.score, review.version + 1
         review.reevaluation_requested_on = asked
     await session.flush()
+    touched.add_provider(provider_id, body.final_report_date)
     return review, True
 
 

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service import models as orm
 from service.dbkit import LOCKED, among, bulk_insert, chunks, plain_rows, rows_in
+from service.units.touched import Touched
 
 
 async def lock_members_and_events(
@@ -245,12 +246,26 @@ async def members_for(session: AsyncSession, member_ids: Iterable[str], known: K
     )
 
 
-async def members_of_payers(session: AsyncSession, payers: dict[str, date]) -> dict[str, date]:
-    out: dict[str, date] = {}
-    for payer_id, since in payers.items():
+async def members_touched(session: AsyncSession, touched: Touched) -> dict[str, date]:
+    """Each member a change touched and the first date of it: the members named, every member
+    of a touched payer, and the members with an event of a touched provider from its date."""
+    out = dict(touched.members)
+    found: list[tuple[str, date]] = []
+    for payer_id, since in touched.payers.items():
         stmt = select(orm.Member.member_id).where(orm.Member.payer_id == payer_id)
-        out.update({member_id: since for (member_id,) in (await session.execute(stmt)).all()})
+        found.extend((member_id, since) for (member_id,) in (await session.execute(stmt)).all())
+    for provider_id, since in touched.providers.items():
+        stmt = select(orm.ServiceEvent.member_id).distinct()
+        stmt = stmt.where(*provider_days(provider_id, since))
+        found.extend((member_id, since) for (member_id,) in (await session.execute(stmt)).all())
+    for member_id, since in found:
+        out[member_id] = min(since, out.get(member_id, since))
     return out
+
+
+def provider_days(provider_id: str, since: date) -> list[Any]:
+    event = orm.ServiceEvent
+    return [event.provider_id == provider_id, event.service_date >= since]
 
 
 async def payer_claim_numbers(session: AsyncSession, claim_ids: set[str]) -> dict[str, str | None]:

@@ -92,9 +92,7 @@ async def readjudicate(
     a dead row per event (the UPDATE was a quarter of a batch's database time).
     """
     new_events, known = new_events or {}, known or repo.Known()
-    members = dict(touched.members)
-    for member_id, since in (await repo.members_of_payers(session, touched.payers)).items():
-        members[member_id] = min(since, members.get(member_id, since))
+    members = await repo.members_touched(session, touched)
     if not members and not new_events:
         return {}
     await session.flush()

@@ -20,7 +20,8 @@ from datetime import date
 @dataclass
 class Touched:
     members: dict[str, date] = field(default_factory=dict)
-    payers: dict[str, date] = field(default_factory=dict)
+    payers: dict[str, date] = field(default_factory=dict)  # each member of the payer from then
+    providers: dict[str, date] = field(default_factory=dict)  # members with its events from then
     days: dict[str, set[date]] = field(default_factory=dict)  # changed on these days only
     onward: set[str] = field(default_factory=set)  # changed from members[...] onward
 
@@ -49,5 +50,12 @@ class Touched:
         if current is None or since < current:
             self.payers[payer_id] = since
 
+    def add_provider(self, provider_id: str, since: date) -> None:
+        """The members with an event of the provider from ``since``: found when re-adjudicated
+        (service.units.repository.members_touched), not by the write that names them."""
+        current = self.providers.get(provider_id)
+        if current is None or since < current:
+            self.providers[provider_id] = since
+
     def __bool__(self) -> bool:
-        return bool(self.members or self.payers)
+        return bool(self.members or self.payers or self.providers)

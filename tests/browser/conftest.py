@@ -149,7 +149,7 @@ def seed(server: Server) -> None:
                "--username", PROVIDER[0], "--password-stdin", stdin=PROVIDER[1] + "\n")  # fmt: skip
 
 
-def _postgres_database() -> str:
+def postgres_database(name: str = "console") -> str:
     """A scratch database beside the suite's own (tests/conftest.py's PostgreSQL rules)."""
     from tests.conftest import IN_CI, PG_URL, _pg_reachable
     from tests.service.factories import scratch_database
@@ -159,7 +159,7 @@ def _postgres_database() -> str:
             pytest.fail(f"PostgreSQL at {PG_URL} is not reachable; CI=true requires it")
         pytest.skip(f"PostgreSQL at {PG_URL} is not reachable")
     with ThreadPoolExecutor(1) as pool:
-        return pool.submit(asyncio.run, scratch_database(PG_URL, "console")).result()
+        return pool.submit(asyncio.run, scratch_database(PG_URL, name)).result()
 
 
 # Package scope: Playwright's sync API keeps an event loop running in this thread while it is
@@ -168,7 +168,7 @@ def _postgres_database() -> str:
 def server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, chromium_path: str
 ) -> Iterator[Server]:
-    url = _postgres_database() if request.param == "postgresql" else None
+    url = postgres_database() if request.param == "postgresql" else None
     running = start_server(tmp_path_factory.mktemp("console"), url)
     try:
         seed(running)

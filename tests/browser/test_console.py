@@ -13,7 +13,15 @@ import httpx
 import pytest
 
 from claims.inbound.simulate import RemitAction, RemitPlan, simulate_835
-from tests.browser.conftest import FINANCE, PROVIDER, SCREENSHOTS, Server, start_server, stop_server
+from tests.browser.conftest import (
+    FINANCE,
+    PROVIDER,
+    SCREENSHOTS,
+    Server,
+    postgres_database,
+    start_server,
+    stop_server,
+)
 
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 STATE: dict[str, Any] = {}  # what the finance flow made, for the flows after it
@@ -141,6 +149,42 @@ def test_an_835_uploaded_in_the_page_shows_the_claim_paid(
     assert page.locator("#claim-status").inner_text() == "paid"
     check_axe(page)
     STATE.update(denied_id=denied_id)
+
+
+def test_an_835_above_the_threshold_is_applied_by_a_job_whose_page_shows_the_outcome(
+    browser: Any, server: Server, tmp_path: Path
+) -> None:
+    """A server of its own on the same database kind, where every file is above the
+    threshold (IPSBILL_INBOUND_ASYNC_BYTES=1): the upload lands on the job's page, which htmx
+    updates until the job has applied the file, then shows what it matched."""
+    url = None if "sqlite" in server.env["IPSBILL_DATABASE_URL"] else postgres_database("async")
+    small = start_server(tmp_path, url, inbound_async_bytes="1")
+    try:
+        small.cli("users", "create", "--role", "finance", "--username", FINANCE[0],
+                  "--password-stdin", stdin=FINANCE[1] + "\n")  # fmt: skip
+        # The batch's claims are not on this server: the file applies, matching none of them.
+        remittance = simulate_835(STATE["text"], control_number=7002, created=datetime.now(UTC),
+                                  trace_number="EFT-TEST-2")  # fmt: skip
+        upload = tmp_path / "large.835"
+        upload.write_text(remittance)
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        page = context.new_page()
+        sign_in(page, small, FINANCE)
+        visit(page, f"{small.url}/console/inbound", "Inbound files")
+        page.get_by_label("X12 file from the payer").set_input_files(str(upload))
+        page.get_by_role("button", name="Upload").click()
+        page.wait_for_url(re.compile(r"/console/jobs/[^/]+$"))
+        assert page.get_by_role("heading", level=1).inner_text() == "Applying a file"
+        check_axe(page)
+        page.locator("#inbound-kind").wait_for(timeout=120_000)  # by polling alone: no reload
+        assert page.locator("#job-state").inner_text() == "Done: the file is applied."
+        assert page.locator("#inbound-kind").inner_text() == "835"
+        assert page.locator("#inbound-updated").inner_text() == "0"
+        assert page.get_by_role("heading", name="Not matched").is_visible()
+        check_axe(page)
+        context.close()
+    finally:
+        stop_server(small)
 
 
 def test_a_denial_is_worked_into_a_replacement(page: Any, server: Server) -> None:

@@ -258,7 +258,10 @@ async def test_a_diagnosis_arriving_later_releases_held_lines(
     await create_member(client, admin, diagnoses=[])
     held = await create_event(client, admin)
     assert codes(held)["missing_member_data"] == 45
-    await create_member(client, admin, diagnoses=["F33.1"])
+    assert (await create_member(client, admin, diagnoses=["F33.1"]))["job_id"]
+    event = (await client.get("/v1/service-events/E-1", headers=admin)).json()
+    assert event["adjudication"]["billable_minutes"] == 0  # until the member's job has run
+    assert await run_jobs(app) == 1
     event = (await client.get("/v1/service-events/E-1", headers=admin)).json()
     assert event["adjudication"]["billable_minutes"] == 45
 
