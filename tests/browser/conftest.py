@@ -171,8 +171,10 @@ def bill_and_answer(server: Server) -> None:
         plans = {server.denied_id: RemitPlan(RemitAction.DENY, denial_reason="16")}
         plans |= {claim: PAY_IN_FULL for claim in _claim_ids(server.text)
                   if claim not in (server.denied_id, server.paid_later_id)}  # fmt: skip
-        remittance = simulate_835(server.text, control_number=7000, created=datetime.now(UTC),
-                                  trace_number="EFT-SETUP-1", plans=plans, default=None)  # fmt: skip
+        remittance = simulate_835(
+            server.text, control_number=7000, created=datetime.now(UTC),
+            trace_number="EFT-SETUP-1", plans=plans, default=None,
+        )  # fmt: skip
         read = api.post("/v1/edi/inbound", content=remittance.encode(),
                         headers={"Content-Type": "application/edi-x12"})  # fmt: skip
         assert read.is_success, read.text

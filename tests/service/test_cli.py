@@ -14,6 +14,7 @@ import pytest
 
 from tests.service.cli_inprocess import Ran, run_cli
 
+
 def run(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "IPSBILL_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"}
     return subprocess.run(
