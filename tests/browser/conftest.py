@@ -27,6 +27,7 @@ import pytest
 
 from claims.inbound.sim837 import read_837p
 from claims.inbound.simulate import PAY_IN_FULL, RemitAction, RemitPlan, simulate_835
+from tests.service.cli_inprocess import run_cli_on
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 ROOT = Path(__file__).resolve().parents[2]
@@ -80,15 +81,14 @@ class Server:
     paid_later_id: str = ""  # DEMO-M02's claim, left out of that 835: a test's upload pays it
 
     def cli(self, *args: str, stdin: str | None = None) -> str:
-        done = subprocess.run(
-            [sys.executable, "-m", "service.cli", *args],
-            input=stdin.encode() if stdin is not None else None,
-            env=self.env,
-            capture_output=True,
-            check=True,
-            cwd=ROOT,
-        )
-        return done.stdout.decode()
+        """``ipsbill ARGS`` on the server's database, through service.cli.main in this process
+        (tests/service/cli_inprocess.py); in a thread of its own, as Playwright's sync API keeps
+        an event loop running in this one."""
+        url = self.env["IPSBILL_DATABASE_URL"]
+        with ThreadPoolExecutor(1) as pool:
+            done = pool.submit(run_cli_on, ROOT, url, *args, stdin=stdin or "").result()
+        assert done.returncode == 0, done.stderr
+        return done.stdout
 
     def api(self) -> httpx.Client:
         headers = {"Authorization": f"Bearer {self.admin_key}"}

@@ -28,9 +28,14 @@ class Ran:
 def run_cli(folder: Path, database: str, *args: str, stdin: str = "") -> Ran:
     """``ipsbill ARGS`` in ``folder`` on the SQLite file ``folder/database``, as the command
     would run there: its exit code (argparse's 2 included), standard output and error."""
+    return run_cli_on(folder, f"sqlite+aiosqlite:///{folder / database}", *args, stdin=stdin)
+
+
+def run_cli_on(folder: Path, url: str, *args: str, stdin: str = "") -> Ran:
+    """``ipsbill ARGS`` in ``folder`` with ``IPSBILL_DATABASE_URL=url``."""
     out, err = io.StringIO(), io.StringIO()
     saved = os.environ.get(URL), sys.stdin
-    os.environ[URL] = f"sqlite+aiosqlite:///{folder / database}"
+    os.environ[URL] = url
     sys.stdin = io.StringIO(stdin)
     get_settings.cache_clear()  # the settings are read from the environment set here
     try:
