@@ -18,11 +18,16 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+
+from claims.inbound.sim837 import read_837p
+from claims.inbound.simulate import PAY_IN_FULL, RemitAction, RemitPlan, simulate_835
+from tests.service.cli_inprocess import run_cli_on
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 ROOT = Path(__file__).resolve().parents[2]
@@ -70,17 +75,20 @@ class Server:
     env: dict[str, str]
     process: subprocess.Popen[bytes]
     admin_key: str = ""
+    batch_id: str = ""  # the seeded month's batch (bill_and_answer)
+    text: str = ""  # its 837P
+    denied_id: str = ""  # DEMO-M00's claim, denied by the payer (CARC 16)
+    paid_later_id: str = ""  # DEMO-M02's claim, left out of that 835: a test's upload pays it
 
     def cli(self, *args: str, stdin: str | None = None) -> str:
-        done = subprocess.run(
-            [sys.executable, "-m", "service.cli", *args],
-            input=stdin.encode() if stdin is not None else None,
-            env=self.env,
-            capture_output=True,
-            check=True,
-            cwd=ROOT,
-        )
-        return done.stdout.decode()
+        """``ipsbill ARGS`` on the server's database, through service.cli.main in this process
+        (tests/service/cli_inprocess.py); in a thread of its own, as Playwright's sync API keeps
+        an event loop running in this one."""
+        url = self.env["IPSBILL_DATABASE_URL"]
+        with ThreadPoolExecutor(1) as pool:
+            done = pool.submit(run_cli_on, ROOT, url, *args, stdin=stdin or "").result()
+        assert done.returncode == 0, done.stderr
+        return done.stdout
 
     def api(self) -> httpx.Client:
         headers = {"Authorization": f"Bearer {self.admin_key}"}
@@ -149,6 +157,38 @@ def seed(server: Server) -> None:
                "--username", PROVIDER[0], "--password-stdin", stdin=PROVIDER[1] + "\n")  # fmt: skip
 
 
+def bill_and_answer(server: Server) -> None:
+    """The seeded month billed and answered through the API before any test runs, so every test
+    finds what it needs whatever ran before it, on whichever worker: one batch, and an 835 that
+    denies DEMO-M00's claim (lacks information), pays the others and leaves out DEMO-M02's."""
+    with server.api() as api:
+        made = api.post("/v1/claim-batches", json={"payer_id": "DEMO-LME"})
+        assert made.status_code == 201, made.text
+        server.batch_id = made.json()["batch_id"]
+        server.text = api.get(f"/v1/claim-batches/{server.batch_id}/837p").text
+        first = {m: _first_claim(api, m) for m in ("DEMO-M00", "DEMO-M02")}
+        server.denied_id, server.paid_later_id = first["DEMO-M00"], first["DEMO-M02"]
+        plans = {server.denied_id: RemitPlan(RemitAction.DENY, denial_reason="16")}
+        plans |= {claim: PAY_IN_FULL for claim in _claim_ids(server.text)
+                  if claim not in (server.denied_id, server.paid_later_id)}  # fmt: skip
+        remittance = simulate_835(
+            server.text, control_number=7000, created=datetime.now(UTC),
+            trace_number="EFT-SETUP-1", plans=plans, default=None,
+        )  # fmt: skip
+        read = api.post("/v1/edi/inbound", content=remittance.encode(),
+                        headers={"Content-Type": "application/edi-x12"})  # fmt: skip
+        assert read.is_success, read.text
+
+
+def _first_claim(api: httpx.Client, member_id: str) -> str:
+    items = api.get("/v1/claims", params={"member_id": member_id}).json()["items"]
+    return str(items[0]["claim_id"])
+
+
+def _claim_ids(text_837: str) -> list[str]:
+    return [claim.claim_id for claim in read_837p(text_837).claims]
+
+
 def postgres_database(name: str = "console") -> str:
     """A scratch database beside the suite's own (tests/conftest.py's PostgreSQL rules)."""
     from tests.conftest import IN_CI, PG_URL, _pg_reachable
@@ -172,6 +212,7 @@ def server(
     running = start_server(tmp_path_factory.mktemp("console"), url)
     try:
         seed(running)
+        bill_and_answer(running)
         yield running
     finally:
         stop_server(running)

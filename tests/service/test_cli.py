@@ -1,4 +1,6 @@
-"""The ``ipsbill`` command as an operator runs it: a real process, from another directory."""
+"""The ``ipsbill`` command as an operator runs it, from another directory: ``migrate`` and
+``demo`` as real processes; ``keys`` through the same ``main`` in this process (one Python
+start-up fewer per command; tests/service/cli_inprocess.py)."""
 
 from __future__ import annotations
 
@@ -9,6 +11,8 @@ import sys
 from pathlib import Path
 
 import pytest
+
+from tests.service.cli_inprocess import Ran, run_cli
 
 
 def run(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -24,9 +28,13 @@ def run(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+def cli(tmp_path: Path, *args: str) -> Ran:
+    return run_cli(tmp_path, "cli.db", *args)
+
+
 def _store_payer(tmp_path: Path, payer_id: str) -> None:
     """A payer row, as PUT /v1/payers would leave it (the CLI refuses keys of unknown payers)."""
-    assert run(tmp_path, "migrate").returncode == 0
+    assert cli(tmp_path, "migrate").returncode == 0
     with sqlite3.connect(tmp_path / "cli.db") as db:
         db.execute(
             "INSERT INTO payers (payer_id, name, kind, edi_profile, timely_filing_days, version,"
@@ -38,7 +46,7 @@ def _store_payer(tmp_path: Path, payer_id: str) -> None:
 
 def test_keys_create_prints_the_key_alone_last_and_stores_only_its_hash(tmp_path: Path) -> None:
     _store_payer(tmp_path, "VAYA")
-    result = run(tmp_path, "keys", "create", "--role", "integration", "--payer-id", "VAYA")
+    result = cli(tmp_path, "keys", "create", "--role", "integration", "--payer-id", "VAYA")
     assert result.returncode == 0, result.stderr
     key = result.stdout.strip().splitlines()[-1]
     assert key.startswith("ipsb_") and " " not in key
@@ -49,7 +57,7 @@ def test_keys_create_prints_the_key_alone_last_and_stores_only_its_hash(tmp_path
 
 
 def test_keys_create_refuses_an_integration_key_without_a_payer(tmp_path: Path) -> None:
-    result = run(tmp_path, "keys", "create", "--role", "integration")
+    result = cli(tmp_path, "keys", "create", "--role", "integration")
     assert result.returncode == 2
     assert "payer" in result.stderr
 
@@ -59,7 +67,7 @@ def test_keys_create_refuses_an_unknown_payer_or_provider(tmp_path: Path) -> Non
     for scope in (["--role", "integration", "--payer-id", "NOPE"],
                   ["--role", "finance", "--payer-id", "NOPE"],
                   ["--role", "provider", "--provider-id", "NOPE"]):  # fmt: skip
-        result = run(tmp_path, "keys", "create", *scope)
+        result = cli(tmp_path, "keys", "create", *scope)
         assert result.returncode == 2, scope
         assert "no payer NOPE" in result.stderr or "no provider NOPE" in result.stderr
     with sqlite3.connect(tmp_path / "cli.db") as db:
@@ -67,12 +75,12 @@ def test_keys_create_refuses_an_unknown_payer_or_provider(tmp_path: Path) -> Non
 
 
 def test_keys_list_and_revoke(tmp_path: Path) -> None:
-    created = run(tmp_path, "keys", "create", "--role", "admin", "--name", "ops")
+    created = cli(tmp_path, "keys", "create", "--role", "admin", "--name", "ops")
     key_id = created.stdout.split("key id: ")[1].split()[0]
-    assert run(tmp_path, "keys", "revoke", key_id).returncode == 0
-    listed = run(tmp_path, "keys", "list").stdout
+    assert cli(tmp_path, "keys", "revoke", key_id).returncode == 0
+    listed = cli(tmp_path, "keys", "list").stdout
     assert key_id in listed and "revoked" in listed
-    assert run(tmp_path, "keys", "revoke", "key_missing").returncode == 2
+    assert cli(tmp_path, "keys", "revoke", "key_missing").returncode == 2
 
 
 def test_migrate_works_from_any_directory(tmp_path: Path) -> None:

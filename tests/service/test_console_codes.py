@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from service.console.codes import _tables, explain, reason_words
+from tests.service.cli_inprocess import Ran, run_cli
 
 TODO = {"resend", "void", "write_off", "wait", "none"}
 
@@ -45,13 +43,8 @@ def test_an_unknown_code_is_said_to_be_unknown_not_invented() -> None:
 
 
 def test_users_create_list_disable_from_the_command_line(tmp_path: Path) -> None:
-    env = {**os.environ, "IPSBILL_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'u.db'}"}
-
-    def run(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-        command = [sys.executable, "-m", "service.cli", "users", *args]
-        return subprocess.run(
-            command, input=stdin, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120
-        )
+    def run(*args: str, stdin: str = "") -> Ran:  # in this process: tests/service/cli_inprocess.py
+        return run_cli(tmp_path, "u.db", "users", *args, stdin=stdin)
 
     made = run("create", "--role", "provider", "--provider-id", "P-01", "--username", "pat",
                "--password-stdin", stdin="a-long-password\n")  # fmt: skip

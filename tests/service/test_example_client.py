@@ -7,19 +7,23 @@ import importlib.util
 import json
 import subprocess
 import sys
+from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import httpx
+import pytest
 
+from tests.service.cli_inprocess import run_cli
 from tests.service.factories import NPI_1
 from tests.service.live import BIN, Served, served
 
 ROOT = Path(__file__).resolve().parents[2]
 CLIENT = ROOT / "examples" / "client.py"
 DAY = (date.today() - timedelta(days=2)).isoformat()
+DAY_BEFORE = (date.today() - timedelta(days=3)).isoformat()
 
 
 def _load_client() -> ModuleType:
@@ -32,11 +36,19 @@ def _load_client() -> ModuleType:
 
 
 def _admin_key(server: Served) -> str:
-    made = subprocess.run(
-        [str(BIN / "ipsbill"), "keys", "create", "--role", "admin", "--name", "example"],
-        env=server.env, cwd=server.folder, capture_output=True, text=True, check=True,
-    )  # fmt: skip
+    made = run_cli(server.folder, "ipsbill.db", "keys", "create", "--role", "admin",
+                   "--name", "example")  # fmt: skip
+    assert made.returncode == 0, made.stderr
     return made.stdout.strip().splitlines()[-1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Served, str]]:
+    """One server with the reference data for this module's tests (their events differ)."""
+    with served(tmp_path_factory.mktemp("example")) as running:
+        key = _admin_key(running)
+        _reference(running, key)
+        yield running, key
 
 
 def _reference(server: Served, key: str) -> None:
@@ -73,16 +85,15 @@ DAY_OF_EVENTS = [
 ]
 
 
-def test_the_example_client_posts_a_day_and_reports_it(tmp_path: Path) -> None:
-    day_file = tmp_path / "day.json"
+def test_the_example_client_posts_a_day_and_reports_it(
+    tmp_path: Path, server: tuple[Served, str]
+) -> None:
+    (running, key), day_file = server, tmp_path / "day.json"
     day_file.write_text(json.dumps(DAY_OF_EVENTS))
-    with served(tmp_path) as server:
-        key = _admin_key(server)
-        _reference(server, key)
-        command = [sys.executable, str(CLIENT), "--api", server.url, "--key", key,
-                   "--service-date", DAY, str(day_file)]  # fmt: skip
-        first = subprocess.run(command, capture_output=True, text=True, timeout=300)
-        again = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    command = [sys.executable, str(CLIENT), "--api", running.url, "--key", key,
+               "--service-date", DAY, str(day_file)]  # fmt: skip
+    first = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    again = subprocess.run(command, capture_output=True, text=True, timeout=300)
     assert first.returncode == 0, first.stderr
     lines = first.stdout.splitlines()
     assert lines[0] == "posted: 3 created, 0 updated, 0 unchanged, 1 rejected"
@@ -112,18 +123,17 @@ class LosesFirstAnswer(httpx.BaseTransport):
         return response
 
 
-def test_a_lost_answer_is_asked_for_again_not_posted_twice(tmp_path: Path) -> None:
+def test_a_lost_answer_is_asked_for_again_not_posted_twice(server: tuple[Served, str]) -> None:
     module = _load_client()
-    with served(tmp_path) as server:
-        key = _admin_key(server)
-        _reference(server, key)
-        network = LosesFirstAnswer()
-        client = module.IpsbillClient(server.url, key, transport=network)
-        try:
-            events = [{**e, "service_date": DAY} for e in DAY_OF_EVENTS[:1]]
-            outcome = client.post_events(events)
-        finally:
-            client.close()
+    running, key = server
+    network = LosesFirstAnswer()
+    client = module.IpsbillClient(running.url, key, transport=network)
+    try:
+        # An event and a day of its own: the other test's day may be on this server already.
+        events = [{**DAY_OF_EVENTS[0], "event_id": "E-LOST-1", "service_date": DAY_BEFORE}]
+        outcome = client.post_events(events)
+    finally:
+        client.close()
     assert network.lost == 1
     # The retry got the first answer again ("created"); run twice it would say "unchanged".
     assert (outcome.created, outcome.unchanged) == (1, 0)

@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from bench.cpu import descendants
+from tests.service.cli_inprocess import run_cli
 
 pytestmark = pytest.mark.slow  # real server processes
 
@@ -88,29 +89,27 @@ def _parent(pid: int) -> int:
 
 
 @pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="reads Linux's /proc")
-def test_every_worker_serves_on_uvloop(tmp_path: Path) -> None:
+def test_every_worker_serves_on_uvloop(
+    two_workers: tuple[subprocess.Popen[bytes], int, str],
+) -> None:
     """``--workers 2`` is two uvicorn workers, each answering on its own, on uvloop. Which
     worker the kernel gives a connection to is not asserted (spreading connections is the load
     balancer's job, service.serving): the other worker is stopped while one is asked, so only
     the one asked can answer. (A stop shorter than uvicorn's 5 s health check.)"""
-    proc, port, _ = _serve_two_workers(tmp_path)
-    try:
-        workers = _workers(proc.pid)
-        assert len(workers) == 2, workers
-        for worker in workers:
-            assert "uvloop/loop." in Path(f"/proc/{worker}/maps").read_text()
-            others = workers - {worker}
+    proc, port, _ = two_workers
+    workers = _workers(proc.pid)
+    assert len(workers) == 2, workers
+    for worker in workers:
+        assert "uvloop/loop." in Path(f"/proc/{worker}/maps").read_text()
+        others = workers - {worker}
+        for other in others:
+            os.kill(other, signal.SIGSTOP)
+        try:
+            assert _answered_by(workers, port) == worker
+        finally:
             for other in others:
-                os.kill(other, signal.SIGSTOP)
-            try:
-                assert _answered_by(workers, port) == worker
-            finally:
-                for other in others:
-                    os.kill(other, signal.SIGCONT)
-        assert _workers(proc.pid) == workers  # none was restarted meanwhile
-    finally:
-        proc.terminate()
-        proc.wait(20)
+                os.kill(other, signal.SIGCONT)
+    assert _workers(proc.pid) == workers  # none was restarted meanwhile
 
 
 def _start_put(port: int, key: str, body: bytes) -> socket.socket:
@@ -172,10 +171,8 @@ def test_a_stop_answers_the_request_in_flight_and_leaves_no_process_behind(
 
 
 def _admin_key(tmp_path: Path) -> str:
-    env = {**os.environ, "IPSBILL_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 's.db'}"}
-    command = [sys.executable, "-m", "service.cli", "keys", "create", "--role", "admin"]
-    created = subprocess.run(command, env=env, cwd=tmp_path, capture_output=True, text=True,
-                             check=True)  # fmt: skip
+    created = run_cli(tmp_path, "s.db", "keys", "create", "--role", "admin")  # in this process
+    assert created.returncode == 0, created.stderr
     return created.stdout.strip().splitlines()[-1]
 
 
@@ -191,39 +188,28 @@ def _readyz(port: int) -> str:
     return "never ready"
 
 
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
-    env = {**os.environ, "IPSBILL_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 's.db'}"}
-    created = subprocess.run(
-        [sys.executable, "-m", "service.cli", "keys", "create", "--role", "admin"],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    key = created.stdout.strip().splitlines()[-1]
-    port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "service.cli", "serve", "--port", str(port)],
-        env=env,
-        cwd=tmp_path,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
+@pytest.fixture(scope="module")
+def two_workers(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[subprocess.Popen[bytes], int, str]]:
+    """One ``serve --workers 2`` for the tests that leave it running (its process, port and an
+    admin key); the stop test and test_bodylimit's killed worker start their own."""
+    folder = tmp_path_factory.mktemp("serve")
+    key = _admin_key(folder)
+    proc, port, _ = _serve_two_workers(folder)
     try:
-        assert _readyz(port) == "ready"  # up to 30 s: start-up on a loaded machine
-        yield base, {"Authorization": f"Bearer {key}"}
+        yield proc, port, key
     finally:
         proc.terminate()
-        proc.wait(10)
+        proc.wait(20)
 
 
 def test_an_answered_write_is_visible_to_the_next_request(
-    server: tuple[str, dict[str, str]],
+    two_workers: tuple[subprocess.Popen[bytes], int, str],
 ) -> None:
-    base, headers = server
+    """Whichever of the two workers answers the next request sees the write answered before."""
+    _, port, key = two_workers
+    base, headers = f"http://127.0.0.1:{port}", {"Authorization": f"Bearer {key}"}
     with httpx.Client(base_url=base, headers=headers, timeout=30) as http:
         assert http.put("/v1/payers/VAYA", json={"name": "Vaya", "kind": "lme_mco"}).is_success
         for index in range(30):
