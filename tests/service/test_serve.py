@@ -38,6 +38,7 @@ def _alive(pid: int) -> bool:
 def _serve_two_workers(tmp_path: Path) -> tuple[subprocess.Popen[bytes], int, Path]:
     """``serve --workers 2`` on SQLite, once every worker's pyx12 pool is ready; its log."""
     env = {**os.environ, "IPSBILL_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 's.db'}"}
+    env.pop("MALLOC_ARENA_MAX", None)  # serve sets it for its workers (service.serving)
     port, log = _free_port(), tmp_path / "serve.log"
     command = [sys.executable, "-m", "service.cli", "serve", "--port", str(port), "--workers", "2"]
     with log.open("wb") as out:
@@ -92,7 +93,8 @@ def _parent(pid: int) -> int:
 def test_every_worker_serves_on_uvloop(
     two_workers: tuple[subprocess.Popen[bytes], int, str],
 ) -> None:
-    """``--workers 2`` is two uvicorn workers, each answering on its own, on uvloop. Which
+    """``--workers 2`` is two uvicorn workers, each answering on its own, on uvloop, each with
+    its malloc arenas bounded (service.serving.bound_malloc_arenas). Which
     worker the kernel gives a connection to is not asserted (spreading connections is the load
     balancer's job, service.serving): the other worker is stopped while one is asked, so only
     the one asked can answer. (A stop shorter than uvicorn's 5 s health check.)"""
@@ -101,6 +103,8 @@ def test_every_worker_serves_on_uvloop(
     assert len(workers) == 2, workers
     for worker in workers:
         assert "uvloop/loop." in Path(f"/proc/{worker}/maps").read_text()
+        environment = Path(f"/proc/{worker}/environ").read_bytes().split(b"\0")
+        assert b"MALLOC_ARENA_MAX=2" in environment  # glibc arenas bounded in each worker
         others = workers - {worker}
         for other in others:
             os.kill(other, signal.SIGSTOP)
