@@ -9,25 +9,25 @@ run; elsewhere its tests skip with a loud message.
 from __future__ import annotations
 
 import asyncio
-import copy
 import os
 import socket
 import sys
 import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker
+from starlette.datastructures import State
 
-from service.app import create_app
+from service.app import create_app, system_clock
 from service.config import Settings
 from service.db import make_engine
 from service.migrate import upgrade
+from service.profiles import ProfileRegistry
 
 SUITE_PG_URL = os.environ.get(
     "IPSBILL_TEST_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
@@ -132,35 +132,42 @@ async def connection(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
         await transaction.rollback()
 
 
-_OPENAPI: dict[str, dict[str, Any]] = {}
+_APPS: dict[str, FastAPI] = {}
+_PROFILES: dict[str, ProfileRegistry] = {}  # read once: a registry is never changed in place
 
 
-def _share_openapi(application: FastAPI, database_url: str) -> None:
-    """Every test's app has the same routes and settings, so the same OpenAPI document: it is
-    built once per run (~0.4 s CPU) and each app gets its own copy, not rebuilt per test. The
-    key gate's 401 and 413 read it (service.request_id names the route in the access log)."""
-    build = application.openapi
-
-    def openapi() -> dict[str, Any]:
-        if application.openapi_schema is None:
-            if database_url not in _OPENAPI:
-                _OPENAPI[database_url] = build()
-            application.openapi_schema = copy.deepcopy(_OPENAPI[database_url])
-        return application.openapi_schema
-
-    application.openapi = openapi  # type: ignore[method-assign]
+def _shared_app(database_url: str) -> FastAPI:
+    """One app per worker and database, built on first use. FastAPI builds each included
+    router's routes (dependencies, parameter models) on the app's first request through it,
+    ~75 ms CPU for an API request and ~40 ms more for the console, and the 401 and 413 answers
+    build the OpenAPI document (~0.4 s): a new app per test paid both in every test. What a
+    test may change lives in ``app.state``, which the ``app`` fixture gives each test afresh."""
+    found = _APPS.get(database_url)
+    if found is None:
+        found = create_app(Settings(database_url=database_url), migrate_embedded=False)
+        _APPS[database_url], _PROFILES[database_url] = found, found.state.profiles
+    return found
 
 
 @pytest.fixture
 def app(connection: AsyncConnection, database_url: str):  # type: ignore[no-untyped-def]
-    application = create_app(Settings(database_url=database_url), migrate_embedded=False)
-    _share_openapi(application, database_url)
-    application.state.engine = connection.engine
-    application.state.sessionmaker = async_sessionmaker(
-        bind=connection,
-        expire_on_commit=False,
-        autoflush=False,
-        join_transaction_mode="create_savepoint",
+    """The worker's app for this database, with a state of the test's own: fresh settings
+    (a test may change them), the system clock, the profiles, and sessions joined to the test's
+    transaction (rolled back at its end). Nothing a test sets in the state outlives it."""
+    application = _shared_app(database_url)
+    application.state = State(
+        {
+            "settings": Settings(database_url=database_url),
+            "clock": system_clock,
+            "profiles": _PROFILES[database_url],
+            "engine": connection.engine,
+            "sessionmaker": async_sessionmaker(
+                bind=connection,
+                expire_on_commit=False,
+                autoflush=False,
+                join_transaction_mode="create_savepoint",
+            ),
+        }
     )
     return application
 
