@@ -54,6 +54,7 @@ def test_job_search_needs_fifteen_applications(applications: int, earned: int) -
 def test_job_search_earned_by_job_start_after_a_search_activity() -> None:
     searched = run([job_start()], [event(JOB_START - timedelta(days=3), Activity.JOB_SEARCH)])
     assert [e.earned_on for e in searched.of("3-A")] == [JOB_START]
+    assert searched.of("3-A")[0].provider_id == PROVIDER  # the provider of the completing fact
     assert not run([job_start()]).of("3-A")
     # A voided search does not count either.
     voided = event(JOB_START - timedelta(days=3), Activity.JOB_SEARCH, voided=True)
