@@ -54,6 +54,7 @@ def test_job_search_needs_fifteen_applications(applications: int, earned: int) -
 def test_job_search_earned_by_job_start_after_a_search_activity() -> None:
     searched = run([job_start()], [event(JOB_START - timedelta(days=3), Activity.JOB_SEARCH)])
     assert [e.earned_on for e in searched.of("3-A")] == [JOB_START]
+    assert searched.of("3-A")[0].provider_id == PROVIDER  # the provider of the completing fact
     assert not run([job_start()]).of("3-A")
     # A voided search does not count either.
     voided = event(JOB_START - timedelta(days=3), Activity.JOB_SEARCH, voided=True)
@@ -88,6 +89,11 @@ def test_third_job_search_needs_approval() -> None:
     # The 45th application (2026-02-14) completed it, but the approval came later: earned then.
     assert approved.of("3-A")[2].earned_on == date(2026, 3, 1)
     assert approval.evidence_id in approved.of("3-A")[2].evidence_ids
+    assert approved.of("3-A")[2].provider_id == PROVIDER  # the approval's provider's occurrence
+    # One dated the day the 45th application completes it lets it through that day.
+    same_day = ev(EvidenceKind.APPROVAL, date(2026, 2, 14), milestone="3-A")
+    third = run([*apps, same_day]).of("3-A")[2]
+    assert third.earned_on == date(2026, 2, 14) and same_day.evidence_id in third.evidence_ids
     # An approval of the other milestone does not help.
     other = ev(EvidenceKind.APPROVAL, date(2026, 1, 2), milestone="3-B")
     assert len(run([*apps, other]).of("3-A")) == 2

@@ -98,6 +98,8 @@ def test_an_expired_events_billable_and_held_minutes_move_under_the_reason() -> 
         (ReasonCode.TIMELY_FILING_EXPIRED, 45),
     ]
     assert after.minutes == before.minutes
+    # the reason says when filing ran out, for the explanation a reviewer reads
+    assert after.reasons[-1].detail == "timely filing ran out before 2026-06-01"
 
 
 def test_an_event_with_nothing_to_bill_or_hold_is_left_as_it_was() -> None:

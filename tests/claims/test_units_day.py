@@ -22,6 +22,7 @@ from claims.model import (
     RuleSettings,
 )
 from claims.units import units_for_minutes
+from claims.units.rounding import procedure_key
 
 R = ReasonCode
 BC = Activity.BENEFITS_COUNSELING
@@ -233,6 +234,13 @@ def test_units_for_minutes_edges() -> None:
     midpoint = [units_for_minutes(m, Rounding.MIDPOINT) for m in (0, 7, 8, 22, 23, 37, 38)]
     assert midpoint == [0, 0, 1, 1, 2, 2, 3]
     assert [units_for_minutes(m, Rounding.WHOLE) for m in (0, 14, 15, 29, 30)] == [0, 0, 1, 1, 2]
+
+
+def test_a_lines_fee_schedule_key_is_the_procedure_and_its_modifiers() -> None:
+    # The two keys lines use now are ready-made; any other modifiers join the same way.
+    assert procedure_key(()) == "YP630"
+    assert procedure_key(("BC",)) == "YP630:BC"
+    assert procedure_key(("BC", "HN")) == "YP630:BC:HN"
 
 
 def test_rounding_remainder_is_reported_on_the_days_last_event_of_the_line() -> None:

@@ -42,6 +42,8 @@ def test_packaged_table_is_table_1_3_with_epm_exempt() -> None:
     assert {m: {a.value for a in acts} for m, acts in table.milestones.items()} == TABLE_1_3
     assert table.state_funded_roles == frozenset({StaffRole.EPM})
     assert load_dvr_overlap() is table  # read once
+    # a milestone outside the table (not an EIPD one) gives DVR no activity of the state's
+    assert table.covered("6") == frozenset()
 
 
 @pytest.mark.parametrize(

@@ -198,6 +198,16 @@ def test_an_empty_claim_total_is_not_a_decimal_amount(clean: str) -> None:
     assert [p.message for p in problems] == ["CLM02 or an SV102 is not a decimal amount"]
 
 
+def test_an_hi_element_without_its_qualifier_is_left_to_pyx12(clean: str) -> None:
+    # "F20.9" with no "ABK:" before it is no code the check can read: the check must not fail on
+    # it (validation answers, it never crashes), and pyx12 refuses the segment.
+    text = _replace_once(clean, "HI*ABK:F209*", "HI*F20.9*")
+    assert checks.diagnosis_codes_without_point(parse(text)) == []
+    report = validate_837p(text)
+    assert not report.ok and not report.pyx12_ok
+    assert {p.segment_id for p in report.problems} == {"HI"}
+
+
 def test_a_trailing_repetition_separator_is_refused(clean: str) -> None:
     text = _replace_once(clean, "N3*100 MAIN ST*SUITE 2~", "N3*100 MAIN ST*SUITE 2^~")
     problems = checks.no_trailing_separators(parse(text))
