@@ -19,6 +19,15 @@ MILESTONE_IDS: tuple[str, ...] = (
     "1", "2", "3-A", "3-B", "3-C", "4", "5-A", "5-B", "5-C", "6", "7", "8", "9",
 )  # fmt: skip
 
+# Milestones whose rule implements one frequency only: 3-A and 3-B are earned twice, then each
+# further time with the funding source's approval (docs/milestones.md, "Job search and employer
+# networking"); search_rules reads the limit as that count. A catalog giving either another
+# frequency would be billed by a rule it does not describe, so it is refused at load time.
+FIXED_FREQUENCIES: dict[str, str] = {
+    "3-A": "repeatable_with_approval_after",
+    "3-B": "repeatable_with_approval_after",
+}
+
 # The thresholds each milestone's rule reads; a catalog without them is refused at load time.
 REQUIRED_THRESHOLDS: dict[str, tuple[str, ...]] = {
     "1": ("sections",),
@@ -100,6 +109,9 @@ class MilestoneDef(_Frozen):
         )
         if needs_limit != (self.limit is not None):
             raise ValueError(f"milestone {self.id}: limit goes with at_most/repeatable only")
+        fixed = FIXED_FREQUENCIES.get(self.id)
+        if fixed is not None and self.frequency != fixed:
+            raise ValueError(f"milestone {self.id}: its rule is {fixed}, not {self.frequency}")
         absent = [k for k in REQUIRED_THRESHOLDS[self.id] if getattr(self.thresholds, k) is None]
         if absent:
             raise ValueError(f"milestone {self.id}: thresholds missing: {', '.join(absent)}")

@@ -119,6 +119,19 @@ def test_catalog_refuses_float_amounts_and_missing_thresholds() -> None:
         parse_catalog(good[: good.rindex("[[milestone]]")])  # milestone 9 left out
 
 
+def test_job_search_and_employer_networking_keep_their_one_frequency() -> None:
+    """3-A and 3-B are earned twice, then with approval: search_rules implements that alone,
+    so a catalog that gives either another frequency (and so no limit) is refused."""
+    good = Path(__file__).parents[2].joinpath("claims/data/milestones.toml").read_text()
+    for mid in ("3-A", "3-B"):
+        start = good.index(f'id = "{mid}"')
+        block = good[start : good.index("[milestone.thresholds]", start)]
+        changed = block.replace('"repeatable_with_approval_after"', '"once"')
+        changed = changed.replace("limit = 2\n", "")
+        with pytest.raises(ValidationError, match=f"milestone {mid}: its rule is repeatable"):
+            parse_catalog(good.replace(block, changed))
+
+
 # --- evidence field schemas --------------------------------------------------------------------
 
 
