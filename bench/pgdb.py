@@ -20,8 +20,14 @@ async def copy_unit_lines(conn: asyncpg.Connection, records: list[tuple[object, 
     await conn.copy_records_to_table("unit_lines", records=records, columns=list(UNIT_LINE_COLUMNS))
 
 
+# PostgreSQL's own databases and the suite's: a bench never drops them.
+KEPT = ("postgres", "template0", "template1", "test")
+
+
 async def fresh_database(name: str) -> None:
     """Drop and create ``name``; the caller migrates it (``ipsbill migrate`` or ``upgrade``)."""
+    if name in KEPT or name.startswith("test_"):
+        raise SystemExit(f"{name} is not a bench database: give --db a name of its own")
     conn = await asyncpg.connect(f"{PG}/postgres")
     await conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
     await conn.execute(f"CREATE DATABASE {name}")

@@ -25,7 +25,7 @@ import asyncpg
 import httpx
 
 from bench import pgdb
-from bench.soak import Server, Traffic, children, cpu_seconds, pct, seed
+from bench.soak import Server, Traffic, children, cpu_seconds, pct, seed, server_arguments
 
 PG = pgdb.PG
 
@@ -108,8 +108,6 @@ async def batches(traffic: Traffic, size: int, seconds: float) -> tuple[int, flo
 
 
 async def run(args: argparse.Namespace) -> None:
-    # The database is dropped and created again: never PostgreSQL's own or the suite's.
-    assert args.db not in ("postgres", "template0", "template1", "test"), "a database of its own"
     await pgdb.fresh_database(args.db)
     server = Server(args.db, args.port, args.workers)
     server.cli("migrate")
@@ -178,14 +176,9 @@ async def single_run(args: argparse.Namespace, server: Server, traffic: Traffic)
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
-    parser.add_argument("--db", default="i19_single")
-    parser.add_argument("--port", type=int, default=8829)
-    parser.add_argument("--workers", type=int, default=2)
+    server_arguments(parser, db="i19_single", port=8829)
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=60)
-    parser.add_argument("--members", type=int, default=2000)
-    parser.add_argument("--providers", type=int, default=5)
-    parser.add_argument("--batch-size", type=int, default=500)
     parser.add_argument("--batch-seconds", type=float, default=20)
     asyncio.run(run(parser.parse_args()))
 

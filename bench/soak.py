@@ -10,7 +10,7 @@ by status, RSS per server process. At the end: each worker's RSS slope over the 
 PostgreSQL's deadlock count for the database (and 40P01 lines in the server log), sequential
 scans of the hot tables, the stored-exactly-once check (every acknowledged event stored once,
 as last acknowledged), and, after a last claim batch, the unbilled lines not listed as waiting.
-The database is created fresh (its name must start with the helper's prefix); the server's
+The database is created fresh (never PostgreSQL's own nor the suite's); the server's
 log is kept in /tmp/<db>.log.
 """
 
@@ -356,7 +356,6 @@ async def final_checks(db: str, traffic: Traffic, server: Server) -> None:
 
 
 async def run(args: argparse.Namespace) -> None:
-    assert args.db.startswith("i19_"), "bench databases of this helper start with i19_"
     await pgdb.fresh_database(args.db)
     server = Server(args.db, args.port, args.workers)
     server.cli("migrate")
@@ -426,17 +425,22 @@ async def soak(args: argparse.Namespace, server: Server, traffic: Traffic) -> No
         print(f"sequential scans of {table}: {scans - scans0} ({rows - rows0} rows read)")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--minutes", type=int, default=10)
-    parser.add_argument("--db", default="i19_soak")
-    parser.add_argument("--port", type=int, default=8819)
+def server_arguments(parser: argparse.ArgumentParser, db: str, port: int) -> None:
+    """What every traffic bench sets: its database and server, the world it seeds, the batches."""
+    parser.add_argument("--db", default=db)
+    parser.add_argument("--port", type=int, default=port)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--members", type=int, default=2000)
     parser.add_argument("--providers", type=int, default=5)
+    parser.add_argument("--batch-size", type=int, default=500)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--minutes", type=int, default=10)
+    server_arguments(parser, db="i19_soak", port=8819)
     parser.add_argument("--putters", type=int, default=20)
     parser.add_argument("--batchers", type=int, default=2)
-    parser.add_argument("--batch-size", type=int, default=500)
     parser.add_argument("--readers", type=int, default=5)
     parser.add_argument("--claim-every", type=float, default=60.0)
     asyncio.run(run(parser.parse_args()))

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import sysconfig
@@ -22,6 +21,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+
+from tests.service.live import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow
@@ -34,13 +35,6 @@ def _run(*command: str | Path, cwd: Path, env: dict[str, str] | None = None) -> 
     )  # fmt: skip
     assert done.returncode == 0, f"{command}: {done.stdout[-2000:]}{done.stderr[-3000:]}"
     return done.stdout
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _ready(port: int, seconds: float = 60) -> dict[str, object]:
@@ -83,7 +77,7 @@ def test_the_built_wheel_migrates_loads_the_demo_and_serves_from_a_fresh_venv(
     assert "latest revision" in _run(ipsbill, "migrate", cwd=site, env=env)
 
     # Served on the migrated, empty database, it first loads the demo month (README Quickstart).
-    port, said = _free_port(), tmp_path / "serve.out"
+    port, said = free_port(), tmp_path / "serve.out"
     with said.open("w") as out:
         server = subprocess.Popen(
             [str(ipsbill), "serve", "--port", str(port)],

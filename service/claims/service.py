@@ -59,7 +59,7 @@ async def create_batch(
     profiles: ProfileRegistry,
     settings: Settings,
     body: BatchIn,
-    progress: JobProgress | None = None,
+    progress: JobProgress = unheard,
 ) -> orm.ClaimBatch:
     """``progress(done, total)``, if given, hears the claims written so far (a job's progress);
     a lost race is retried inside the service (service.races) before it becomes a 409."""
@@ -74,7 +74,7 @@ async def _create_batch(
     profiles: ProfileRegistry,
     settings: Settings,
     body: BatchIn,
-    progress: JobProgress | None,
+    progress: JobProgress,
 ) -> orm.ClaimBatch:
     payer = await _lock_payer(session, principal, body.payer_id)
     profile = x12_adapter.payer_profile(payer, profiles.get(payer.edi_profile))
@@ -379,7 +379,7 @@ async def _issue(
     settings: Settings,
     body: Scope,
     planned: list[PlannedClaim],
-    progress: JobProgress | None = None,
+    progress: JobProgress,
 ) -> orm.ClaimBatch:
     sender = profile.interchange.isa_sender_id
     per_st = profile.limits.claims_per_transaction
@@ -415,7 +415,7 @@ async def _issue(
         },
     )
     batch.content_sha256 = await _write_record_and_check(
-        session, profile, settings, body, batch, planned, progress or unheard
+        session, profile, settings, body, batch, planned, progress
     )
     session.add(batch)  # last: no claim row refers to it by a foreign key
     await session.flush()

@@ -18,6 +18,7 @@ from service.console.accounts import Signed
 from service.console.web import Refused, SignedDep, page
 from service.deps import SessionDep
 from service.edi.router import sees_file
+from service.edi.service import received_before
 from service.jobs.schemas import JobOut
 from service.jobs.service import job_out, sees_job
 
@@ -63,7 +64,7 @@ async def _applied(
     """What an inbound job's file did, as the upload page shows it: seen in the file's own
     scope (a file posted before under another payer's key is not shown, as the API's 404).
     A file stored before the job was queued was found by its digest: nothing changed, as the
-    synchronous answer to a file sent again says (service.edi.service._stored_result)."""
+    synchronous answer to a file sent again says (service.edi.service.received_before)."""
     link = job.result or ""
     if job.kind != "inbound" or not link.startswith(INBOUND_FILES):
         return None
@@ -71,7 +72,7 @@ async def _applied(
     if row is None or not sees_file(principal, row):
         return None
     if row.received_at < job.created_at:
-        return {**row.result, "claims_updated": 0, "claim_ids": [], "duplicate": True}
+        return received_before(row.result)
     return dict(row.result)
 
 

@@ -78,9 +78,12 @@ async def _stored_result(session: AsyncSession, digest: str) -> dict[str, Any] |
     result only: the file's text may be 50 MiB)."""
     stmt = select(orm.InboundFile.result).where(orm.InboundFile.digest == digest)
     stored: dict[str, Any] | None = (await session.execute(stmt)).scalar_one_or_none()
-    if stored is None:
-        return None
-    return {**stored, "claims_updated": 0, "claim_ids": [], "duplicate": True}
+    return None if stored is None else received_before(stored)
+
+
+def received_before(result: dict[str, Any]) -> dict[str, Any]:
+    """The answer to a file sent again: what it did the first time, nothing changed now."""
+    return {**result, "claims_updated": 0, "claim_ids": [], "duplicate": True}
 
 
 async def _apply(

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from claims.inbound import file_digest, parse_inbound, reader
+from claims.inbound import parse_inbound, reader
 from service import models as orm
 from service.auth.principal import Principal
 from service.edi.service import apply_read
@@ -21,7 +21,8 @@ from service.jobs import repository
 from service.jobs.principals import principal_of, principal_params
 
 if TYPE_CHECKING:
-    from service.jobs.service import JobContext, ProgressCallback
+    from service.jobs.service import JobContext
+    from service.progress import JobProgress
 
 
 def check_envelope(text: str) -> None:
@@ -57,7 +58,7 @@ async def run_inbound(
     context: JobContext,
     session: AsyncSession,
     params: dict[str, Any],
-    progress: ProgressCallback,
+    progress: JobProgress,
 ) -> str:
     job_id = params["job_id"]
     stmt = select(orm.Job.payload).where(orm.Job.job_id == job_id)  # deferred on the row
@@ -73,8 +74,7 @@ async def run_inbound(
     await progress(2, 3)
     # Applied: the text lives on in inbound_files.content; the job's copy is dropped with it.
     await session.execute(update(orm.Job).where(orm.Job.job_id == job_id).values(payload=None))
-    digest = file_digest(text)
-    stmt_file = select(orm.InboundFile.id).where(orm.InboundFile.digest == digest)
+    stmt_file = select(orm.InboundFile.id).where(orm.InboundFile.digest == inbound.digest)
     link = inbound_link((await session.execute(stmt_file)).scalar_one())
     await progress(3, 3)
     return link

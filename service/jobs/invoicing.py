@@ -24,7 +24,8 @@ from service.milestones import service as milestones
 from service.milestones.schemas import InvoiceIn
 
 if TYPE_CHECKING:
-    from service.jobs.service import JobContext, ProgressCallback
+    from service.jobs.service import JobContext
+    from service.progress import JobProgress
 
 NOTHING = "nothing-to-invoice"
 
@@ -59,7 +60,7 @@ async def run_invoices(
     context: JobContext,
     session: AsyncSession,
     params: dict[str, Any],
-    progress: ProgressCallback,
+    progress: JobProgress,
 ) -> str:
     body = params["body"]
     principal, today = principal_of(params), date.fromisoformat(params["today"])

@@ -34,8 +34,6 @@ from service.units import pricing
 from service.units.touched import Touched
 from service.versioning import Upserted
 
-ProgressCallback = JobProgress
-
 
 @dataclass(frozen=True, slots=True)
 class JobContext:
@@ -43,7 +41,7 @@ class JobContext:
     profiles: ProfileRegistry
 
 
-Handler = Callable[[JobContext, AsyncSession, dict[str, Any], ProgressCallback], Awaitable[str]]
+Handler = Callable[[JobContext, AsyncSession, dict[str, Any], JobProgress], Awaitable[str]]
 
 # Who may watch a job of each kind (besides admin): those who may see what it makes.
 WATCHERS: dict[str, frozenset[Role]] = {
@@ -135,7 +133,7 @@ async def run_claim_batch(
     context: JobContext,
     session: AsyncSession,
     params: dict[str, Any],
-    progress: ProgressCallback,
+    progress: JobProgress,
 ) -> str:
     batch = await batches.create_batch(
         session,
@@ -202,7 +200,7 @@ async def run_reprice(
     context: JobContext,
     session: AsyncSession,
     params: dict[str, Any],
-    progress: ProgressCallback,
+    progress: JobProgress,
 ) -> str:
     payer_id = params["payer_id"]
     effective_from = date.fromisoformat(params["effective_from"])
@@ -214,7 +212,7 @@ async def run_readjudicate(
     context: JobContext,
     session: AsyncSession,
     params: dict[str, Any],
-    progress: ProgressCallback,
+    progress: JobProgress,
 ) -> str:
     await readjudication.run(session, context.profiles, params, progress)
     link: str = params["link"]

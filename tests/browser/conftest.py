@@ -11,7 +11,6 @@ import asyncio
 import io
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -28,6 +27,7 @@ import pytest
 from claims.inbound.sim837 import read_837p
 from claims.inbound.simulate import PAY_IN_FULL, RemitAction, RemitPlan, simulate_835
 from tests.service.cli_inprocess import run_cli_on
+from tests.service.live import free_port
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 ROOT = Path(__file__).resolve().parents[2]
@@ -63,12 +63,6 @@ def chromium_path() -> str:
     return found
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @dataclass
 class Server:
     url: str
@@ -96,7 +90,7 @@ class Server:
 
 
 def start_server(folder: Path, database_url: str | None = None, **settings: str) -> Server:
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "IPSBILL_DATABASE_URL": database_url or f"sqlite+aiosqlite:///{folder / 'console.db'}",

@@ -25,9 +25,8 @@ from service import models as orm
 from service.auth import keys
 from service.auth.principal import Role
 from service.db import make_engine, make_sessionmaker, session_scope
-from service.migrate import upgrade
 from tests.service.factories import scratch_database
-from tests.service.test_jobs_kill import Server, kill_mid_job, paced
+from tests.service.killing import Server, kill_mid_job, migrated_sqlite, paced
 
 pytestmark = pytest.mark.slow  # real `ipsbill serve` processes, killed and started again
 
@@ -110,9 +109,7 @@ def _kill_mid_file_then_resume(url: str, folder: Path) -> None:
 
 
 def test_kill_9_mid_inbound_file_on_sqlite_then_restart(tmp_path: Path) -> None:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'kill.db'}"
-    upgrade(url)
-    _kill_mid_file_then_resume(url, tmp_path)
+    _kill_mid_file_then_resume(migrated_sqlite(tmp_path), tmp_path)
 
 
 def test_kill_9_mid_inbound_file_on_postgresql_then_restart(

@@ -26,9 +26,16 @@ from service import models as orm
 from service.auth import keys
 from service.auth.principal import Role
 from service.db import make_engine, make_sessionmaker, session_scope
-from service.migrate import upgrade
 from tests.service.factories import NPI_1, PROFILE_SECTIONS, scratch_database
-from tests.service.test_jobs_kill import ADDRESS, Server, _member, _wait, kill_mid_job, paced
+from tests.service.killing import (
+    ADDRESS,
+    Server,
+    kill_mid_job,
+    member_row,
+    migrated_sqlite,
+    paced,
+    wait_for_job,
+)
 
 pytestmark = pytest.mark.slow  # real `ipsbill serve` processes, killed and started again
 
@@ -45,7 +52,8 @@ async def _seed(url: str) -> str:
             "kind": "lme_mco", "edi_profile": "default", "timely_filing_days": 3650,
             **VERSIONED}])  # fmt: skip
         await session.execute(insert(orm.Provider), [_provider(p) for p in range(PROVIDERS)])
-        await session.execute(insert(orm.Member), [_member(p, VERSIONED) for p in range(PROVIDERS)])
+        members = [member_row(p, VERSIONED) for p in range(PROVIDERS)]
+        await session.execute(insert(orm.Member), members)
         await session.execute(insert(orm.MilestoneEvidence), _evidence())
         await session.execute(insert(orm.ServiceEvent), _sessions())
         key = await keys.create_key(session, Role.ADMIN, name="kill-test")
@@ -115,7 +123,7 @@ def _kill_mid_invoices_then_resume(url: str, folder: Path) -> None:
     assert set(asyncio.run(_invoiced(url)).values()) == {0}  # no invoice of the killed run
 
     with Server(url, folder) as second:
-        _wait(url, lambda job: job["state"] in ("succeeded", "failed"))
+        wait_for_job(url, lambda job: job["state"] in ("succeeded", "failed"))
         job = httpx.get(second.base + started.headers["location"], headers=headers,
                         timeout=30).json()  # fmt: skip
         again = httpx.post(f"{second.base}/v1/invoices", json=INVOICE, headers=headers,
@@ -154,9 +162,7 @@ async def _job_row_of(url: str, job_id: str) -> dict[str, Any]:
 
 
 def test_kill_9_mid_invoices_on_sqlite_then_restart(tmp_path: Path) -> None:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'kill.db'}"
-    upgrade(url)
-    _kill_mid_invoices_then_resume(url, tmp_path)
+    _kill_mid_invoices_then_resume(migrated_sqlite(tmp_path), tmp_path)
 
 
 def test_kill_9_mid_invoices_on_postgresql_then_restart(postgres_url: str, tmp_path: Path) -> None:

@@ -23,16 +23,16 @@ from sqlalchemy import func, insert, select
 
 from service import models as orm
 from service.db import make_engine, make_sessionmaker, session_scope
-from service.migrate import upgrade
 from tests.service.factories import scratch_database
-from tests.service.test_jobs_kill import (
+from tests.service.killing import (
     CLAIMS,
     LINES_PER_CLAIM,
     Server,
-    _seed,
-    _wait,
     kill_mid_job,
+    migrated_sqlite,
     paced,
+    seed_claimable,
+    wait_for_job,
 )
 
 pytestmark = pytest.mark.slow  # real `ipsbill serve` processes, killed and started again
@@ -42,8 +42,8 @@ EVENTS = CLAIMS * DAYS
 
 
 def _event(i: int, d: int) -> dict[str, Any]:
-    """A billable event of member ``i`` on day ``d`` (``_line(i, d)`` of test_jobs_kill is its
-    line for the first days)."""
+    """A billable event of member ``i`` on day ``d`` (``_line(i, d)`` of
+    tests/service/killing.py is its line for the first days)."""
     return {"event_id": f"E{i}-{d}", "member_id": f"M{i:06d}", "provider_id": "P-01",
             "staff_id": "S-1", "payer_id": "VAYA", "service_date": date(2026, 3, d + 1),
             "start_time": clock(9), "end_time": clock(10), "activity": "job_search",
@@ -87,7 +87,7 @@ async def _state(url: str) -> dict[str, Any]:
 
 
 def _kill_mid_review_then_resume(url: str, folder: Path) -> None:
-    headers = {"Authorization": f"Bearer {asyncio.run(_seed(url))}"}
+    headers = {"Authorization": f"Bearer {asyncio.run(seed_claimable(url))}"}
     asyncio.run(_seed_events(url))
     before = asyncio.run(_state(url))
     assert before["events"] == {"billable": EVENTS} and before["counters_match"]
@@ -100,7 +100,7 @@ def _kill_mid_review_then_resume(url: str, folder: Path) -> None:
     assert asyncio.run(_state(url)) == before  # nothing of the half-run job stayed
 
     with Server(url, folder):
-        job = _wait(url, lambda job: job["state"] in ("succeeded", "failed"))
+        job = wait_for_job(url, lambda job: job["state"] in ("succeeded", "failed"))
     assert job["state"] == "succeeded" and job["attempts"] == 2, job
     assert job["result"] == "/v1/providers/P-01/fidelity-reviews"
     assert (job["progress_done"], job["progress_total"]) == (CLAIMS, CLAIMS)
@@ -111,9 +111,7 @@ def _kill_mid_review_then_resume(url: str, folder: Path) -> None:
 
 
 def test_kill_9_mid_readjudication_on_sqlite_then_restart(tmp_path: Path) -> None:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'kill.db'}"
-    upgrade(url)
-    _kill_mid_review_then_resume(url, tmp_path)
+    _kill_mid_review_then_resume(migrated_sqlite(tmp_path), tmp_path)
 
 
 def test_kill_9_mid_readjudication_on_postgresql_then_restart(

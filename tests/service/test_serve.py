@@ -16,15 +16,9 @@ import pytest
 
 from bench.cpu import descendants
 from tests.service.cli_inprocess import run_cli
+from tests.service.live import free_port
 
 pytestmark = pytest.mark.slow  # real server processes
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _alive(pid: int) -> bool:
@@ -39,7 +33,7 @@ def _serve_two_workers(tmp_path: Path) -> tuple[subprocess.Popen[bytes], int, Pa
     """``serve --workers 2`` on SQLite, once every worker's pyx12 pool is ready; its log."""
     env = {**os.environ, "IPSBILL_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 's.db'}"}
     env.pop("MALLOC_ARENA_MAX", None)  # serve sets it for its workers (service.serving)
-    port, log = _free_port(), tmp_path / "serve.log"
+    port, log = free_port(), tmp_path / "serve.log"
     command = [sys.executable, "-m", "service.cli", "serve", "--port", str(port), "--workers", "2"]
     with log.open("wb") as out:
         proc = subprocess.Popen(command, env=env, cwd=tmp_path, stdout=out, stderr=out)
