@@ -17,7 +17,7 @@ from service.jobs.runner import Runner
 from service.jobs.service import JobContext
 from service.profiles import ProfileRegistry
 from tests.service.factories import scratch_database
-from tests.service.test_jobs_kill import _seed
+from tests.service.killing import seed_claimable
 
 JOBS = 6
 RUNNERS = 3
@@ -25,7 +25,7 @@ RUNNERS = 3
 
 async def test_runners_in_parallel_take_each_job_once(postgres_url: str) -> None:
     url = await scratch_database(postgres_url, "jobshare")
-    await _seed(url, claims=300)
+    await seed_claimable(url, claims=300)
     engines = [make_engine(url) for _ in range(RUNNERS)]
     try:
         settings = Settings(database_url=url)

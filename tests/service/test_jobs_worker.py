@@ -14,13 +14,13 @@ from pathlib import Path
 import httpx
 
 from service.migrate import upgrade
-from tests.service.test_jobs_kill import Server, _job_row, _seed
+from tests.service.killing import Server, job_row, seed_claimable
 
 
 def test_a_job_queued_by_the_api_is_run_by_ipsbill_worker(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'worker.db'}"
     upgrade(url)
-    headers = {"Authorization": f"Bearer {asyncio.run(_seed(url, claims=50))}"}
+    headers = {"Authorization": f"Bearer {asyncio.run(seed_claimable(url, claims=50))}"}
     api = Server(url, tmp_path, IPSBILL_JOB_RUNNER="false")
     env = {**os.environ, "IPSBILL_DATABASE_URL": url, "IPSBILL_VALIDATION_WORKERS": "1"}
     worker = None
@@ -33,7 +33,7 @@ def test_a_job_queued_by_the_api_is_run_by_ipsbill_worker(tmp_path: Path) -> Non
         )
         assert started.status_code == 202, started.text
         time.sleep(1.5)  # the API's own runner is off: the job waits for a worker
-        assert asyncio.run(_job_row(url))["state"] == "queued"
+        assert asyncio.run(job_row(url))["state"] == "queued"
         worker = subprocess.Popen(
             [sys.executable, "-m", "service.cli", "worker"],
             env=env,
@@ -43,7 +43,7 @@ def test_a_job_queued_by_the_api_is_run_by_ipsbill_worker(tmp_path: Path) -> Non
             stderr=subprocess.DEVNULL,
         )
         for _ in range(1200):
-            if asyncio.run(_job_row(url))["state"] in ("succeeded", "failed"):
+            if asyncio.run(job_row(url))["state"] in ("succeeded", "failed"):
                 break
             time.sleep(0.1)
         job = httpx.get(api.base + started.headers["location"], headers=headers).json()
