@@ -31,7 +31,9 @@ async def _update(app: FastAPI, values: dict[str, Any]) -> None:
         await dbkit.bulk_update_by_id(session, ServiceEvent, [values], stamps=("adjudicated_at",))
 
 
-async def test_a_row_that_would_not_change_keeps_its_stamp(app: FastAPI, client: AsyncClient) -> None:
+async def test_a_row_that_would_not_change_keeps_its_stamp(
+    app: FastAPI, client: AsyncClient
+) -> None:
     admin = await create_key(app, "admin")
     await create_world(client, admin)
     await create_event(client, admin, "E-1", end_time="10:00")
