@@ -328,6 +328,19 @@ def _inputs(loaded: _Loaded, member_id: str) -> dict[str, Any]:
     }
 
 
+def _staff_versions(loaded: _Loaded, member_id: str) -> dict[str, int | None]:
+    """Each event's staff record version: the staff role decides what its minutes bill, so a
+    staff change shows in the trace of every event it reaches (and such an event is written
+    again even when its verdict stays the same)."""
+    events = loaded.events.get(member_id, ())
+    versions = {
+        (row.provider_id, row.staff_id): row.version
+        for provider_id in {event.provider_id for event in events}
+        for row in loaded.staff.get(provider_id, ())
+    }
+    return {event.event_id: versions.get((event.provider_id, event.staff_id)) for event in events}
+
+
 def reason_json(reason: core.Reason) -> dict[str, Any]:
     return {"code": reason.code.value, "minutes": reason.minutes, "detail": reason.detail}
 
@@ -349,6 +362,7 @@ async def _write_events(
     values: list[dict[str, Any]] = []
     for member_id, result in results.items():
         inputs = _inputs(loaded, member_id)
+        staff = _staff_versions(loaded, member_id)
         for adj in result.adjudications:
             values.append(
                 {
@@ -359,7 +373,11 @@ async def _write_events(
                     "procedure": adj.procedure,
                     "modifiers": adj.modifiers,  # the engine's shared tuples
                     "reasons": _reasons_json(adj.reasons),
-                    "adjudication_inputs": {**inputs, "event_version": adj.event_version},
+                    "adjudication_inputs": {
+                        **inputs,
+                        "event_version": adj.event_version,
+                        "staff_version": staff.get(adj.event_id),
+                    },
                     "adjudicated_at": now,
                 }
             )
@@ -367,7 +385,8 @@ async def _write_events(
     inserts = [{**new_events[key], **written.get(key, _UNADJUDICATED)} for key in new_events]
     await dbkit.bulk_insert(session, orm.ServiceEvent, inserts)
     updates = [row for row in values if row["event_id"] not in new_events]
-    await dbkit.bulk_update_by_id(session, orm.ServiceEvent, updates)
+    # An event whose verdict comes out as stored is not written again (dbkit: stamps).
+    await dbkit.bulk_update_by_id(session, orm.ServiceEvent, updates, stamps=("adjudicated_at",))
     return written
 
 
@@ -427,7 +446,7 @@ async def _write_lines(
                 updates.append({"id": existing.id, **values})
     await repo.add_to_counters(session, _counter_deltas(loaded, results))
     await repo.delete_lines(session, deletes)
-    await dbkit.bulk_update_by_id(session, orm.UnitLine, updates)
+    await dbkit.bulk_update_by_id(session, orm.UnitLine, updates, stamps=("updated_at",))
     await repo.insert_lines(session, inserts)
 
 

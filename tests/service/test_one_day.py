@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from typing import Any
 
 from fastapi import FastAPI
 from httpx import AsyncClient
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from service.models import ServiceEvent, UnitCounter, UnitLine
 from service.units.service import readjudicate
@@ -103,7 +105,9 @@ async def test_a_new_day_under_64_units_leaves_later_days_unread(
     app: FastAPI, client: AsyncClient
 ) -> None:
     """Far under the allowance, a new event on an early day is written alone: the later days
-    keep their adjudication time (they were not re-adjudicated)."""
+    are not read (no statement reads events or lines from a date onward) and keep their rows.
+    (A re-adjudication that reaches the stored verdict writes nothing either, so unchanged rows
+    alone could not tell the two paths apart: the statements can.)"""
     admin = await create_key(app, "admin")
     await create_world(client, admin)
     for day in (10, 11, 12):
@@ -116,10 +120,38 @@ async def test_a_new_day_under_64_units_leaves_later_days_unread(
             return {e.event_id: e.adjudicated_at for e in rows}
 
     before = await times()
-    await create_event(client, admin, "E-1", service_date="2026-03-01",
-                       start_time="09:00", end_time="10:00")  # fmt: skip
+    with _statements(app) as seen:
+        await create_event(client, admin, "E-1", service_date="2026-03-01",
+                           start_time="09:00", end_time="10:00")  # fmt: skip
     after = await times()
     assert {k: after[k] for k in before} == before
+    reads = [s for s in seen if s.startswith("SELECT") and "service_date" in s]
+    assert reads and all(" >= " not in s for s in reads), reads
+    # Past the 64 units allowed without authorization, a change on an early day moves what
+    # the later days may bill: it reads them, from its day on (the full run).
+    for day in (20, 21):
+        await create_event(client, admin, f"E-{day}", service_date=f"2026-03-{day:02d}",
+                           start_time="09:00", end_time="17:00")  # fmt: skip
+    with _statements(app) as seen:
+        await create_event(client, admin, "E-1", service_date="2026-03-01",
+                           start_time="09:00", end_time="12:00")  # fmt: skip
+    assert any("service_date >= " in s for s in seen if s.startswith("SELECT"))
+
+
+@contextmanager
+def _statements(app: FastAPI) -> Iterator[list[str]]:
+    """The SQL the app's engine sends while the block runs."""
+    seen: list[str] = []
+
+    def note(conn: Any, cursor: Any, statement: str, *rest: Any) -> None:
+        seen.append(" ".join(statement.split()))
+
+    engine = app.state.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
 
 
 async def test_one_day_with_lines_drawn_from_two_authorizations_equals_a_full_readjudication(
