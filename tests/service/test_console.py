@@ -106,6 +106,13 @@ async def test_repeated_failed_sign_ins_pause_the_account(
     assert unknown.status_code == 401 and "not right" in unknown.text  # same words: no probing
 
 
+def test_an_unknown_username_is_checked_against_a_hash_of_the_same_cost() -> None:
+    """The stand-in hash (a literal, service.console.accounts) has the hasher's parameters, so
+    an unknown username takes a password check's time; it is a valid argon2 hash."""
+    assert not accounts.HASHER.check_needs_rehash(accounts._DUMMY_HASH)
+    assert accounts.HASHER.verify(accounts._DUMMY_HASH, "not a password of anyone")
+
+
 async def test_a_form_posted_without_its_csrf_token_is_refused_and_changes_nothing(
     app: FastAPI, client: AsyncClient
 ) -> None:
