@@ -18,7 +18,7 @@ from bench.cpu import descendants
 from tests.service.cli_inprocess import run_cli
 from tests.service.live import free_port
 
-pytestmark = pytest.mark.slow  # real server processes
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("serve")]  # real server processes
 
 
 def _alive(pid: int) -> bool:
@@ -191,7 +191,8 @@ def two_workers(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[tuple[subprocess.Popen[bytes], int, str]]:
     """One ``serve --workers 2`` for the tests that leave it running (its process, port and an
-    admin key); the stop test and test_bodylimit's killed worker start their own."""
+    admin key), the killed worker's test last; the stop test starts its own. Its tests are one
+    xdist group (pyproject's --dist loadgroup), so one worker starts it once."""
     folder = tmp_path_factory.mktemp("serve")
     key = _admin_key(folder)
     proc, port, _ = _serve_two_workers(folder)
@@ -225,3 +226,23 @@ def test_an_answered_write_is_visible_to_the_next_request(
             assert http.get(f"/v1/members/M{index}").status_code == 200
         assert http.get("/healthz").json() == {"status": "ok"}
         assert http.get("/openapi.json").json()["info"]["title"] == "ipsbill"
+
+
+@pytest.mark.skipif(not Path("/proc").exists(), reason="reads Linux's /proc")
+def test_a_killed_worker_takes_its_pyx12_pool_with_it(
+    two_workers: tuple[subprocess.Popen[bytes], int, str],
+) -> None:
+    """uvicorn replaces a worker that dies; the pool processes of the dead one used to stay.
+    Last of the tests on the shared server: it leaves a replaced worker behind."""
+    proc, _port, _key = two_workers
+    tree = descendants(proc.pid)
+    workers = sorted(_workers(proc.pid))
+    assert len(workers) == 2, tree
+    pools = {w: [p for p in tree if _parent(p) == w] for w in workers}
+    victim = max(workers, key=lambda w: len(pools[w]))
+    assert len(pools[victim]) >= 1, pools
+    os.kill(victim, signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    while any(map(_alive, pools[victim])) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not [pid for pid in pools[victim] if _alive(pid)]
