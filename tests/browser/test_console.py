@@ -356,5 +356,4 @@ def test_no_page_loads_anything_from_outside(page: Any, server: Server) -> None:
 pytestmark = [
     pytest.mark.filterwarnings("ignore::DeprecationWarning"),
     pytest.mark.slow,  # real servers and a browser
-    pytest.mark.xdist_group("browser"),  # one worker starts the servers and the browser
 ]

@@ -18,7 +18,7 @@ from bench.cpu import descendants
 from tests.service.cli_inprocess import run_cli
 from tests.service.live import free_port
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("serve")]  # real server processes
+pytestmark = pytest.mark.slow  # real server processes
 
 
 def _alive(pid: int) -> bool:
@@ -191,8 +191,8 @@ def two_workers(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[tuple[subprocess.Popen[bytes], int, str]]:
     """One ``serve --workers 2`` for the tests that leave it running (its process, port and an
-    admin key), the killed worker's test last; the stop test starts its own. Its tests are one
-    xdist group (pyproject's --dist loadgroup), so one worker starts it once."""
+    admin key), the killed worker's test last; the stop test starts its own. A test file is
+    one xdist unit (pyproject's --dist loadfile), so one worker starts it once."""
     folder = tmp_path_factory.mktemp("serve")
     key = _admin_key(folder)
     proc, port, _ = _serve_two_workers(folder)
