@@ -34,7 +34,13 @@ PAUSE = timedelta(minutes=5)
 # A session's last use is written at most this often (and at least four times per idle period).
 TOUCH_EVERY = timedelta(seconds=30)
 # Verified against when the username is unknown, so both answers take an argon2 check's time.
-_DUMMY_HASH = HASHER.hash("not a password of anyone")
+# A literal, HASHER.hash("not a password of anyone") made once: hashing it at import cost every
+# process that imports the app (each server start, each uvicorn worker) an argon2 hash, ~0.15 s
+# CPU. Its parameters are HASHER's (tests/service/test_console.py checks that they still are).
+_DUMMY_HASH = (
+    "$argon2id$v=19$m=65536,t=3,p=4$+0+rmuES2d3DzOLn21EJGw"
+    "$o+rydv/maIPFfP7OHJJewjXq1xpkV+3pkWO31CJjnxs"
+)
 
 
 def principal_of(user: ConsoleUser) -> Principal:

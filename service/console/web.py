@@ -15,7 +15,6 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
-from openpyxl import Workbook
 
 from claims.errors import Conflict, DomainError, NotFound
 from service.auth.principal import Role
@@ -88,6 +87,10 @@ def page(request: Request, template: str, code: int = 200, /, **context: Any) ->
 def export(name: str, columns: Sequence[str], rows: Sequence[Sequence[Any]], fmt: str) -> Response:
     """A list as CSV or as an Excel workbook (openpyxl), the same columns either way."""
     if fmt == "xlsx":
+        # Imported here: openpyxl costs ~0.3 s to import, paid by every process that imports
+        # the app (each server start) for a download few requests ask for.
+        from openpyxl import Workbook
+
         book = Workbook()
         sheet = book.active
         sheet.append(list(columns))

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from claims.invoices import render_invoice_csv, render_invoice_pdf
+from claims.invoices import render_invoice_csv
 from claims.invoices.model import (
     InvoiceDocument,
     InvoiceLineItem,
@@ -97,6 +97,9 @@ async def pdf(
     settings: Settings,
     profiles: ProfileRegistry | None = None,
 ) -> bytes:
+    # Imported here: fpdf2 is heavy and only this download uses it (claims/invoices/__init__.py).
+    from claims.invoices.pdf import render_invoice_pdf
+
     return render_invoice_pdf(await document(session, invoice, settings, profiles))
 
 

@@ -353,4 +353,7 @@ def test_no_page_loads_anything_from_outside(page: Any, server: Server) -> None:
     assert httpx.get(f"{server.url}/console/static/vendor/htmx/htmx.min.js").status_code == 200
 
 
-pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+pytestmark = [
+    pytest.mark.filterwarnings("ignore::DeprecationWarning"),
+    pytest.mark.slow,  # real servers and a browser
+]

@@ -19,8 +19,8 @@ from claims.invoices import (
     line_items,
     member_record,
     render_invoice_csv,
-    render_invoice_pdf,
 )
+from claims.invoices.pdf import render_invoice_pdf
 from claims.milestones import LineKind, PlannedLine, load_catalog
 from claims.model import Member
 

@@ -178,6 +178,7 @@ def _fed_in_pieces(text: str, seed: int, pooled: bool = True) -> validate.Valida
     return validator.finish()
 
 
+@pytest.mark.slow  # a pyx12 process pool
 def test_streamed_validation_says_what_whole_file_validation_says(text: str) -> None:
     for seed, candidate in enumerate([text, *_defective_files(text)]):
         whole = validation.validate_837p(candidate, workers=2, chunk_claims=3)

@@ -126,9 +126,7 @@ def test_same_input_gives_the_same_bytes() -> None:
 
 
 def test_text_is_upper_ascii_and_separators_in_names_are_blanked() -> None:
-    member = replace(
-        synthetic.subscriber(1), last_name="O'Núñez*Smith~", first_name="zoë"
-    )
+    member = replace(synthetic.subscriber(1), last_name="O'Núñez*Smith~", first_name="zoë")
     claim = replace(one_claim(), subscriber=member)
     text = write_837p(synthetic.batch(profile(), (claim,)))
     assert "NM1*IL*1*O'NUNEZ SMITH*ZOE****MI*" in text
@@ -190,12 +188,8 @@ def test_writer_needs_one_transaction_number_per_st() -> None:
 
 def test_five_digit_billing_provider_zip_is_written_then_refused_by_the_checks() -> None:
     billing = synthetic.provider(1)
-    billing = replace(
-        billing, address=replace(billing.address, zip="27601")
-    )
-    text = write_837p(
-        synthetic.batch(profile(), (replace(one_claim(), provider=billing),))
-    )
+    billing = replace(billing, address=replace(billing.address, zip="27601"))
+    text = write_837p(synthetic.batch(profile(), (replace(one_claim(), provider=billing),)))
     report = validate_837p(text)
     assert not report.ok
     assert [(p.segment_id, p.message) for p in report.problems] == [

@@ -208,3 +208,41 @@ async def _migrated_template(base: str, owner: str) -> str:
         await asyncio.to_thread(upgrade, f"{base}/{template}")
         _TEMPLATES[key] = template
     return _TEMPLATES[key]
+
+
+async def profile_sections(client: AsyncClient, admin: dict[str, str], sections: list[str]) -> None:
+    """Career-profile evidence for M-1001 at P-01, one section a day from 2026-02-02, each
+    worked on in an in-person service event (milestone 004's rule)."""
+    for index, section in enumerate(sections):
+        day = f"2026-02-{index + 2:02d}"
+        await put_ok(
+            client,
+            f"/v1/milestone-evidence/CP-{index}",
+            {
+                "member_id": "M-1001",
+                "provider_id": "P-01",
+                "kind": "career_profile_section",
+                "date": day,
+                "section": section,
+            },
+            admin,
+        )
+        # 004: "Appointments and interactions with the individual must be in-person": each
+        # section is worked on in an in-person session, taken from the service events.
+        await put_ok(
+            client,
+            f"/v1/service-events/E-CP{index}",
+            {
+                "member_id": "M-1001",
+                "provider_id": "P-01",
+                "staff_id": "S-07",
+                "service_date": day,
+                "start_time": "09:00",
+                "end_time": "10:00",
+                "activity": "career_profile",
+                "contact": "in_person",
+                "setting": "individual",
+                "note_id": f"N-{index}",
+            },
+            admin,
+        )

@@ -36,8 +36,6 @@ from tests.service.factories import (
 BATCH = {"payer_id": "VAYA", "through_date": "2026-03-31"}
 
 
-
-
 async def test_one_claim_batch_passes_pyx12_and_claims_the_units(
     app: FastAPI, client: AsyncClient
 ) -> None:

@@ -4,9 +4,7 @@ sign-out, the pause after failed sign-ins, scope equal to an API key's, audit, d
 from __future__ import annotations
 
 import io
-import re
 from datetime import timedelta
-from typing import Any
 
 import pytest
 from fastapi import FastAPI
@@ -21,6 +19,7 @@ from service.jobs.runner import Runner
 from service.jobs.service import JobContext
 from service.models import AuditEntry, ConsoleSession
 from service.models.base import utcnow
+from tests.service.console_session import PASSWORD, add_user, session_csrf, sign_in
 from tests.service.factories import (
     NPI_2,
     create_event,
@@ -29,32 +28,6 @@ from tests.service.factories import (
     create_staff,
     fileable_world,
 )
-
-PASSWORD = "correct-horse-9"
-
-
-async def add_user(app: FastAPI, username: str, role: str, **scope: Any) -> None:
-    async with app.state.sessionmaker() as session, session.begin():
-        await accounts.create_user(session, username, PASSWORD, Role(role), **scope)
-
-
-def _hidden(html: str, name: str) -> str:
-    found = re.search(rf'name="{name}" value="([^"]*)"', html)
-    assert found, f"no {name} in the page"
-    return found.group(1)
-
-
-async def sign_in(client: AsyncClient, username: str, password: str = PASSWORD) -> Any:
-    form = await client.get("/console/login")
-    token = _hidden(form.text, "csrf_token")
-    return await client.post(
-        "/console/login",
-        data={"username": username, "password": password, "csrf_token": token},
-    )
-
-
-async def session_csrf(client: AsyncClient) -> str:
-    return _hidden((await client.get("/console")).text, "csrf_token")
 
 
 async def test_a_signed_out_browser_is_sent_to_the_sign_in_form(client: AsyncClient) -> None:
@@ -104,6 +77,13 @@ async def test_repeated_failed_sign_ins_pause_the_account(
     assert paused.status_code == 401 and "paused" in paused.text
     unknown = await sign_in(client, "nobody", "wrong-password")
     assert unknown.status_code == 401 and "not right" in unknown.text  # same words: no probing
+
+
+def test_an_unknown_username_is_checked_against_a_hash_of_the_same_cost() -> None:
+    """The stand-in hash (a literal, service.console.accounts) has the hasher's parameters, so
+    an unknown username takes a password check's time; it is a valid argon2 hash."""
+    assert not accounts.HASHER.check_needs_rehash(accounts._DUMMY_HASH)
+    assert accounts.HASHER.verify(accounts._DUMMY_HASH, "not a password of anyone")
 
 
 async def test_a_form_posted_without_its_csrf_token_is_refused_and_changes_nothing(

@@ -11,9 +11,9 @@ from fastapi import FastAPI
 from httpx import AsyncClient, Response
 
 from claims.inbound.simulate import simulate_835
+from tests.service.console_session import add_user, session_csrf, sign_in
 from tests.service.factories import billed_claim
 from tests.service.jobs_run import run_jobs
-from tests.service.test_console import add_user, session_csrf, sign_in
 
 WHEN = datetime(2026, 4, 10, 9, 30, tzinfo=UTC)
 

@@ -7,17 +7,17 @@ from __future__ import annotations
 from fastapi import FastAPI
 from httpx import AsyncClient
 
+from tests.service.console_session import add_user, session_csrf, sign_in
 from tests.service.factories import create_key
-from tests.service.test_console import add_user, session_csrf, sign_in
-from tests.service.test_edi_remittance import _claim_of_78, _denial, _post
+from tests.service.remittances import claim_of_78, denial, post_edi
 
 QUEUE = "/console/queues/remittances"
 
 
 async def _held(app: FastAPI, client: AsyncClient) -> tuple[dict[str, str], str]:
     """The issue's 835: CLP03 999.00 against a 78.00 claim, another provider's NPI."""
-    admin, claim, _ = await _claim_of_78(app, client)
-    await _post(client, admin, _denial(claim["claim_id"], "999.00", "999.00", status="1"))
+    admin, claim, _ = await claim_of_78(app, client)
+    await post_edi(client, admin, denial(claim["claim_id"], "999.00", "999.00", status="1"))
     return admin, claim["claim_id"]
 
 

@@ -5,7 +5,6 @@ a failing one is held as an exception naming the check; PLB amounts are recorded
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
 from fastapi import FastAPI
 from httpx import AsyncClient
@@ -15,74 +14,25 @@ from tests.service.edi_files import answering, join, outside, reseal, segments, 
 from tests.service.factories import (
     NPI_1,
     NPI_2,
-    billed_claim,
     create_event,
     create_key,
     create_provider,
     create_staff,
     fileable_world,
 )
+from tests.service.remittances import OTHER_NPI, claim_of_78, denial, post_edi
 
-EDI = {"Content-Type": "application/edi-x12"}
 WHEN = datetime(2026, 4, 10, 9, 30, tzinfo=UTC)
-OTHER_NPI = "1123454567"  # the payee the outside file names: not our provider
-
-
-async def _post(client: AsyncClient, headers: dict[str, str], text: str) -> dict[str, Any]:
-    response = await client.post(
-        "/v1/edi/inbound", content=text.encode(), headers={**headers, **EDI}
-    )
-    assert response.status_code == 200, response.text
-    result: dict[str, Any] = response.json()
-    return result
-
-
-async def _claim_of_78(app: FastAPI, client: AsyncClient) -> tuple[dict[str, str], dict, str]:
-    """One claim of 12 units at 6.50 = 78.00, billed to VAYA (default profile, NM1*PR NCLMEMCO)."""
-    admin, claim, text = await billed_claim(app, client)
-    assert claim["total_charge"] == "78.00"
-    return admin, claim, text
-
-
-def _denial(
-    claim_id: str,
-    charge: str,
-    paid: str = "0",
-    *,
-    payer_id: str | None = None,
-    npi: str = OTHER_NPI,
-    tax_id: str = "123456789",
-    line_id: str = "1234",
-    status: str = "4",
-) -> str:
-    """HDI's 835 denial (component separator ``|``) naming our claim in CLP01; each keyword
-    alters one more element so the file passes one more check."""
-    element, terminator, segs = segments(outside("835_hdi_denial.835"))
-    out = []
-    for seg in segs:
-        parts = seg.split(element)
-        if parts[0] == "CLP":
-            parts[1:5] = [claim_id, status, charge, paid]
-        elif parts[0] == "N1" and parts[1] == "PE":
-            parts[4] = npi
-        elif parts[0] == "REF" and parts[1] == "6R":
-            parts[2] = line_id
-        elif parts[0] == "REF" and parts[1] == "TJ":  # the payee's tax id
-            parts[2] = tax_id
-        out.append(element.join(parts))
-        if payer_id and parts[0] == "N4" and len(out) < 12:  # the payer's N4 (1000A)
-            out.append(element.join(["REF", "2U", payer_id]))
-    return join(element, terminator, reseal(out, element))
 
 
 async def test_the_issues_835_is_held_as_an_exception_naming_every_failed_check(
     app: FastAPI, client: AsyncClient
 ) -> None:
-    admin, claim, _ = await _claim_of_78(app, client)
+    admin, claim, _ = await claim_of_78(app, client)
     finance = await create_key(app, "finance", payer_id="VAYA")
     # CLP03 999.00 against a 78.00 claim, a line id of other claims, another provider's NPI
-    result = await _post(
-        client, finance, _denial(claim["claim_id"], "999.00", "999.00", status="1")
+    result = await post_edi(
+        client, finance, denial(claim["claim_id"], "999.00", "999.00", status="1")
     )
     assert result["claims_updated"] == 0
     assert result["exceptions"] == [
@@ -109,8 +59,8 @@ async def test_the_issues_835_is_held_as_an_exception_naming_every_failed_check(
 async def test_exceptions_are_seen_only_within_the_payer_scope(
     app: FastAPI, client: AsyncClient
 ) -> None:
-    admin, claim, _ = await _claim_of_78(app, client)
-    await _post(client, admin, _denial(claim["claim_id"], "999.00"))
+    admin, claim, _ = await claim_of_78(app, client)
+    await post_edi(client, admin, denial(claim["claim_id"], "999.00"))
     other = await create_key(app, "finance", payer_id="OTHER")
     assert (await client.get("/v1/remittance-exceptions", headers=other)).json()["items"] == []
     provider = await create_key(app, "provider", provider_id="P-01")
@@ -120,24 +70,24 @@ async def test_exceptions_are_seen_only_within_the_payer_scope(
 
 
 async def test_each_check_alone_holds_the_payment(app: FastAPI, client: AsyncClient) -> None:
-    admin, claim, _ = await _claim_of_78(app, client)
+    admin, claim, _ = await claim_of_78(app, client)
     line_id = claim["lines"][0]["line_id"]
     right = {"payer_id": "NCLMEMCO", "npi": NPI_1, "tax_id": "561234567", "line_id": line_id}
     cases = {
-        "charge": _denial(claim["claim_id"], "999.00", **right),
-        "payer": _denial(claim["claim_id"], "78.00", **{**right, "payer_id": "ANYPLAN"}),
-        "payee": _denial(claim["claim_id"], "78.00", **{**right, "npi": OTHER_NPI}),
-        "payee ": _denial(claim["claim_id"], "78.00", **{**right, "tax_id": "123456789"}),
-        "line_ids": _denial(claim["claim_id"], "78.00", **{**right, "line_id": "L999"}),
-        "overpaid": _denial(claim["claim_id"], "78.00", "100.00", status="1", **right),
+        "charge": denial(claim["claim_id"], "999.00", **right),
+        "payer": denial(claim["claim_id"], "78.00", **{**right, "payer_id": "ANYPLAN"}),
+        "payee": denial(claim["claim_id"], "78.00", **{**right, "npi": OTHER_NPI}),
+        "payee ": denial(claim["claim_id"], "78.00", **{**right, "tax_id": "123456789"}),
+        "line_ids": denial(claim["claim_id"], "78.00", **{**right, "line_id": "L999"}),
+        "overpaid": denial(claim["claim_id"], "78.00", "100.00", status="1", **right),
     }
     for check, text in cases.items():
-        result = await _post(client, admin, text)
+        result = await post_edi(client, admin, text)
         assert result["exceptions"][0]["failed_checks"] == [check.strip()], check
     after = (await client.get(f"/v1/claims/{claim['claim_id']}", headers=admin)).json()
     assert after["status"] == "generated"
     # every element right: the denial is applied
-    result = await _post(client, admin, _denial(claim["claim_id"], "78.00", **right))
+    result = await post_edi(client, admin, denial(claim["claim_id"], "78.00", **right))
     assert result["exceptions"] == [] and result["claim_ids"] == [claim["claim_id"]]
     after = (await client.get(f"/v1/claims/{claim['claim_id']}", headers=admin)).json()
     assert after["status"] == "denied"
@@ -146,7 +96,7 @@ async def test_each_check_alone_holds_the_payment(app: FastAPI, client: AsyncCli
 async def test_plb_adjustments_are_recorded_against_the_provider_and_shown(
     app: FastAPI, client: AsyncClient
 ) -> None:
-    admin, claim, text = await _claim_of_78(app, client)
+    admin, claim, text = await claim_of_78(app, client)
     element, terminator, segs = segments(outside("835_hdi_provider_level_adjustment.835"))
     segs = answering(segs, element, sent(text))
     altered = [
@@ -155,7 +105,7 @@ async def test_plb_adjustments_are_recorded_against_the_provider_and_shown(
         ).replace(f"PLB{element}PAYEE_ID1{element}", f"PLB{element}{NPI_1}{element}")
         for s in segs
     ]
-    result = await _post(client, admin, join(element, terminator, altered))
+    result = await post_edi(client, admin, join(element, terminator, altered))
     assert result["provider_adjustments"] == 6  # set 1: two PLB of two amounts; sets 2, 3: one
     unmatched = {item.get("provider_identifier") for item in result["unmatched"]}
     assert {"PAYEE_ID99", "PAYEE_ID2", "PAYEE_ID3"} <= unmatched
@@ -177,9 +127,9 @@ async def test_plb_adjustments_are_recorded_against_the_provider_and_shown(
 async def test_a_file_that_reverses_and_repays_a_paid_claim_updates_nothing(
     app: FastAPI, client: AsyncClient
 ) -> None:
-    admin, claim, text = await _claim_of_78(app, client)
+    admin, claim, text = await claim_of_78(app, client)
     remit = simulate_835(text, control_number=601, created=WHEN, trace_number="EFT9")
-    first = await _post(client, admin, remit)
+    first = await post_edi(client, admin, remit)
     assert first["claim_ids"] == [claim["claim_id"]] and first["exceptions"] == []
     before = (await client.get(f"/v1/claims/{claim['claim_id']}", headers=admin)).json()
     assert before["status"] == "paid"
@@ -196,7 +146,7 @@ async def test_a_file_that_reverses_and_repays_a_paid_claim_updates_nothing(
                 element.join([*parts[:2], "22", "-" + parts[3], "-" + parts[4], *parts[5:]])
             )
         again.append(element.join(parts))
-    result = await _post(client, admin, join(element, terminator, reseal(again, element)))
+    result = await post_edi(client, admin, join(element, terminator, reseal(again, element)))
     assert result["duplicate"] is False and result["exceptions"] == []
     assert result["claims_updated"] == 0 and result["claim_ids"] == []
     after = (await client.get(f"/v1/claims/{claim['claim_id']}", headers=admin)).json()
@@ -221,7 +171,7 @@ async def test_a_batch_of_two_providers_is_paid_in_one_835_per_payee(
     text = (await client.get(f"/v1/claim-batches/{batch['batch_id']}/837p", headers=admin)).text
     remittance = simulate_835(text, control_number=9, created=WHEN, trace_number="EFT-2")
     assert remittance.count("ST*835*") == 2 and remittance.count("N1*PE*") == 2
-    answer = await _post(client, admin, remittance)
+    answer = await post_edi(client, admin, remittance)
     assert answer["claims_updated"] == 2 and not answer.get("exceptions"), answer
     claims = (await client.get("/v1/claims", headers=admin)).json()["items"]
     assert sorted(c["provider_id"] for c in claims if c["status"] == "paid") == ["P-01", "P-02"]
@@ -232,9 +182,9 @@ async def test_a_second_payment_of_a_paid_claim_is_held_for_a_person(
 ) -> None:
     """claims.lifecycle: a payment lands only on a claim not yet paid or denied; the same
     payment in another interchange (no take-back first) is a claim_status exception."""
-    admin, claim, text = await _claim_of_78(app, client)
+    admin, claim, text = await claim_of_78(app, client)
     remit = simulate_835(text, control_number=601, created=WHEN, trace_number="EFT9")
-    assert (await _post(client, admin, remit))["exceptions"] == []
+    assert (await post_edi(client, admin, remit))["exceptions"] == []
     before = (await client.get(f"/v1/claims/{claim['claim_id']}", headers=admin)).json()
     element, terminator, segs = segments(remit)
     renumbered = [
@@ -242,7 +192,7 @@ async def test_a_second_payment_of_a_paid_claim_is_held_for_a_person(
                      [p[0], p[1], "000000602"] if p[0] == "IEA" else p)
         for p in (seg.split(element) for seg in segs)
     ]  # fmt: skip
-    result = await _post(client, admin, join(element, terminator, reseal(renumbered, element)))
+    result = await post_edi(client, admin, join(element, terminator, reseal(renumbered, element)))
     assert result["exceptions"] == [
         {"claim_id": claim["claim_id"], "failed_checks": ["claim_status"]}
     ]

@@ -13,7 +13,7 @@ from httpx import AsyncClient
 from claims.inbound.simulate import simulate_835
 from tests.service.edi_files import join, reseal, segments
 from tests.service.factories import create_key
-from tests.service.test_edi_remittance import OTHER_NPI, _claim_of_78, _denial, _post
+from tests.service.remittances import OTHER_NPI, claim_of_78, denial, post_edi
 
 WHEN = datetime(2026, 4, 10, 9, 30, tzinfo=UTC)
 
@@ -52,10 +52,10 @@ async def _open_ones(client: AsyncClient, headers: dict[str, str]) -> list[dict[
 
 
 async def test_the_issues_835_dismissed_changes_no_claim(app: FastAPI, client: AsyncClient) -> None:
-    admin, claim, _ = await _claim_of_78(app, client)
+    admin, claim, _ = await claim_of_78(app, client)
     finance = await create_key(app, "finance", payer_id="VAYA")
     # CLP03 999.00 against a 78.00 claim, other claims' line id, another provider's NPI
-    await _post(client, finance, _denial(claim["claim_id"], "999.00", "999.00", status="1"))
+    await post_edi(client, finance, denial(claim["claim_id"], "999.00", "999.00", status="1"))
     (held,) = await _open_ones(client, finance)
     assert held["status"] == "open" and held["resolution"] is None
 
@@ -82,9 +82,9 @@ async def test_the_issues_835_dismissed_changes_no_claim(app: FastAPI, client: A
 
 
 async def test_apply_marks_the_claim_paid_once(app: FastAPI, client: AsyncClient) -> None:
-    admin, claim, text = await _claim_of_78(app, client)
+    admin, claim, text = await claim_of_78(app, client)
     remit = simulate_835(text, control_number=701, created=WHEN, trace_number="EFT77")
-    result = await _post(client, admin, _altered(remit, N1_PE=(4, OTHER_NPI)))  # not our NPI
+    result = await post_edi(client, admin, _altered(remit, N1_PE=(4, OTHER_NPI)))  # not our NPI
     assert result["exceptions"] == [{"claim_id": claim["claim_id"], "failed_checks": ["payee"]}]
     (held,) = await _open_ones(client, admin)
 
@@ -107,12 +107,12 @@ async def test_apply_marks_the_claim_paid_once(app: FastAPI, client: AsyncClient
 
 
 async def test_apply_refuses_a_claim_paid_since(app: FastAPI, client: AsyncClient) -> None:
-    admin, claim, text = await _claim_of_78(app, client)
+    admin, claim, text = await claim_of_78(app, client)
     remit = simulate_835(text, control_number=702, created=WHEN, trace_number="EFT78")
-    await _post(client, admin, _altered(remit, CLP=(3, "80.00")))
+    await post_edi(client, admin, _altered(remit, CLP=(3, "80.00")))
     (held,) = await _open_ones(client, admin)
     clean = simulate_835(text, control_number=703, created=WHEN, trace_number="EFT79")
-    assert (await _post(client, admin, clean))["claim_ids"] == [claim["claim_id"]]
+    assert (await post_edi(client, admin, clean))["claim_ids"] == [claim["claim_id"]]
 
     response = await _resolve(client, admin, held["id"], "apply", "late")
     assert response.status_code == 409
@@ -124,8 +124,8 @@ async def test_apply_refuses_a_claim_paid_since(app: FastAPI, client: AsyncClien
 
 
 async def test_only_finance_of_that_payer_resolves(app: FastAPI, client: AsyncClient) -> None:
-    admin, claim, _ = await _claim_of_78(app, client)
-    await _post(client, admin, _denial(claim["claim_id"], "999.00"))
+    admin, claim, _ = await claim_of_78(app, client)
+    await post_edi(client, admin, denial(claim["claim_id"], "999.00"))
     (held,) = await _open_ones(client, admin)
     other = await create_key(app, "finance", payer_id="OTHER")
     assert (await _resolve(client, other, held["id"], "dismiss", "x")).status_code == 404
@@ -141,9 +141,9 @@ async def test_only_finance_of_that_payer_resolves(app: FastAPI, client: AsyncCl
 async def test_a_line_without_ref_6r_is_held_as_a_line_ids_exception(
     app: FastAPI, client: AsyncClient
 ) -> None:
-    admin, claim, text = await _claim_of_78(app, client)
+    admin, claim, text = await claim_of_78(app, client)
     remit = simulate_835(text, control_number=704, created=WHEN, trace_number="EFT80")
-    result = await _post(client, admin, _altered(remit, REF_6R=None))
+    result = await post_edi(client, admin, _altered(remit, REF_6R=None))
     assert result["exceptions"] == [{"claim_id": claim["claim_id"], "failed_checks": ["line_ids"]}]
     assert result["unmatched"] == [] and result["claims_updated"] == 0
     (held,) = await _open_ones(client, admin)

@@ -22,6 +22,7 @@ from tests.service.live import BIN, Served, served
 
 ROOT = Path(__file__).resolve().parents[2]
 CLIENT = ROOT / "examples" / "client.py"
+pytestmark = pytest.mark.slow  # a real server, the client and mypy as processes
 DAY = (date.today() - timedelta(days=2)).isoformat()
 DAY_BEFORE = (date.today() - timedelta(days=3)).isoformat()
 

@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import httpx
+import pytest
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
 from sqlalchemy import func, select, update
@@ -103,6 +104,7 @@ async def test_every_answer_has_a_request_id(app: FastAPI, client: AsyncClient) 
         assert answer.headers["x-request-id"] != insane
 
 
+@pytest.mark.slow  # a real server process
 def test_the_request_id_is_on_the_servers_log_lines(tmp_path: Path) -> None:
     with served(tmp_path) as server:
         answer = httpx.get(f"{server.url}/v1/claims/C-1", headers={"X-Request-ID": "trace-91x"})

@@ -15,14 +15,15 @@ from claims.inbound.simulate import simulate_835
 from service.models import InboundFile, Job
 from tests.service.factories import (
     NPI_2,
+    PROFILE_SECTIONS,
     billed_claim,
     create_key,
     create_payer,
     create_provider,
     fileable_world,
+    profile_sections,
 )
 from tests.service.jobs_run import run_jobs
-from tests.service.test_milestones import SECTIONS, _profile_sections
 
 EDI = {"Content-Type": "application/edi-x12"}
 ASYNC = {"Prefer": "respond-async"}
@@ -138,7 +139,8 @@ INVOICE = {"payer_id": "VAYA", "through_date": "2026-12-31"}
 async def _earned(app: FastAPI, client: AsyncClient) -> dict[str, str]:
     admin = await fileable_world(app, client)
     await create_provider(client, admin, "P-02", npi=NPI_2, tax_id="569876543")
-    await _profile_sections(client, admin, SECTIONS)  # P-01 earns milestone 1; P-02 nothing
+    # P-01 earns milestone 1; P-02 nothing
+    await profile_sections(client, admin, list(PROFILE_SECTIONS))
     return admin
 
 

@@ -36,6 +36,7 @@ from tests.service.killing import (
 
 pytestmark = pytest.mark.slow  # real `ipsbill serve` processes, killed and started again
 
+
 async def _counts(url: str) -> dict[str, int]:
     engine = make_engine(url, execution_options={"sqlite_begin": "DEFERRED"})
     line = orm.UnitLine

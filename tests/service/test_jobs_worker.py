@@ -12,14 +12,15 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
-from service.migrate import upgrade
-from tests.service.killing import Server, job_row, seed_claimable
+from tests.service.killing import Server, job_row, migrated_sqlite, seed_claimable
+
+pytestmark = pytest.mark.slow  # real server and worker processes
 
 
 def test_a_job_queued_by_the_api_is_run_by_ipsbill_worker(tmp_path: Path) -> None:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'worker.db'}"
-    upgrade(url)
+    url = migrated_sqlite(tmp_path, "worker.db")
     headers = {"Authorization": f"Bearer {asyncio.run(seed_claimable(url, claims=50))}"}
     api = Server(url, tmp_path, IPSBILL_JOB_RUNNER="false")
     env = {**os.environ, "IPSBILL_DATABASE_URL": url, "IPSBILL_VALIDATION_WORKERS": "1"}

@@ -8,7 +8,12 @@ from fastapi import FastAPI
 from httpx import AsyncClient
 from pypdf import PdfReader
 
-from tests.service.factories import PROFILE_SECTIONS, create_key, create_world, put_ok
+from tests.service.factories import (
+    PROFILE_SECTIONS,
+    create_key,
+    create_world,
+    profile_sections,
+)
 
 SECTIONS = list(PROFILE_SECTIONS)
 
@@ -17,44 +22,6 @@ async def _world(app: FastAPI, client: AsyncClient) -> dict[str, str]:
     admin = await create_key(app, "admin")
     await create_world(client, admin)
     return admin
-
-
-async def _profile_sections(
-    client: AsyncClient, admin: dict[str, str], sections: list[str]
-) -> None:
-    for index, section in enumerate(sections):
-        day = f"2026-02-{index + 2:02d}"
-        await put_ok(
-            client,
-            f"/v1/milestone-evidence/CP-{index}",
-            {
-                "member_id": "M-1001",
-                "provider_id": "P-01",
-                "kind": "career_profile_section",
-                "date": day,
-                "section": section,
-            },
-            admin,
-        )
-        # 004: "Appointments and interactions with the individual must be in-person": each
-        # section is worked on in an in-person session, taken from the service events.
-        await put_ok(
-            client,
-            f"/v1/service-events/E-CP{index}",
-            {
-                "member_id": "M-1001",
-                "provider_id": "P-01",
-                "staff_id": "S-07",
-                "service_date": day,
-                "start_time": "09:00",
-                "end_time": "10:00",
-                "activity": "career_profile",
-                "contact": "in_person",
-                "setting": "individual",
-                "note_id": f"N-{index}",
-            },
-            admin,
-        )
 
 
 async def test_evidence_is_idempotent_versioned_and_checked_per_kind(
@@ -95,7 +62,7 @@ async def test_milestone_1_earned_and_2_progress_says_what_is_missing(
     app: FastAPI, client: AsyncClient
 ) -> None:
     admin = await _world(app, client)
-    await _profile_sections(client, admin, SECTIONS)
+    await profile_sections(client, admin, SECTIONS)
     status = (await client.get("/v1/members/M-1001/milestones", headers=admin)).json()
     earned = {(e["milestone"], e["occurrence"]): e for e in status["earned"]}
     assert earned[("1", 1)]["amount"] == "2120.00"
@@ -108,7 +75,7 @@ async def test_invoice_then_void_yields_a_credit_on_the_next_invoice(
     app: FastAPI, client: AsyncClient
 ) -> None:
     admin = await _world(app, client)
-    await _profile_sections(client, admin, SECTIONS)
+    await profile_sections(client, admin, SECTIONS)
     body = {"payer_id": "VAYA", "provider_id": "P-01", "through_date": "2026-12-31"}
     created = await client.post("/v1/invoices", json=body, headers=admin)
     assert created.status_code == 201, created.text
@@ -127,7 +94,7 @@ async def test_invoice_then_void_yields_a_credit_on_the_next_invoice(
 
 async def test_payments_are_recorded_once_per_reference(app: FastAPI, client: AsyncClient) -> None:
     admin = await _world(app, client)
-    await _profile_sections(client, admin, SECTIONS)
+    await profile_sections(client, admin, SECTIONS)
     invoice = (
         await client.post(
             "/v1/invoices",
@@ -158,7 +125,7 @@ async def test_invoice_pdf_is_a_real_invoice_without_member_names(
     app: FastAPI, client: AsyncClient
 ) -> None:
     admin = await _world(app, client)
-    await _profile_sections(client, admin, SECTIONS)
+    await profile_sections(client, admin, SECTIONS)
     invoice = (
         await client.post(
             "/v1/invoices",

@@ -6,8 +6,11 @@ import re
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from tests.service.live import BIN, served
 
+pytestmark = pytest.mark.slow  # a real server and the ipsbill commands
 README = Path(__file__).resolve().parents[2] / "README.md"
 
 

@@ -20,6 +20,9 @@ from tests.service.live import free_port
 
 pytestmark = pytest.mark.slow  # real server processes
 
+# ``serve --workers 2``: its process, port, an admin key and its log (the two_workers fixture).
+TwoWorkers = tuple[subprocess.Popen[bytes], int, str, Path]
+
 
 def _alive(pid: int) -> bool:
     try:
@@ -85,14 +88,14 @@ def _parent(pid: int) -> int:
 
 @pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="reads Linux's /proc")
 def test_every_worker_serves_on_uvloop(
-    two_workers: tuple[subprocess.Popen[bytes], int, str],
+    two_workers: TwoWorkers,
 ) -> None:
     """``--workers 2`` is two uvicorn workers, each answering on its own, on uvloop, each with
     its malloc arenas bounded (service.serving.bound_malloc_arenas). Which
     worker the kernel gives a connection to is not asserted (spreading connections is the load
     balancer's job, service.serving): the other worker is stopped while one is asked, so only
     the one asked can answer. (A stop shorter than uvicorn's 5 s health check.)"""
-    proc, port, _ = two_workers
+    proc, port, _, _ = two_workers
     workers = _workers(proc.pid)
     assert len(workers) == 2, workers
     for worker in workers:
@@ -138,36 +141,6 @@ def _wait_for_line(log: Path, text: str) -> None:
         time.sleep(0.1)
 
 
-def test_a_stop_answers_the_request_in_flight_and_leaves_no_process_behind(
-    tmp_path: Path,
-) -> None:
-    """SIGTERM stops the workers gracefully: a request in flight is answered (and its
-    connection closed), then every process ends, the validation pools' too (without the
-    shutdown in the app's lifespan they were orphaned by every stop)."""
-    key = _admin_key(tmp_path)
-    proc, port, log = _serve_two_workers(tmp_path)
-    try:
-        below = descendants(proc.pid)
-        assert len(below) >= 4, below  # two serve workers, each with its pyx12 pool
-        body = b'{"name": "Vaya", "kind": "lme_mco"}'
-        sock = _start_put(port, key, body)
-        proc.terminate()
-        _wait_for_line(log, "Waiting for connections to close")
-        sock.sendall(body)
-        answer = _read_answer(sock)
-        sock.close()
-        assert answer.split(b" ")[1] in (b"200", b"201"), answer[:300]  # the demo may have it
-        assert b"connection: close" in answer.lower()
-        assert proc.wait(20) == 0
-    finally:
-        proc.terminate()
-        proc.wait(20)
-    deadline = time.monotonic() + 10
-    while any(map(_alive, below)) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert not [pid for pid in below if _alive(pid)]
-
-
 def _admin_key(tmp_path: Path) -> str:
     created = run_cli(tmp_path, "s.db", "keys", "create", "--role", "admin")  # in this process
     assert created.returncode == 0, created.stderr
@@ -189,24 +162,25 @@ def _readyz(port: int) -> str:
 @pytest.fixture(scope="module")
 def two_workers(
     tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[tuple[subprocess.Popen[bytes], int, str]]:
-    """One ``serve --workers 2`` for the tests that leave it running (its process, port and an
-    admin key); the stop test and test_bodylimit's killed worker start their own."""
+) -> Iterator[TwoWorkers]:
+    """One ``serve --workers 2`` for this file's tests (its process, port, an admin key and its
+    log), in file order: the killed worker's test, then the stop test last. A test file is one
+    xdist unit (pyproject's --dist loadfile), so one worker starts it once."""
     folder = tmp_path_factory.mktemp("serve")
     key = _admin_key(folder)
-    proc, port, _ = _serve_two_workers(folder)
+    proc, port, log = _serve_two_workers(folder)
     try:
-        yield proc, port, key
+        yield proc, port, key, log
     finally:
         proc.terminate()
         proc.wait(20)
 
 
 def test_an_answered_write_is_visible_to_the_next_request(
-    two_workers: tuple[subprocess.Popen[bytes], int, str],
+    two_workers: TwoWorkers,
 ) -> None:
     """Whichever of the two workers answers the next request sees the write answered before."""
-    _, port, key = two_workers
+    _, port, key, _ = two_workers
     base, headers = f"http://127.0.0.1:{port}", {"Authorization": f"Bearer {key}"}
     with httpx.Client(base_url=base, headers=headers, timeout=30) as http:
         assert http.put("/v1/payers/VAYA", json={"name": "Vaya", "kind": "lme_mco"}).is_success
@@ -225,3 +199,57 @@ def test_an_answered_write_is_visible_to_the_next_request(
             assert http.get(f"/v1/members/M{index}").status_code == 200
         assert http.get("/healthz").json() == {"status": "ok"}
         assert http.get("/openapi.json").json()["info"]["title"] == "ipsbill"
+
+
+@pytest.mark.skipif(not Path("/proc").exists(), reason="reads Linux's /proc")
+def test_a_killed_worker_takes_its_pyx12_pool_with_it(
+    two_workers: TwoWorkers,
+) -> None:
+    """uvicorn replaces a worker that dies; the pool processes of the dead one used to stay.
+    After the tests that want the two first workers: it leaves a replaced one behind."""
+    proc, _port, _key, _log = two_workers
+    tree = descendants(proc.pid)
+    workers = sorted(_workers(proc.pid))
+    assert len(workers) == 2, tree
+    pools = {w: [p for p in tree if _parent(p) == w] for w in workers}
+    victim = max(workers, key=lambda w: len(pools[w]))
+    assert len(pools[victim]) >= 1, pools
+    os.kill(victim, signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    while any(map(_alive, pools[victim])) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not [pid for pid in pools[victim] if _alive(pid)]
+    deadline = time.monotonic() + 30  # uvicorn starts a worker in its place
+    while len(_workers(proc.pid) - {victim}) < 2 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert len(_workers(proc.pid) - {victim}) == 2
+
+
+def test_a_stop_answers_the_request_in_flight_and_leaves_no_process_behind(
+    two_workers: TwoWorkers,
+) -> None:
+    """SIGTERM stops the workers gracefully: a request in flight is answered (and its
+    connection closed), then every process ends, the validation pools' too (without the
+    shutdown in the app's lifespan they were orphaned by every stop). Last on the shared server
+    (a worker of which was killed and replaced): it stops it."""
+    proc, port, key, log = two_workers
+    try:
+        below = descendants(proc.pid)
+        assert len(below) >= 4, below  # two serve workers, each with its pyx12 pool
+        body = b'{"name": "Vaya", "kind": "lme_mco"}'
+        sock = _start_put(port, key, body)
+        proc.terminate()
+        _wait_for_line(log, "Waiting for connections to close")
+        sock.sendall(body)
+        answer = _read_answer(sock)
+        sock.close()
+        assert answer.split(b" ")[1] in (b"200", b"201"), answer[:300]  # the demo may have it
+        assert b"connection: close" in answer.lower()
+        assert proc.wait(20) == 0
+    finally:
+        proc.terminate()
+        proc.wait(20)
+    deadline = time.monotonic() + 10
+    while any(map(_alive, below)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not [pid for pid in below if _alive(pid)]

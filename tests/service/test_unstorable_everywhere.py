@@ -18,8 +18,8 @@ from httpx import AsyncClient
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.service.access_matrix import MATRIX, build_world, route_body, route_request
 from tests.service.factories import create_key
-from tests.service.test_access_matrix import MATRIX, _body, _request, _world
 
 BAD_CHARS = ["\x00", "\ud800", "\udbff", "\udc00", "\udfff"]
 PER_TARGET = 3
@@ -57,7 +57,7 @@ def _targets(app: FastAPI) -> list[tuple[str, str, str]]:
 
 
 def _json_fields(route: str) -> list[str]:
-    body = _body(route, {"ack": ""}).get("json")
+    body = route_body(route, {"ack": ""}).get("json")
     if route == "POST /v1/service-events:batch":
         return [f"events.0.{name}" for name in body["events"][0]]
     return list(body) if isinstance(body, dict) else []
@@ -77,11 +77,11 @@ async def _send(
     bad: str,
 ) -> tuple[int, Any]:  # fmt: skip
     route, place, name = target
-    method, path, body = _request(route, world)
+    method, path, body = route_request(route, world)
     headers = {**admin, **body.pop("headers", {})}
     if place == "path":  # a URL carries bytes: only NUL can reach a path or a query
         template = route.split(" ", 1)[1]
-        path = _request(route.replace("{" + name + "}", quote(bad, safe="")), world)[1]
+        path = route_request(route.replace("{" + name + "}", quote(bad, safe="")), world)[1]
         assert path != template
     if place == "query":
         path = f"{path}?{name}={quote(bad, safe='')}"
@@ -117,7 +117,7 @@ def _mentions(problem: dict[str, Any], name: str) -> bool:
 async def test_every_route_refuses_unstorable_text_naming_the_field(
     app: FastAPI, client: AsyncClient
 ) -> None:
-    world = await _world(app, client)
+    world = await build_world(app, client)
     admin = await create_key(app, "admin")
     targets = _targets(app)
     assert {t[0] for t in targets} >= {
