@@ -30,7 +30,7 @@ from service.milestones.router import router as milestones_router
 from service.payments.router import router as payments_router
 from service.profiles import ProfileRegistry
 from service.reference.router import router as reference_router
-from service.serving import tune_garbage_collector
+from service.serving import trim_memory, tune_garbage_collector
 from service.strict import check_query
 from service.units.router import router as units_router
 from service.validation import shutdown_pools, warm_pool
@@ -70,7 +70,9 @@ def create_app(
             )
             app.state.jobs.start()
         tending = None if settings.is_sqlite else asyncio.create_task(tend(app.state.engine))
+        trimming = asyncio.create_task(trim_memory())  # docs/operations.md, "Memory"
         yield
+        trimming.cancel()
         if tending is not None:
             tending.cancel()
         if settings.job_runner:
