@@ -194,37 +194,42 @@ async def _load(
     """What the members' days from their date on need (``only_day``: that date alone, with the
     units counted after it summed by the database)."""
     member_rows = await repo.members_for(session, members, known)
-    stored = await repo.events_since(session, members, only_day)
-    events = [*stored, *(SimpleNamespace(**values) for values in new_events.values())]
-    providers = {row.provider_id for row in events}
     payer_ids = {row.payer_id for row in member_rows}
-    staff = await repo.staff_for(session, {(e.provider_id, e.staff_id) for e in events}, known)
-    payers = await dbkit.rows_in(session, orm.Payer.payer_id, payer_ids, plain=True)
-    lines = _group(await repo.lines_since(session, members, only_day), lambda row: row.member_id)
-    later = await repo.counted_after(session, members) if only_day else None
-
-    async def plain(column: Any, keys: Iterable[str]) -> list[Any]:
-        return await dbkit.rows_in(session, column, keys, plain=True)
-
+    got, whole = await repo.readjudication_reads(
+        session, members, list(new_events.values()), payer_ids, only_day
+    )
+    events = [*got["events"], *(SimpleNamespace(**values) for values in new_events.values())]
+    if not whole:
+        got.update(await repo.provider_reads(session, events, known))
+    lines = _group(got["lines"], lambda row: row.member_id)
+    later = repo.counted_after(got["later"]) if only_day else None
     kept: dict[str, dict[str, int]] = {}
-    counters = await repo.counters_before(session, lines, members, later, kept)
+    counters = repo.counters_before(got["counters"], lines, later, kept)
     return _Loaded(
         members={row.member_id: row for row in member_rows},
-        payers={row.payer_id: row for row in payers},
+        payers={row.payer_id: row for row in got["payers"]},
         events=_group(events, lambda row: row.member_id),
-        staff=_group(staff, lambda row: row.provider_id),
+        staff=_group(_staff_of(events, got["staff"], known), lambda row: row.provider_id),
         reviews=_group(
-            await plain(orm.FidelityReview.provider_id, providers), lambda row: row.provider_id
+            {row.review_id: row for row in got["reviews"]}.values(), lambda row: row.provider_id
         ),
-        auths=_group(await plain(orm.Authorization.member_id, members), lambda row: row.member_id),
-        eipd=_group(
-            await plain(orm.EipdAuthorization.member_id, members), lambda row: row.member_id
-        ),
-        fees=_group(await plain(orm.FeeSchedule.payer_id, payer_ids), lambda row: row.payer_id),
+        auths=_group(got["auths"], lambda row: row.member_id),
+        eipd=_group(got["eipd"], lambda row: row.member_id),
+        fees=_group(got["fees"], lambda row: row.payer_id),
         counters=counters,
         lines=lines,
         kept=kept,
     )
+
+
+def _staff_of(events: Iterable[Any], read: Iterable[Any], known: repo.Known) -> list[Any]:
+    """The staff rows of the events' (provider, staff) pairs: those the caller knew, then those
+    read (a pair read twice, by two of the selects, counts once)."""
+    pairs = {(event.provider_id, event.staff_id) for event in events}
+    found = {pair: known.staff[pair] for pair in sorted(pairs & known.staff.keys())}
+    for row in read:
+        found.setdefault((row.provider_id, row.staff_id), row)
+    return [row for pair, row in found.items() if pair in pairs]
 
 
 def _settings(payer: orm.Payer | None, profiles: ProfileRegistry) -> core.RuleSettings:
