@@ -14,7 +14,7 @@ from functools import partial
 from typing import Any, Final, Literal
 
 from pydantic import ValidationError
-from sqlalchemy import insert, select, tuple_
+from sqlalchemy import bindparam, insert, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from claims.errors import DomainError, InvalidInput, NotFound, UnknownReference
@@ -94,20 +94,26 @@ async def _load_refs(
     """What the checks need, in one round trip beside its members (read with their lock): the
     stored events and the staff (``dbkit.plain_sets``); providers are read only for staff not
     found (a staff row is kept under its provider's id: that provider exists)."""
-    event = orm.ServiceEvent
     pairs = {(b.provider_id, b.staff_id) for _, b in items}
-    pair = tuple_(orm.Staff.provider_id, orm.Staff.staff_id)
-    columns = [event.__table__.c[name] for name in STORED]
-    got = await dbkit.plain_sets(
-        session,
-        {
-            "events": [
-                select(*columns).where(match)
-                for match in await dbkit.among(session, event.event_id, [i for i, _ in items])
-            ],
-            "staff": [repo.staff_select(pair.in_(part)) for part in dbkit.chunks(sorted(pairs))],
-        },
-    )
+    if len(items) == 1:  # a single event: the statement built once (INTAKE_ONE)
+        ((event_id, body),) = items
+        params = {"event_id": event_id, "provider_id": body.provider_id, "staff_id": body.staff_id}
+        got = await INTAKE_ONE.run(session, params)
+    else:
+        got = await dbkit.plain_sets(
+            session,
+            {
+                "events": [
+                    select(*_STORED).where(match)
+                    for match in await dbkit.among(
+                        session, orm.ServiceEvent.event_id, [i for i, _ in items]
+                    )
+                ],
+                "staff": [
+                    repo.staff_select(_PAIR.in_(part)) for part in dbkit.chunks(sorted(pairs))
+                ],
+            },
+        )
     events = got["events"]
     staff = {(s.provider_id, s.staff_id): s for s in got["staff"]}
     unsure = {provider for provider, staff_id in pairs - staff.keys()}
@@ -124,6 +130,26 @@ async def _load_refs(
 
 # What intake reads of a stored event: whose it is, and what a new body is compared with.
 STORED = ("event_id", "payer_id", "member_id", "service_date", "version", "body_hash")
+_STORED = [orm.ServiceEvent.__table__.c[name] for name in STORED]
+_PAIR = tuple_(orm.Staff.provider_id, orm.Staff.staff_id)
+
+
+def _intake_one() -> dbkit.PlainSets:
+    """``_load_refs``' reads of a single event, built once: its stored row and its staff."""
+    event_id = orm.ServiceEvent.event_id
+    provider = bindparam("provider_id", type_=orm.Staff.provider_id.type)
+    staff = bindparam("staff_id", type_=orm.Staff.staff_id.type)
+    wanted = event_id == bindparam("event_id", type_=event_id.type)
+    pair = tuple_(orm.Staff.provider_id, orm.Staff.staff_id)
+    return dbkit.PlainSets(
+        {
+            "events": [select(*_STORED).where(wanted)],
+            "staff": [repo.staff_select(pair == tuple_(provider, staff))],
+        }
+    )
+
+
+INTAKE_ONE = _intake_one()
 
 
 def _check(principal: Principal, refs: _Refs, event_id: str, body: EventIn) -> DomainError | None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, any_, bindparam, delete, func, literal, or_, select, tuple_
+from sqlalchemy import Select, any_, bindparam, delete, func, or_, select, tuple_
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -36,24 +36,15 @@ async def lock_members_and_events(
     if (await session.connection()).dialect.name != "postgresql":
         return {row.member_id: row for row in await members_with_profiles(session, set(members))}
     held: set[str] = session.info.setdefault(LOCKED, set())
-    member, event = orm.Member.member_id, orm.ServiceEvent
-    named = literal(sorted(set(members)), ARRAY(member.type))
-    stored = func.array(
-        select(event.member_id).where(_any(event.event_id, event_ids)).scalar_subquery()
-    )
-    wanted = func.array_cat(named, stored)
-    stmt = _with_profiles().where(member == any_(wanted)).order_by(member)
-    rows = await plain_rows(session, stmt.with_for_update(of=orm.Member))
+    ids = sorted(set(event_ids))
+    params: dict[str, Any] = {"members": sorted(set(members))}
+    if len(ids) == 1:  # an equality, whose plan is the index lookup (dbkit.matchers)
+        stmt, params["event_id"] = LOCK_ONE, ids[0]
+    else:
+        stmt, params["event_ids"] = LOCK_MANY, ids
+    rows = await plain_rows(session, stmt, params)
     held.update(row.member_id for row in rows)
     return {row.member_id: row for row in rows}
-
-
-def _any(column: Any, values: Iterable[Any]) -> Any:
-    """PostgreSQL: ``column`` equal to one value, or among several (an array parameter)."""
-    ordered = sorted(set(values))
-    if len(ordered) == 1:
-        return column == ordered[0]
-    return column == any_(literal(ordered, ARRAY(column.type)))
 
 
 def _by_since(members: dict[str, date]) -> dict[date, list[str]]:
@@ -390,3 +381,21 @@ async def delete_lines(session: AsyncSession, ids: list[int]) -> None:
 
 
 ONE_DAY = _one_day_of_one_member()  # after every name it is built from
+
+
+def _lock_statement(one: bool) -> Any:
+    """``lock_members_and_events``' statement, built once: the members named (an array) and
+    those the events are stored under (``one``: a single event, by equality)."""
+    member, event = orm.Member.member_id, orm.ServiceEvent
+    named = bindparam("members", type_=ARRAY(member.type))
+    if one:
+        match = event.event_id == bindparam("event_id", type_=event.event_id.type)
+    else:
+        match = event.event_id == any_(bindparam("event_ids", type_=ARRAY(event.event_id.type)))
+    stored = func.array(select(event.member_id).where(match).scalar_subquery())
+    wanted = func.array_cat(named, stored)
+    stmt = _with_profiles().where(member == any_(wanted)).order_by(member)
+    return stmt.with_for_update(of=orm.Member)
+
+
+LOCK_ONE, LOCK_MANY = _lock_statement(one=True), _lock_statement(one=False)
