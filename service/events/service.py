@@ -220,8 +220,11 @@ async def _upsert_events(
             refs, event_id, body, inserts, updates, versions, touched, principal.key_id
         )
         outcomes.append(outcome)
-    await _write(session, updates, versions)
-    written = await readjudicate(session, touched, profiles, new_events=inserts, known=refs.known)
+    await dbkit.bulk_insert(session, orm.RecordVersion, versions)
+    # New and changed events are written by re-adjudication, once, with their adjudication.
+    written = await readjudicate(
+        session, touched, profiles, new_events=inserts, known=refs.known, changed_events=updates
+    )
     _attach_rows(outcomes, {**inserts, **updates}, written)
     return outcomes
 
@@ -298,15 +301,6 @@ def _version_row(values: dict[str, Any], key_id: str) -> dict[str, Any]:
         "recorded_at": values["updated_at"],
         "key_id": key_id,
     }
-
-
-async def _write(
-    session: AsyncSession, updates: dict[str, dict[str, Any]], versions: list[dict[str, Any]]
-) -> None:
-    """Changed events and every version; new events are inserted by re-adjudication, once,
-    with their adjudication (service.units.service.readjudicate)."""
-    await dbkit.bulk_update_by_id(session, orm.ServiceEvent, list(updates.values()))
-    await dbkit.bulk_insert(session, orm.RecordVersion, versions)
 
 
 async def void_event(
