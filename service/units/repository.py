@@ -131,7 +131,8 @@ def _provider_reads(reads: Reads, where: tuple[Any, Any], new_pair: Any, new: An
 
 def _one_day_of_one_member() -> dbkit.PlainSets:
     """The reads of the commonest re-adjudication, one member's one day with at most one event
-    not stored yet (a single event's write), built once: its values are bound parameters."""
+    whose values are not stored yet (a single event's write, new or changed), built once: its
+    values are bound parameters (no such event: its provider and staff are NULL, no row)."""
     reads: Reads = {name: [] for name in READS}
     member = bindparam("member_id", type_=orm.Member.member_id.type)
     day = bindparam("day", type_=orm.ServiceEvent.service_date.type)
@@ -158,7 +159,8 @@ async def readjudication_reads(
     (``only_day``: of that date alone, with ``later``, the units counted after it summed by
     the database), its kept counters, authorizations and EIPD authorizations, its payer's row
     and fee schedules; and, when the members share one date, the staff and fidelity reviews of
-    the providers of those events and of ``new_events`` (not stored yet). One round trip on
+    the providers of those events and of ``new_events`` (values not stored yet: new events, and
+    changed ones where they now are). One round trip on
     PostgreSQL for a single event's day (``ONE_DAY``, built once). Returns the rows by name
     and whether staff and reviews are among them (else: ``provider_reads``, once the events
     are known)."""
