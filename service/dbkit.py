@@ -8,14 +8,28 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict, namedtuple
-from collections.abc import Iterable, Sequence
-from functools import lru_cache
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from functools import lru_cache, partial
 from typing import Any
 
 import orjson
-from sqlalchemy import JSON, any_, bindparam, func, insert, literal, or_, select, text, update
+from sqlalchemy import (
+    JSON,
+    Select,
+    any_,
+    bindparam,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.types import TypeDecorator
 
 from service import models as orm
 
@@ -27,7 +41,9 @@ def chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
         yield items[start : start + size]
 
 
-async def plain_rows(session: AsyncSession, stmt: Any) -> list[Any]:
+async def plain_rows(
+    session: AsyncSession, stmt: Any, params: Mapping[str, Any] | None = None
+) -> list[Any]:
     """A Core select's rows as named tuples, with the same attribute names.
 
     A SQLAlchemy ``Row`` answers ``row.name`` through a Python ``__getattr__`` (550 ns a read
@@ -38,10 +54,101 @@ async def plain_rows(session: AsyncSession, stmt: Any) -> list[Any]:
     Run on the session's connection (its transaction), not through ``session.execute``: a
     Core select of columns needs none of the ORM's execution layer (compile state, result
     set-up, loading), which a profile of single-event writes showed around every such read.
+    ``params``: the values of a statement's ``bindparam``s (a statement built once).
     """
-    result = await (await session.connection()).execute(stmt)
+    result = await (await session.connection()).execute(stmt, dict(params or {}))
     make = _row_type(tuple(result.keys()))._make
     return [make(row) for row in result]
+
+
+class PlainSets:
+    """Several Core selects' rows, as ``plain_rows`` gives them, by name (a name's selects'
+    rows one after another): in ONE round trip on PostgreSQL, one per select elsewhere.
+
+    PostgreSQL: ``SELECT (SELECT array_agg(q) FROM (<select>) AS q), ...``; asyncpg decodes
+    each array of anonymous records with the columns' own codecs (dates, times, numerics,
+    JSON), and a column type's own result processing (``TypeDecorator``) is applied as
+    SQLAlchemy applies it. A single event's re-adjudication read its day, lines, counters,
+    payer, fee schedules, reviews and authorizations in nine statements; each statement's
+    fixed cost (SQLAlchemy's construction and cache key, asyncpg's execution) was most of a
+    write's CPU (profile, issue 19), not the rows.
+
+    Built once at import with ``bindparam``s and run with their values (``run(session,
+    params)``), the statement is neither constructed nor keyed again: SQLAlchemy keeps a
+    statement's cache key with it. More than ``COMBINED`` selects (a large batch's many
+    dates) run one by one: a combined statement of varying shape would be compiled, and
+    prepared by PostgreSQL, anew for every batch.
+    """
+
+    COMBINED = 16
+
+    def __init__(self, queries: Mapping[str, Sequence[Select[Any]]]) -> None:
+        self.names = list(queries)
+        self.flat = [(name, stmt) for name, stmts in queries.items() for stmt in stmts]
+        self.combined = (
+            select(
+                *(
+                    select(func.array_agg(sub.table_valued())).scalar_subquery().label(f"r{i}")
+                    for i, (_, stmt) in enumerate(self.flat)
+                    for sub in [stmt.subquery(f"q{i}")]
+                )
+            )
+            if 0 < len(self.flat) <= self.COMBINED
+            else None
+        )
+
+    async def run(
+        self, session: AsyncSession, params: Mapping[str, Any] | None = None
+    ) -> dict[str, list[Any]]:
+        connection = await session.connection()
+        found: dict[str, list[Any]] = {name: [] for name in self.names}
+        if connection.dialect.name != "postgresql" or self.combined is None:
+            for name, stmt in self.flat:
+                result = await connection.execute(stmt, dict(params or {}))
+                make = _row_type(tuple(result.keys()))._make
+                found[name].extend(make(row) for row in result)
+            return found
+        row = (await connection.execute(self.combined, dict(params or {}))).one()
+        for (name, stmt), records in zip(self.flat, row, strict=True):
+            if records:
+                found[name].extend(_decoded(stmt, connection.dialect, records))
+        return found
+
+
+async def plain_sets(
+    session: AsyncSession, queries: Mapping[str, Sequence[Select[Any]]]
+) -> dict[str, list[Any]]:
+    """``PlainSets`` built for one use (selects whose values are in them)."""
+    return await PlainSets(queries).run(session)
+
+
+def _decoded(stmt: Select[Any], dialect: Dialect, records: list[Any]) -> list[Any]:
+    columns = list(stmt.selected_columns)
+    make = _row_type(tuple(stmt.selected_columns.keys()))._make
+    process = [_result_processing(column.type, dialect) for column in columns]
+    if not any(process):
+        return [make(record) for record in records]
+    return [
+        make(
+            value if step is None else step(value)
+            for step, value in zip(process, record, strict=True)
+        )
+        for record in records
+    ]
+
+
+def _result_processing(type_: Any, dialect: Dialect) -> Callable[[Any], Any] | None:
+    """What SQLAlchemy does to a value asyncpg decoded: a TypeDecorator's own step (Money,
+    UtcDateTime); the dialect's plain types need none with asyncpg (it decodes dates, times,
+    numerics and, with the codec SQLAlchemy installs, JSON itself)."""
+    if isinstance(type_, TypeDecorator):
+        decorator = type_
+
+        def step(value: Any) -> Any:
+            return decorator.process_result_value(value, dialect)
+
+        return step
+    return None
 
 
 @lru_cache(maxsize=128)
@@ -72,7 +179,13 @@ async def rows_in(
 
 
 async def among(session: AsyncSession, column: Any, values: Iterable[Any]) -> list[Any]:
-    """``column`` among ``values`` as WHERE clauses, one per query to run.
+    """``column`` among ``values`` as WHERE clauses, one per query to run (``matchers``)."""
+    return [match(column) for match in await matchers(session, values)]
+
+
+async def matchers(session: AsyncSession, values: Iterable[Any]) -> list[Callable[[Any], Any]]:
+    """``among`` for any column of the same values: each query's WHERE clause as a function of
+    the column, so one set of ids selects the rows of several tables alike.
 
     PostgreSQL: one ``= ANY($1)`` array parameter, whatever the count. An expanding ``IN`` of
     500 ids is rendered into 500 placeholders on every execution, which cost a tenth of a
@@ -86,10 +199,15 @@ async def among(session: AsyncSession, column: Any, values: Iterable[Any]) -> li
         # One value (a single event's member): a plain equality, whose plan is the index
         # lookup whatever the statistics; a generic plan of ``= ANY($1)`` cannot know the
         # array holds one id and was seen to scan the whole table.
-        return [column == ordered[0]]
+        one = ordered[0]
+        return [lambda column: column == one]
     if (await session.connection()).dialect.name == "postgresql":
-        return [column == any_(literal(ordered, ARRAY(column.type)))]
-    return [column.in_(part) for part in chunks(ordered)]
+        return [lambda column: column == any_(literal(ordered, ARRAY(column.type)))]
+    return [partial(_in, part) for part in chunks(ordered)]
+
+
+def _in(values: Sequence[Any], column: Any) -> Any:
+    return column.in_(values)
 
 
 LOCKED = "ipsbill.locked_members"  # session.info key: the member ids this transaction locked

@@ -21,19 +21,21 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 
     Function scope: the commit happens before the answer is sent, so a client that was told
     "201" can rely on it in its very next request (and a failed commit is never a success).
+    The session's transaction is ended, not the one begun here: a write that lost a race may
+    have rolled it back and begun another (service.races, ``first``).
     """
     factory = request.app.state.sessionmaker
     async with factory() as session:
-        transaction = await session.begin()
+        await session.begin()
         try:
             yield session
         except Conflict as exc:
-            await (transaction.commit() if exc.keep_changes else transaction.rollback())
+            await (session.commit() if exc.keep_changes else session.rollback())
             raise
         except BaseException:
-            await transaction.rollback()
+            await session.rollback()
             raise
-        await transaction.commit()
+        await session.commit()
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]

@@ -5,7 +5,11 @@ Every write takes its row locks in one global order (payer, then members by sort
 ring by construction. What remains (two requests creating the same new record at once, a
 deadlock through a path not yet ordered) is retried here: the work runs in a SAVEPOINT, and a
 race undoes only that work (and releases the row locks it took) before the next attempt.
-SQLite has one writer at a time: nothing to retry there, and no savepoint is spent.
+Work that is the first of its transaction (``first``: an event intake, a request's only work)
+needs no savepoint: a race rolls the whole transaction back and begins it again, which undoes
+the same work, and the SAVEPOINT and RELEASE around every attempt (two of a single event's
+round trips) are not spent. SQLite has one writer at a time: nothing to retry there, and no
+savepoint is spent.
 """
 
 from __future__ import annotations
@@ -28,11 +32,16 @@ BACKOFF = 0.01  # seconds, doubled each attempt, jittered: racers do not meet ag
 log = logging.getLogger("ipsbill.races")
 
 
-async def retrying(session: AsyncSession, work: Callable[[], Awaitable[T]]) -> T:
+async def retrying(
+    session: AsyncSession, work: Callable[[], Awaitable[T]], first: bool = False
+) -> T:
+    """``work`` run until it does not lose a race, at most ATTEMPTS times. ``first``: nothing
+    ran in the session's transaction before it, so undoing the transaction undoes only ``work``
+    (the caller commits the session's transaction, whichever it is: service.deps)."""
     if (await session.connection()).dialect.name != "postgresql":
         return await work()
     for attempt in range(1, ATTEMPTS + 1):
-        nested = await session.begin_nested()
+        nested = None if first else await session.begin_nested()
         try:
             result = await work()
         except BaseException as exc:
@@ -40,16 +49,20 @@ async def retrying(session: AsyncSession, work: Callable[[], Awaitable[T]]) -> T
             if state is None:
                 # Not the database's: the request's own transaction decides (a Conflict may
                 # keep its changes), so the savepoint is released, not undone.
-                await nested.commit()
+                if nested is not None:
+                    await nested.commit()
                 raise
-            await nested.rollback()
-            session.info.pop(LOCKED, None)  # the undone savepoint released the locks it took
+            await (session.rollback() if nested is None else nested.rollback())
+            session.info.pop(LOCKED, None)  # the undone work released the locks it took
             if state not in RACE_STATES or attempt == ATTEMPTS:
                 raise
             log.info("lost a race (%s), attempt %d of %d", state, attempt, ATTEMPTS)
             session.expire_all()
             await asyncio.sleep(random.uniform(0, BACKOFF * 2**attempt))
+            if nested is None:
+                await session.begin()
             continue
-        await nested.commit()
+        if nested is not None:
+            await nested.commit()
         return result
     raise AssertionError("unreachable: the last attempt returns or raises")

@@ -10,7 +10,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from claims.errors import InvalidInput, NotFound
@@ -85,9 +85,16 @@ async def create_scoped_key(
     return await create_key(session, role, payer_id, provider_id, name)
 
 
+# Every /v1 request's first statement, built once (its cache key is kept with it), run on
+# the session's connection as a Core select: no ORM object is loaded for four columns.
+_BY_HASH = select(
+    ApiKey.key_id, ApiKey.role, ApiKey.payer_id, ApiKey.provider_id, ApiKey.revoked_at
+).where(ApiKey.key_hash == bindparam("key_hash", type_=ApiKey.key_hash.type))
+
+
 async def authenticate(session: AsyncSession, clear_key: str) -> Principal | None:
-    row = await session.execute(select(ApiKey).where(ApiKey.key_hash == digest(clear_key)))
-    key = row.scalar_one_or_none()
+    connection = await session.connection()
+    key = (await connection.execute(_BY_HASH, {"key_hash": digest(clear_key)})).one_or_none()
     if key is None or key.revoked_at is not None:
         return None
     return Principal(key.key_id, Role(key.role), key.payer_id, key.provider_id)

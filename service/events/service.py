@@ -10,10 +10,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import partial
 from typing import Any, Final, Literal
 
 from pydantic import ValidationError
-from sqlalchemy import insert
+from sqlalchemy import bindparam, insert, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from claims.errors import DomainError, InvalidInput, NotFound, UnknownReference
@@ -90,18 +91,31 @@ async def _load_refs(
     now: datetime,
     members: dict[str, Any],
 ) -> _Refs:
-    """What the checks need, in two statements for a single event beside its members (read
-    with their lock): the stored events and the staff; providers are read only for staff not
+    """What the checks need, in one round trip beside its members (read with their lock): the
+    stored events and the staff (``dbkit.plain_sets``); providers are read only for staff not
     found (a staff row is kept under its provider's id: that provider exists)."""
-    events = await dbkit.rows_in(
-        session,
-        orm.ServiceEvent.event_id,
-        [i for i, _ in items],
-        plain=True,
-        columns=("event_id", "payer_id", "member_id", "service_date", "version", "body_hash"),
-    )
     pairs = {(b.provider_id, b.staff_id) for _, b in items}
-    staff = {(s.provider_id, s.staff_id): s for s in await repo.staff_for(session, pairs)}
+    if len(items) == 1:  # a single event: the statement built once (INTAKE_ONE)
+        ((event_id, body),) = items
+        params = {"event_id": event_id, "provider_id": body.provider_id, "staff_id": body.staff_id}
+        got = await INTAKE_ONE.run(session, params)
+    else:
+        got = await dbkit.plain_sets(
+            session,
+            {
+                "events": [
+                    select(*_STORED).where(match)
+                    for match in await dbkit.among(
+                        session, orm.ServiceEvent.event_id, [i for i, _ in items]
+                    )
+                ],
+                "staff": [
+                    repo.staff_select(_PAIR.in_(part)) for part in dbkit.chunks(sorted(pairs))
+                ],
+            },
+        )
+    events = got["events"]
+    staff = {(s.provider_id, s.staff_id): s for s in got["staff"]}
     unsure = {provider for provider, staff_id in pairs - staff.keys()}
     providers = {provider for provider, _ in staff} | {
         row.provider_id
@@ -112,6 +126,30 @@ async def _load_refs(
     today = {m.payer_id: profiles.get(m.edi_profile).rules.today(now) for m in members.values()}
     known = repo.Known(members, staff)
     return _Refs({e.event_id: e for e in events}, members, providers, set(staff), today, known)
+
+
+# What intake reads of a stored event: whose it is, and what a new body is compared with.
+STORED = ("event_id", "payer_id", "member_id", "service_date", "version", "body_hash")
+_STORED = [orm.ServiceEvent.__table__.c[name] for name in STORED]
+_PAIR = tuple_(orm.Staff.provider_id, orm.Staff.staff_id)
+
+
+def _intake_one() -> dbkit.PlainSets:
+    """``_load_refs``' reads of a single event, built once: its stored row and its staff."""
+    event_id = orm.ServiceEvent.event_id
+    provider = bindparam("provider_id", type_=orm.Staff.provider_id.type)
+    staff = bindparam("staff_id", type_=orm.Staff.staff_id.type)
+    wanted = event_id == bindparam("event_id", type_=event_id.type)
+    pair = tuple_(orm.Staff.provider_id, orm.Staff.staff_id)
+    return dbkit.PlainSets(
+        {
+            "events": [select(*_STORED).where(wanted)],
+            "staff": [repo.staff_select(pair == tuple_(provider, staff))],
+        }
+    )
+
+
+INTAKE_ONE = _intake_one()
 
 
 def _check(principal: Principal, refs: _Refs, event_id: str, body: EventIn) -> DomainError | None:
@@ -148,8 +186,10 @@ async def upsert_events(
     now: datetime | None = None,
 ) -> list[Outcome]:
     """Each event upserted on its own (one outcome each, in order); a lost race is retried
-    inside the service (service.races) before it becomes a 409."""
-    return await retrying(session, lambda: _upsert_events(session, principal, profiles, items, now))
+    inside the service (service.races) before it becomes a 409. The intake is the first work of
+    its transaction (the routes run nothing before it): a race undoes the whole transaction."""
+    work = partial(_upsert_events, session, principal, profiles, items, now)
+    return await retrying(session, work, first=True)
 
 
 async def _upsert_events(
@@ -180,8 +220,11 @@ async def _upsert_events(
             refs, event_id, body, inserts, updates, versions, touched, principal.key_id
         )
         outcomes.append(outcome)
-    await _write(session, updates, versions)
-    written = await readjudicate(session, touched, profiles, new_events=inserts, known=refs.known)
+    await dbkit.bulk_insert(session, orm.RecordVersion, versions)
+    # New and changed events are written by re-adjudication, once, with their adjudication.
+    written = await readjudicate(
+        session, touched, profiles, new_events=inserts, known=refs.known, changed_events=updates
+    )
     _attach_rows(outcomes, {**inserts, **updates}, written)
     return outcomes
 
@@ -258,15 +301,6 @@ def _version_row(values: dict[str, Any], key_id: str) -> dict[str, Any]:
         "recorded_at": values["updated_at"],
         "key_id": key_id,
     }
-
-
-async def _write(
-    session: AsyncSession, updates: dict[str, dict[str, Any]], versions: list[dict[str, Any]]
-) -> None:
-    """Changed events and every version; new events are inserted by re-adjudication, once,
-    with their adjudication (service.units.service.readjudicate)."""
-    await dbkit.bulk_update_by_id(session, orm.ServiceEvent, list(updates.values()))
-    await dbkit.bulk_insert(session, orm.RecordVersion, versions)
 
 
 async def void_event(

@@ -13,12 +13,13 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import any_, delete, func, literal, select, tuple_
+from sqlalchemy import Select, any_, bindparam, delete, func, or_, select, tuple_
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service import dbkit
 from service import models as orm
 from service.dbkit import LOCKED, among, bulk_insert, chunks, plain_rows, rows_in
 from service.units.touched import Touched
@@ -35,24 +36,15 @@ async def lock_members_and_events(
     if (await session.connection()).dialect.name != "postgresql":
         return {row.member_id: row for row in await members_with_profiles(session, set(members))}
     held: set[str] = session.info.setdefault(LOCKED, set())
-    member, event = orm.Member.member_id, orm.ServiceEvent
-    named = literal(sorted(set(members)), ARRAY(member.type))
-    stored = func.array(
-        select(event.member_id).where(_any(event.event_id, event_ids)).scalar_subquery()
-    )
-    wanted = func.array_cat(named, stored)
-    stmt = _with_profiles().where(member == any_(wanted)).order_by(member)
-    rows = await plain_rows(session, stmt.with_for_update(of=orm.Member))
+    ids = sorted(set(event_ids))
+    params: dict[str, Any] = {"members": sorted(set(members))}
+    if len(ids) == 1:  # an equality, whose plan is the index lookup (dbkit.matchers)
+        stmt, params["event_id"] = LOCK_ONE, ids[0]
+    else:
+        stmt, params["event_ids"] = LOCK_MANY, ids
+    rows = await plain_rows(session, stmt, params)
     held.update(row.member_id for row in rows)
     return {row.member_id: row for row in rows}
-
-
-def _any(column: Any, values: Iterable[Any]) -> Any:
-    """PostgreSQL: ``column`` equal to one value, or among several (an array parameter)."""
-    ordered = sorted(set(values))
-    if len(ordered) == 1:
-        return column == ordered[0]
-    return column == any_(literal(ordered, ARRAY(column.type)))
 
 
 def _by_since(members: dict[str, date]) -> dict[date, list[str]]:
@@ -61,24 +53,6 @@ def _by_since(members: dict[str, date]) -> dict[date, list[str]]:
     for member_id, since in members.items():
         grouped[since].append(member_id)
     return grouped
-
-
-async def _rows_since(
-    session: AsyncSession,
-    model: Any,
-    members: dict[str, date],
-    columns: Sequence[str],
-    only_day: bool = False,
-) -> list[Any]:
-    """Rows of each member from its date onward (``only_day``: of that date alone)."""
-    found: list[Any] = []
-    selected = [model.__table__.c[name] for name in columns]
-    for since, ids in _by_since(members).items():
-        for match in await among(session, model.member_id, ids):
-            when = model.service_date == since if only_day else model.service_date >= since
-            stmt = select(*selected).where(match, when)
-            found.extend(await plain_rows(session, stmt))
-    return found
 
 
 # What the engine and the adjudication trace read of a member (not its name or address).
@@ -100,34 +74,201 @@ LINE_STATE = (
 )  # fmt: skip
 
 
-async def events_since(
-    session: AsyncSession, members: dict[str, date], only_day: bool = False
-) -> list[Any]:
-    return await _rows_since(session, orm.ServiceEvent, members, EVENT_INPUTS, only_day)
+READS = (
+    "events", "lines", "later", "counters", "auths", "eipd", "payers", "fees", "staff", "reviews",
+)  # fmt: skip
+BY_MEMBER = (
+    ("counters", orm.UnitCounter.member_id),
+    ("auths", orm.Authorization.member_id),
+    ("eipd", orm.EipdAuthorization.member_id),
+)
+BY_PAYER = (("payers", orm.Payer.payer_id), ("fees", orm.FeeSchedule.payer_id))
+Reads = dict[str, list[Select[Any]]]
 
 
-async def counters_before(
+def _day_reads(reads: Reads, member: Any, since: Any, only_day: bool) -> tuple[Any, Any]:
+    """A group of members' events and lines from ``since`` on (``only_day``: of that day, and
+    ``later``, the units counted after it); ``member(column)``: the group's WHERE clause on a
+    member id column. Returns the events' WHERE clauses."""
+    event, line = orm.ServiceEvent, orm.UnitLine
+    where = (member(event.member_id), _when(event, since, only_day))
+    reads["events"].append(select(*_columns(event, EVENT_INPUTS)).where(*where))
+    match = member(line.member_id)
+    reads["lines"].append(
+        select(*_columns(line, LINE_STATE)).where(match, _when(line, since, only_day))
+    )
+    if only_day:
+        reads["later"].append(_counted_after(match, since))
+    return where
+
+
+def _when(model: Any, since: Any, only_day: bool) -> Any:
+    return model.service_date == since if only_day else model.service_date >= since
+
+
+def _keyed_reads(reads: Reads, pairs: Iterable[tuple[str, Any]], match: Any) -> None:
+    """Every column of each table, rows whose key column ``match(column)`` selects."""
+    for name, column in pairs:
+        reads[name].append(select(*column.class_.__table__.columns).where(match(column)))
+
+
+def _provider_reads(reads: Reads, where: tuple[Any, Any], new_pair: Any, new: Any) -> None:
+    """The staff and fidelity reviews of the providers of the events ``where`` selects, found
+    by subquery (no second round trip), and of the events not stored yet: ``new_pair(pair)``
+    and ``new(provider_id)``, their WHERE clauses (None: there are none)."""
+    event, staff, review = orm.ServiceEvent, orm.Staff, orm.FidelityReview
+    pair = tuple_(staff.provider_id, staff.staff_id)
+    staff_where: Any = pair.in_(select(event.provider_id, event.staff_id).where(*where))
+    review_where: Any = review.provider_id.in_(select(event.provider_id).where(*where))
+    if new_pair is not None:
+        staff_where, review_where = (
+            or_(staff_where, new_pair(pair)),
+            or_(review_where, new(review.provider_id)),
+        )
+    reads["staff"].append(staff_select(staff_where))
+    reads["reviews"].append(select(*review.__table__.columns).where(review_where))
+
+
+def _one_day_of_one_member() -> dbkit.PlainSets:
+    """The reads of the commonest re-adjudication, one member's one day with at most one event
+    whose values are not stored yet (a single event's write, new or changed), built once: its
+    values are bound parameters (no such event: its provider and staff are NULL, no row)."""
+    reads: Reads = {name: [] for name in READS}
+    member = bindparam("member_id", type_=orm.Member.member_id.type)
+    day = bindparam("day", type_=orm.ServiceEvent.service_date.type)
+    payer = bindparam("payer_id", type_=orm.Payer.payer_id.type)
+    provider = bindparam("new_provider_id", type_=orm.Staff.provider_id.type)
+    staff = bindparam("new_staff_id", type_=orm.Staff.staff_id.type)
+    where = _day_reads(reads, lambda column: column == member, day, only_day=True)
+    _keyed_reads(reads, BY_MEMBER, lambda column: column == member)
+    _keyed_reads(reads, BY_PAYER, lambda column: column == payer)
+    _provider_reads(
+        reads, where, lambda pair: pair == tuple_(provider, staff), lambda c: c == provider
+    )
+    return dbkit.PlainSets(reads)
+
+
+async def readjudication_reads(
     session: AsyncSession,
+    members: dict[str, date],
+    new_events: Sequence[Mapping[str, Any]],
+    payer_ids: set[str],
+    only_day: bool = False,
+) -> tuple[dict[str, list[Any]], bool]:
+    """Every read of re-adjudication: each member's events and lines from its date on
+    (``only_day``: of that date alone, with ``later``, the units counted after it summed by
+    the database), its kept counters, authorizations and EIPD authorizations, its payer's row
+    and fee schedules; and, when the members share one date, the staff and fidelity reviews of
+    the providers of those events and of ``new_events`` (values not stored yet: new events, and
+    changed ones where they now are). One round trip on
+    PostgreSQL for a single event's day (``ONE_DAY``, built once). Returns the rows by name
+    and whether staff and reviews are among them (else: ``provider_reads``, once the events
+    are known)."""
+    if only_day and len(members) == 1 and len(new_events) <= 1 and len(payer_ids) == 1:
+        ((member_id, day),) = members.items()
+        new = new_events[0] if new_events else {}
+        params = {
+            "member_id": member_id,
+            "day": day,
+            "payer_id": next(iter(payer_ids)),
+            "new_provider_id": new.get("provider_id"),
+            "new_staff_id": new.get("staff_id"),
+        }
+        return await ONE_DAY.run(session, params), True
+    reads: Reads = {name: [] for name in READS}
+    days: list[tuple[Any, Any]] = []
+    for since, ids in _by_since(members).items():
+        for match in await dbkit.matchers(session, ids):
+            days.append(_day_reads(reads, match, since, only_day))
+    for match in await dbkit.matchers(session, members):
+        _keyed_reads(reads, BY_MEMBER, match)
+    for match in await dbkit.matchers(session, payer_ids):
+        _keyed_reads(reads, BY_PAYER, match)
+    whole = len(days) == 1
+    if whole:
+        pairs = sorted({(v["provider_id"], v["staff_id"]) for v in new_events})
+        providers = sorted({v["provider_id"] for v in new_events})
+        _provider_reads(
+            reads,
+            days[0],
+            (lambda pair: pair.in_(pairs)) if pairs else None,
+            lambda column: column.in_(providers),
+        )
+    return await dbkit.plain_sets(session, reads), whole
+
+
+async def provider_reads(
+    session: AsyncSession, events: Iterable[Any], known: Known
+) -> dict[str, list[Any]]:
+    """The staff (those not ``known``) and fidelity reviews of the events' providers."""
+    pairs = {(row.provider_id, row.staff_id) for row in events}
+    pair = tuple_(orm.Staff.provider_id, orm.Staff.staff_id)
+    review = orm.FidelityReview
+    reads: Reads = {
+        "staff": [
+            staff_select(pair.in_(part)) for part in chunks(sorted(pairs - known.staff.keys()))
+        ],
+        "reviews": [
+            select(*review.__table__.columns).where(match)
+            for match in await among(session, review.provider_id, {p for p, _ in pairs})
+        ],
+    }
+    return await dbkit.plain_sets(session, reads)
+
+
+def _columns(model: Any, names: Sequence[str]) -> list[Any]:
+    return [model.__table__.c[name] for name in names]
+
+
+def _counted_after(match: Any, since: Any) -> Any:
+    """Units counted on the member's days after ``since``: (member, provider, authorization or
+    '', units), summed by the database (the rows themselves are not needed)."""
+    line = orm.UnitLine
+    auth = func.coalesce(line.authorization_id, "")
+    return (
+        select(
+            line.member_id,
+            line.provider_id,
+            auth.label("authorization_id"),
+            func.sum(line.auth_units).label("units"),
+        )
+        .where(match, line.service_date > since, line.auth_units != 0)
+        .group_by(line.member_id, line.provider_id, auth)
+    )
+
+
+def staff_select(where: Any) -> Select[Any]:
+    return select(*orm.Staff.__table__.columns).where(where)
+
+
+def counted_after(rows: Iterable[Any]) -> dict[str, list[tuple[str, str, int]]]:
+    """``later`` rows of ``readjudication_reads`` by member: (provider, authorization, units)."""
+    out: dict[str, list[tuple[str, str, int]]] = defaultdict(list)
+    for row in rows:
+        out[row.member_id].append((row.provider_id, row.authorization_id, int(row.units)))
+    return out
+
+
+def counters_before(
+    counter_rows: Iterable[Any],
     lines: dict[str, list[Any]],
-    members: Iterable[str],
     later: dict[str, list[tuple[str, str, int]]] | None = None,
     kept: dict[str, dict[str, int]] | None = None,
 ) -> dict[str, list[tuple[str, str | None, int]]]:
     """Units counted before each member's first touched date: (provider, authorization, units).
 
-    The kept totals minus the lines from that date on (``lines``, already read, and ``later``,
-    what was counted after them when only one day was read): no scan of the member's history,
-    however long it is. ``kept``, if given, receives each member's kept total per provider
-    (all its days, every authorization): what a one-day change is checked against.
+    The kept totals (``counter_rows``, the members' unit_counters) minus the lines from that
+    date on (``lines``, already read, and ``later``, what was counted after them when only one
+    day was read): no scan of the member's history, however long it is. ``kept``, if given,
+    receives each member's kept total per provider (all its days, every authorization): what a
+    one-day change is checked against.
     """
     totals: dict[tuple[str, str, str], int] = defaultdict(int)
-    for match in await among(session, orm.UnitCounter.member_id, members):
-        stmt = select(*orm.UnitCounter.__table__.columns).where(match)
-        for row in await plain_rows(session, stmt):
-            totals[(row.member_id, row.provider_id, row.authorization_id)] += row.units
-            if kept is not None:
-                per_provider = kept.setdefault(row.member_id, {})
-                per_provider[row.provider_id] = per_provider.get(row.provider_id, 0) + row.units
+    for row in counter_rows:
+        totals[(row.member_id, row.provider_id, row.authorization_id)] += row.units
+        if kept is not None:
+            per_provider = kept.setdefault(row.member_id, {})
+            per_provider[row.provider_id] = per_provider.get(row.provider_id, 0) + row.units
     for member_id, rows in lines.items():
         for key, units in counted(rows).items():
             totals[(member_id, *key)] -= units
@@ -172,46 +313,6 @@ async def add_to_counters(session: AsyncSession, deltas: dict[tuple[str, str, st
         await session.execute(stmt, list(part))
 
 
-async def lines_since(
-    session: AsyncSession, members: dict[str, date], only_day: bool = False
-) -> list[Any]:
-    return await _rows_since(session, orm.UnitLine, members, LINE_STATE, only_day)
-
-
-async def counted_after(
-    session: AsyncSession, members: dict[str, date]
-) -> dict[str, list[tuple[str, str, int]]]:
-    """Units counted on each member's days after its date: (provider, authorization or '',
-    units), summed by the database (the rows themselves are not needed)."""
-    line = orm.UnitLine
-    out: dict[str, list[tuple[str, str, int]]] = defaultdict(list)
-    auth = func.coalesce(line.authorization_id, "")
-    for since, ids in _by_since(members).items():
-        for match in await among(session, line.member_id, ids):
-            stmt = (
-                select(line.member_id, line.provider_id, auth, func.sum(line.auth_units))
-                .where(match, line.service_date > since, line.auth_units != 0)
-                .group_by(line.member_id, line.provider_id, auth)
-            )
-            for member_id, provider_id, auth_id, units in await session.execute(stmt):
-                out[member_id].append((provider_id, auth_id, int(units)))
-    return out
-
-
-async def staff_for(
-    session: AsyncSession, pairs: set[tuple[str, str]], known: Known | None = None
-) -> list[Any]:
-    """Staff rows of (provider, staff) pairs; those ``known`` are not read again."""
-    have = known.staff if known is not None else {}
-    found: list[Any] = [have[pair] for pair in sorted(pairs & have.keys())]
-    for part in chunks(sorted(pairs - have.keys())):
-        stmt = select(*orm.Staff.__table__.columns).where(
-            tuple_(orm.Staff.provider_id, orm.Staff.staff_id).in_(part)
-        )
-        found.extend(await plain_rows(session, stmt))
-    return found
-
-
 async def members_with_profiles(session: AsyncSession, member_ids: set[str]) -> list[Any]:
     """Members (re-adjudication's inputs) with their payer's EDI profile, in one statement."""
     found: list[Any] = []
@@ -241,9 +342,7 @@ async def members_for(session: AsyncSession, member_ids: Iterable[str], known: K
     wanted = set(member_ids)
     if wanted <= known.members.keys():
         return [known.members[m] for m in sorted(wanted)]
-    return await rows_in(
-        session, orm.Member.member_id, wanted, plain=True, columns=MEMBER_INPUTS
-    )
+    return await rows_in(session, orm.Member.member_id, wanted, plain=True, columns=MEMBER_INPUTS)
 
 
 async def members_touched(session: AsyncSession, touched: Touched) -> dict[str, date]:
@@ -281,3 +380,24 @@ async def insert_lines(session: AsyncSession, values: list[dict[str, Any]]) -> N
 async def delete_lines(session: AsyncSession, ids: list[int]) -> None:
     for match in await among(session, orm.UnitLine.id, ids):
         await session.execute(delete(orm.UnitLine).where(match))
+
+
+ONE_DAY = _one_day_of_one_member()  # after every name it is built from
+
+
+def _lock_statement(one: bool) -> Any:
+    """``lock_members_and_events``' statement, built once: the members named (an array) and
+    those the events are stored under (``one``: a single event, by equality)."""
+    member, event = orm.Member.member_id, orm.ServiceEvent
+    named = bindparam("members", type_=ARRAY(member.type))
+    if one:
+        match = event.event_id == bindparam("event_id", type_=event.event_id.type)
+    else:
+        match = event.event_id == any_(bindparam("event_ids", type_=ARRAY(event.event_id.type)))
+    stored = func.array(select(event.member_id).where(match).scalar_subquery())
+    wanted = func.array_cat(named, stored)
+    stmt = _with_profiles().where(member == any_(wanted)).order_by(member)
+    return stmt.with_for_update(of=orm.Member)
+
+
+LOCK_ONE, LOCK_MANY = _lock_statement(one=True), _lock_statement(one=False)

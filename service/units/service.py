@@ -81,6 +81,7 @@ async def readjudicate(
     profiles: ProfileRegistry,
     new_events: Mapping[str, dict[str, Any]] | None = None,
     known: repo.Known | None = None,
+    changed_events: Mapping[str, dict[str, Any]] | None = None,
 ) -> Adjudicated:
     """Re-adjudicate the touched member-days; returns what was written for each event, so an
     answer can be built without reading the rows back. ``known``: rows the caller read in this
@@ -90,10 +91,17 @@ async def readjudicate(
     the stored ones and inserted once, with their adjudication. Inserting them first and then
     updating every row changed each row's indexed status: a second index entry per index and
     a dead row per event (the UPDATE was a quarter of a batch's database time).
+
+    ``changed_events`` (event_id -> every column but the adjudication's) are stored events whose
+    new values are not written yet: they are adjudicated with those values and written once,
+    body and adjudication in one UPDATE (a single event's correction wrote its row twice, two
+    statements and two row versions); one not adjudicated here still gets its new values.
     """
     new_events, known = new_events or {}, known or repo.Known()
+    changed = dict(changed_events or {})
     members = await repo.members_touched(session, touched)
     if not members and not new_events:
+        await dbkit.bulk_update_by_id(session, orm.ServiceEvent, list(changed.values()))
         return {}
     await session.flush()
     session.expire_all()  # bulk statements bypass the identity map: read fresh rows
@@ -101,14 +109,17 @@ async def readjudicate(
     written: Adjudicated = {}
     one_day = {m: since for m, since in members.items() if touched.one_day(m) == since}
     if one_day:
-        kept = await _one_day_each(session, one_day, profiles, new_events, written, known)
+        kept = await _one_day_each(session, one_day, profiles, new_events, written, known, changed)
         members = {m: since for m, since in members.items() if m not in kept}
         new_events = {k: v for k, v in new_events.items() if v["member_id"] not in kept}
+        changed = {k: v for k, v in changed.items() if k not in written}
     if members or new_events:
-        loaded = await _load(session, members, new_events, known)
+        loaded = await _load(session, members, new_events, known, changed=changed)
         results = _adjudicate_all(loaded, members, profiles)
-        written.update(await _write_events(session, loaded, results, new_events))
+        written.update(await _write_events(session, loaded, results, new_events, changed))
         await _write_lines(session, loaded, members, results)
+    unwritten = [values for key, values in changed.items() if key not in written]
+    await dbkit.bulk_update_by_id(session, orm.ServiceEvent, unwritten)
     session.expire_all()  # callers that re-query see the new rows
     return written
 
@@ -120,6 +131,7 @@ async def _one_day_each(
     new_events: Mapping[str, dict[str, Any]],
     written: Adjudicated,
     known: repo.Known,
+    changed: Mapping[str, dict[str, Any]],
 ) -> set[str]:
     """Members whose events changed on one day only: that day alone is read and adjudicated,
     with the kept totals of what came before it and after it. When the day counts as many
@@ -127,7 +139,7 @@ async def _one_day_each(
     written alone; otherwise the member is left for the full run from that day on. Returns the
     members done."""
     mine = {k: v for k, v in new_events.items() if v["member_id"] in one_day}
-    loaded = await _load(session, one_day, mine, known, only_day=True)
+    loaded = await _load(session, one_day, mine, known, only_day=True, changed=changed)
     results = _adjudicate_all(loaded, one_day, profiles)
     kept = {
         member_id
@@ -138,7 +150,7 @@ async def _one_day_each(
         mine = {k: v for k, v in mine.items() if v["member_id"] in kept}
         done = {m: one_day[m] for m in kept}
         results = {m: results[m] for m in kept}
-        written.update(await _write_events(session, loaded, results, mine))
+        written.update(await _write_events(session, loaded, results, mine, changed))
         await _write_lines(session, loaded, done, results)
     return kept
 
@@ -190,41 +202,61 @@ async def _load(
     new_events: Mapping[str, dict[str, Any]],
     known: repo.Known,
     only_day: bool = False,
+    changed: Mapping[str, dict[str, Any]] | None = None,
 ) -> _Loaded:
     """What the members' days from their date on need (``only_day``: that date alone, with the
-    units counted after it summed by the database)."""
+    units counted after it summed by the database). ``changed`` events are read as their new
+    values say (where they are now), not as stored."""
+    changed = changed or {}
     member_rows = await repo.members_for(session, members, known)
-    stored = await repo.events_since(session, members, only_day)
-    events = [*stored, *(SimpleNamespace(**values) for values in new_events.values())]
-    providers = {row.provider_id for row in events}
     payer_ids = {row.payer_id for row in member_rows}
-    staff = await repo.staff_for(session, {(e.provider_id, e.staff_id) for e in events}, known)
-    payers = await dbkit.rows_in(session, orm.Payer.payer_id, payer_ids, plain=True)
-    lines = _group(await repo.lines_since(session, members, only_day), lambda row: row.member_id)
-    later = await repo.counted_after(session, members) if only_day else None
-
-    async def plain(column: Any, keys: Iterable[str]) -> list[Any]:
-        return await dbkit.rows_in(session, column, keys, plain=True)
-
+    unstored = [*new_events.values(), *_within(changed.values(), members, only_day)]
+    got, whole = await repo.readjudication_reads(session, members, unstored, payer_ids, only_day)
+    stored = [row for row in got["events"] if row.event_id not in changed]
+    events = [*stored, *(SimpleNamespace(**values) for values in unstored)]
+    if not whole:
+        got.update(await repo.provider_reads(session, events, known))
+    lines = _group(got["lines"], lambda row: row.member_id)
+    later = repo.counted_after(got["later"]) if only_day else None
     kept: dict[str, dict[str, int]] = {}
-    counters = await repo.counters_before(session, lines, members, later, kept)
+    counters = repo.counters_before(got["counters"], lines, later, kept)
     return _Loaded(
         members={row.member_id: row for row in member_rows},
-        payers={row.payer_id: row for row in payers},
+        payers={row.payer_id: row for row in got["payers"]},
         events=_group(events, lambda row: row.member_id),
-        staff=_group(staff, lambda row: row.provider_id),
+        staff=_group(_staff_of(events, got["staff"], known), lambda row: row.provider_id),
         reviews=_group(
-            await plain(orm.FidelityReview.provider_id, providers), lambda row: row.provider_id
+            {row.review_id: row for row in got["reviews"]}.values(), lambda row: row.provider_id
         ),
-        auths=_group(await plain(orm.Authorization.member_id, members), lambda row: row.member_id),
-        eipd=_group(
-            await plain(orm.EipdAuthorization.member_id, members), lambda row: row.member_id
-        ),
-        fees=_group(await plain(orm.FeeSchedule.payer_id, payer_ids), lambda row: row.payer_id),
+        auths=_group(got["auths"], lambda row: row.member_id),
+        eipd=_group(got["eipd"], lambda row: row.member_id),
+        fees=_group(got["fees"], lambda row: row.payer_id),
         counters=counters,
         lines=lines,
         kept=kept,
     )
+
+
+def _within(
+    events: Iterable[dict[str, Any]], members: Mapping[str, date], only_day: bool
+) -> list[dict[str, Any]]:
+    """The events whose member and date are among those read (``_load``)."""
+    return [
+        values
+        for values in events
+        if (since := members.get(values["member_id"])) is not None
+        and (values["service_date"] == since if only_day else values["service_date"] >= since)
+    ]
+
+
+def _staff_of(events: Iterable[Any], read: Iterable[Any], known: repo.Known) -> list[Any]:
+    """The staff rows of the events' (provider, staff) pairs: those the caller knew, then those
+    read (a pair read twice, by two of the selects, counts once)."""
+    pairs = {(event.provider_id, event.staff_id) for event in events}
+    found = {pair: known.staff[pair] for pair in sorted(pairs & known.staff.keys())}
+    for row in read:
+        found.setdefault((row.provider_id, row.staff_id), row)
+    return [row for pair, row in found.items() if pair in pairs]
 
 
 def _settings(payer: orm.Payer | None, profiles: ProfileRegistry) -> core.RuleSettings:
@@ -357,6 +389,7 @@ async def _write_events(
     loaded: _Loaded,
     results: dict[str, core.MemberResult],
     new_events: Mapping[str, dict[str, Any]],
+    changed: Mapping[str, dict[str, Any]] | None = None,
 ) -> Adjudicated:
     now = utcnow()
     values: list[dict[str, Any]] = []
@@ -384,8 +417,13 @@ async def _write_events(
     written = {row["event_id"]: row for row in values}
     inserts = [{**new_events[key], **written.get(key, _UNADJUDICATED)} for key in new_events]
     await dbkit.bulk_insert(session, orm.ServiceEvent, inserts)
-    updates = [row for row in values if row["event_id"] not in new_events]
-    # An event whose verdict comes out as stored is not written again (dbkit: stamps).
+    changed = changed or {}
+    updates = [
+        {**changed[row["event_id"]], **row} if row["event_id"] in changed else row
+        for row in values
+        if row["event_id"] not in new_events
+    ]
+    # An event whose verdict (and body) comes out as stored is not written again (dbkit: stamps).
     await dbkit.bulk_update_by_id(session, orm.ServiceEvent, updates, stamps=("adjudicated_at",))
     return written
 

@@ -15,7 +15,14 @@ from sqlalchemy import event, select
 from service.models import ServiceEvent, UnitCounter, UnitLine
 from service.units.service import readjudicate
 from service.units.touched import Touched
-from tests.service.factories import create_event, create_key, create_world, put_ok
+from tests.service.factories import (
+    create_event,
+    create_key,
+    create_member,
+    create_staff,
+    create_world,
+    put_ok,
+)
 
 
 async def _stored(app: FastAPI) -> dict[str, Any]:
@@ -181,3 +188,51 @@ async def test_one_day_with_lines_drawn_from_two_authorizations_equals_a_full_re
                            start_time="09:00", end_time=end)  # fmt: skip
     incremental = await _equals_a_full_readjudication(app)
     assert {line[8] for line in incremental["lines"]} >= {"A-1", "A-2"}
+
+
+async def test_corrections_moving_events_between_days_members_and_staff_equal_a_full_run(
+    app: FastAPI, client: AsyncClient
+) -> None:
+    """A correction's new values are adjudicated before they are stored and written with its
+    adjudication in one UPDATE (readjudicate's ``changed_events``): an event moved to another
+    day, another member or another staff member leaves both places as a full re-adjudication
+    would, and reads back as it was answered."""
+    admin = await create_key(app, "admin")
+    await create_world(client, admin)
+    await create_member(client, admin, "M-1002")
+    await create_staff(client, admin, staff_id="S-08")
+    for member_id in ("M-1001", "M-1002"):  # small: what earlier days count moves later ones
+        auth = {"member_id": member_id, "provider_id": "P-01", "payer_id": "VAYA",
+                "procedure": "YP630", "start_date": "2026-03-01", "end_date": "2026-12-31",
+                "units": 20}  # fmt: skip
+        await put_ok(client, f"/v1/authorizations/A-{member_id}", auth, admin)
+    for n in range(1, 9):  # 8 units each; E-n at its own hours, so that none overlaps another
+        hours = {"start_time": f"{2 * n + 4:02d}:00", "end_time": f"{2 * n + 6:02d}:00"}
+        await create_event(client, admin, f"E-{n}", service_date=f"2026-03-{n:02d}", **hours)
+    rng = random.Random(2)
+    members = set()
+    for _ in range(24):
+        n = rng.randrange(1, 9)
+        moved = {
+            "member_id": rng.choice(["M-1001", "M-1002"]),
+            "staff_id": rng.choice(["S-07", "S-08"]),
+            "service_date": f"2026-03-{rng.randrange(1, 9):02d}",
+            "end_time": f"{2 * n + rng.choice([5, 6]):02d}:00",
+        }
+        members.add(moved["member_id"])
+        event_id = f"E-{n}"
+        answer = await create_event(
+            client, admin, event_id, start_time=f"{2 * n + 4:02d}:00", **moved
+        )
+        assert {k: answer[k] for k in moved} == moved
+        got = await client.get(f"/v1/service-events/{event_id}", headers=admin)
+        assert got.json() == answer
+    assert members == {"M-1001", "M-1002"}
+    incremental = await _stored(app)
+    async with app.state.sessionmaker() as session, session.begin():
+        everything = Touched()
+        for member_id in members:
+            everything.add(member_id, date(2000, 1, 1))
+        await readjudicate(session, everything, app.state.profiles)
+    assert await _stored(app) == incremental
+    assert any(line[4] == "held" for line in incremental["lines"])  # an authorization ran out
