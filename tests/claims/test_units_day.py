@@ -11,6 +11,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from msgspec.structs import replace
 from units_builders import BC_RATE, FEES, RATE, ev, money, run
 
 from claims.model import (
@@ -50,6 +51,30 @@ def test_benefits_counseling_is_its_own_line_with_its_own_rate() -> None:
     assert (bc.units, bc.event_ids, bc.procedure_key) == (3, ("E2",), "YP630:BC")
     assert bc.charge == money(3, FEES[0].rate("YP630:BC") or Decimal(0)) == money(3, BC_RATE)
     assert out.adj("E2").modifiers == ("BC",) and out.adj("E1").modifiers == ()
+
+
+def test_an_adjudication_names_its_events_version_procedure_and_modifiers() -> None:
+    # With and without reasons: E1 loses nothing, E2 (BC, version 3) drops 7 minutes.
+    events = [
+        ev("E1", "09:00", "09:30"),
+        replace(ev("E2", "10:00", "10:22", activity=BC), version=3),
+    ]
+    out = run(events)
+    assert out.adj("E1").reasons == () and out.adj("E2").reasons != ()
+    plain, bc = out.adj("E1"), out.adj("E2")
+    assert (plain.event_version, plain.procedure, plain.modifiers) == (1, "YP630", ())
+    assert (bc.event_version, bc.procedure, bc.modifiers) == (3, "YP630", ("BC",))
+
+
+def test_an_event_of_one_minute_that_loses_nothing_is_billable() -> None:
+    # 22 + 1 minutes on one line make 2 units under midpoint rounding: nothing is dropped, and
+    # E2's one minute is billed like any other (billing-rules 1.1.5).
+    out = run([ev("E1", "09:00", "09:22"), ev("E2", "10:00", "10:01")])
+    assert (out.line().minutes, out.line().units) == (23, 2)
+    e2 = out.adj("E2")
+    assert (e2.minutes, e2.billable_minutes, e2.reasons, e2.status) == (
+        1, 1, (), EventStatus.BILLABLE,
+    )  # fmt: skip
 
 
 def test_minutes_of_two_lines_are_rounded_separately() -> None:

@@ -179,6 +179,14 @@ def test_both_providers_authorized_excludes_both() -> None:
     assert out.codes("E2") == {R.OTHER_PROVIDER_AUTHORIZED: 30}
 
 
+def test_only_the_members_own_yp630_authorizations_count() -> None:
+    # billing-rules 1.2: "another provider holds a YP630 authorization for the member".
+    someone_else = replace(auth("A-2", "P-2"), member_id="M-2")
+    other_procedure = replace(auth("A-3", "P-2"), procedure="H2023")
+    out = run([ev("E1")], authorizations=(someone_else, other_procedure))
+    assert out.adj("E1").reasons == () and out.adj("E1").status is EventStatus.BILLABLE
+
+
 @pytest.mark.parametrize(
     ("score", "report", "excluded"),
     [(73, DAY, True), (74, DAY, False), (60, DAY + timedelta(days=1), False)],
@@ -224,6 +232,20 @@ def test_dvr_milestone_3c_covers_job_support() -> None:
     eipd = (replace(EIPD_3A, milestone="3-C"),)
     out = run([ev("E1", activity=Activity.JOB_SUPPORT)], member=DVR_CASE, eipd_authorizations=eipd)
     assert out.codes("E1") == {R.DVR_MILESTONE_OVERLAP: 30}
+
+
+def test_of_two_open_milestones_the_earlier_started_is_named_whatever_the_input_order() -> None:
+    # Both cover job_development; the result depends on the authorizations, not their order.
+    earlier = EipdAuthorization(
+        "D-7", MEMBER.member_id, "P-1", "3-C", DAY - timedelta(days=9), None
+    )
+    later = EipdAuthorization("D-1", MEMBER.member_id, "P-1", "3-B", DAY - timedelta(days=2), None)
+    for given in ((later, earlier), (earlier, later)):
+        out = run([ev("E1", activity=Activity.JOB_DEVELOPMENT)], member=DVR_CASE,
+                  eipd_authorizations=given)  # fmt: skip
+        assert out.reason("E1", R.DVR_MILESTONE_OVERLAP).detail == (
+            "EIPD milestone 3-C (D-7) covers job_development"
+        )
 
 
 def test_dvr_milestone_overlap_leaves_epm_time_state_funded() -> None:

@@ -148,6 +148,48 @@ def test_the_rate_is_the_one_in_effect_on_the_date_of_service() -> None:
     assert out.codes("E2") == {R.MISSING_FEE_SCHEDULE: 30}
 
 
+def test_a_line_names_the_rate_in_effect_whether_it_bills_holds_or_has_no_unit() -> None:
+    # billing-rules 1.4: the rate is the schedule's on the date of service; only the charge
+    # depends on the units billed.
+    billed = run([ev("E1")]).line()
+    no_unit = run([ev("E1", "09:00", "09:07")]).line()
+    held = run([ev("E1", note=None)]).line()
+    assert [line.status for line in (billed, no_unit, held)] == [
+        LineStatus.BILLABLE, LineStatus.EXCLUDED, LineStatus.HELD,
+    ]  # fmt: skip
+    assert billed.rate == no_unit.rate == held.rate == RATE
+    assert (no_unit.charge, held.charge) == (Decimal("0.00"), Decimal("0.00"))
+
+
+def test_an_event_whose_minutes_rounding_dropped_is_excluded_not_held() -> None:
+    # 20 + 2 minutes: 1 unit, 7 dropped from the latest events first (E2's 2, then 5 of E1's).
+    # The line is held; E2 has no minute left to hold: it is excluded, and a whole-line hold
+    # lists its reason at 0 minutes ("held while a hold reason has minutes").
+    events = [ev("E1", "09:00", "09:20"), ev("E2", "10:00", "10:02")]
+    whole = run(events, member=replace(MEMBER, diagnoses=()))
+    assert whole.codes("E2") == {R.BELOW_UNIT_THRESHOLD: 2, R.MISSING_MEMBER_DATA: 0}
+    assert whole.adj("E2").status is EventStatus.EXCLUDED
+    assert whole.codes("E1") == {R.BELOW_UNIT_THRESHOLD: 5, R.MISSING_MEMBER_DATA: 15}
+    assert whole.adj("E1").status is EventStatus.HELD
+    # A partial hold (the allowance used up) takes its minutes from the events that have them:
+    # E2, with none left, gets no reason of it.
+    part = run(events, counters=counted(64))
+    assert (part.line().units, part.line().held_units) == (0, 1)
+    assert part.codes("E2") == {R.BELOW_UNIT_THRESHOLD: 2}
+    assert part.adj("E2").status is EventStatus.EXCLUDED
+    assert part.codes("E1") == {R.BELOW_UNIT_THRESHOLD: 5, R.NO_AUTHORIZATION: 15}
+    assert part.adj("E1").status is EventStatus.HELD
+
+
+def test_an_event_holding_a_single_minute_is_held() -> None:
+    # 22 + 1 minutes make 2 units, nothing dropped; the whole line waits for member data.
+    out = run([ev("E1", "09:00", "09:22"), ev("E2", "10:00", "10:01")],
+              member=replace(MEMBER, subscriber_id=None))  # fmt: skip
+    assert out.codes("E2") == {R.MISSING_MEMBER_DATA: 1}
+    assert out.adj("E2").status is EventStatus.HELD
+    assert (out.line().units, out.line().held_units) == (0, 2)
+
+
 # --- Utilization Management: the first 64 units -----------------------------------------------
 
 

@@ -200,6 +200,28 @@ def test_the_payers_zone_decides() -> None:
     assert run([ev("E1", "01:30", "03:30", day=SPRING)], settings=settings).adj("E1").minutes == 120
 
 
+def test_only_the_days_whose_offset_changes_are_read_in_real_minutes() -> None:
+    # Denver, 2027 (a zone and year no other test asks for: the engine works out each zone's
+    # changing days once per year). The day before and the day after each change are plain.
+    settings = RuleSettings(time_zone="America/Denver")
+    spring, fall = date(2027, 3, 14), date(2027, 11, 7)
+    days = [spring - timedelta(days=1), spring, spring + timedelta(days=1),
+            fall - timedelta(days=1), fall, fall + timedelta(days=1)]  # fmt: skip
+    events = [ev(f"E{n}", "01:30", "03:30", day=day) for n, day in enumerate(days)]
+    out = run(events, settings=settings)
+    assert [out.adj(e.event_id).minutes for e in events] == [120, 60, 120, 120, 180, 120]
+
+
+def test_an_event_of_no_real_minutes_makes_no_line() -> None:
+    # 02:30 lies in the skipped hour and reads at the old offset, after 03:00: 0 minutes, nothing
+    # lost, nothing to bill or hold, and no line of 0 minutes.
+    out = run([ev("E1", "02:30", "03:00", day=SPRING)])
+    e1 = out.adj("E1")
+    assert (e1.minutes, e1.billable_minutes, e1.reasons) == (0, 0, ())
+    assert e1.status is EventStatus.EXCLUDED
+    assert out.result.lines == ()
+
+
 def test_overlap_on_the_spring_forward_day_uses_real_minutes() -> None:
     out = run([ev("E1", "01:30", "03:30", day=SPRING), ev("E2", "03:00", "03:45", day=SPRING)])
     assert out.adj("E1").minutes == 60 and out.adj("E2").minutes == 45

@@ -20,6 +20,10 @@ Invariants tested, for every generated history:
 * the result does not depend on the input order of the events;
 * adjudicating the days >= D with counters taken from the earlier days' lines equals the full
   run for those days.
+
+And of the minute account every rule writes to (``claims.units.ledger.Ledger``), for any
+sequence of losses: one Reason per code, in the order the codes were first met, with the minutes
+summed and each detail listed once (joined by "; "); billable minutes are what is left.
 """
 
 from __future__ import annotations
@@ -30,10 +34,10 @@ from collections import defaultdict
 from datetime import date, time, timedelta
 from decimal import Decimal
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from msgspec.structs import replace
-from units_builders import DAY, FEES, MEMBER, PAYER, RATE
+from units_builders import DAY, FEES, MEMBER, PAYER, RATE, ev
 
 from claims.model import (
     HOLD_REASONS,
@@ -48,6 +52,8 @@ from claims.model import (
     Member,
     MemberContext,
     MemberResult,
+    Reason,
+    ReasonCode,
     Rounding,
     RuleSettings,
     ServiceEvent,
@@ -58,6 +64,7 @@ from claims.model import (
 )
 from claims.money import line_charge
 from claims.units import adjudicate_member, units_for_minutes
+from claims.units.ledger import Ledger
 
 History = tuple[list[ServiceEvent], MemberContext]
 
@@ -338,3 +345,39 @@ def only_from(result: MemberResult, split: date, event_ids: set[str]) -> MemberR
         tuple(a for a in result.adjudications if a.event_id in event_ids),
         tuple(line for line in result.lines if line.service_date >= split),
     )
+
+
+# --- the minute account -------------------------------------------------------------------------
+
+LOSS = st.tuples(
+    st.sampled_from([ReasonCode.OVERLAPPING_TIME, ReasonCode.DAILY_CAP,
+                     ReasonCode.MISSING_SERVICE_NOTE, ReasonCode.NO_AUTHORIZATION]),
+    st.integers(0, 20),
+    st.sampled_from(["a", "ab", "overlaps event E1", "overlaps event E1, E2"]),
+)  # fmt: skip
+CAP, NOTE = ReasonCode.DAILY_CAP, ReasonCode.MISSING_SERVICE_NOTE
+
+
+@examples(200)
+@given(st.lists(LOSS, max_size=6))
+@example([(CAP, 0, "a")])  # a reason of 0 minutes only: all minutes still billable
+@example([(CAP, 5, "a"), (CAP, 3, "a"), (CAP, 2, "ab"), (CAP, 1, "a")])
+@example([(NOTE, 4, "overlaps event E1"), (NOTE, 1, "overlaps event E1"), (CAP, 0, "a")])
+def test_an_events_losses_make_one_reason_per_code(
+    losses: list[tuple[ReasonCode, int, str]],
+) -> None:
+    ledger = Ledger(ev("E1", "09:00", "11:00"))  # 120 minutes; at most 6 x 20 are lost
+    expected: dict[ReasonCode, tuple[int, list[str]]] = {}
+    for code, minutes, detail in losses:
+        ledger.lose(code, minutes, detail)
+        lost, details = expected.get(code, (0, []))
+        expected[code] = (lost + minutes, details if detail in details else [*details, detail])
+    result = ledger.result()
+    reasons = tuple(
+        Reason(code, lost, "; ".join(details)) for code, (lost, details) in expected.items()
+    )
+    assert result.reasons == reasons
+    billable = 120 - sum(lost for lost, _ in expected.values())
+    assert (result.minutes, result.billable_minutes) == (120, billable)
+    held = sum(lost for code, (lost, _) in expected.items() if code in HOLD_REASONS)
+    assert result.status is expected_status(120, billable, held)
