@@ -122,7 +122,7 @@ async def post_batch(
         for event_id, event, _ in parsed
         if event is not None and event_id is not None
     ]
-    done = await service.upsert_events(
+    done = await service.upsert_in_parts(
         session, principal, request.app.state.profiles, valid, now=request.app.state.clock()
     )
     # Only unchanged events are read back: the others answer with what was just written.
