@@ -5,6 +5,8 @@ milestones earned on the job are in test_milestone_employment.py."""
 from __future__ import annotations
 
 from datetime import date, timedelta
+from functools import cache
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -28,7 +30,13 @@ from milestone_builders import (
 )
 
 from claims.errors import InvalidInput
-from claims.milestones import EvidenceKind, MilestoneEvidence
+from claims.milestones import (
+    EvidenceKind,
+    MemberMilestones,
+    MilestoneEvidence,
+    evaluate_member,
+    parse_catalog,
+)
 from claims.model import Activity, ServiceEvent
 
 # --- 3-A Job Search ---------------------------------------------------------------------------
@@ -232,6 +240,72 @@ def test_initial_then_completed_profile() -> None:
     assert "career profile not signed after its last section" in progress(unsigned, "2").missing
 
 
+def _catalog_text() -> str:
+    return Path(__file__).parents[2].joinpath("claims/data/milestones.toml").read_text()
+
+
+def _blocks(text: str) -> tuple[str, list[str]]:
+    """The catalog's header and its ``[[milestone]]`` blocks, in file order."""
+    head, *blocks = text.split("[[milestone]]")
+    return head, [f"[[milestone]]{b}" for b in blocks]
+
+
+def test_a_prerequisite_listed_after_its_milestone_is_still_evaluated_first() -> None:
+    """billing-rules.md 3: 2 is earned "once, after 1". The catalog says so with ``requires``,
+    whatever the order of its entries: a catalog listing 2 (or every milestone) before 1 earns the
+    same occurrences as the packaged one, and 2 still follows 1."""
+    evidence, contacts = _profile(in_person=True)
+    expected = run(evidence, contacts)
+    assert expected.of("1") and expected.of("2")
+    head, blocks = _blocks(_catalog_text())
+    for order in (
+        [blocks[1], blocks[0], *blocks[2:]],  # 2 just before 1
+        [*blocks[1:], blocks[0]],  # 1 last of all
+        list(reversed(blocks)),
+    ):
+        catalog = parse_catalog(head + "".join(order))
+        assert [m.id for m in catalog.milestones][0] != "1"
+        result = evaluate_member(evidence, contacts, catalog, TODAY)
+        assert sorted(result.earned, key=lambda e: (e.milestone, e.occurrence)) == sorted(
+            expected.earned, key=lambda e: (e.milestone, e.occurrence)
+        )
+        assert result.progress == expected.progress
+        alone = evaluate_member(evidence, (), catalog, TODAY)  # no in-person contact: no 1
+        assert not alone.of("1") and not alone.of("2")
+
+
+def test_a_milestone_waits_for_every_prerequisite_the_catalog_names() -> None:
+    """A catalog may chain more: 9 requiring 8 and 2 (each listed before it or after it) is
+    earned only once both are, and on no date before them."""
+    evidence, contacts = _profile(in_person=True)
+    plan = ev(EvidenceKind.INDEPENDENCE_PLAN, date(2026, 1, 2), goals_met=True)
+    report = ev(EvidenceKind.EDUCATION_REPORT, date(2026, 3, 2), document="certificate")
+    head, blocks = _blocks(_catalog_text())
+    nine = next(i for i, b in enumerate(blocks) if 'id = "9"' in b)
+    chained = blocks[nine].replace("requires = []", 'requires = ["8", "2"]')
+    for order in ([chained, *blocks[:nine]], [*blocks[:nine], chained]):
+        catalog = parse_catalog(head + "".join(order))
+        assert catalog.get("9").requires == ("8", "2")
+        assert not evaluate_member([plan], (), catalog, TODAY).of("9")
+        assert not evaluate_member([plan, report], (), catalog, TODAY).of("9")
+        assert not evaluate_member([plan, *evidence], contacts, catalog, TODAY).of("9")
+        everything = evaluate_member([plan, report, *evidence], contacts, catalog, TODAY)
+        assert not everything.of("9")  # 8 (March) is earned after the plan: not "first"
+        later = ev(EvidenceKind.INDEPENDENCE_PLAN, date(2026, 3, 3), goals_met=True)
+        after = evaluate_member([later, report, *evidence], contacts, catalog, TODAY)
+        assert [e.earned_on for e in after.of("9")] == [date(2026, 3, 3)]
+
+
+def test_a_catalog_whose_prerequisites_form_a_cycle_is_refused() -> None:
+    head, blocks = _blocks(_catalog_text())
+    blocks[0] = blocks[0].replace("requires = []", 'requires = ["2"]', 1)
+    catalog = parse_catalog(head + "".join(blocks))
+    assert catalog.get("1").requires == ("2",) and catalog.get("2").requires == ("1",)
+    evidence, contacts = _profile(in_person=True)
+    with pytest.raises(InvalidInput, match="^milestone catalog prerequisites form a cycle$"):
+        evaluate_member(evidence, contacts, catalog, TODAY)
+
+
 def test_missing_sections_are_named() -> None:
     evidence, contacts = _profile(in_person=True)
     dropped = ("benefits", "finding_work")
@@ -276,11 +350,17 @@ def _career() -> tuple[list[MilestoneEvidence], list[ServiceEvent]]:
 
 
 CAREER = _career()
-CAREER_RESULT = run(*CAREER)
+
+
+@cache
+def _career_result() -> MemberMilestones:
+    # Worked out in the test, not at import: under `make mutation` the test modules are imported
+    # once, unmutated, before each mutant's process is forked from that one.
+    return run(*CAREER)
 
 
 def test_the_whole_path_earns_every_milestone() -> None:
-    earned = {e.milestone for e in CAREER_RESULT.earned}
+    earned = {e.milestone for e in _career_result().earned}
     assert earned == {m.id for m in CATALOG.milestones} - {"9"}
 
 
@@ -289,4 +369,4 @@ def test_the_whole_path_earns_every_milestone() -> None:
 def test_order_of_evidence_and_events_is_irrelevant(
     evidence: list[MilestoneEvidence], events: list[ServiceEvent]
 ) -> None:
-    assert run(evidence, events) == CAREER_RESULT
+    assert run(evidence, events) == _career_result()
