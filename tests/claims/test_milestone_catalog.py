@@ -177,3 +177,24 @@ def test_bad_fields_are_named_not_echoed(
     assert [loc for loc, _ in caught.value.errors] == [("fields", bad)]
     for value in fields.values():
         assert str(value) not in str(caught.value) + repr(caught.value.errors)
+
+
+@pytest.mark.parametrize(
+    ("kind", "field", "allowed"),
+    [
+        (EvidenceKind.CAREER_PROFILE_SECTION, "section", CATALOG.get("2").thresholds.sections),
+        (EvidenceKind.CAREER_ADVANCEMENT, "type", CATALOG.get("7").thresholds.advancement_types),
+        (EvidenceKind.EDUCATION_REPORT, "document", CATALOG.get("8").thresholds.documents),
+        (EvidenceKind.APPROVAL, "milestone", ("3-A", "3-B")),
+    ],
+)
+def test_a_value_outside_a_list_is_told_the_list(
+    kind: EvidenceKind, field: str, allowed: tuple[str, ...] | None
+) -> None:
+    # The catalog's lists are what the caller may send: the error names every allowed value.
+    assert allowed
+    with pytest.raises(InvalidInput) as caught:
+        validate_fields(kind, {field: "unheard-of"})
+    ((location, message),) = caught.value.errors
+    assert location == ("fields", field)
+    assert message == f"Value error, must be one of: {', '.join(allowed)}"
