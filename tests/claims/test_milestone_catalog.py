@@ -198,3 +198,10 @@ def test_a_value_outside_a_list_is_told_the_list(
     ((location, message),) = caught.value.errors
     assert location == ("fields", field)
     assert message == f"Value error, must be one of: {', '.join(allowed)}"
+
+
+def test_a_milestone_the_catalog_does_not_list_is_named_in_the_error() -> None:
+    assert CATALOG.get("3-C").id == "3-C"
+    with pytest.raises(KeyError) as caught:
+        CATALOG.get("3-D")
+    assert caught.value.args == ("3-D",)
