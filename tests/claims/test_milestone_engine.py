@@ -197,6 +197,26 @@ def test_career_advancement_capped_at_three_and_needs_profile_update() -> None:
     assert "career-profile update of its own within 30 days after" in missing
 
 
+def test_a_profile_milestone_rests_on_its_evidence_records() -> None:
+    # An occurrence names what it rests on: evidence records as evidence, service events as
+    # events (the audit trail of an invoice line), each once, in the order they completed it.
+    advancement = ev(EvidenceKind.CAREER_ADVANCEMENT, date(2026, 2, 1), type="promotion")
+    update = ev(EvidenceKind.CAREER_PROFILE_SIGNED, date(2026, 2, 3))
+    report = ev(EvidenceKind.EDUCATION_REPORT, date(2026, 3, 1), document="certificate")
+    plan = ev(EvidenceKind.INDEPENDENCE_PLAN, date(2026, 4, 1), goals_met=True)
+    result = run([advancement, update, report, plan])
+    assert [(e.milestone, e.evidence_ids, e.event_ids) for e in result.earned] == [
+        ("7", (advancement.evidence_id, update.evidence_id), ()),
+        ("8", (report.evidence_id,), ()),
+        ("9", (plan.evidence_id,), ()),
+    ]
+    evidence, contacts = _profile(in_person=True)
+    first, second = run(evidence, contacts).of("1")[0], run(evidence, contacts).of("2")[0]
+    assert first.evidence_ids and set(first.evidence_ids) <= {e.evidence_id for e in evidence}
+    assert second.evidence_ids[-1] == evidence[-1].evidence_id  # the signature completes 2
+    assert len(second.evidence_ids) == len(ALL_SECTIONS) + 1
+
+
 def test_educational_advancement_capped_at_three() -> None:
     reports = [ev(EvidenceKind.EDUCATION_REPORT, d, document="grade_report")
                for d in days(date(2026, 1, 15), 4, step=90)]  # fmt: skip
