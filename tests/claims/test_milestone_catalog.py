@@ -205,3 +205,13 @@ def test_a_milestone_the_catalog_does_not_list_is_named_in_the_error() -> None:
     with pytest.raises(KeyError) as caught:
         CATALOG.get("3-D")
     assert caught.value.args == ("3-D",)
+
+
+def test_a_field_that_is_not_text_reads_as_no_text() -> None:
+    # The rules read a field as text (a section, a document, an employer) or as a flag; a value of
+    # another type is read as absent, never used as text.
+    fields = {"employer": 7, "contact_name": "HR", "face_to_face": True}
+    entry = MilestoneEvidence("E-3", "M-1", "P-1", EvidenceKind.EMPLOYER_CONTACT, date(2026, 1, 5),
+                              fields)  # fmt: skip
+    assert entry.text("employer") is None and entry.text("contact_name") == "HR"
+    assert entry.text("face_to_face") is None and entry.flag("face_to_face")

@@ -33,6 +33,7 @@ from claims.errors import InvalidInput
 from claims.milestones import (
     EvidenceKind,
     MemberMilestones,
+    MilestoneCatalog,
     MilestoneEvidence,
     evaluate_member,
     parse_catalog,
@@ -314,6 +315,62 @@ def test_a_milestone_waits_for_every_prerequisite_the_catalog_names() -> None:
         later = ev(EvidenceKind.INDEPENDENCE_PLAN, date(2026, 3, 3), goals_met=True)
         after = evaluate_member([later, report, *evidence], contacts, catalog, TODAY)
         assert [e.earned_on for e in after.of("9")] == [date(2026, 3, 3)]
+
+
+def _requiring(milestone: str, prerequisite: str) -> MilestoneCatalog:
+    head, blocks = _blocks(_catalog_text())
+    at = next(i for i, b in enumerate(blocks) if f'id = "{milestone}"' in b)
+    blocks[at] = blocks[at].replace("requires = []", f'requires = ["{prerequisite}"]', 1)
+    catalog = parse_catalog(head + "".join(blocks))
+    assert catalog.get(milestone).requires == (prerequisite,)
+    return catalog
+
+
+def test_a_prerequisite_earned_the_same_day_counts() -> None:
+    # "Earned first" is on or before: 9 requiring 8, both completed on one day, is earned.
+    catalog = _requiring("9", "8")
+    day = date(2026, 5, 4)
+    report = ev(EvidenceKind.EDUCATION_REPORT, day, document="certificate")
+    plan = ev(EvidenceKind.INDEPENDENCE_PLAN, day, goals_met=True)
+    assert [e.earned_on for e in evaluate_member([report, plan], (), catalog, TODAY).of("9")] == [
+        day
+    ]
+    late = ev(EvidenceKind.EDUCATION_REPORT, day + timedelta(days=1), document="certificate")
+    assert not evaluate_member([late, plan], (), catalog, TODAY).of("9")
+
+
+def test_a_per_job_milestone_needs_a_once_prerequisite_of_any_job() -> None:
+    # A prerequisite earned once per member (1) is no job's: it counts for every job's 4.
+    catalog = _requiring("4", "1")
+    profile, contacts = _profile(in_person=True)
+    job, support = recovered()
+    with_profile = evaluate_member([*profile, *job], [*contacts, *support], catalog, TODAY)
+    assert [e.earned_on for e in with_profile.of("4")] == [VR]
+    assert not evaluate_member(job, support, catalog, TODAY).of("4")
+
+
+def test_a_per_job_prerequisite_counts_for_its_own_job_only() -> None:
+    # docs/milestones.md (catalog ``requires``): a per-job milestone requiring a per-job one
+    # needs it for the same job. Job A earns 3-C and ends; job B earns 4 (weekly in-person
+    # employer contacts, which 3-C does not count) but no 3-C of its own until three contacts.
+    catalog = _requiring("4", "3-C")
+    b_start, b_vr = date(2026, 4, 1), date(2026, 4, 29)
+    evidence = [
+        job_start(JOB_START, "Acme"),
+        ev(EvidenceKind.JOB_END, JOB_START + timedelta(days=5)),
+        job_start(b_start, "Beta"),
+        ev(EvidenceKind.VOCATIONAL_RECOVERY_APPROVED, b_vr),
+    ]
+    a_days = [event(d) for d in days(JOB_START, 3)]
+    b_weeks = [event(d, Activity.EMPLOYER_CONTACT) for d in days(b_start, 5, step=7)]
+    result = evaluate_member(evidence, [*a_days, *b_weeks], catalog, TODAY)
+    assert [e.earned_on for e in result.of("3-C")] == [JOB_START + timedelta(days=2)]
+    assert not result.of("4")
+    assert evaluate_member(evidence, [*a_days, *b_weeks], CATALOG, TODAY).of("4")
+    b_days = [event(d) for d in days(b_start + timedelta(days=1), 3)]
+    both = evaluate_member(evidence, [*a_days, *b_weeks, *b_days], catalog, TODAY)
+    (four,) = both.of("4")
+    assert four.earned_on == b_vr and four.job_key == both.of("3-C")[1].job_key
 
 
 def test_a_catalog_whose_prerequisites_form_a_cycle_is_refused() -> None:
