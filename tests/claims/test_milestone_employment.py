@@ -225,6 +225,21 @@ def test_a_contact_between_two_jobs_counts_for_neither() -> None:
     assert [e.earned_on for e in earned] == [third.service_date]
 
 
+def test_occurrences_are_numbered_in_earned_order_whichever_job_started_first() -> None:
+    # An occurrence's number follows its earned date: a job started later (Beta, held Mar 9-13
+    # inside Acme's) earns its 3-C first, on its third day, and is occurrence 1; Acme's days
+    # resume after Beta ends and its third comes on Mar 16, occurrence 2.
+    acme, beta = job_start(JOB_START, "Acme"), job_start(date(2026, 3, 9), "Beta")
+    beta_end = ev(EvidenceKind.JOB_END, date(2026, 3, 13), employer="Beta")
+    contacts = [event(d) for d in days(JOB_START, 2) + days(date(2026, 3, 9), 3)]
+    contacts.append(event(date(2026, 3, 16)))
+    earned = run([acme, beta, beta_end], contacts).of("3-C")
+    assert [(e.occurrence, e.earned_on, e.job_key) for e in earned] == [
+        (1, date(2026, 3, 11), beta.evidence_id),
+        (2, date(2026, 3, 16), acme.evidence_id),
+    ]
+
+
 def test_3c_is_earned_on_the_third_day_with_exactly_three_contacts() -> None:
     contacts = [event(d) for d in days(JOB_START, 5)]
     (earned,) = run([job_start()], contacts).of("3-C")

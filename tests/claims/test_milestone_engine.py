@@ -403,7 +403,7 @@ def test_newer_version_and_voids_are_respected() -> None:
 
 def test_one_member_at_a_time() -> None:
     other = MilestoneEvidence("X", "M-2", PROVIDER, EvidenceKind.INDEPENDENCE_PLAN, TODAY)
-    with pytest.raises(InvalidInput):
+    with pytest.raises(InvalidInput, match="^evidence and events must belong to one member$"):
         run([ev(EvidenceKind.INDEPENDENCE_PLAN, TODAY, goals_met=True), other])
 
 
