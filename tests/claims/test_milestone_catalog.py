@@ -215,3 +215,15 @@ def test_a_field_that_is_not_text_reads_as_no_text() -> None:
                               fields)  # fmt: skip
     assert entry.text("employer") is None and entry.text("contact_name") == "HR"
     assert entry.text("face_to_face") is None and entry.flag("face_to_face")
+
+
+def test_evidence_fields_are_a_read_only_copy() -> None:
+    # A record's fields never change after it is made: not through it, not through the caller's
+    # mapping (the rules and the audit trail read the fields as they were recorded).
+    raw: dict[str, str | bool | int | Decimal | None] = {"section": "benefits"}
+    section = MilestoneEvidence("E-4", "M-1", "P-1", EvidenceKind.CAREER_PROFILE_SECTION,
+                                date(2026, 1, 5), raw)  # fmt: skip
+    raw["section"] = "finding_work"
+    assert section.text("section") == "benefits"
+    with pytest.raises(TypeError):
+        section.fields["section"] = "finding_work"  # type: ignore[index]
