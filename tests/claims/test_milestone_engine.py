@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from milestone_builders import (
     ALL_SECTIONS,
     CATALOG,
+    INITIAL,
     JOB_START,
     MEMBER,
     PROVIDER,
@@ -381,6 +382,21 @@ def test_a_catalog_whose_prerequisites_form_a_cycle_is_refused() -> None:
     evidence, contacts = _profile(in_person=True)
     with pytest.raises(InvalidInput, match="^milestone catalog prerequisites form a cycle$"):
         evaluate_member(evidence, contacts, catalog, TODAY)
+
+
+def test_initial_profile_reads_past_other_and_unmet_sections() -> None:
+    # 1 counts the first document of each of its six sections made on a day with an in-person
+    # contact: a section it does not list, or one first documented without a contact (and
+    # documented again with one), never hides the sections documented after it.
+    start = date(2026, 1, 5)
+    evidence = [ev(EvidenceKind.CAREER_PROFILE_SECTION, start, section=INITIAL[0]),
+                ev(EvidenceKind.CAREER_PROFILE_SECTION, start, section="benefits")]  # fmt: skip
+    when = days(start + timedelta(days=1), len(INITIAL))
+    evidence += [ev(EvidenceKind.CAREER_PROFILE_SECTION, d, section=s)
+                 for d, s in zip(when, INITIAL, strict=True)]  # fmt: skip
+    contacts = [event(d, Activity.CAREER_PROFILE) for d in when]
+    assert "benefits" not in INITIAL
+    assert [e.earned_on for e in run(evidence, contacts).of("1")] == [when[-1]]
 
 
 def test_missing_sections_are_named() -> None:
