@@ -177,3 +177,53 @@ def test_bad_fields_are_named_not_echoed(
     assert [loc for loc, _ in caught.value.errors] == [("fields", bad)]
     for value in fields.values():
         assert str(value) not in str(caught.value) + repr(caught.value.errors)
+
+
+@pytest.mark.parametrize(
+    ("kind", "field", "allowed"),
+    [
+        (EvidenceKind.CAREER_PROFILE_SECTION, "section", CATALOG.get("2").thresholds.sections),
+        (EvidenceKind.CAREER_ADVANCEMENT, "type", CATALOG.get("7").thresholds.advancement_types),
+        (EvidenceKind.EDUCATION_REPORT, "document", CATALOG.get("8").thresholds.documents),
+        (EvidenceKind.APPROVAL, "milestone", ("3-A", "3-B")),
+    ],
+)
+def test_a_value_outside_a_list_is_told_the_list(
+    kind: EvidenceKind, field: str, allowed: tuple[str, ...] | None
+) -> None:
+    # The catalog's lists are what the caller may send: the error names every allowed value.
+    assert allowed
+    with pytest.raises(InvalidInput) as caught:
+        validate_fields(kind, {field: "unheard-of"})
+    ((location, message),) = caught.value.errors
+    assert location == ("fields", field)
+    assert message == f"Value error, must be one of: {', '.join(allowed)}"
+
+
+def test_a_milestone_the_catalog_does_not_list_is_named_in_the_error() -> None:
+    assert CATALOG.get("3-C").id == "3-C"
+    with pytest.raises(KeyError) as caught:
+        CATALOG.get("3-D")
+    assert caught.value.args == ("3-D",)
+
+
+def test_a_field_that_is_not_text_reads_as_no_text() -> None:
+    # The rules read a field as text (a section, a document, an employer) or as a flag; a value of
+    # another type is read as absent, never used as text.
+    fields = {"employer": 7, "contact_name": "HR", "face_to_face": True}
+    entry = MilestoneEvidence("E-3", "M-1", "P-1", EvidenceKind.EMPLOYER_CONTACT, date(2026, 1, 5),
+                              fields)  # fmt: skip
+    assert entry.text("employer") is None and entry.text("contact_name") == "HR"
+    assert entry.text("face_to_face") is None and entry.flag("face_to_face")
+
+
+def test_evidence_fields_are_a_read_only_copy() -> None:
+    # A record's fields never change after it is made: not through it, not through the caller's
+    # mapping (the rules and the audit trail read the fields as they were recorded).
+    raw: dict[str, str | bool | int | Decimal | None] = {"section": "benefits"}
+    section = MilestoneEvidence("E-4", "M-1", "P-1", EvidenceKind.CAREER_PROFILE_SECTION,
+                                date(2026, 1, 5), raw)  # fmt: skip
+    raw["section"] = "finding_work"
+    assert section.text("section") == "benefits"
+    with pytest.raises(TypeError):
+        section.fields["section"] = "finding_work"  # type: ignore[index]

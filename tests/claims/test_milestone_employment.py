@@ -206,6 +206,40 @@ def test_3c_contacts_after_the_jobs_last_day_do_not_count() -> None:
     ]
 
 
+def test_a_contact_between_two_jobs_counts_for_neither() -> None:
+    # docs/milestones.md, "No double counting": a contact day counts for the latest started of
+    # the jobs held that day, and for no job on a day none is held.
+    second = date(2026, 3, 20)
+    jobs = [job_start(), job_end(JOB_START + timedelta(days=1)), job_start(second, "Beta")]
+    held = [
+        event(d) for d in (JOB_START, JOB_START + timedelta(days=1), second, second + timedelta(1))
+    ]
+    between = [event(JOB_START + timedelta(days=k)) for k in (2, 5, 9)]
+    result = run(jobs, [*held, *between])
+    assert not result.of("3-C")
+    assert progress(result, "3-C").missing == (
+        "in-person contact days since the job start on 2026-03-20: 2 of 3",
+    )
+    third = event(second + timedelta(days=2))
+    earned = run(jobs, [*held, *between, third]).of("3-C")
+    assert [e.earned_on for e in earned] == [third.service_date]
+
+
+def test_occurrences_are_numbered_in_earned_order_whichever_job_started_first() -> None:
+    # An occurrence's number follows its earned date: a job started later (Beta, held Mar 9-13
+    # inside Acme's) earns its 3-C first, on its third day, and is occurrence 1; Acme's days
+    # resume after Beta ends and its third comes on Mar 16, occurrence 2.
+    acme, beta = job_start(JOB_START, "Acme"), job_start(date(2026, 3, 9), "Beta")
+    beta_end = ev(EvidenceKind.JOB_END, date(2026, 3, 13), employer="Beta")
+    contacts = [event(d) for d in days(JOB_START, 2) + days(date(2026, 3, 9), 3)]
+    contacts.append(event(date(2026, 3, 16)))
+    earned = run([acme, beta, beta_end], contacts).of("3-C")
+    assert [(e.occurrence, e.earned_on, e.job_key) for e in earned] == [
+        (1, date(2026, 3, 11), beta.evidence_id),
+        (2, date(2026, 3, 16), acme.evidence_id),
+    ]
+
+
 def test_3c_is_earned_on_the_third_day_with_exactly_three_contacts() -> None:
     contacts = [event(d) for d in days(JOB_START, 5)]
     (earned,) = run([job_start()], contacts).of("3-C")

@@ -5,6 +5,8 @@ milestones earned on the job are in test_milestone_employment.py."""
 from __future__ import annotations
 
 from datetime import date, timedelta
+from functools import cache
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -12,6 +14,7 @@ from hypothesis import strategies as st
 from milestone_builders import (
     ALL_SECTIONS,
     CATALOG,
+    INITIAL,
     JOB_START,
     MEMBER,
     PROVIDER,
@@ -28,7 +31,14 @@ from milestone_builders import (
 )
 
 from claims.errors import InvalidInput
-from claims.milestones import EvidenceKind, MilestoneEvidence
+from claims.milestones import (
+    EvidenceKind,
+    MemberMilestones,
+    MilestoneCatalog,
+    MilestoneEvidence,
+    evaluate_member,
+    parse_catalog,
+)
 from claims.model import Activity, ServiceEvent
 
 # --- 3-A Job Search ---------------------------------------------------------------------------
@@ -189,6 +199,26 @@ def test_career_advancement_capped_at_three_and_needs_profile_update() -> None:
     assert "career-profile update of its own within 30 days after" in missing
 
 
+def test_a_profile_milestone_rests_on_its_evidence_records() -> None:
+    # An occurrence names what it rests on: evidence records as evidence, service events as
+    # events (the audit trail of an invoice line), each once, in the order they completed it.
+    advancement = ev(EvidenceKind.CAREER_ADVANCEMENT, date(2026, 2, 1), type="promotion")
+    update = ev(EvidenceKind.CAREER_PROFILE_SIGNED, date(2026, 2, 3))
+    report = ev(EvidenceKind.EDUCATION_REPORT, date(2026, 3, 1), document="certificate")
+    plan = ev(EvidenceKind.INDEPENDENCE_PLAN, date(2026, 4, 1), goals_met=True)
+    result = run([advancement, update, report, plan])
+    assert [(e.milestone, e.evidence_ids, e.event_ids) for e in result.earned] == [
+        ("7", (advancement.evidence_id, update.evidence_id), ()),
+        ("8", (report.evidence_id,), ()),
+        ("9", (plan.evidence_id,), ()),
+    ]
+    evidence, contacts = _profile(in_person=True)
+    first, second = run(evidence, contacts).of("1")[0], run(evidence, contacts).of("2")[0]
+    assert first.evidence_ids and set(first.evidence_ids) <= {e.evidence_id for e in evidence}
+    assert second.evidence_ids[-1] == evidence[-1].evidence_id  # the signature completes 2
+    assert len(second.evidence_ids) == len(ALL_SECTIONS) + 1
+
+
 def test_educational_advancement_capped_at_three() -> None:
     reports = [ev(EvidenceKind.EDUCATION_REPORT, d, document="grade_report")
                for d in days(date(2026, 1, 15), 4, step=90)]  # fmt: skip
@@ -232,6 +262,143 @@ def test_initial_then_completed_profile() -> None:
     assert "career profile not signed after its last section" in progress(unsigned, "2").missing
 
 
+def _catalog_text() -> str:
+    return Path(__file__).parents[2].joinpath("claims/data/milestones.toml").read_text()
+
+
+def _blocks(text: str) -> tuple[str, list[str]]:
+    """The catalog's header and its ``[[milestone]]`` blocks, in file order."""
+    head, *blocks = text.split("[[milestone]]")
+    return head, [f"[[milestone]]{b}" for b in blocks]
+
+
+def test_a_prerequisite_listed_after_its_milestone_is_still_evaluated_first() -> None:
+    """billing-rules.md 3: 2 is earned "once, after 1". The catalog says so with ``requires``,
+    whatever the order of its entries: a catalog listing 2 (or every milestone) before 1 earns the
+    same occurrences as the packaged one, and 2 still follows 1."""
+    evidence, contacts = _profile(in_person=True)
+    expected = run(evidence, contacts)
+    assert expected.of("1") and expected.of("2")
+    head, blocks = _blocks(_catalog_text())
+    for order in (
+        [blocks[1], blocks[0], *blocks[2:]],  # 2 just before 1
+        [*blocks[1:], blocks[0]],  # 1 last of all
+        list(reversed(blocks)),
+    ):
+        catalog = parse_catalog(head + "".join(order))
+        assert [m.id for m in catalog.milestones][0] != "1"
+        result = evaluate_member(evidence, contacts, catalog, TODAY)
+        assert sorted(result.earned, key=lambda e: (e.milestone, e.occurrence)) == sorted(
+            expected.earned, key=lambda e: (e.milestone, e.occurrence)
+        )
+        assert result.progress == expected.progress
+        alone = evaluate_member(evidence, (), catalog, TODAY)  # no in-person contact: no 1
+        assert not alone.of("1") and not alone.of("2")
+
+
+def test_a_milestone_waits_for_every_prerequisite_the_catalog_names() -> None:
+    """A catalog may chain more: 9 requiring 8 and 2 (each listed before it or after it) is
+    earned only once both are, and on no date before them."""
+    evidence, contacts = _profile(in_person=True)
+    plan = ev(EvidenceKind.INDEPENDENCE_PLAN, date(2026, 1, 2), goals_met=True)
+    report = ev(EvidenceKind.EDUCATION_REPORT, date(2026, 3, 2), document="certificate")
+    head, blocks = _blocks(_catalog_text())
+    nine = next(i for i, b in enumerate(blocks) if 'id = "9"' in b)
+    chained = blocks[nine].replace("requires = []", 'requires = ["8", "2"]')
+    for order in ([chained, *blocks[:nine]], [*blocks[:nine], chained]):
+        catalog = parse_catalog(head + "".join(order))
+        assert catalog.get("9").requires == ("8", "2")
+        assert not evaluate_member([plan], (), catalog, TODAY).of("9")
+        assert not evaluate_member([plan, report], (), catalog, TODAY).of("9")
+        assert not evaluate_member([plan, *evidence], contacts, catalog, TODAY).of("9")
+        everything = evaluate_member([plan, report, *evidence], contacts, catalog, TODAY)
+        assert not everything.of("9")  # 8 (March) is earned after the plan: not "first"
+        later = ev(EvidenceKind.INDEPENDENCE_PLAN, date(2026, 3, 3), goals_met=True)
+        after = evaluate_member([later, report, *evidence], contacts, catalog, TODAY)
+        assert [e.earned_on for e in after.of("9")] == [date(2026, 3, 3)]
+
+
+def _requiring(milestone: str, prerequisite: str) -> MilestoneCatalog:
+    head, blocks = _blocks(_catalog_text())
+    at = next(i for i, b in enumerate(blocks) if f'id = "{milestone}"' in b)
+    blocks[at] = blocks[at].replace("requires = []", f'requires = ["{prerequisite}"]', 1)
+    catalog = parse_catalog(head + "".join(blocks))
+    assert catalog.get(milestone).requires == (prerequisite,)
+    return catalog
+
+
+def test_a_prerequisite_earned_the_same_day_counts() -> None:
+    # "Earned first" is on or before: 9 requiring 8, both completed on one day, is earned.
+    catalog = _requiring("9", "8")
+    day = date(2026, 5, 4)
+    report = ev(EvidenceKind.EDUCATION_REPORT, day, document="certificate")
+    plan = ev(EvidenceKind.INDEPENDENCE_PLAN, day, goals_met=True)
+    assert [e.earned_on for e in evaluate_member([report, plan], (), catalog, TODAY).of("9")] == [
+        day
+    ]
+    late = ev(EvidenceKind.EDUCATION_REPORT, day + timedelta(days=1), document="certificate")
+    assert not evaluate_member([late, plan], (), catalog, TODAY).of("9")
+
+
+def test_a_per_job_milestone_needs_a_once_prerequisite_of_any_job() -> None:
+    # A prerequisite earned once per member (1) is no job's: it counts for every job's 4.
+    catalog = _requiring("4", "1")
+    profile, contacts = _profile(in_person=True)
+    job, support = recovered()
+    with_profile = evaluate_member([*profile, *job], [*contacts, *support], catalog, TODAY)
+    assert [e.earned_on for e in with_profile.of("4")] == [VR]
+    assert not evaluate_member(job, support, catalog, TODAY).of("4")
+
+
+def test_a_per_job_prerequisite_counts_for_its_own_job_only() -> None:
+    # docs/milestones.md (catalog ``requires``): a per-job milestone requiring a per-job one
+    # needs it for the same job. Job A earns 3-C and ends; job B earns 4 (weekly in-person
+    # employer contacts, which 3-C does not count) but no 3-C of its own until three contacts.
+    catalog = _requiring("4", "3-C")
+    b_start, b_vr = date(2026, 4, 1), date(2026, 4, 29)
+    evidence = [
+        job_start(JOB_START, "Acme"),
+        ev(EvidenceKind.JOB_END, JOB_START + timedelta(days=5)),
+        job_start(b_start, "Beta"),
+        ev(EvidenceKind.VOCATIONAL_RECOVERY_APPROVED, b_vr),
+    ]
+    a_days = [event(d) for d in days(JOB_START, 3)]
+    b_weeks = [event(d, Activity.EMPLOYER_CONTACT) for d in days(b_start, 5, step=7)]
+    result = evaluate_member(evidence, [*a_days, *b_weeks], catalog, TODAY)
+    assert [e.earned_on for e in result.of("3-C")] == [JOB_START + timedelta(days=2)]
+    assert not result.of("4")
+    assert evaluate_member(evidence, [*a_days, *b_weeks], CATALOG, TODAY).of("4")
+    b_days = [event(d) for d in days(b_start + timedelta(days=1), 3)]
+    both = evaluate_member(evidence, [*a_days, *b_weeks, *b_days], catalog, TODAY)
+    (four,) = both.of("4")
+    assert four.earned_on == b_vr and four.job_key == both.of("3-C")[1].job_key
+
+
+def test_a_catalog_whose_prerequisites_form_a_cycle_is_refused() -> None:
+    head, blocks = _blocks(_catalog_text())
+    blocks[0] = blocks[0].replace("requires = []", 'requires = ["2"]', 1)
+    catalog = parse_catalog(head + "".join(blocks))
+    assert catalog.get("1").requires == ("2",) and catalog.get("2").requires == ("1",)
+    evidence, contacts = _profile(in_person=True)
+    with pytest.raises(InvalidInput, match="^milestone catalog prerequisites form a cycle$"):
+        evaluate_member(evidence, contacts, catalog, TODAY)
+
+
+def test_initial_profile_reads_past_other_and_unmet_sections() -> None:
+    # 1 counts the first document of each of its six sections made on a day with an in-person
+    # contact: a section it does not list, or one first documented without a contact (and
+    # documented again with one), never hides the sections documented after it.
+    start = date(2026, 1, 5)
+    evidence = [ev(EvidenceKind.CAREER_PROFILE_SECTION, start, section=INITIAL[0]),
+                ev(EvidenceKind.CAREER_PROFILE_SECTION, start, section="benefits")]  # fmt: skip
+    when = days(start + timedelta(days=1), len(INITIAL))
+    evidence += [ev(EvidenceKind.CAREER_PROFILE_SECTION, d, section=s)
+                 for d, s in zip(when, INITIAL, strict=True)]  # fmt: skip
+    contacts = [event(d, Activity.CAREER_PROFILE) for d in when]
+    assert "benefits" not in INITIAL
+    assert [e.earned_on for e in run(evidence, contacts).of("1")] == [when[-1]]
+
+
 def test_missing_sections_are_named() -> None:
     evidence, contacts = _profile(in_person=True)
     dropped = ("benefits", "finding_work")
@@ -252,7 +419,7 @@ def test_newer_version_and_voids_are_respected() -> None:
 
 def test_one_member_at_a_time() -> None:
     other = MilestoneEvidence("X", "M-2", PROVIDER, EvidenceKind.INDEPENDENCE_PLAN, TODAY)
-    with pytest.raises(InvalidInput):
+    with pytest.raises(InvalidInput, match="^evidence and events must belong to one member$"):
         run([ev(EvidenceKind.INDEPENDENCE_PLAN, TODAY, goals_met=True), other])
 
 
@@ -276,11 +443,17 @@ def _career() -> tuple[list[MilestoneEvidence], list[ServiceEvent]]:
 
 
 CAREER = _career()
-CAREER_RESULT = run(*CAREER)
+
+
+@cache
+def _career_result() -> MemberMilestones:
+    # Worked out in the test, not at import: under `make mutation` the test modules are imported
+    # once, unmutated, before each mutant's process is forked from that one.
+    return run(*CAREER)
 
 
 def test_the_whole_path_earns_every_milestone() -> None:
-    earned = {e.milestone for e in CAREER_RESULT.earned}
+    earned = {e.milestone for e in _career_result().earned}
     assert earned == {m.id for m in CATALOG.milestones} - {"9"}
 
 
@@ -289,4 +462,4 @@ def test_the_whole_path_earns_every_milestone() -> None:
 def test_order_of_evidence_and_events_is_irrelevant(
     evidence: list[MilestoneEvidence], events: list[ServiceEvent]
 ) -> None:
-    assert run(evidence, events) == CAREER_RESULT
+    assert run(evidence, events) == _career_result()

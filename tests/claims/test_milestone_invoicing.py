@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import date, time, timedelta
 from decimal import Decimal
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from claims.milestones import (
@@ -144,3 +144,68 @@ def test_engine_void_flows_into_a_credit() -> None:
     assert [(x.milestone, x.kind, x.amount) for x in credit] == [
         ("8", LineKind.CREDIT, Decimal("-1060.00"))
     ]
+
+
+def test_an_occurrence_earned_on_the_through_date_is_charged() -> None:
+    # A charge goes out for each occurrence earned "on or before" the invoice's through date.
+    on = earned("M-1", "8", on=THROUGH)
+    after = earned("M-1", "8", 2, on=THROUGH + timedelta(days=1))
+    assert plan([on, after]) == (
+        PlannedLine("M-1", "P-01", "8", 1, THROUGH, Decimal("1060.00"), LineKind.CHARGE, None),
+    )
+
+
+def _auth(
+    ident: str, start: date, end: date | None = None, milestone: str = "3-A"
+) -> EipdAuthorization:
+    return EipdAuthorization(ident, "M-1", "P-01", milestone, start, end)
+
+
+def test_the_latest_starting_covering_authorization_wins_whatever_their_order() -> None:
+    # docs/milestones.md, "Earned but waiting": the line carries the EIPD authorization covering
+    # the earned date; when several overlap, the latest starting (on equal starts: the greatest id).
+    occurrence = earned("M-1", "3-A", on=date(2026, 3, 10))
+    overlapping = [
+        _auth("A-9", date(2026, 1, 1)),
+        _auth("A-1", date(2026, 3, 1)),
+        _auth("A-5", date(2026, 2, 1), date(2026, 12, 31)),
+        _auth("A-0", date(2026, 3, 11)),  # starts after the earned date: covers nothing here
+    ]
+    for auths in (overlapping, overlapping[::-1]):
+        (line,) = plan([occurrence], PayerKind.EIPD, auths=auths)
+        assert line.eipd_authorization_id == "A-1"
+        assert line.provider_id == "P-01" and line.amount == Decimal("2910.00")
+    same_start = [_auth("A-2", date(2026, 3, 1)), _auth("A-3", date(2026, 3, 1))]
+    for auths in (same_start, same_start[::-1]):
+        (line,) = plan([occurrence], PayerKind.EIPD, auths=auths)
+        assert line.eipd_authorization_id == "A-3"
+
+
+def test_an_lme_mco_line_carries_no_eipd_authorization() -> None:
+    # Only EIPD milestones go out under an EIPD authorization; a record naming an LME-MCO
+    # milestone never lends its id to that milestone's line.
+    stray = [_auth("A-1", date(2026, 1, 1), milestone="8")]
+    (line,) = plan([earned("M-1", "8")], auths=stray)
+    assert line.eipd_authorization_id is None and line.kind is LineKind.CHARGE
+
+
+@given(amount=st.decimals(Decimal("0.01"), Decimal("9999.99"), places=2))
+@example(amount=Decimal("1.00"))
+@example(amount=Decimal("0.01"))
+@settings(max_examples=25, deadline=None)
+def test_a_credit_reverses_the_latest_charge_with_its_date_and_authorization(
+    amount: Decimal,
+) -> None:
+    # An occurrence charged, credited after a void, earned again on a later date under another
+    # authorization and charged again, then voided again: the new credit reverses the net amount
+    # and repeats the latest charge's date and authorization (sent invoices never change).
+    first = InvoicedOccurrence("M-1", "3-A", 1, date(2026, 2, 2), amount, "A-1")
+    credit = InvoicedOccurrence("M-1", "3-A", 1, date(2026, 2, 2), -amount, "A-1")
+    second = InvoicedOccurrence("M-1", "3-A", 1, date(2026, 4, 4), amount, "A-2")
+    lines = plan([], PayerKind.EIPD, invoiced=[first, credit, second])
+    assert lines == (
+        PlannedLine("M-1", "P-01", "3-A", 1, date(2026, 4, 4), -amount, LineKind.CREDIT, "A-2"),
+    )
+    assert plan([], PayerKind.EIPD, invoiced=[first]) == (
+        PlannedLine("M-1", "P-01", "3-A", 1, date(2026, 2, 2), -amount, LineKind.CREDIT, "A-1"),
+    )

@@ -236,3 +236,28 @@ def test_evidence_never_earns_more_than_one_occurrence_per_countable_contact(
         updates = [i for o in result.of("7") for i in o.evidence_ids
                    if by_id[i].kind is EvidenceKind.CAREER_PROFILE_SIGNED]  # fmt: skip
         assert len(updates) == len(set(updates))
+
+
+def test_the_latest_starting_covering_authorization_is_the_occurrences() -> None:
+    # docs/milestones.md, "Earned but waiting": the occurrence carries the EIPD authorization of
+    # its milestone, member and provider covering the earned date; when several overlap, the
+    # latest starting, on equal starts the greatest id, whatever order they come in.
+    evidence, events = _recovered_job()
+
+    def four(auths: tuple[EipdAuthorization, ...]) -> str | None:
+        (occurrence,) = evaluate_member(evidence, events, CATALOG, VR, _gates(auths=auths)).of("4")
+        assert occurrence.waiting == ()
+        return occurrence.eipd_authorization_id
+
+    def auth(ident: str, start: date, provider: str = PROVIDER) -> EipdAuthorization:
+        return EipdAuthorization(ident, MEMBER, provider, "4", start, None)
+
+    overlapping = (
+        auth("EA-9", date(2026, 1, 1)),
+        auth("EA-1", VR - timedelta(days=3)),
+        auth("EA-5", date(2026, 2, 1)),
+        auth("EA-0", VR, provider="P-09"),  # another provider's: not this occurrence's
+    )
+    assert four(overlapping) == four(overlapping[::-1]) == "EA-1"
+    same_start = (auth("EA-2", VR), auth("EA-3", VR))
+    assert four(same_start) == four(same_start[::-1]) == "EA-3"
