@@ -90,6 +90,8 @@ def plan_invoice(
 def _net_invoiced(
     invoiced: Iterable[InvoicedOccurrence],
 ) -> tuple[dict[OccurrenceKey, Decimal], dict[OccurrenceKey, InvoicedOccurrence]]:
+    """Each occurrence's net invoiced amount, and its last charge. ``invoiced`` is in the order
+    the lines were written (the caller's query orders them so)."""
     net: dict[OccurrenceKey, Decimal] = {}
     last: dict[OccurrenceKey, InvoicedOccurrence] = {}
     for line in invoiced:

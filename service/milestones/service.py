@@ -277,6 +277,10 @@ async def _plan(
         select(orm.InvoiceLine)
         .join(orm.Invoice, orm.Invoice.invoice_id == orm.InvoiceLine.invoice_id)
         .where(orm.Invoice.payer_id == payer.payer_id, orm.Invoice.provider_id == provider_id)
+        # In the order written: a credit repeats the date and authorization of the LAST charge
+        # of its occurrence (claims.milestones.invoicing._net_invoiced); unordered, a charge,
+        # credit, new charge, credit could repeat the first charge's (mutation review).
+        .order_by(orm.InvoiceLine.id)
     )
     invoiced = [
         InvoicedOccurrence(
