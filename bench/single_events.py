@@ -66,6 +66,7 @@ class Single:
         self.traffic = traffic
         self.latencies: list[float] = []
         self.statuses: Counter[int] = Counter()
+        self.failures: Counter[str] = Counter()  # status 0: what the client raised
 
     async def client(self, n: int, stop_at: float) -> None:
         rng = random.Random(n)
@@ -86,8 +87,9 @@ class Single:
                     f"/v1/service-events/{body['event_id']}", json=payload
                 )
                 status = response.status_code
-            except httpx.HTTPError:
+            except httpx.HTTPError as exc:
                 status = 0
+                self.failures[type(exc).__name__ + ": " + str(exc)[:80]] += 1
             self.latencies.append(time.perf_counter() - started)
             self.statuses[status] += 1
 
@@ -167,6 +169,8 @@ async def single_run(args: argparse.Namespace, server: Server, traffic: Traffic)
           f"p50={pct(values, 0.5):.0f} p95={pct(values, 0.95):.0f} "
           f"p99={pct(values, 0.99):.0f} ms")  # fmt: skip
     print("statuses: " + ", ".join(f"{s}: {c}" for s, c in sorted(single.statuses.items())))
+    for failure, count in single.failures.most_common():
+        print(f"  no answer ({count}): {failure}")
     print(f"CPU per write: {(served + backends.used()) * per:.1f} ms (server {served * per:.1f} "
           f"ms + PostgreSQL backends {backends.used() * per:.1f} ms); the clients' own "
           f"{clients * per:.1f} ms (this process: it shares the cores); "
