@@ -116,7 +116,6 @@ def _methods_of(request: Request) -> list[str]:
     ]
 
 
-
 async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
     # The type only: an exception message may carry data from the request.
     log.error("unhandled %s on %s %s", type(exc).__name__, request.method, request.url.path)

@@ -48,4 +48,3 @@ async def check_query(request: Request) -> None:
             f"query parameter(s) {', '.join(bad)} {UNSTORABLE_MSG}",
             [(("query", name), UNSTORABLE_MSG) for name in bad],
         )
-
