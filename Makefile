@@ -8,6 +8,7 @@ check: lint types imports
 
 lint:
 	$(BIN)/ruff check claims service tests bench examples tools
+	$(BIN)/ruff format --check claims service tests bench examples tools
 
 types:
 	$(BIN)/mypy
