@@ -28,6 +28,7 @@ from tests.service.factories import (
     create_staff,
     event_body,
     fileable_world,
+    profile_sections,
     put_ok,
 )
 
@@ -129,23 +130,7 @@ async def build_world(app: FastAPI, client: AsyncClient) -> dict[str, Any]:
     await create_provider(client, admin, "P-02", npi=NPI_2)
     await create_staff(client, admin, "P-02")
     await create_event(client, admin, "E-1")
-    for index, section in enumerate(PROFILE_SECTIONS):
-        day = f"2026-02-{index + 2:02d}"
-        await put_ok(
-            client,
-            f"/v1/milestone-evidence/EV-{index}",
-            {
-                "member_id": "M-1001",
-                "provider_id": "P-01",
-                "kind": "career_profile_section",
-                "date": day,
-                "section": section,
-            },
-            admin,
-        )
-        await create_event(
-            client, admin, f"E-CP{index}", service_date=day, activity="career_profile"
-        )
+    await profile_sections(client, admin, list(PROFILE_SECTIONS))  # evidence CP-0...
     await put_ok(
         client,
         "/v1/authorizations/A-1",
@@ -241,7 +226,7 @@ def route_request(route: str, world: dict[str, Any]) -> tuple[str, str, dict[str
         "staff_id": "S-07",
         "member_id": "M-1001",
         "event_id": "E-1",
-        "evidence_id": "EV-0",
+        "evidence_id": "CP-0",
         "authorization_id": "EA-1" if "eipd" in template else "A-1",
         **world,
     }

@@ -26,6 +26,14 @@ async def _stored(app: FastAPI) -> dict[str, Any]:
                 **{name: getattr(row, name) for name in COLUMNS}}  # fmt: skip
 
 
+async def _one_event(app: FastAPI, client: AsyncClient) -> dict[str, Any]:
+    """One stored, adjudicated event: the row the tests update."""
+    admin = await create_key(app, "admin")
+    await create_world(client, admin)
+    await create_event(client, admin, "E-1", end_time="10:00")
+    return await _stored(app)
+
+
 async def _update(app: FastAPI, values: dict[str, Any]) -> None:
     async with app.state.sessionmaker() as session, session.begin():
         await dbkit.bulk_update_by_id(session, ServiceEvent, [values], stamps=("adjudicated_at",))
@@ -34,10 +42,7 @@ async def _update(app: FastAPI, values: dict[str, Any]) -> None:
 async def test_a_row_that_would_not_change_keeps_its_stamp(
     app: FastAPI, client: AsyncClient
 ) -> None:
-    admin = await create_key(app, "admin")
-    await create_world(client, admin)
-    await create_event(client, admin, "E-1", end_time="10:00")
-    stored = await _stored(app)
+    stored = await _one_event(app, client)
     await _update(app, {**stored, "adjudicated_at": LATER})
     assert await _stored(app) == stored
     # The same JSON value written by another encoder (json.dumps spaces it) is the same.
@@ -53,10 +58,7 @@ async def test_a_row_that_would_not_change_keeps_its_stamp(
 async def test_one_changed_column_writes_the_row_and_its_stamp(
     app: FastAPI, client: AsyncClient
 ) -> None:
-    admin = await create_key(app, "admin")
-    await create_world(client, admin)
-    await create_event(client, admin, "E-1", end_time="10:00")
-    stored = await _stored(app)
+    stored = await _one_event(app, client)
     for change in ({"minutes": stored["minutes"] + 1}, {"reasons": [{"code": "y"}]},
                    {"modifiers": ["BC"]}):  # fmt: skip
         await _update(app, {**stored, **change, "adjudicated_at": LATER})
