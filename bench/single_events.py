@@ -25,7 +25,16 @@ import asyncpg
 import httpx
 
 from bench import pgdb
-from bench.soak import Server, Traffic, children, cpu_seconds, pct, seed, server_arguments
+from bench.soak import (
+    Server,
+    Traffic,
+    children,
+    cpu_seconds,
+    own_client,
+    pct,
+    seed,
+    server_arguments,
+)
 
 PG = pgdb.PG
 
@@ -69,6 +78,10 @@ class Single:
         self.failures: Counter[str] = Counter()  # status 0: what the client raised
 
     async def client(self, n: int, stop_at: float) -> None:
+        async with own_client(self.traffic.http) as http:
+            await self._put_events(http, n, stop_at)
+
+    async def _put_events(self, http: httpx.AsyncClient, n: int, stop_at: float) -> None:
         rng = random.Random(n)
         mine: list[dict[str, Any]] = []
         while time.monotonic() < stop_at:
@@ -83,9 +96,7 @@ class Single:
             payload = {k: v for k, v in body.items() if k != "event_id"}
             started = time.perf_counter()
             try:
-                response = await self.traffic.http.put(
-                    f"/v1/service-events/{body['event_id']}", json=payload
-                )
+                response = await http.put(f"/v1/service-events/{body['event_id']}", json=payload)
                 status = response.status_code
             except httpx.HTTPError as exc:
                 status = 0
