@@ -19,6 +19,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from claims.units.reach import counted
 from service import dbkit
 from service import models as orm
 from service.dbkit import LOCKED, among, bulk_insert, chunks, plain_rows, rows_in
@@ -47,11 +48,14 @@ async def lock_members_and_events(
     return {row.member_id: row for row in rows}
 
 
-def _by_since(members: dict[str, date]) -> dict[date, list[str]]:
-    """Members grouped by their first touched date: one query per distinct date."""
-    grouped: dict[date, list[str]] = defaultdict(list)
+Until = Mapping[str, date]  # member -> the last date read (absent: every date from its first)
+
+
+def _by_window(members: dict[str, date], until: Until) -> dict[tuple[date, date | None], list[str]]:
+    """Members grouped by the dates read (first, last or None): one query per distinct pair."""
+    grouped: dict[tuple[date, date | None], list[str]] = defaultdict(list)
     for member_id, since in members.items():
-        grouped[since].append(member_id)
+        grouped[(since, until.get(member_id))].append(member_id)
     return grouped
 
 
@@ -86,24 +90,30 @@ BY_PAYER = (("payers", orm.Payer.payer_id), ("fees", orm.FeeSchedule.payer_id))
 Reads = dict[str, list[Select[Any]]]
 
 
-def _day_reads(reads: Reads, member: Any, since: Any, only_day: bool) -> tuple[Any, Any]:
-    """A group of members' events and lines from ``since`` on (``only_day``: of that day, and
-    ``later``, the units counted after it); ``member(column)``: the group's WHERE clause on a
-    member id column. Returns the events' WHERE clauses."""
+def _day_reads(reads: Reads, member: Any, since: Any, until: Any) -> tuple[Any, Any]:
+    """A group of members' events and lines from ``since`` on (through ``until``, when not
+    None, and then ``later``, the units counted after it); ``member(column)``: the group's
+    WHERE clause on a member id column. Returns the events' WHERE clauses."""
     event, line = orm.ServiceEvent, orm.UnitLine
-    where = (member(event.member_id), _when(event, since, only_day))
+    where = (member(event.member_id), _when(event, since, until))
     reads["events"].append(select(*_columns(event, EVENT_INPUTS)).where(*where))
     match = member(line.member_id)
     reads["lines"].append(
-        select(*_columns(line, LINE_STATE)).where(match, _when(line, since, only_day))
+        select(*_columns(line, LINE_STATE)).where(match, _when(line, since, until))
     )
-    if only_day:
-        reads["later"].append(_counted_after(match, since))
+    if until is not None:
+        reads["later"].append(_counted_after(match, until))
     return where
 
 
-def _when(model: Any, since: Any, only_day: bool) -> Any:
-    return model.service_date == since if only_day else model.service_date >= since
+def _when(model: Any, since: Any, until: Any) -> Any:
+    """The dates read: one day (an equality: its plan is the index lookup), a window, or
+    every date from ``since``."""
+    if until is since or (isinstance(until, date) and until == since):
+        return model.service_date == since
+    if until is None:
+        return model.service_date >= since
+    return model.service_date.between(since, until)
 
 
 def _keyed_reads(reads: Reads, pairs: Iterable[tuple[str, Any]], match: Any) -> None:
@@ -139,7 +149,7 @@ def _one_day_of_one_member() -> dbkit.PlainSets:
     payer = bindparam("payer_id", type_=orm.Payer.payer_id.type)
     provider = bindparam("new_provider_id", type_=orm.Staff.provider_id.type)
     staff = bindparam("new_staff_id", type_=orm.Staff.staff_id.type)
-    where = _day_reads(reads, lambda column: column == member, day, only_day=True)
+    where = _day_reads(reads, lambda column: column == member, day, day)
     _keyed_reads(reads, BY_MEMBER, lambda column: column == member)
     _keyed_reads(reads, BY_PAYER, lambda column: column == payer)
     _provider_reads(
@@ -153,18 +163,20 @@ async def readjudication_reads(
     members: dict[str, date],
     new_events: Sequence[Mapping[str, Any]],
     payer_ids: set[str],
-    only_day: bool = False,
+    until: Until | None = None,
 ) -> tuple[dict[str, list[Any]], bool]:
     """Every read of re-adjudication: each member's events and lines from its date on
-    (``only_day``: of that date alone, with ``later``, the units counted after it summed by
-    the database), its kept counters, authorizations and EIPD authorizations, its payer's row
+    (through its ``until`` date when given, with ``later``, the units counted after it summed
+    by the database), its kept counters, authorizations and EIPD authorizations, its payer's row
     and fee schedules; and, when the members share one date, the staff and fidelity reviews of
     the providers of those events and of ``new_events`` (values not stored yet: new events, and
     changed ones where they now are). One round trip on
     PostgreSQL for a single event's day (``ONE_DAY``, built once). Returns the rows by name
     and whether staff and reviews are among them (else: ``provider_reads``, once the events
     are known)."""
-    if only_day and len(members) == 1 and len(new_events) <= 1 and len(payer_ids) == 1:
+    until = until or {}
+    one_day = len(members) == 1 and until == members
+    if one_day and len(new_events) <= 1 and len(payer_ids) == 1:
         ((member_id, day),) = members.items()
         new = new_events[0] if new_events else {}
         params = {
@@ -177,9 +189,9 @@ async def readjudication_reads(
         return await ONE_DAY.run(session, params), True
     reads: Reads = {name: [] for name in READS}
     days: list[tuple[Any, Any]] = []
-    for since, ids in _by_since(members).items():
+    for (since, last), ids in _by_window(members, until).items():
         for match in await dbkit.matchers(session, ids):
-            days.append(_day_reads(reads, match, since, only_day))
+            days.append(_day_reads(reads, match, since, last))
     for match in await dbkit.matchers(session, members):
         _keyed_reads(reads, BY_MEMBER, match)
     for match in await dbkit.matchers(session, payer_ids):
@@ -237,6 +249,31 @@ def _counted_after(match: Any, since: Any) -> Any:
     )
 
 
+async def counted_by_day(
+    session: AsyncSession, members: dict[str, date]
+) -> dict[str, list[tuple[date, dict[tuple[str, str], int]]]]:
+    """The stored units counted on each member's days after its date, day by day in date
+    order, per (provider, authorization or ""): where a change's reach is judged from
+    (claims.units.reach.window_end). A line that drew from several authorizations counts
+    under its first here: an estimate, confirmed once the days are re-adjudicated."""
+    line = orm.UnitLine
+    auth = func.coalesce(line.authorization_id, "")
+    selects: list[Any] = []
+    for (since, _), ids in _by_window(members, {}).items():
+        for match in await dbkit.matchers(session, ids):
+            selects.append(
+                select(line.member_id, line.service_date, line.provider_id,
+                       auth.label("authorization_id"), func.sum(line.auth_units).label("units"))
+                .where(match(line.member_id), line.service_date > since, line.auth_units != 0)
+                .group_by(line.member_id, line.service_date, line.provider_id, auth)
+            )  # fmt: skip
+    days: dict[str, dict[date, dict[tuple[str, str], int]]] = defaultdict(dict)
+    for row in (await dbkit.plain_sets(session, {"days": selects}))["days"]:
+        day = days[row.member_id].setdefault(row.service_date, {})
+        day[(row.provider_id, row.authorization_id)] = int(row.units)
+    return {member_id: sorted(by_day.items()) for member_id, by_day in days.items()}
+
+
 def staff_select(where: Any) -> Select[Any]:
     return select(*orm.Staff.__table__.columns).where(where)
 
@@ -280,18 +317,6 @@ def counters_before(
         if units:
             out[member_id].append((provider_id, auth_id or None, units))
     return out
-
-
-def counted(rows: Iterable[Any]) -> dict[tuple[str, str], int]:
-    """auth_units of lines per (provider, authorization or '')."""
-    sums: dict[tuple[str, str], int] = defaultdict(int)
-    for row in rows:
-        if row.authorization_draws:  # drawn from several authorizations (docs/units.md)
-            for authorization_id, units in row.authorization_draws:
-                sums[(row.provider_id, authorization_id)] += units
-        elif row.auth_units:
-            sums[(row.provider_id, row.authorization_id or "")] += row.auth_units
-    return sums
 
 
 async def add_to_counters(session: AsyncSession, deltas: dict[tuple[str, str, str], int]) -> None:

@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from claims import model as core
 from claims.claimed import ClaimHistory, line_state
 from claims.units import adjudicate_member, expire_adjudication
+from claims.units.reach import counted, settled, window_end
 from service import dbkit
 from service import models as orm
 from service.models.base import utcnow
@@ -109,7 +110,7 @@ async def readjudicate(
     written: Adjudicated = {}
     one_day = {m: since for m, since in members.items() if touched.one_day(m) == since}
     if one_day:
-        kept = await _one_day_each(session, one_day, profiles, new_events, written, known, changed)
+        kept = await _within_reach(session, one_day, profiles, new_events, written, known, changed)
         members = {m: since for m, since in members.items() if m not in kept}
         new_events = {k: v for k, v in new_events.items() if v["member_id"] not in kept}
         changed = {k: v for k, v in changed.items() if k not in written}
@@ -124,7 +125,7 @@ async def readjudicate(
     return written
 
 
-async def _one_day_each(
+async def _within_reach(
     session: AsyncSession,
     one_day: dict[str, date],
     profiles: ProfileRegistry,
@@ -133,50 +134,102 @@ async def _one_day_each(
     known: repo.Known,
     changed: Mapping[str, dict[str, Any]],
 ) -> set[str]:
-    """Members whose events changed on one day only: that day alone is read and adjudicated,
-    with the kept totals of what came before it and after it. When the day counts as many
-    units as before (per provider and authorization), no later day can move and the day is
-    written alone; otherwise the member is left for the full run from that day on. Returns the
-    members done."""
-    mine = {k: v for k, v in new_events.items() if v["member_id"] in one_day}
-    loaded = await _load(session, one_day, mine, known, only_day=True, changed=changed)
-    results = _adjudicate_all(loaded, one_day, profiles)
-    kept = {
-        member_id
-        for member_id, result in results.items()
-        if _later_days_stay(loaded, member_id, result, profiles)
-    }
+    """Members whose events changed on one day only, re-adjudicated as far as the change can
+    reach (claims.units.reach, docs/units.md "What a change can move"): that day alone, with
+    the kept totals of what came before and after it; when later days can move, the days up to
+    the one after which every moved count is settled (judged from the stored counts of each
+    later day, confirmed by the re-adjudication); members still unsettled are left for the
+    full run from their day on. Returns the members done."""
+    done, unsettled = await _settle(session, one_day, one_day, profiles, new_events, written,
+                                    known, changed)  # fmt: skip
+    if not unsettled:
+        return done
+    starts = {member_id: one_day[member_id] for member_id in unsettled}
+    ends = _window_ends(unsettled, await repo.counted_by_day(session, starts), profiles)
+    if ends:
+        starts = {member_id: starts[member_id] for member_id in ends}
+        more, _ = await _settle(session, starts, ends, profiles, new_events, written, known,
+                                changed)  # fmt: skip
+        done |= more
+    return done
+
+
+@dataclass
+class _Unsettled:
+    """A member whose re-adjudicated day moved counts that later days depend on."""
+
+    before: core.UnitCounters
+    old: dict[tuple[str, str], int]
+    new: dict[tuple[str, str], int]
+    day: date
+    allowance: int
+    authorizations: tuple[core.Authorization, ...]
+
+
+async def _settle(
+    session: AsyncSession,
+    starts: dict[str, date],
+    until: dict[str, date],
+    profiles: ProfileRegistry,
+    new_events: Mapping[str, dict[str, Any]],
+    written: Adjudicated,
+    known: repo.Known,
+    changed: Mapping[str, dict[str, Any]],
+) -> tuple[set[str], dict[str, _Unsettled]]:
+    """Re-adjudicate each member's days from ``starts`` through ``until`` (with the kept
+    totals around them) and write the members whose later days cannot move; returns those,
+    and what is known of the others."""
+    mine = {k: v for k, v in new_events.items() if v["member_id"] in starts}
+    loaded = await _load(session, starts, mine, known, until=until, changed=changed)
+    results = _adjudicate_all(loaded, starts, profiles)
+    unsettled: dict[str, _Unsettled] = {}
+    for member_id, result in results.items():
+        reach = _reach(loaded, member_id, result, until[member_id], profiles)
+        if reach is not None:
+            unsettled[member_id] = reach
+    kept = results.keys() - unsettled.keys()
     if kept:
         mine = {k: v for k, v in mine.items() if v["member_id"] in kept}
-        done = {m: one_day[m] for m in kept}
         results = {m: results[m] for m in kept}
         written.update(await _write_events(session, loaded, results, mine, changed))
-        await _write_lines(session, loaded, done, results)
-    return kept
+        await _write_lines(session, loaded, {m: starts[m] for m in kept}, results)
+    return kept, unsettled
 
 
-def _later_days_stay(
-    loaded: _Loaded, member_id: str, result: core.MemberResult, profiles: ProfileRegistry
-) -> bool:
-    """Whether the member's days after the one re-adjudicated can bill as before.
+def _reach(
+    loaded: _Loaded,
+    member_id: str,
+    result: core.MemberResult,
+    through: date,
+    profiles: ProfileRegistry,
+) -> _Unsettled | None:
+    """None when the member's days after ``through`` bill as before, else what the change
+    moved. They do when every count the re-adjudicated days moved is settled
+    (claims.units.reach.settled); and also when only units without authorization moved and
+    the provider's kept total, before and after the change, stays under the units allowed
+    without authorization (billing-rules 1.2, claims.units.holds.authorize): then no later line
+    was, or would be, held for want of an authorization. Most single events are one of these
+    (a new event adds units), which used to read and re-adjudicate every later day."""
+    new = counted(result.lines)
+    old = counted(loaded.lines.get(member_id, ()))
+    payer_id = loaded.members[member_id].payer_id
+    allowance = _payer_settings(loaded, payer_id, profiles).units_without_authorization
+    before = _counters(loaded, member_id)
+    auths = tuple(map(convert.authorization, loaded.auths.get(member_id, ())))
+    if settled(before, old, new, allowance, auths, through) or _under_allowance(
+        loaded.kept.get(member_id, {}), old, new, allowance
+    ):
+        return None
+    return _Unsettled(before, old, new, through, allowance, auths)
 
-    They can when the day counts as many units per provider and authorization as before; and
-    also when only units without authorization moved and the provider's kept total, before and
-    after the change, stays under the units allowed without authorization (billing-rules 1.2,
-    claims.units.holds.authorize): then no later line was, or would be, held for want of an
-    authorization, whatever the counts before it. Most single events are the second case (a
-    new event adds units), which used to read and re-adjudicate every later day of the member.
-    """
-    new = repo.counted(result.lines)
-    old = repo.counted(loaded.lines.get(member_id, ()))
-    if new == old:
-        return True
+
+def _under_allowance(
+    kept: dict[str, int], old: dict[tuple[str, str], int], new: dict[tuple[str, str], int],
+    allowance: int,
+) -> bool:  # fmt: skip
     moved = {key for key in new.keys() | old.keys() if new.get(key, 0) != old.get(key, 0)}
     if any(authorization for _, authorization in moved):
         return False
-    payer_id = loaded.members[member_id].payer_id
-    allowance = _payer_settings(loaded, payer_id, profiles).units_without_authorization
-    kept = loaded.kept.get(member_id, {})
     for provider_id in {provider for provider, _ in moved}:
         before = kept.get(provider_id, 0)
         after = before + new.get((provider_id, ""), 0) - old.get((provider_id, ""), 0)
@@ -184,6 +237,22 @@ def _later_days_stay(
         if not (before < allowance and after <= allowance):
             return False
     return True
+
+
+def _window_ends(
+    unsettled: Mapping[str, _Unsettled],
+    later: Mapping[str, list[tuple[date, dict[tuple[str, str], int]]]],
+    profiles: ProfileRegistry,
+) -> dict[str, date]:
+    """Each member's estimated last day the change can reach (claims.units.reach.window_end),
+    for those whose reach ends before their history does."""
+    ends = {}
+    for member_id, u in unsettled.items():
+        end = window_end(u.before, u.old, u.new, u.day, later.get(member_id, []), u.allowance,
+                         u.authorizations)  # fmt: skip
+        if end is not None:
+            ends[member_id] = end
+    return ends
 
 
 def _adjudicate_all(
@@ -201,23 +270,23 @@ async def _load(
     members: dict[str, date],
     new_events: Mapping[str, dict[str, Any]],
     known: repo.Known,
-    only_day: bool = False,
+    until: Mapping[str, date] | None = None,
     changed: Mapping[str, dict[str, Any]] | None = None,
 ) -> _Loaded:
-    """What the members' days from their date on need (``only_day``: that date alone, with the
-    units counted after it summed by the database). ``changed`` events are read as their new
-    values say (where they are now), not as stored."""
+    """What the members' days from their date on need (through their ``until`` date when
+    given, with the units counted after it summed by the database). ``changed`` events are
+    read as their new values say (where they are now), not as stored."""
     changed = changed or {}
     member_rows = await repo.members_for(session, members, known)
     payer_ids = {row.payer_id for row in member_rows}
-    unstored = [*new_events.values(), *_within(changed.values(), members, only_day)]
-    got, whole = await repo.readjudication_reads(session, members, unstored, payer_ids, only_day)
+    unstored = [*new_events.values(), *_within(changed.values(), members, until or {})]
+    got, whole = await repo.readjudication_reads(session, members, unstored, payer_ids, until)
     stored = [row for row in got["events"] if row.event_id not in changed]
     events = [*stored, *(SimpleNamespace(**values) for values in unstored)]
     if not whole:
         got.update(await repo.provider_reads(session, events, known))
     lines = _group(got["lines"], lambda row: row.member_id)
-    later = repo.counted_after(got["later"]) if only_day else None
+    later = repo.counted_after(got["later"]) if until else None
     kept: dict[str, dict[str, int]] = {}
     counters = repo.counters_before(got["counters"], lines, later, kept)
     return _Loaded(
@@ -238,14 +307,14 @@ async def _load(
 
 
 def _within(
-    events: Iterable[dict[str, Any]], members: Mapping[str, date], only_day: bool
+    events: Iterable[dict[str, Any]], members: Mapping[str, date], until: Mapping[str, date]
 ) -> list[dict[str, Any]]:
     """The events whose member and date are among those read (``_load``)."""
     return [
         values
         for values in events
         if (since := members.get(values["member_id"])) is not None
-        and (values["service_date"] == since if only_day else values["service_date"] >= since)
+        and since <= values["service_date"] <= until.get(values["member_id"], date.max)
     ]
 
 
@@ -273,12 +342,6 @@ def _payer_settings(loaded: _Loaded, payer_id: str, profiles: ProfileRegistry) -
 def _context(loaded: _Loaded, member_id: str, profiles: ProfileRegistry) -> core.MemberContext:
     row = loaded.members[member_id]
     providers = sorted({event.provider_id for event in loaded.events.get(member_id, ())})
-    by_provider: dict[str, int] = defaultdict(int)
-    by_auth: dict[str, int] = defaultdict(int)
-    for provider_id, auth_id, units in loaded.counters.get(member_id, ()):
-        by_provider[provider_id] += units
-        if auth_id:
-            by_auth[auth_id] += units
     return core.MemberContext(
         member=convert.member(row),
         settings=_payer_settings(loaded, row.payer_id, profiles),
@@ -291,10 +354,19 @@ def _context(loaded: _Loaded, member_id: str, profiles: ProfileRegistry) -> core
             row.payer_id,
             lambda: tuple(map(convert.fee_schedule, loaded.fees.get(row.payer_id, ()))),
         ),
-        counters=core.UnitCounters(
-            tuple(sorted(by_provider.items())), tuple(sorted(by_auth.items()))
-        ),
+        counters=_counters(loaded, member_id),
     )
+
+
+def _counters(loaded: _Loaded, member_id: str) -> core.UnitCounters:
+    """The units counted before the member's first date read."""
+    by_provider: dict[str, int] = defaultdict(int)
+    by_auth: dict[str, int] = defaultdict(int)
+    for provider_id, auth_id, units in loaded.counters.get(member_id, ()):
+        by_provider[provider_id] += units
+        if auth_id:
+            by_auth[auth_id] += units
+    return core.UnitCounters(tuple(sorted(by_provider.items())), tuple(sorted(by_auth.items())))
 
 
 def _staff(loaded: _Loaded, provider_id: str) -> tuple[core.Staff, ...]:
@@ -494,9 +566,9 @@ def _counter_deltas(
     """How each member's kept totals move: its new lines' counted units minus the old ones'."""
     deltas: dict[tuple[str, str, str], int] = defaultdict(int)
     for member_id, result in results.items():
-        for key, units in repo.counted(result.lines).items():
+        for key, units in counted(result.lines).items():
             deltas[(member_id, *key)] += units
-        for key, units in repo.counted(loaded.lines.get(member_id, [])).items():
+        for key, units in counted(loaded.lines.get(member_id, [])).items():
             deltas[(member_id, *key)] -= units
     return deltas
 

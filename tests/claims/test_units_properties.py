@@ -33,6 +33,7 @@ import random
 from collections import defaultdict
 from datetime import date, time, timedelta
 from decimal import Decimal
+from typing import Any
 
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
@@ -65,6 +66,7 @@ from claims.model import (
 from claims.money import line_charge
 from claims.units import adjudicate_member, units_for_minutes
 from claims.units.ledger import Ledger
+from claims.units.reach import counted, settled
 
 History = tuple[list[ServiceEvent], MemberContext]
 
@@ -344,6 +346,71 @@ def only_from(result: MemberResult, split: date, event_ids: set[str]) -> MemberR
     return MemberResult(
         tuple(a for a in result.adjudications if a.event_id in event_ids),
         tuple(line for line in result.lines if line.service_date >= split),
+    )
+
+
+@st.composite
+def near_limits(draw: st.DrawFn) -> History:
+    """A member served most days of two weeks against a small allowance and small, short
+    authorizations: the counts run out within the history, where a change's reach ends."""
+    events = []
+    for n in range(draw(st.integers(2, 16))):
+        start = draw(st.integers(8 * 60, 12 * 60))
+        end = start + draw(st.integers(10, 150))
+        provider = draw(st.sampled_from(["P-1", "P-1", "P-2"]))
+        day = DAY + timedelta(days=draw(st.integers(0, 13)))
+        times = f"{start // 60:02d}:{start % 60:02d}", f"{end // 60:02d}:{end % 60:02d}"
+        events.append(ev(f"B{n:02d}", *times, day=day, provider=provider,
+                         staff=QUIET_STAFF[provider][0]))  # fmt: skip
+    auths = tuple(
+        Authorization(f"A-{i}", MEMBER.member_id, draw(st.sampled_from(["P-1", "P-2"])), PAYER,
+                      DAY + timedelta(days=first), DAY + timedelta(days=first + length),
+                      draw(st.integers(0, 16)))
+        for i, (first, length) in enumerate(
+            draw(st.lists(st.tuples(st.integers(0, 10), st.integers(0, 6)), min_size=1, max_size=2))
+        )
+    )  # fmt: skip
+    allowance = draw(st.sampled_from([0, 0, 4, 8, 16, 24]))
+    rules = RuleSettings(units_without_authorization=allowance)
+    return events, MemberContext(member=MEMBER, settings=rules, staff=QUIET_ROLES,
+                                 authorizations=auths, fee_schedules=FEES)  # fmt: skip
+
+
+@examples(400)
+@given(st.one_of(histories, near_limits()), st.data())
+def test_days_after_a_settled_change_bill_as_before(history: History, data: st.DataObject) -> None:
+    """claims.units.reach: a change of one day (a new event, or an event made longer or
+    shorter) whose moved counts are settled by the end of some later day leaves every day
+    after it exactly as before, lines and events alike; re-adjudication does not read them."""
+    events, context = history
+    if not events:
+        return
+    target = data.draw(st.sampled_from(events))
+    length = data.draw(st.integers(1, 6 * 60))
+    start = target.start_time.hour * 60 + target.start_time.minute
+    end = min(start + length, 23 * 60 + 59)
+    moved = replace(target, end_time=time(end // 60, end % 60))
+    if data.draw(st.booleans()):  # a second event beside it, else the event itself changed
+        changed = [*events, replace(moved, event_id="NEW")]
+    else:
+        changed = [moved if e is target else e for e in events]
+    old, new = adjudicate_member(events, context), adjudicate_member(changed, context)
+    day = target.service_date
+    before = counters_before(old, context, day)
+    allowance = context.settings.units_without_authorization
+    for through in sorted({e.service_date for e in events if e.service_date >= day}):
+        window_old = counted(ln for ln in old.lines if day <= ln.service_date <= through)
+        window_new = counted(ln for ln in new.lines if day <= ln.service_date <= through)
+        if settled(before, window_old, window_new, allowance, context.authorizations, through):
+            assert after(old, events, through) == after(new, events, through)
+
+
+def after(result: MemberResult, events: list[ServiceEvent], through: date) -> tuple[Any, ...]:
+    """The lines and adjudications of the days after ``through``."""
+    later = {e.event_id for e in events if e.service_date > through}
+    return (
+        [ln for ln in result.lines if ln.service_date > through],
+        sorted((a for a in result.adjudications if a.event_id in later), key=lambda a: a.event_id),
     )
 
 

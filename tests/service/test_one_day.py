@@ -86,8 +86,9 @@ async def test_one_day_around_the_first_64_units_equals_a_full_readjudication(
 ) -> None:
     """No authorization: the first 64 units of the provider bill without one, the rest wait.
     A new event on an early day adds units; only while the provider's total stays under 64 are
-    the later days left unread (service.units.service._later_days_stay), never once it reaches
-    it (the boundary moves to another day)."""
+    the later days left unread (service.units.service._reach); once it reaches it, the days
+    up to the one where the allowance runs out both before and after the change
+    (claims.units.reach)."""
     admin = await create_key(app, "admin")
     await create_world(client, admin)
     for day in range(1, 21):  # 4 units a day: 64 reached on day 16, days 17-20 held
@@ -135,14 +136,18 @@ async def test_a_new_day_under_64_units_leaves_later_days_unread(
     reads = [s for s in seen if s.startswith("SELECT") and "service_date" in s]
     assert reads and all(" >= " not in s for s in reads), reads
     # Past the 64 units allowed without authorization, a change on an early day moves what
-    # the later days may bill: it reads them, from its day on (the full run).
-    for day in (20, 21):
+    # the later days may bill, up to the day the allowance runs out (day 21, before and
+    # after): it reads its day through that one (a window), not the days after (day 25).
+    for day, end in ((20, "17:00"), (21, "17:00"), (25, "10:00")):
         await create_event(client, admin, f"E-{day}", service_date=f"2026-03-{day:02d}",
-                           start_time="09:00", end_time="17:00")  # fmt: skip
+                           start_time="09:00", end_time=end)  # fmt: skip
     with _statements(app) as seen:
         await create_event(client, admin, "E-1", service_date="2026-03-01",
                            start_time="09:00", end_time="12:00")  # fmt: skip
-    assert any("service_date >= " in s for s in seen if s.startswith("SELECT"))
+    reads = [s for s in seen if s.startswith("SELECT") and "service_date" in s]
+    assert any(" BETWEEN " in s for s in reads), reads
+    assert all(" >= " not in s for s in reads), reads
+    await _equals_a_full_readjudication(app)
 
 
 @contextmanager

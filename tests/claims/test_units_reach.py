@@ -1,0 +1,69 @@
+"""How far a change can reach (claims.units.reach; docs/units.md, "What a change can move")."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from units_builders import DAY, MEMBER, PAYER, context, ev
+
+from claims.model import Authorization, RuleSettings, UnitCounters
+from claims.units import adjudicate_member
+from claims.units.reach import counted, settled, window_end
+
+NOTHING = UnitCounters()
+A1 = Authorization("A-1", MEMBER.member_id, "P-1", PAYER, DAY, DAY + timedelta(days=9), 8)
+
+
+def test_equal_counts_are_settled_whatever_the_limits() -> None:
+    counts = {("P-1", ""): 3, ("P-1", "A-1"): 2}
+    assert settled(NOTHING, counts, dict(counts), 64, (), DAY)
+
+
+def test_a_provider_count_settles_only_when_past_the_allowance_both_before_and_after() -> None:
+    before = UnitCounters(by_provider=(("P-1", 60),))
+    assert not settled(before, {("P-1", ""): 3}, {("P-1", ""): 10}, 64, (), DAY)
+    assert settled(before, {("P-1", ""): 4}, {("P-1", ""): 10}, 64, (), DAY)
+    assert not settled(before, {("P-1", ""): 10}, {("P-1", ""): 3}, 64, (), DAY)
+
+
+def test_an_authorization_settles_when_used_up_both_ways_or_ended() -> None:
+    before = UnitCounters(by_provider=(("P-1", 100),), by_authorization=(("A-1", 4),))
+    used_up, short = {("P-1", "A-1"): 4}, {("P-1", "A-1"): 3}
+    assert settled(before, used_up, {("P-1", "A-1"): 6}, 64, (A1,), DAY)
+    assert not settled(before, short, used_up, 64, (A1,), DAY)
+    assert not settled(before, used_up, short, 64, (A1,), DAY)
+    assert settled(before, short, used_up, 64, (A1,), A1.end_date)  # no later day draws
+    assert not settled(before, short, used_up, 64, (A1,), A1.end_date - timedelta(days=1))
+    assert not settled(before, short, used_up, 64, (), A1.end_date)  # unknown: never assumed
+
+
+def test_the_window_ends_where_the_stored_counts_run_out() -> None:
+    """A change adding 2 units on day 0 (the provider at 10 of 16 before it): stored later
+    days of 3 units reach the allowance on day 2 (16 stored; 18 after the change)."""
+    before = UnitCounters(by_provider=(("P-1", 10),))
+    later = [(DAY + timedelta(days=n), {("P-1", ""): 3}) for n in (1, 2, 3)]
+    old, new = {("P-1", ""): 0}, {("P-1", ""): 2}
+    assert window_end(before, old, new, DAY, later, 16, ()) == DAY + timedelta(days=2)
+    assert window_end(before, old, new, DAY, later[:1], 16, ()) is None
+    assert window_end(before, old, new, DAY, later, 10, ()) == DAY  # used up before it
+    assert window_end(before, old, new, DAY, [], 64, ()) is None
+
+
+def test_a_shorter_first_day_moves_the_authorizations_last_units_two_days_on() -> None:
+    """8 authorized units, 4 a day: used up on day 1. Day 0 made 2 units shorter, day 2
+    draws the 2 units left: counts are settled after day 2 (not after day 1, where only the
+    stored count was used up), and the days after it bill as before."""
+    days = [DAY + timedelta(days=n) for n in range(4)]
+    events = [ev(f"E{n}", "09:00", "10:00", day=d) for n, d in enumerate(days)]
+    shorter = [ev("E0", "09:00", "09:30", day=days[0]), *events[1:]]
+    rules = context(authorizations=(A1,), settings=RuleSettings(units_without_authorization=0))
+    old, new = adjudicate_member(events, rules), adjudicate_member(shorter, rules)
+
+    def window(result: object, through: date) -> dict[tuple[str, str], int]:
+        return counted(ln for ln in result.lines if ln.service_date <= through)  # type: ignore[attr-defined]
+
+    for through, expected in ((days[1], False), (days[2], True)):
+        was, now = window(old, through), window(new, through)
+        assert settled(NOTHING, was, now, 0, (A1,), through) is expected
+    assert [ln.units for ln in old.lines] == [4, 4, 0, 0]
+    assert [ln.units for ln in new.lines] == [2, 4, 2, 0]
