@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./ipsbill.db"
@@ -33,6 +34,10 @@ class Settings(BaseSettings):
     # Request body limits, checked as the bytes arrive (service/gate.py, docs/access.md): JSON
     # routes take 4 MiB, about three times the largest 1,000-event batch (every id 64
     # characters, indented); raw X12 uploads (POST /v1/edi/inbound) take 50 MiB.
+    # A batch of service events is written this many members at a time, each part its own
+    # transaction (docs/load.md, "A batch holds its locks one part at a time"): fewer members,
+    # shorter waits for single events of the same members, slower batches.
+    batch_part_members: int = Field(50, ge=1)
     max_json_bytes: int = 4 * 1024 * 1024
     max_edi_bytes: int = 50 * 1024 * 1024
     # Console (docs/console.md): sign-out after this many idle minutes; `ipsbill serve` on an

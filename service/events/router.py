@@ -122,8 +122,9 @@ async def post_batch(
         for event_id, event, _ in parsed
         if event is not None and event_id is not None
     ]
+    state = request.app.state
     done = await service.upsert_in_parts(
-        session, principal, request.app.state.profiles, valid, now=request.app.state.clock()
+        session, principal, state.profiles, valid, state.settings.batch_part_members, state.clock()
     )
     # Only unchanged events are read back: the others answer with what was just written.
     unread = [o.event_id for o in done if o.row is None and o.error is None and o.event_id]

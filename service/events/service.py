@@ -192,26 +192,23 @@ async def upsert_events(
     return await retrying(session, work, first=True)
 
 
-# A batch's events are written in parts of at most this many members, each part committed on
-# its own (docs/load.md, "A batch holds its locks one part at a time").
-MEMBERS_PER_PART = 50
-
-
 async def upsert_in_parts(
     session: AsyncSession,
     principal: Principal,
     profiles: ProfileRegistry,
     items: Sequence[tuple[str, EventIn]],
+    members_per_part: int,
     now: datetime | None = None,
 ) -> list[Outcome]:
-    """``upsert_events`` for a batch, a part of its members at a time, each part its own
+    """``upsert_events`` for a batch, ``members_per_part`` of its members at a time (the
+    ``IPSBILL_BATCH_PART_MEMBERS`` setting), each part its own
     transaction: a part's member locks are held while that part is written, not for the whole
     batch, so a single event of one of its members waits for one part. Each event is upserted
     on its own either way (contract); outcomes come back in the items' order. Event ids are
     unique in ``items`` (the route refuses repeats first)."""
     place = {event_id: n for n, (event_id, _) in enumerate(items)}
     outcomes: list[Outcome | None] = [None] * len(items)
-    for part in _parts(items):
+    for part in _parts(items, members_per_part):
         done = await upsert_events(session, principal, profiles, part, now=now)
         for (event_id, _), outcome in zip(part, done, strict=True):
             outcomes[place[event_id]] = outcome
@@ -219,15 +216,15 @@ async def upsert_in_parts(
     return [outcome for outcome in outcomes if outcome is not None]
 
 
-def _parts(items: Sequence[tuple[str, EventIn]]) -> list[list[tuple[str, EventIn]]]:
+def _parts(items: Sequence[tuple[str, EventIn]], size: int) -> list[list[tuple[str, EventIn]]]:
     """Items grouped by member (a member's events in one part), members in sorted order."""
     by_member: dict[str, list[tuple[str, EventIn]]] = {}
     for item in items:
         by_member.setdefault(item[1].member_id, []).append(item)
     members = sorted(by_member)
     return [
-        [item for member in members[start : start + MEMBERS_PER_PART] for item in by_member[member]]
-        for start in range(0, len(members), MEMBERS_PER_PART)
+        [item for member in members[start : start + size] for item in by_member[member]]
+        for start in range(0, len(members), size)
     ]
 
 

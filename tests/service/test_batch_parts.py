@@ -11,7 +11,6 @@ from fastapi import FastAPI
 from httpx import AsyncClient
 from sqlalchemy import func, select
 
-from service.events import service
 from service.models import ServiceEvent, UnitLine
 from tests.service.factories import (
     create_event,
@@ -34,7 +33,7 @@ async def _stored(app: FastAPI) -> tuple[dict[str, str], int]:
 async def test_a_batch_over_several_parts_stores_each_event_once_in_order(
     app: FastAPI, client: AsyncClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(service, "MEMBERS_PER_PART", 2)  # 5 members: three parts
+    monkeypatch.setattr(app.state.settings, "batch_part_members", 2)  # 5 members: three parts
     admin = await create_key(app, "admin")
     await create_world(client, admin)
     members = ["M-1001", *(f"M-200{n}" for n in range(4))]
