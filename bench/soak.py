@@ -241,7 +241,8 @@ class Traffic:
             count += size
             response = await self.timed(
                 "POST batch 500",
-                http.post("/v1/service-events:batch", json={"events": events}),
+                # A batch waits its turn between single events: minutes under load, not an error.
+                http.post("/v1/service-events:batch", json={"events": events}, timeout=600),
             )
             if response is not None and response.status_code == 200:
                 for result, sent in zip(response.json()["results"], events, strict=True):
