@@ -141,8 +141,11 @@ def test_a_lost_answer_is_asked_for_again_not_posted_twice(server: tuple[Served,
 
 
 def test_the_example_client_is_strictly_typed() -> None:
+    # Incremental, in the checkout's .mypy_cache (make check's): the standard library and httpx
+    # are read once, not on every run (6.9 s of CPU cold, 0.6 s warm); the client is checked
+    # again whenever it changes, as make check's modules are.
     checked = subprocess.run(
-        [str(BIN / "mypy"), "--strict", "--no-incremental", str(CLIENT)],
+        [str(BIN / "mypy"), "--strict", str(CLIENT)],
         capture_output=True, text=True, cwd=ROOT,
     )  # fmt: skip
     assert checked.returncode == 0, checked.stdout

@@ -25,7 +25,7 @@ def test_the_readme_tour_runs_as_printed(tmp_path: Path) -> None:
     assert len(blocks) >= 4 and all("curl " not in b or "curl -f" in b for b in blocks)
     script = "set -euo pipefail\n" + "\n".join(blocks)
     (tmp_path / ".venv").symlink_to(BIN.parent)  # the reader's .venv, beside the README
-    with served(tmp_path) as server:
+    with served(tmp_path, demo=True) as server:  # the README's serve on a fresh database
         run = subprocess.run(
             ["bash", "-c", script],
             cwd=tmp_path,
