@@ -39,7 +39,7 @@ from claims.milestones import (
     evaluate_member,
     parse_catalog,
 )
-from claims.model import Activity, ServiceEvent
+from claims.model import Activity, Contact, ServiceEvent
 
 # --- 3-A Job Search ---------------------------------------------------------------------------
 
@@ -69,6 +69,17 @@ def test_job_search_earned_by_job_start_after_a_search_activity() -> None:
     # A voided search does not count either.
     voided = event(JOB_START - timedelta(days=3), Activity.JOB_SEARCH, voided=True)
     assert not run([job_start()], [voided]).of("3-A")
+
+
+def test_job_search_by_job_start_needs_a_job_search_activity_not_any_service() -> None:
+    # 004 line 36, "evidence of job search activities": 3-A is also earned by a job start after
+    # a job-search activity (by any contact); the individual's other services before the start
+    # (job support, career profile, an employer contact) are not one.
+    kinds = (Activity.JOB_SUPPORT, Activity.CAREER_PROFILE, Activity.EMPLOYER_CONTACT)
+    others = [event(JOB_START - timedelta(days=3), a) for a in kinds]
+    assert not run([job_start()], others).of("3-A")
+    remote = event(JOB_START - timedelta(days=3), Activity.JOB_SEARCH, Contact.PHONE)
+    assert [e.earned_on for e in run([job_start()], [remote]).of("3-A")] == [JOB_START]
 
 
 @given(applications=st.integers(0, 80), approvals=st.integers(0, 3))
