@@ -4,6 +4,7 @@ milestones earned on the job are in test_milestone_employment.py."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 from functools import cache
 from pathlib import Path
@@ -268,9 +269,19 @@ def test_initial_then_completed_profile() -> None:
     first, second = result.of("1")[0], result.of("2")[0]
     assert first.earned_on == date(2026, 1, 10)  # the sixth initial section
     assert second.earned_on == date(2026, 1, 23)  # the signature after the 18th section
+    assert progress(result, "1").missing == ()  # earned: nothing is missing
     unsigned = run(evidence[:-1], contacts)
     assert unsigned.of("1") and not unsigned.of("2")
     assert "career profile not signed after its last section" in progress(unsigned, "2").missing
+
+
+def test_a_profile_signed_the_day_of_its_last_section_is_complete() -> None:
+    # 004 line 21, "Completed/ Signed Career Profile": signed on or after the last section's day.
+    evidence, contacts = _profile(in_person=True)
+    same_day = replace(evidence[-1], date=evidence[-2].date)
+    assert [e.earned_on for e in run([*evidence[:-1], same_day], contacts).of("2")] == [
+        same_day.date
+    ]
 
 
 def _catalog_text() -> str:
