@@ -89,6 +89,32 @@ def test_job_support_missing_week_names_the_week() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("activity", "contact"),
+    [
+        (Activity.JOB_SUPPORT, Contact.PHONE),  # job support, but not face to face
+        (Activity.EMPLOYER_CONTACT, Contact.VIDEO),  # the employer, but not face to face
+        (Activity.CAREER_PROFILE, Contact.IN_PERSON),  # face to face, but not job support
+    ],
+)
+def test_a_job_support_week_needs_face_to_face_job_support_or_an_employer(
+    activity: Activity, contact: Contact
+) -> None:
+    # docs/milestones.md, "Milestone 4": "Weekly face-to-face contact with the individual or
+    # employer", the individual's being a job-support contact.
+    week = (date(2026, 3, 25), date(2026, 3, 31))
+    support = [e for e in weekly_support(JOB_START, VR) if not week[0] <= e.service_date <= week[1]]
+    other = event(date(2026, 3, 26), activity, contact)
+    result = run(
+        [job_start(), ev(EvidenceKind.VOCATIONAL_RECOVERY_APPROVED, VR)], [*support, other]
+    )
+    assert not result.of("4")
+    assert progress(result, "4").missing == (
+        "no face-to-face contact with the individual or the employer in the week 2026-03-25 to "
+        "2026-03-31",
+    )
+
+
 def test_job_support_needs_the_recovery_date() -> None:
     result = run([job_start()], weekly_support(JOB_START, VR))
     assert not result.of("4")

@@ -4,6 +4,7 @@ milestones earned on the job are in test_milestone_employment.py."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 from functools import cache
 from pathlib import Path
@@ -39,7 +40,7 @@ from claims.milestones import (
     evaluate_member,
     parse_catalog,
 )
-from claims.model import Activity, ServiceEvent
+from claims.model import Activity, Contact, ServiceEvent
 
 # --- 3-A Job Search ---------------------------------------------------------------------------
 
@@ -69,6 +70,17 @@ def test_job_search_earned_by_job_start_after_a_search_activity() -> None:
     # A voided search does not count either.
     voided = event(JOB_START - timedelta(days=3), Activity.JOB_SEARCH, voided=True)
     assert not run([job_start()], [voided]).of("3-A")
+
+
+def test_job_search_by_job_start_needs_a_job_search_activity_not_any_service() -> None:
+    # 004 line 36, "evidence of job search activities": 3-A is also earned by a job start after
+    # a job-search activity (by any contact); the individual's other services before the start
+    # (job support, career profile, an employer contact) are not one.
+    kinds = (Activity.JOB_SUPPORT, Activity.CAREER_PROFILE, Activity.EMPLOYER_CONTACT)
+    others = [event(JOB_START - timedelta(days=3), a) for a in kinds]
+    assert not run([job_start()], others).of("3-A")
+    remote = event(JOB_START - timedelta(days=3), Activity.JOB_SEARCH, Contact.PHONE)
+    assert [e.earned_on for e in run([job_start()], [remote]).of("3-A")] == [JOB_START]
 
 
 @given(applications=st.integers(0, 80), approvals=st.integers(0, 3))
@@ -257,9 +269,19 @@ def test_initial_then_completed_profile() -> None:
     first, second = result.of("1")[0], result.of("2")[0]
     assert first.earned_on == date(2026, 1, 10)  # the sixth initial section
     assert second.earned_on == date(2026, 1, 23)  # the signature after the 18th section
+    assert progress(result, "1").missing == ()  # earned: nothing is missing
     unsigned = run(evidence[:-1], contacts)
     assert unsigned.of("1") and not unsigned.of("2")
     assert "career profile not signed after its last section" in progress(unsigned, "2").missing
+
+
+def test_a_profile_signed_the_day_of_its_last_section_is_complete() -> None:
+    # 004 line 21, "Completed/ Signed Career Profile": signed on or after the last section's day.
+    evidence, contacts = _profile(in_person=True)
+    same_day = replace(evidence[-1], date=evidence[-2].date)
+    assert [e.earned_on for e in run([*evidence[:-1], same_day], contacts).of("2")] == [
+        same_day.date
+    ]
 
 
 def _catalog_text() -> str:
