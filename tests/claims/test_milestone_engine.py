@@ -263,6 +263,18 @@ def test_completion_not_before_initial_profile() -> None:
     assert progress(result, "1").missing[0].startswith("career-profile sections missing: ")
 
 
+def test_sections_documented_without_an_in_person_contact_are_named_as_such() -> None:
+    # 004 line 14: "Appointments and interactions with the individual must be in-person": the
+    # first two sections' days had no contact, so 1 waits, and the note says which and why.
+    evidence, contacts = _profile(in_person=True)
+    result = run(evidence, contacts[2:])
+    assert not result.of("1")
+    assert progress(result, "1").missing == (
+        "career-profile sections missing: work_history, health_history",
+        "sections documented without an in-person contact that day: health_history, work_history",
+    )
+
+
 def test_initial_then_completed_profile() -> None:
     evidence, contacts = _profile(in_person=True)
     result = run(evidence, contacts)
