@@ -18,6 +18,7 @@ from datetime import date
 from typing import Any
 
 from claims.model import Authorization, UnitCounters
+from claims.units.holds import Counters
 
 # Units counted per (provider, authorization or "") over some days.
 Counted = Mapping[tuple[str, str], int]
@@ -38,14 +39,12 @@ def counted(lines: Iterable[Any]) -> dict[tuple[str, str], int]:
 
 
 def totals(before: UnitCounters, days: Counted) -> tuple[dict[str, int], dict[str, int]]:
-    """The counters after ``days``: (per provider, per authorization), as holds.Counters
-    keeps them (a provider's count includes its authorized units)."""
-    by_provider, by_authorization = dict(before.by_provider), dict(before.by_authorization)
+    """The counters after ``days``: (per provider, per authorization), counted as the engine
+    counts them (holds.Counters: a provider's count includes its authorized units)."""
+    counters = Counters(before)
     for (provider_id, authorization_id), units in days.items():
-        by_provider[provider_id] = by_provider.get(provider_id, 0) + units
-        if authorization_id:
-            by_authorization[authorization_id] = by_authorization.get(authorization_id, 0) + units
-    return by_provider, by_authorization
+        counters.count(provider_id, authorization_id or None, units)
+    return counters.by_provider, counters.by_authorization
 
 
 def settled(
@@ -79,6 +78,23 @@ def _spent(auth: Authorization, was: int, now: int, through: date) -> bool:
     """No later day can draw from ``auth`` differently: it has ended, or has no units left
     either way."""
     return auth.end_date <= through or (was >= auth.units and now >= auth.units)
+
+
+def under_allowance(kept: Mapping[str, int], old: Counted, new: Counted, allowance: int) -> bool:
+    """Whether no day of the member can move: only units without authorization moved, and each
+    moved provider's kept total (all its days) was under the allowance before the change and
+    is at most the allowance after it (billing-rules 1.2, holds.authorize): no line was, or
+    would be, held for want of an authorization, whatever the counts before it. A total of
+    exactly the allowance before may have held part of a later line, so it is not enough."""
+    moved = {key for key in new.keys() | old.keys() if new.get(key, 0) != old.get(key, 0)}
+    if any(authorization_id for _, authorization_id in moved):
+        return False
+    for provider_id in {provider_id for provider_id, _ in moved}:
+        before = kept.get(provider_id, 0)
+        after = before + new.get((provider_id, ""), 0) - old.get((provider_id, ""), 0)
+        if not (before < allowance and after <= allowance):
+            return False
+    return True
 
 
 def window_end(

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from claims import model as core
 from claims.units import adjudicate_member, expire_adjudication
+from claims.units.reach import totals
 from service import models as orm
 from service.models.base import utcnow
 from service.profiles import ProfileRegistry
@@ -165,13 +166,11 @@ def _context(loaded: Loaded, member_id: str, profiles: ProfileRegistry) -> core.
 
 def counters(loaded: Loaded, member_id: str) -> core.UnitCounters:
     """The units counted before the member's first date read."""
-    by_provider: dict[str, int] = defaultdict(int)
-    by_auth: dict[str, int] = defaultdict(int)
-    for provider_id, auth_id, units in loaded.counters.get(member_id, ()):
-        by_provider[provider_id] += units
-        if auth_id:
-            by_auth[auth_id] += units
-    return core.UnitCounters(tuple(sorted(by_provider.items())), tuple(sorted(by_auth.items())))
+    kept = {(p, a or ""): units for p, a, units in loaded.counters.get(member_id, ())}
+    by_provider, by_authorization = totals(core.UnitCounters(), kept)
+    return core.UnitCounters(
+        tuple(sorted(by_provider.items())), tuple(sorted(by_authorization.items()))
+    )
 
 
 def _staff(loaded: Loaded, provider_id: str) -> tuple[core.Staff, ...]:

@@ -232,20 +232,17 @@ def _columns(model: Any, names: Sequence[str]) -> list[Any]:
     return [model.__table__.c[name] for name in names]
 
 
-def _counted_after(match: Any, since: Any) -> Any:
-    """Units counted on the member's days after ``since``: (member, provider, authorization or
-    '', units), summed by the database (the rows themselves are not needed)."""
+def _counted_after(match: Any, since: Any, by_day: bool = False) -> Any:
+    """Units counted on the member's days after ``since``: (member, [date,] provider,
+    authorization or '', units), summed by the database (the rows themselves are not needed);
+    ``by_day``: one sum per date."""
     line = orm.UnitLine
     auth = func.coalesce(line.authorization_id, "")
+    keys = [line.member_id, *([line.service_date] if by_day else []), line.provider_id]
     return (
-        select(
-            line.member_id,
-            line.provider_id,
-            auth.label("authorization_id"),
-            func.sum(line.auth_units).label("units"),
-        )
+        select(*keys, auth.label("authorization_id"), func.sum(line.auth_units).label("units"))
         .where(match, line.service_date > since, line.auth_units != 0)
-        .group_by(line.member_id, line.provider_id, auth)
+        .group_by(*keys, auth)
     )
 
 
@@ -256,17 +253,11 @@ async def counted_by_day(
     order, per (provider, authorization or ""): where a change's reach is judged from
     (claims.units.reach.window_end). A line that drew from several authorizations counts
     under its first here: an estimate, confirmed once the days are re-adjudicated."""
-    line = orm.UnitLine
-    auth = func.coalesce(line.authorization_id, "")
-    selects: list[Any] = []
-    for (since, _), ids in _by_window(members, {}).items():
-        for match in await dbkit.matchers(session, ids):
-            selects.append(
-                select(line.member_id, line.service_date, line.provider_id,
-                       auth.label("authorization_id"), func.sum(line.auth_units).label("units"))
-                .where(match(line.member_id), line.service_date > since, line.auth_units != 0)
-                .group_by(line.member_id, line.service_date, line.provider_id, auth)
-            )  # fmt: skip
+    selects = [
+        _counted_after(match(orm.UnitLine.member_id), since, by_day=True)
+        for (since, _), ids in _by_window(members, {}).items()
+        for match in await dbkit.matchers(session, ids)
+    ]
     days: dict[str, dict[date, dict[tuple[str, str], int]]] = defaultdict(dict)
     for row in (await dbkit.plain_sets(session, {"days": selects}))["days"]:
         day = days[row.member_id].setdefault(row.service_date, {})

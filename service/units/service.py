@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from claims import model as core
-from claims.units.reach import counted, settled, window_end
+from claims.units.reach import counted, settled, under_allowance, window_end
 from service import dbkit
 from service import models as orm
 from service.profiles import ProfileRegistry
@@ -157,39 +157,20 @@ def _reach(
     profiles: ProfileRegistry,
 ) -> _Unsettled | None:
     """None when the member's days after ``through`` bill as before, else what the change
-    moved. They do when every count the re-adjudicated days moved is settled
-    (claims.units.reach.settled); and also when only units without authorization moved and
-    the provider's kept total, before and after the change, stays under the units allowed
-    without authorization (billing-rules 1.2, claims.units.holds.authorize): then no later line
-    was, or would be, held for want of an authorization. Most single events are one of these
-    (a new event adds units), which used to read and re-adjudicate every later day."""
+    moved: when every count the re-adjudicated days moved is settled, or the member's kept
+    totals stay under the allowance (claims.units.reach.settled, under_allowance). Most single
+    events are one of these (a new event adds units)."""
     new = counted(result.lines)
     old = counted(loaded.lines.get(member_id, ()))
     payer_id = loaded.members[member_id].payer_id
     allowance = loading.payer_settings(loaded, payer_id, profiles).units_without_authorization
     before = loading.counters(loaded, member_id)
     auths = tuple(map(convert.authorization, loaded.auths.get(member_id, ())))
-    if settled(before, old, new, allowance, auths, through) or _under_allowance(
+    if settled(before, old, new, allowance, auths, through) or under_allowance(
         loaded.kept.get(member_id, {}), old, new, allowance
     ):
         return None
     return _Unsettled(before, old, new, through, allowance, auths)
-
-
-def _under_allowance(
-    kept: dict[str, int], old: dict[tuple[str, str], int], new: dict[tuple[str, str], int],
-    allowance: int,
-) -> bool:  # fmt: skip
-    moved = {key for key in new.keys() | old.keys() if new.get(key, 0) != old.get(key, 0)}
-    if any(authorization for _, authorization in moved):
-        return False
-    for provider_id in {provider for provider, _ in moved}:
-        before = kept.get(provider_id, 0)
-        after = before + new.get((provider_id, ""), 0) - old.get((provider_id, ""), 0)
-        # Strictly under before: a total of exactly the allowance may have held a later line.
-        if not (before < allowance and after <= allowance):
-            return False
-    return True
 
 
 def _window_ends(

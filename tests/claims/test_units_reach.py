@@ -8,7 +8,7 @@ from units_builders import DAY, MEMBER, PAYER, context, ev
 
 from claims.model import Authorization, RuleSettings, UnitCounters
 from claims.units import adjudicate_member
-from claims.units.reach import counted, settled, window_end
+from claims.units.reach import counted, settled, under_allowance, window_end
 
 NOTHING = UnitCounters()
 A1 = Authorization("A-1", MEMBER.member_id, "P-1", PAYER, DAY, DAY + timedelta(days=9), 8)
@@ -67,3 +67,16 @@ def test_a_shorter_first_day_moves_the_authorizations_last_units_two_days_on() -
         assert settled(NOTHING, was, now, 0, (A1,), through) is expected
     assert [ln.units for ln in old.lines] == [4, 4, 0, 0]
     assert [ln.units for ln in new.lines] == [2, 4, 2, 0]
+
+
+def test_a_kept_total_under_the_allowance_lets_no_later_day_move() -> None:
+    """billing-rules 1.2: while a provider's total stays within the 64 units allowed without
+    authorization, no line of it is held for want of one, whatever day the units moved on."""
+    old, more = {("P-1", ""): 4}, {("P-1", ""): 10}
+    assert under_allowance({"P-1": 40}, old, more, 64)
+    assert under_allowance({"P-1": 58}, old, more, 64)  # 64 after: still nothing held
+    assert not under_allowance({"P-1": 59}, old, more, 64)  # 65 after
+    assert not under_allowance({"P-1": 64}, old, old | {("P-1", ""): 3}, 64)  # 64 before
+    moved = {("P-1", "A-1"): 5}
+    assert not under_allowance({"P-1": 10}, {("P-1", "A-1"): 4}, moved, 64)  # authorized units
+    assert under_allowance({"P-1": 64}, old, dict(old), 64)  # nothing moved

@@ -28,12 +28,17 @@ from tests.service.factories import (
     create_staff,
     event_body,
     fileable_world,
+    member_body,
     profile_sections,
     put_ok,
 )
 
 ROLES = ("admin", "integration+", "integration-", "finance+", "finance-", "provider+", "provider-")
 OK = "ok"
+
+# The authorization every role's write of /v1/authorizations/A-1 sends, and the world holds.
+AUTHORIZATION = {"member_id": "M-1001", "provider_id": "P-01", "payer_id": "VAYA",
+                 "start_date": "2026-01-01", "end_date": "2026-12-31", "units": 500}  # fmt: skip
 
 
 def rule(
@@ -134,14 +139,7 @@ async def build_world(app: FastAPI, client: AsyncClient) -> dict[str, Any]:
     await put_ok(
         client,
         "/v1/authorizations/A-1",
-        {
-            "member_id": "M-1001",
-            "provider_id": "P-01",
-            "payer_id": "VAYA",
-            "start_date": "2026-01-01",
-            "end_date": "2026-12-31",
-            "units": 500,
-        },
+        AUTHORIZATION,
         admin,
     )
     await put_ok(
@@ -263,28 +261,8 @@ def route_body(route: str, world: dict[str, Any]) -> dict[str, Any]:
         "POST /v1/providers/{provider_id}/fidelity-reviews": {
             "json": {"score": 96, "final_report_date": "2025-01-15"}
         },
-        "PUT /v1/members/{member_id}": {
-            "json": {
-                "payer_id": "VAYA",
-                "subscriber_id": "900123456",
-                "first_name": "Alexandra",
-                "last_name": "Quintanilla",
-                "birth_date": "1988-04-12",
-                "sex": "F",
-                "address": {"line1": "12 Oak St", "city": "Boone", "state": "NC", "zip": "28607"},
-                "diagnoses": ["F33.1", "F41.1"],
-            }
-        },
-        "PUT /v1/authorizations/{authorization_id}": {
-            "json": {
-                "member_id": "M-1001",
-                "provider_id": "P-01",
-                "payer_id": "VAYA",
-                "start_date": "2026-01-01",
-                "end_date": "2026-12-31",
-                "units": 500,
-            }
-        },
+        "PUT /v1/members/{member_id}": {"json": member_body()},
+        "PUT /v1/authorizations/{authorization_id}": {"json": AUTHORIZATION},
         "PUT /v1/eipd-authorizations/{authorization_id}": {
             "json": {
                 "member_id": "M-1001",

@@ -104,7 +104,12 @@ async def create_member(
     payer_id: str = "VAYA",
     **overrides: Any,
 ) -> dict[str, Any]:
-    body = {
+    body = member_body(payer_id, **overrides)
+    return await put_ok(client, f"/v1/members/{member_id}", body, headers)
+
+
+def member_body(payer_id: str = "VAYA", **overrides: Any) -> dict[str, Any]:
+    return {
         "payer_id": payer_id,
         "subscriber_id": "900123456",
         "first_name": "Alexandra",
@@ -117,7 +122,6 @@ async def create_member(
         "act_periods": [],
         **overrides,
     }
-    return await put_ok(client, f"/v1/members/{member_id}", body, headers)
 
 
 def event_body(**overrides: Any) -> dict[str, Any]:
