@@ -17,7 +17,7 @@ from service.audit.router import router as audit_router
 from service.claims.router import router as claims_router
 from service.config import Settings, get_settings
 from service.console import web as console
-from service.db import make_engine, make_sessionmaker
+from service.db import engine_for, make_sessionmaker
 from service.edi.router import router as edi_router
 from service.events.router import router as events_router
 from service.health.router import router as health_router
@@ -58,7 +58,7 @@ def create_app(
         if settings.is_sqlite and migrate_embedded:
             # The embedded default migrates itself (contract, "Operations": serve).
             await asyncio.to_thread(upgrade, settings.database_url)
-        app.state.engine = make_engine(settings.database_url)
+        app.state.engine = engine_for(settings)
         app.state.sessionmaker = make_sessionmaker(app.state.engine)
         # pyx12's workers start and load their maps now, in the background, not in the first
         # claim batch request (which would wait for them only if it came first).

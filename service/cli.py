@@ -50,13 +50,13 @@ def _migrate(_args: argparse.Namespace) -> int:
 
 
 async def _with_session(action: Callable[..., object]) -> object:
-    from service.db import make_engine, make_sessionmaker, session_scope
+    from service.db import engine_for, make_sessionmaker, session_scope
     from service.migrate import upgrade
 
     settings = get_settings()
     if settings.is_sqlite:
         await asyncio.to_thread(upgrade, settings.database_url)
-    engine = make_engine(settings.database_url)
+    engine = engine_for(settings)
     try:
         async with session_scope(make_sessionmaker(engine)) as session:
             return await action(session)  # type: ignore[misc]

@@ -38,6 +38,13 @@ class Settings(BaseSettings):
     # transaction (docs/load.md, "A batch holds its locks one part at a time"): fewer members,
     # shorter waits for single events of the same members, slower batches.
     batch_part_members: int = Field(50, ge=1)
+    # PostgreSQL connections each process keeps open, and how many more it may open under a
+    # burst (docs/load.md, "Connections"). A connection opened beyond the kept ones is closed
+    # again when it is returned to a full pool, and a new one costs the database a process, the
+    # driver a round of type introspection and every statement a new prepare: keep enough for
+    # the requests a process serves at once.
+    db_pool_size: int = Field(30, ge=1)
+    db_max_overflow: int = Field(5, ge=0)
     max_json_bytes: int = 4 * 1024 * 1024
     max_edi_bytes: int = 50 * 1024 * 1024
     # Console (docs/console.md): sign-out after this many idle minutes; `ipsbill serve` on an

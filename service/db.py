@@ -19,8 +19,17 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from service.config import Settings
 
-def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
+
+def engine_for(settings: Settings) -> AsyncEngine:
+    """The engine of a process (serve's workers, the job worker, the CLI), sized by settings."""
+    return make_engine(settings.database_url, settings.db_pool_size, settings.db_max_overflow)
+
+
+def make_engine(url: str, pool_size: int = 30, max_overflow: int = 5, **kwargs: Any) -> AsyncEngine:
+    """``pool_size``/``max_overflow``: PostgreSQL connections kept / allowed beyond them
+    (IPSBILL_DB_POOL_SIZE, docs/operations.md); ignored for SQLite."""
     # Bound values can be PHI: keep them out of every exception message and log line.
     kwargs.setdefault("hide_parameters", True)
     # JSON columns (line event ids, modifiers, diagnoses) are decoded by orjson: the same values
@@ -31,7 +40,10 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _sqlite_begin)
         return engine
-    engine = create_async_engine(url, pool_size=10, max_overflow=10, **kwargs)
+    # JIT off, SQLAlchemy's documented recipe: a connection's first statements make asyncpg
+    # introspect array types, which JIT compiles (tens of ms) for no gain in short statements.
+    kwargs.setdefault("connect_args", {"server_settings": {"jit": "off"}})
+    engine = create_async_engine(url, pool_size=pool_size, max_overflow=max_overflow, **kwargs)
     event.listen(engine.sync_engine.pool, "checkin", _stamp_idle)
     event.listen(engine.sync_engine.pool, "checkout", _ping_if_idle)
     return engine

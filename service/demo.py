@@ -223,9 +223,9 @@ async def database_is_empty(settings: Settings) -> bool:
     """No payer and no console user yet: a fresh embedded database (``ipsbill serve``)."""
     from sqlalchemy import func, select
 
-    from service.db import make_engine
+    from service.db import engine_for
 
-    engine = make_engine(settings.database_url)
+    engine = engine_for(settings)
     try:
         async with engine.connect() as connection:
             payers = (await connection.execute(select(func.count()).select_from(Payer))).scalar()

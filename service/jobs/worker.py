@@ -7,7 +7,7 @@ import logging
 import signal
 
 from service.config import Settings
-from service.db import make_engine, make_sessionmaker
+from service.db import engine_for, make_sessionmaker
 from service.jobs.runner import runner_for
 from service.jobs.service import JobContext
 from service.migrate import upgrade
@@ -19,7 +19,7 @@ async def run_worker(settings: Settings) -> int:
     if settings.is_sqlite:
         await asyncio.to_thread(upgrade, settings.database_url)
     logging.basicConfig(level=settings.log_level)
-    engine = make_engine(settings.database_url)
+    engine = engine_for(settings)
     runner = runner_for(make_sessionmaker(engine), JobContext(settings, ProfileRegistry.load()))
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()

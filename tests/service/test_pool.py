@@ -3,10 +3,14 @@ audit entry outside any transaction (service/db.py, docs/load.md "Round trips of
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from service import db
+from service.config import Settings
 from service.db import make_engine, make_sessionmaker, single_statement
 
 
@@ -44,3 +48,40 @@ async def test_a_single_statement_runs_outside_a_transaction(postgres_url: str) 
             assert raw.driver_connection.is_in_transaction()  # type: ignore[union-attr]
     finally:
         await engine.dispose()
+
+
+async def test_a_burst_within_the_kept_connections_opens_none(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """IPSBILL_DB_POOL_SIZE sizes each process's pool: a burst of that many requests at once
+    reuses the connections of the last burst (a connection opened beyond the pool was closed
+    at its return, and a new one cost the database a process and the driver a prepare of every
+    statement: docs/load.md, "Connections"). One more than the pool gets a new one each time."""
+    monkeypatch.setenv("IPSBILL_DB_POOL_SIZE", "4")
+    monkeypatch.setenv("IPSBILL_DB_MAX_OVERFLOW", "1")
+    engine = db.engine_for(Settings(database_url=postgres_url))
+    try:
+        first = await _burst(engine, 4)
+        assert await _burst(engine, 4) == first  # kept, reused
+        beyond = await _burst(engine, 5)
+        assert len(beyond - first) == 1
+        again = await _burst(engine, 5)  # the fifth was closed at its return: a new one again
+        assert again - beyond and again - beyond != beyond - first
+    finally:
+        await engine.dispose()
+
+
+async def _burst(engine: AsyncEngine, size: int) -> set[int]:
+    """The server process ids of ``size`` connections held at the same time."""
+    held = asyncio.Event()
+
+    async def one() -> int:
+        async with engine.connect() as conn:
+            pid = int(await conn.scalar(text("SELECT pg_backend_pid()")))
+            await held.wait()
+            return pid
+
+    tasks = [asyncio.create_task(one()) for _ in range(size)]
+    await asyncio.sleep(0.2)
+    held.set()
+    return set(await asyncio.gather(*tasks))
