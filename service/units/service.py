@@ -10,7 +10,7 @@ adjudicated is ``service.units.loading``, what is written back ``service.units.w
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -51,58 +51,70 @@ async def readjudicate(
     body and adjudication in one UPDATE (a single event's correction wrote its row twice, two
     statements and two row versions); one not adjudicated here still gets its new values.
     """
-    new_events, known = new_events or {}, known or repo.Known()
-    changed = dict(changed_events or {})
+    run = _Run(
+        session, profiles, new_events or {}, known or repo.Known(), dict(changed_events or {})
+    )
     members = await repo.members_touched(session, touched)
-    if not members and not new_events:
-        await dbkit.bulk_update_by_id(session, orm.ServiceEvent, list(changed.values()))
+    if not members and not run.new_events:
+        await dbkit.bulk_update_by_id(session, orm.ServiceEvent, list(run.changed.values()))
         return {}
     await session.flush()
     session.expire_all()  # bulk statements bypass the identity map: read fresh rows
     await dbkit.lock_members(session, members)
-    written: Adjudicated = {}
-    one_day = {m: since for m, since in members.items() if touched.one_day(m) == since}
-    if one_day:
-        kept = await _within_reach(session, one_day, profiles, new_events, written, known, changed)
+    windows = {m: w for m, since in members.items() if (w := touched.window(m)) and w[0] == since}
+    if windows:
+        kept = await _within_reach(run, windows)
         members = {m: since for m, since in members.items() if m not in kept}
-        new_events = {k: v for k, v in new_events.items() if v["member_id"] not in kept}
-        changed = {k: v for k, v in changed.items() if k not in written}
-    if members or new_events:
-        loaded = await loading.load(session, members, new_events, known, changed=changed)
+        run.leave_out(kept)
+    if members or run.new_events:
+        loaded = await loading.load(
+            session, members, run.new_events, run.known, changed=run.changed
+        )
         results = loading.adjudicate_all(loaded, members, profiles)
-        written.update(await writing.write_events(session, loaded, results, new_events, changed))
+        run.written.update(
+            await writing.write_events(session, loaded, results, run.new_events, run.changed)
+        )
         await writing.write_lines(session, loaded, members, results)
-    unwritten = [values for key, values in changed.items() if key not in written]
+    unwritten = [values for key, values in run.changed.items() if key not in run.written]
     await dbkit.bulk_update_by_id(session, orm.ServiceEvent, unwritten)
     session.expire_all()  # callers that re-query see the new rows
-    return written
+    return run.written
 
 
-async def _within_reach(
-    session: AsyncSession,
-    one_day: dict[str, date],
-    profiles: ProfileRegistry,
-    new_events: Mapping[str, dict[str, Any]],
-    written: Adjudicated,
-    known: repo.Known,
-    changed: Mapping[str, dict[str, Any]],
-) -> set[str]:
-    """Members whose events changed on one day only, re-adjudicated as far as the change can
-    reach (claims.units.reach, docs/units.md "What a change can move"): that day alone, with
-    the kept totals of what came before and after it; when later days can move, the days up to
-    the one after which every moved count is settled (judged from the stored counts of each
-    later day, confirmed by the re-adjudication); members still unsettled are left for the
-    full run from their day on. Returns the members done."""
-    done, unsettled = await _settle(session, one_day, one_day, profiles, new_events, written,
-                                    known, changed)  # fmt: skip
+@dataclass
+class _Run:
+    """What every pass of one re-adjudication reads from and writes to."""
+
+    session: AsyncSession
+    profiles: ProfileRegistry
+    new_events: Mapping[str, dict[str, Any]]
+    known: repo.Known
+    changed: dict[str, dict[str, Any]]
+    written: Adjudicated = field(default_factory=dict)
+
+    def leave_out(self, done: set[str]) -> None:
+        """What is left once the ``done`` members are written."""
+        self.new_events = {k: v for k, v in self.new_events.items() if v["member_id"] not in done}
+        self.changed = {k: v for k, v in self.changed.items() if k not in self.written}
+
+
+async def _within_reach(run: _Run, windows: dict[str, tuple[date, date]]) -> set[str]:
+    """Members whose events changed on some days only, re-adjudicated as far as the change can
+    reach (claims.units.reach, docs/units.md "What a change can move"): the days from the first
+    touched through the last, with the kept totals of what came before and after them; when
+    later days can move, the days up to the one after which every moved count is settled
+    (judged from the stored counts of each later day, confirmed by the re-adjudication);
+    members still unsettled are left for the full run from their first day on. A single
+    event's window is its day. Returns the members done."""
+    starts = {member_id: first for member_id, (first, _) in windows.items()}
+    lasts = {member_id: last for member_id, (_, last) in windows.items()}
+    done, unsettled = await _settle(run, starts, lasts)
     if not unsettled:
         return done
-    starts = {member_id: one_day[member_id] for member_id in unsettled}
-    ends = _window_ends(unsettled, await repo.counted_by_day(session, starts))
+    after = await repo.counted_by_day(run.session, {m: lasts[m] for m in unsettled})
+    ends = _window_ends(unsettled, after)
     if ends:
-        starts = {member_id: starts[member_id] for member_id in ends}
-        more, _ = await _settle(session, starts, ends, profiles, new_events, written, known,
-                                changed)  # fmt: skip
+        more, _ = await _settle(run, {member_id: starts[member_id] for member_id in ends}, ends)
         done |= more
     return done
 
@@ -120,32 +132,28 @@ class _Unsettled:
 
 
 async def _settle(
-    session: AsyncSession,
-    starts: dict[str, date],
-    until: dict[str, date],
-    profiles: ProfileRegistry,
-    new_events: Mapping[str, dict[str, Any]],
-    written: Adjudicated,
-    known: repo.Known,
-    changed: Mapping[str, dict[str, Any]],
+    run: _Run, starts: dict[str, date], until: dict[str, date]
 ) -> tuple[set[str], dict[str, _Unsettled]]:
     """Re-adjudicate each member's days from ``starts`` through ``until`` (with the kept
     totals around them) and write the members whose later days cannot move; returns those,
     and what is known of the others."""
-    mine = {k: v for k, v in new_events.items() if v["member_id"] in starts}
-    loaded = await loading.load(session, starts, mine, known, until=until, changed=changed)
-    results = loading.adjudicate_all(loaded, starts, profiles)
+    mine = {k: v for k, v in run.new_events.items() if v["member_id"] in starts}
+    loaded = await loading.load(run.session, starts, mine, run.known, until=until,
+                                changed=run.changed)  # fmt: skip
+    results = loading.adjudicate_all(loaded, starts, run.profiles)
     unsettled: dict[str, _Unsettled] = {}
     for member_id, result in results.items():
-        reach = _reach(loaded, member_id, result, until[member_id], profiles)
+        reach = _reach(loaded, member_id, result, until[member_id], run.profiles)
         if reach is not None:
             unsettled[member_id] = reach
     kept = results.keys() - unsettled.keys()
     if kept:
         mine = {k: v for k, v in mine.items() if v["member_id"] in kept}
         results = {m: results[m] for m in kept}
-        written.update(await writing.write_events(session, loaded, results, mine, changed))
-        await writing.write_lines(session, loaded, {m: starts[m] for m in kept}, results)
+        run.written.update(
+            await writing.write_events(run.session, loaded, results, mine, run.changed)
+        )
+        await writing.write_lines(run.session, loaded, {m: starts[m] for m in kept}, results)
     return kept, unsettled
 
 

@@ -5,10 +5,10 @@ first-64-units allowance and authorizations are counted in date-of-service order
 (billing-rules.md 1.2), so a change on one day can move what later days may bill.
 
 An event's change is local to its own day (``add_day``): days depend on one another only
-through those counts (claims.units.engine.adjudicate_member), so when the day's counted units
+through those counts (claims.units.engine.adjudicate_member), so when the days' counted units
 come out as before, the later days cannot move and are not re-read
-(service.units.service.readjudicate). A change of reference data (``add``) can move every day
-from a date on.
+(service.units.service.readjudicate; several days: their ``window``, first to last). A change
+of reference data (``add``) can move every day from a date on.
 """
 
 from __future__ import annotations
@@ -38,12 +38,14 @@ class Touched:
         if current is None or since < current:
             self.members[member_id] = since
 
-    def one_day(self, member_id: str) -> date | None:
-        """The member's only touched day, when nothing else of it changed."""
-        days = self.days.get(member_id, ())
-        if member_id in self.onward or len(days) != 1:
+    def window(self, member_id: str) -> tuple[date, date] | None:
+        """The member's first and last touched days, when only days of it changed (events),
+        not everything from a date on (reference data): the days between them are read and
+        re-adjudicated whole, and the days after them only as far as the change can reach."""
+        days = self.days.get(member_id)
+        if member_id in self.onward or not days:
             return None
-        return next(iter(days))
+        return min(days), max(days)
 
     def add_payer(self, payer_id: str, since: date) -> None:
         current = self.payers.get(payer_id)

@@ -1,4 +1,5 @@
-"""A single event re-adjudicates its own day only: the result equals a full re-adjudication."""
+"""A single event re-adjudicates its own day only, a batch the window of days it touched: the
+result equals a full re-adjudication."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from tests.service.factories import (
     create_member,
     create_staff,
     create_world,
+    event_body,
     put_ok,
 )
 
@@ -45,12 +47,16 @@ async def _stored(app: FastAPI) -> dict[str, Any]:
         }  # fmt: skip
 
 
-async def _equals_a_full_readjudication(app: FastAPI) -> dict[str, Any]:
-    """What the one-day path stored, checked against re-adjudicating the member from scratch."""
+async def _equals_a_full_readjudication(
+    app: FastAPI, members: tuple[str, ...] = ("M-1001",)
+) -> dict[str, Any]:
+    """What the one-day path stored, checked against re-adjudicating the members from
+    scratch."""
     incremental = await _stored(app)
     async with app.state.sessionmaker() as session, session.begin():
         everything = Touched()
-        everything.add("M-1001", date(2000, 1, 1))
+        for member_id in members:
+            everything.add(member_id, date(2000, 1, 1))
         await readjudicate(session, everything, app.state.profiles)
     assert await _stored(app) == incremental
     return incremental
@@ -241,3 +247,45 @@ async def test_corrections_moving_events_between_days_members_and_staff_equal_a_
         await readjudicate(session, everything, app.state.profiles)
     assert await _stored(app) == incremental
     assert any(line[4] == "held" for line in incremental["lines"])  # an authorization ran out
+
+
+async def test_a_batch_touching_several_days_reads_their_window_and_equals_a_full_run(
+    app: FastAPI, client: AsyncClient
+) -> None:
+    """A batch that changes a member's events on several days re-adjudicates the days from
+    the first through the last touched (Touched.window) with the kept totals around them, and
+    the later days only as far as the change can reach: what is stored equals a full
+    re-adjudication, with an authorization running out (M-1002) or units billed without one
+    under the first 64 (M-1001); for the latter the days after the window are not read (no
+    ``>=`` from a date on)."""
+    admin = await create_key(app, "admin")
+    await create_world(client, admin)
+    await create_member(client, admin, "M-1002")
+    auth = {"member_id": "M-1002", "provider_id": "P-01", "payer_id": "VAYA",
+            "procedure": "YP630", "start_date": "2026-03-01", "end_date": "2026-12-31",
+            "units": 40}  # fmt: skip
+    await put_ok(client, "/v1/authorizations/A-2", auth, admin)
+    rng = random.Random(7)
+
+    def events(member_id: str, ends: list[str]) -> list[dict[str, Any]]:
+        return [
+            {"event_id": f"{member_id}-{day}", **event_body(
+                member_id=member_id, service_date=f"2026-03-{day:02d}", end_time=rng.choice(ends))}
+            for day in rng.sample(range(1, 25), 3)
+        ]  # fmt: skip
+
+    async def post(batch: list[dict[str, Any]]) -> None:
+        answer = await client.post("/v1/service-events:batch", json={"events": batch},
+                                   headers=admin)  # fmt: skip
+        assert answer.status_code == 200, answer.text
+        assert all(r["status"] in (200, 201) for r in answer.json()["results"])
+
+    for _ in range(12):  # M-1001: at most 2 units a day, under 64 on 24 days
+        await post(events("M-1001", ["09:15", "09:30"]) + events("M-1002", ["10:00", "11:00"]))
+    with _statements(app) as seen:
+        await post(events("M-1001", ["09:15", "09:30"]))
+    reads = [s for s in seen if s.startswith("SELECT") and "service_date" in s]
+    assert any(" BETWEEN " in s for s in reads) and all(" >= " not in s for s in reads)
+    incremental = await _equals_a_full_readjudication(app, ("M-1001", "M-1002"))
+    verdicts = {(line[4], line[5], line[8]) for line in incremental["lines"]}
+    assert {("billable", None, "A-2"), ("held", "authorization_exhausted", None)} <= verdicts
