@@ -18,7 +18,7 @@ from claims.units.reach import totals
 from service import models as orm
 from service.models.base import utcnow
 from service.profiles import ProfileRegistry
-from service.units import convert
+from service.units import convert, counts
 from service.units import repository as repo
 
 EXPIRED = core.ReasonCode.TIMELY_FILING_EXPIRED.value
@@ -92,9 +92,9 @@ async def load(
     if not whole:
         got.update(await repo.provider_reads(session, events, known))
     lines = _group(got["lines"], lambda row: row.member_id)
-    later = repo.counted_after(got["later"]) if until else None
+    later = counts.counted_after(got["later"]) if until else None
     kept: dict[str, dict[str, int]] = {}
-    counters = repo.counters_before(got["counters"], lines, later, kept)
+    counters = counts.counters_before(got["counters"], lines, later, kept)
     return Loaded(
         members={row.member_id: row for row in member_rows},
         payers={row.payer_id: row for row in got["payers"]},

@@ -1,5 +1,6 @@
 """Re-adjudication's own queries (events and lines since a date, counters, staff, members):
-a handful of queries per request, whatever its size. The shared kit is ``service.dbkit``.
+a handful of queries per request, whatever its size. The shared kit is ``service.dbkit``; the
+units counted and kept totals are ``service.units.counts``.
 
 Work grows with the members and days touched, not with history: events are read from the
 first touched date onward, and what came before enters only as summed counters.
@@ -15,14 +16,12 @@ from typing import Any
 
 from sqlalchemy import Select, any_, bindparam, delete, func, or_, select, tuple_
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from claims.units.reach import counted
 from service import dbkit
 from service import models as orm
 from service.dbkit import LOCKED, among, bulk_insert, chunks, plain_rows, rows_in
+from service.units import counts
 from service.units.touched import Touched
 
 
@@ -102,7 +101,7 @@ def _day_reads(reads: Reads, member: Any, since: Any, until: Any) -> tuple[Any, 
         select(*_columns(line, LINE_STATE)).where(match, _when(line, since, until))
     )
     if until is not None:
-        reads["later"].append(_counted_after(match, until))
+        reads["later"].append(counts.counted_after_select(match, until))
     return where
 
 
@@ -232,101 +231,8 @@ def _columns(model: Any, names: Sequence[str]) -> list[Any]:
     return [model.__table__.c[name] for name in names]
 
 
-def _counted_after(match: Any, since: Any, by_day: bool = False) -> Any:
-    """Units counted on the member's days after ``since``: (member, [date,] provider,
-    authorization or '', units), summed by the database (the rows themselves are not needed);
-    ``by_day``: one sum per date."""
-    line = orm.UnitLine
-    auth = func.coalesce(line.authorization_id, "")
-    keys = [line.member_id, *([line.service_date] if by_day else []), line.provider_id]
-    return (
-        select(*keys, auth.label("authorization_id"), func.sum(line.auth_units).label("units"))
-        .where(match, line.service_date > since, line.auth_units != 0)
-        .group_by(*keys, auth)
-    )
-
-
-async def counted_by_day(
-    session: AsyncSession, members: dict[str, date]
-) -> dict[str, list[tuple[date, dict[tuple[str, str], int]]]]:
-    """The stored units counted on each member's days after its date, day by day in date
-    order, per (provider, authorization or ""): where a change's reach is judged from
-    (claims.units.reach.window_end). A line that drew from several authorizations counts
-    under its first here: an estimate, confirmed once the days are re-adjudicated."""
-    selects = [
-        _counted_after(match(orm.UnitLine.member_id), since, by_day=True)
-        for (since, _), ids in _by_window(members, {}).items()
-        for match in await dbkit.matchers(session, ids)
-    ]
-    days: dict[str, dict[date, dict[tuple[str, str], int]]] = defaultdict(dict)
-    for row in (await dbkit.plain_sets(session, {"days": selects}))["days"]:
-        day = days[row.member_id].setdefault(row.service_date, {})
-        day[(row.provider_id, row.authorization_id)] = int(row.units)
-    return {member_id: sorted(by_day.items()) for member_id, by_day in days.items()}
-
-
 def staff_select(where: Any) -> Select[Any]:
     return select(*orm.Staff.__table__.columns).where(where)
-
-
-def counted_after(rows: Iterable[Any]) -> dict[str, list[tuple[str, str, int]]]:
-    """``later`` rows of ``readjudication_reads`` by member: (provider, authorization, units)."""
-    out: dict[str, list[tuple[str, str, int]]] = defaultdict(list)
-    for row in rows:
-        out[row.member_id].append((row.provider_id, row.authorization_id, int(row.units)))
-    return out
-
-
-def counters_before(
-    counter_rows: Iterable[Any],
-    lines: dict[str, list[Any]],
-    later: dict[str, list[tuple[str, str, int]]] | None = None,
-    kept: dict[str, dict[str, int]] | None = None,
-) -> dict[str, list[tuple[str, str | None, int]]]:
-    """Units counted before each member's first touched date: (provider, authorization, units).
-
-    The kept totals (``counter_rows``, the members' unit_counters) minus the lines from that
-    date on (``lines``, already read, and ``later``, what was counted after them when only one
-    day was read): no scan of the member's history, however long it is. ``kept``, if given,
-    receives each member's kept total per provider (all its days, every authorization): what a
-    one-day change is checked against.
-    """
-    totals: dict[tuple[str, str, str], int] = defaultdict(int)
-    for row in counter_rows:
-        totals[(row.member_id, row.provider_id, row.authorization_id)] += row.units
-        if kept is not None:
-            per_provider = kept.setdefault(row.member_id, {})
-            per_provider[row.provider_id] = per_provider.get(row.provider_id, 0) + row.units
-    for member_id, rows in lines.items():
-        for key, units in counted(rows).items():
-            totals[(member_id, *key)] -= units
-    for member_id, sums in (later or {}).items():
-        for provider_id, auth_id, units in sums:
-            totals[(member_id, provider_id, auth_id)] -= units
-    out: dict[str, list[tuple[str, str | None, int]]] = defaultdict(list)
-    for (member_id, provider_id, auth_id), units in sorted(totals.items()):
-        if units:
-            out[member_id].append((provider_id, auth_id or None, units))
-    return out
-
-
-async def add_to_counters(session: AsyncSession, deltas: dict[tuple[str, str, str], int]) -> None:
-    """Totals move by what re-adjudication changed (new lines' units minus old ones')."""
-    rows = [
-        {"member_id": m, "provider_id": p, "authorization_id": a, "units": d}
-        for (m, p, a), d in sorted(deltas.items())
-        if d
-    ]
-    if not rows:
-        return
-    dialect = (await session.connection()).dialect.name
-    stmt = (pg_insert if dialect == "postgresql" else sqlite_insert)(orm.UnitCounter)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["member_id", "provider_id", "authorization_id"],
-        set_={"units": orm.UnitCounter.units + stmt.excluded.units},
-    )
-    for part in chunks(rows, 1000):
-        await session.execute(stmt, list(part))
 
 
 async def members_with_profiles(session: AsyncSession, member_ids: set[str]) -> list[Any]:

@@ -21,7 +21,7 @@ from claims.units.reach import counted, settled, under_allowance, window_end
 from service import dbkit
 from service import models as orm
 from service.profiles import ProfileRegistry
-from service.units import convert, loading, writing
+from service.units import convert, counts, loading, writing
 from service.units import repository as repo
 from service.units.touched import Touched
 from service.units.writing import Adjudicated
@@ -111,7 +111,7 @@ async def _within_reach(run: _Run, windows: dict[str, tuple[date, date]]) -> set
     done, unsettled = await _settle(run, starts, lasts)
     if not unsettled:
         return done
-    after = await repo.counted_by_day(run.session, {m: lasts[m] for m in unsettled})
+    after = await counts.counted_by_day(run.session, {m: lasts[m] for m in unsettled})
     ends = _window_ends(unsettled, after)
     if ends:
         more, _ = await _settle(run, {member_id: starts[member_id] for member_id in ends}, ends)

@@ -22,6 +22,7 @@ from claims.units.reach import counted
 from service import dbkit
 from service import models as orm
 from service.models.base import utcnow
+from service.units import counts
 from service.units import repository as repo
 from service.units.loading import EXPIRED, Loaded, inputs, line_key, staff_versions
 
@@ -133,7 +134,7 @@ async def write_lines(
                 values = _empty_line_values(existing)
                 _apply_claim_state(values, existing, numbers)
                 updates.append({"id": existing.id, **values})
-    await repo.add_to_counters(session, _counter_deltas(loaded, results))
+    await counts.add_to_counters(session, _counter_deltas(loaded, results))
     await repo.delete_lines(session, deletes)
     await dbkit.bulk_update_by_id(session, orm.UnitLine, updates, stamps=("updated_at",))
     await repo.insert_lines(session, inserts)

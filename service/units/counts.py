@@ -1,0 +1,122 @@
+"""The units counted on a member's days, as re-adjudication needs them: summed by the database
+after a date (each day's, or all together), the kept totals before the first touched day, and
+the kept totals moved by what a re-adjudication changed (``unit_counters``). The totals are
+what lets a change be re-adjudicated without reading the member's history (docs/load.md, "A
+single event costs what its day costs")."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import date
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from claims.units.reach import counted
+from service import dbkit
+from service import models as orm
+from service.dbkit import chunks
+
+
+def counted_after_select(match: Any, since: Any, by_day: bool = False) -> Any:
+    """Units counted on the member's days after ``since``: (member, [date,] provider,
+    authorization or '', units), summed by the database (the rows themselves are not needed);
+    ``by_day``: one sum per date."""
+    line = orm.UnitLine
+    auth = func.coalesce(line.authorization_id, "")
+    keys = [line.member_id, *([line.service_date] if by_day else []), line.provider_id]
+    return (
+        select(*keys, auth.label("authorization_id"), func.sum(line.auth_units).label("units"))
+        .where(match, line.service_date > since, line.auth_units != 0)
+        .group_by(*keys, auth)
+    )
+
+
+async def counted_by_day(
+    session: AsyncSession, members: dict[str, date]
+) -> dict[str, list[tuple[date, dict[tuple[str, str], int]]]]:
+    """The stored units counted on each member's days after its date, day by day in date
+    order, per (provider, authorization or ""): where a change's reach is judged from
+    (claims.units.reach.window_end). A line that drew from several authorizations counts
+    under its first here: an estimate, confirmed once the days are re-adjudicated."""
+    selects = [
+        counted_after_select(match(orm.UnitLine.member_id), since, by_day=True)
+        for since, ids in _by_date(members).items()
+        for match in await dbkit.matchers(session, ids)
+    ]
+    days: dict[str, dict[date, dict[tuple[str, str], int]]] = defaultdict(dict)
+    for row in (await dbkit.plain_sets(session, {"days": selects}))["days"]:
+        day = days[row.member_id].setdefault(row.service_date, {})
+        day[(row.provider_id, row.authorization_id)] = int(row.units)
+    return {member_id: sorted(by_day.items()) for member_id, by_day in days.items()}
+
+
+def counted_after(rows: Iterable[Any]) -> dict[str, list[tuple[str, str, int]]]:
+    """``later`` rows of ``readjudication_reads`` by member: (provider, authorization, units)."""
+    out: dict[str, list[tuple[str, str, int]]] = defaultdict(list)
+    for row in rows:
+        out[row.member_id].append((row.provider_id, row.authorization_id, int(row.units)))
+    return out
+
+
+def counters_before(
+    counter_rows: Iterable[Any],
+    lines: dict[str, list[Any]],
+    later: dict[str, list[tuple[str, str, int]]] | None = None,
+    kept: dict[str, dict[str, int]] | None = None,
+) -> dict[str, list[tuple[str, str | None, int]]]:
+    """Units counted before each member's first touched date: (provider, authorization, units).
+
+    The kept totals (``counter_rows``, the members' unit_counters) minus the lines from that
+    date on (``lines``, already read, and ``later``, what was counted after them when only one
+    day was read): no scan of the member's history, however long it is. ``kept``, if given,
+    receives each member's kept total per provider (all its days, every authorization): what a
+    one-day change is checked against.
+    """
+    totals: dict[tuple[str, str, str], int] = defaultdict(int)
+    for row in counter_rows:
+        totals[(row.member_id, row.provider_id, row.authorization_id)] += row.units
+        if kept is not None:
+            per_provider = kept.setdefault(row.member_id, {})
+            per_provider[row.provider_id] = per_provider.get(row.provider_id, 0) + row.units
+    for member_id, rows in lines.items():
+        for key, units in counted(rows).items():
+            totals[(member_id, *key)] -= units
+    for member_id, sums in (later or {}).items():
+        for provider_id, auth_id, units in sums:
+            totals[(member_id, provider_id, auth_id)] -= units
+    out: dict[str, list[tuple[str, str | None, int]]] = defaultdict(list)
+    for (member_id, provider_id, auth_id), units in sorted(totals.items()):
+        if units:
+            out[member_id].append((provider_id, auth_id or None, units))
+    return out
+
+
+async def add_to_counters(session: AsyncSession, deltas: dict[tuple[str, str, str], int]) -> None:
+    """Totals move by what re-adjudication changed (new lines' units minus old ones')."""
+    rows = [
+        {"member_id": m, "provider_id": p, "authorization_id": a, "units": d}
+        for (m, p, a), d in sorted(deltas.items())
+        if d
+    ]
+    if not rows:
+        return
+    dialect = (await session.connection()).dialect.name
+    stmt = (pg_insert if dialect == "postgresql" else sqlite_insert)(orm.UnitCounter)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["member_id", "provider_id", "authorization_id"],
+        set_={"units": orm.UnitCounter.units + stmt.excluded.units},
+    )
+    for part in chunks(rows, 1000):
+        await session.execute(stmt, list(part))
+
+
+def _by_date(members: dict[str, date]) -> dict[date, list[str]]:
+    grouped: dict[date, list[str]] = defaultdict(list)
+    for member_id, since in members.items():
+        grouped[since].append(member_id)
+    return grouped
