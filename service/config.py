@@ -8,6 +8,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./ipsbill.db"
+DEFAULT_POOL_SIZE, DEFAULT_MAX_OVERFLOW = 30, 5  # docs/load.md, "Connections"
 
 
 class Settings(BaseSettings):
@@ -43,8 +44,8 @@ class Settings(BaseSettings):
     # again when it is returned to a full pool, and a new one costs the database a process, the
     # driver a round of type introspection and every statement a new prepare: keep enough for
     # the requests a process serves at once.
-    db_pool_size: int = Field(30, ge=1)
-    db_max_overflow: int = Field(5, ge=0)
+    db_pool_size: int = Field(DEFAULT_POOL_SIZE, ge=1)
+    db_max_overflow: int = Field(DEFAULT_MAX_OVERFLOW, ge=0)
     max_json_bytes: int = 4 * 1024 * 1024
     max_edi_bytes: int = 50 * 1024 * 1024
     # Console (docs/console.md): sign-out after this many idle minutes; `ipsbill serve` on an

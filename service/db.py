@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from service.config import Settings
+from service.config import DEFAULT_MAX_OVERFLOW, DEFAULT_POOL_SIZE, Settings
 
 
 def engine_for(settings: Settings) -> AsyncEngine:
@@ -27,7 +27,12 @@ def engine_for(settings: Settings) -> AsyncEngine:
     return make_engine(settings.database_url, settings.db_pool_size, settings.db_max_overflow)
 
 
-def make_engine(url: str, pool_size: int = 30, max_overflow: int = 5, **kwargs: Any) -> AsyncEngine:
+def make_engine(
+    url: str,
+    pool_size: int = DEFAULT_POOL_SIZE,
+    max_overflow: int = DEFAULT_MAX_OVERFLOW,
+    **kwargs: Any,
+) -> AsyncEngine:
     """``pool_size``/``max_overflow``: PostgreSQL connections kept / allowed beyond them
     (IPSBILL_DB_POOL_SIZE, docs/operations.md); ignored for SQLite."""
     # Bound values can be PHI: keep them out of every exception message and log line.

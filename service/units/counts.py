@@ -7,7 +7,7 @@ single event costs what its day costs")."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Any
 
@@ -20,6 +20,18 @@ from claims.units.reach import counted
 from service import dbkit
 from service import models as orm
 from service.dbkit import chunks
+
+Until = Mapping[str, date]  # member -> the last date read (absent: every date from its first)
+
+
+def by_window(
+    members: Mapping[str, date], until: Until
+) -> dict[tuple[date, date | None], list[str]]:
+    """Members grouped by the dates read (first, last or None): one query per distinct pair."""
+    grouped: dict[tuple[date, date | None], list[str]] = defaultdict(list)
+    for member_id, since in members.items():
+        grouped[(since, until.get(member_id))].append(member_id)
+    return grouped
 
 
 def counted_after_select(match: Any, since: Any, by_day: bool = False) -> Any:
@@ -45,7 +57,7 @@ async def counted_by_day(
     under its first here: an estimate, confirmed once the days are re-adjudicated."""
     selects = [
         counted_after_select(match(orm.UnitLine.member_id), since, by_day=True)
-        for since, ids in _by_date(members).items()
+        for (since, _), ids in by_window(members, {}).items()
         for match in await dbkit.matchers(session, ids)
     ]
     days: dict[str, dict[date, dict[tuple[str, str], int]]] = defaultdict(dict)
@@ -113,10 +125,3 @@ async def add_to_counters(session: AsyncSession, deltas: dict[tuple[str, str, st
     )
     for part in chunks(rows, 1000):
         await session.execute(stmt, list(part))
-
-
-def _by_date(members: dict[str, date]) -> dict[date, list[str]]:
-    grouped: dict[date, list[str]] = defaultdict(list)
-    for member_id, since in members.items():
-        grouped[since].append(member_id)
-    return grouped

@@ -8,7 +8,6 @@ first touched date onward, and what came before enters only as summed counters.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -47,15 +46,7 @@ async def lock_members_and_events(
     return {row.member_id: row for row in rows}
 
 
-Until = Mapping[str, date]  # member -> the last date read (absent: every date from its first)
-
-
-def _by_window(members: dict[str, date], until: Until) -> dict[tuple[date, date | None], list[str]]:
-    """Members grouped by the dates read (first, last or None): one query per distinct pair."""
-    grouped: dict[tuple[date, date | None], list[str]] = defaultdict(list)
-    for member_id, since in members.items():
-        grouped[(since, until.get(member_id))].append(member_id)
-    return grouped
+Until = counts.Until
 
 
 # What the engine and the adjudication trace read of a member (not its name or address).
@@ -188,7 +179,7 @@ async def readjudication_reads(
         return await ONE_DAY.run(session, params), True
     reads: Reads = {name: [] for name in READS}
     days: list[tuple[Any, Any]] = []
-    for (since, last), ids in _by_window(members, until).items():
+    for (since, last), ids in counts.by_window(members, until).items():
         for match in await dbkit.matchers(session, ids):
             days.append(_day_reads(reads, match, since, last))
     for match in await dbkit.matchers(session, members):
