@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -62,8 +61,9 @@ def create_app(
         app.state.sessionmaker = make_sessionmaker(app.state.engine)
         # pyx12's workers start and load their maps now, in the background, not in the first
         # claim batch request (which would wait for them only if it came first).
-        workers = settings.validation_workers or os.cpu_count() or 1
-        app.state.validation_pool = asyncio.create_task(asyncio.to_thread(warm_pool, workers))
+        app.state.validation_pool = asyncio.create_task(
+            asyncio.to_thread(warm_pool, settings.validation_processes)
+        )
         if settings.job_runner:  # long work (service/jobs) runs beside the requests
             app.state.jobs = runner_for(
                 app.state.sessionmaker, JobContext(settings, app.state.profiles)

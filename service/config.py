@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 
 from pydantic import Field
@@ -52,6 +53,11 @@ class Settings(BaseSettings):
     # empty embedded database loads the demo month and a `demo` console user when true.
     console_idle_minutes: float = 15.0
     demo_on_empty: bool = True
+
+    @property
+    def validation_processes(self) -> int:
+        """The pyx12 pool's size: ``validation_workers``, or one process per core."""
+        return self.validation_workers or os.cpu_count() or 1
 
     @property
     def is_sqlite(self) -> bool:

@@ -28,6 +28,7 @@ from service.config import Settings
 from service.db import make_engine
 from service.migrate import upgrade
 from service.profiles import ProfileRegistry
+from service.validation import shutdown_pools, warm_pool
 
 SUITE_PG_URL = os.environ.get(
     "IPSBILL_TEST_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
@@ -141,11 +142,17 @@ def _shared_app(database_url: str) -> FastAPI:
     router's routes (dependencies, parameter models) on the app's first request through it,
     ~75 ms CPU for an API request and ~40 ms more for the console, and the 401 and 413 answers
     build the OpenAPI document (~0.4 s): a new app per test paid both in every test. What a
-    test may change lives in ``app.state``, which the ``app`` fixture gives each test afresh."""
+    test may change lives in ``app.state``, which the ``app`` fixture gives each test afresh.
+
+    ASGITransport runs no lifespan, so the pyx12 pool is started here, as a served app starts it:
+    without it every claim batch was validated in this process by unpatched pyx12, which parses
+    its XML maps again for each file (about a quarter of the suite's CPU)."""
     found = _APPS.get(database_url)
     if found is None:
-        found = create_app(Settings(database_url=database_url), migrate_embedded=False)
+        settings = Settings(database_url=database_url)
+        found = create_app(settings, migrate_embedded=False)
         _APPS[database_url], _PROFILES[database_url] = found, found.state.profiles
+        warm_pool(settings.validation_processes)
     return found
 
 
@@ -183,6 +190,10 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Slow tests first (a stable sort: same order on every xdist worker), so the longest ones
     start at once instead of ending the run alone on one worker."""
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    shutdown_pools()  # the pyx12 pool the shared apps started (a no-op when none was)
 
 
 def pytest_configure(config: pytest.Config) -> None:

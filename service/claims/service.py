@@ -7,7 +7,6 @@ rolls back and nothing (claims, control numbers, line states) is kept.
 from __future__ import annotations
 
 import asyncio
-import os
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -442,8 +441,7 @@ async def _write_record_and_check(
     (pyx12 starts on a chunk while the next pages are loaded), recorded and stored, then let
     go; the file is released only when every check passed (else the transaction rolls back,
     stored parts included). Returns the file's SHA-256."""
-    workers = settings.validation_workers or os.cpu_count() or 1
-    validator = StreamValidator(workers, chunk_claims=PAGE_CLAIMS)
+    validator = StreamValidator(settings.validation_processes, chunk_claims=PAGE_CLAIMS)
     writer = StreamWriter(profile)
     stored = PartWriter(session, batch.batch_id)
     envelope = Envelope(
