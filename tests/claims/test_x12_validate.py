@@ -8,6 +8,7 @@ import random
 from pathlib import Path
 
 import pytest
+from pyx12_state import unpatched_pyx12
 
 from claims.profile import parse_profile
 from claims.x12 import pyx12_fast, synthetic, validate, validate_837p, write_837p
@@ -129,29 +130,26 @@ def _defective_files(text: str) -> list[str]:
 @pytest.mark.slow
 def test_pyx12_fast_gives_pyx12s_verdicts_reports_and_999s(text: str) -> None:
     files = [text, *_defective_files(text)]
-    plain = [_pyx12_everything(f) for f in files]
-    pyx12_fast.apply()
-    try:
-        cold = [_pyx12_everything(f) for f in files]
-        warm = [_pyx12_everything(f) for f in files]  # memoised values and segments reused
-    finally:
-        pyx12_fast.restore()
+    with unpatched_pyx12():
+        plain = [_pyx12_everything(f) for f in files]
+    pyx12_fast.restore()
+    pyx12_fast.apply()  # nothing memoised yet
+    cold = [_pyx12_everything(f) for f in files]
+    warm = [_pyx12_everything(f) for f in files]  # memoised values and segments reused
     assert plain[0][0] is True
     assert all(result[0] is not True for result in plain[1 : 1 + len(DEFECTS)])
     assert cold == plain
     assert warm == plain
-    assert _pyx12_everything(text) == plain[0]  # restore() gives pyx12 back unchanged
+    with unpatched_pyx12():
+        assert _pyx12_everything(text) == plain[0]  # restore() gives pyx12 back unchanged
 
 
 def test_worker_locates_errors_of_a_rejected_chunk_like_the_detailed_run(text: str) -> None:
     bad = text.replace(*DEFECTS["impossible service date"])
-    pyx12_fast.apply()
-    try:
-        assert validate.validate_chunk(text) == (True, [])
-        in_worker = validate.validate_chunk(bad)
-    finally:
-        pyx12_fast.restore()
-    assert in_worker == validate.pyx12_validate(bad)
+    assert validate.validate_chunk(text) == (True, [])
+    in_worker = validate.validate_chunk(bad)
+    with unpatched_pyx12():
+        assert in_worker == validate.pyx12_validate(bad)
     assert not in_worker[0] and any(segment == "DTP" for _, segment, _ in in_worker[1])
 
 
@@ -214,7 +212,9 @@ def test_a_patch_whose_target_is_gone_stops_pyx12_fast_before_it_changes_anythin
 
     gone = (NodeCounter, "renamed_in_a_later_pyx12", lambda self: None)
     monkeypatch.setattr(pyx12_fast, "PATCHES", (*pyx12_fast.PATCHES, gone))
-    with pytest.raises(RuntimeError, match=r"NodeCounter\.renamed_in_a_later_pyx12"):
-        pyx12_fast.apply()
-    assert not pyx12_fast.is_applied()
-    assert "renamed_in_a_later_pyx12" not in vars(NodeCounter)  # no attribute added silently
+    with unpatched_pyx12():
+        with pytest.raises(RuntimeError, match=r"NodeCounter\.renamed_in_a_later_pyx12"):
+            pyx12_fast.apply()
+        assert not pyx12_fast.is_applied()
+        assert "renamed_in_a_later_pyx12" not in vars(NodeCounter)  # no attribute added silently
+        monkeypatch.undo()  # the real PATCHES again before the block applies them
