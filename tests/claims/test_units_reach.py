@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from types import SimpleNamespace
 
 from units_builders import DAY, MEMBER, PAYER, context, ev
 
@@ -80,3 +81,91 @@ def test_a_kept_total_under_the_allowance_lets_no_later_day_move() -> None:
     moved = {("P-1", "A-1"): 5}
     assert not under_allowance({"P-1": 10}, {("P-1", "A-1"): 4}, moved, 64)  # authorized units
     assert under_allowance({"P-1": 64}, old, dict(old), 64)  # nothing moved
+
+
+# --- a count on one side only (the other side's days counted nothing there) -------------------
+
+
+def _line(provider: str, auth: str | None, units: int, draws: tuple[tuple[str, int], ...] = ()):  # type: ignore[no-untyped-def]
+    return SimpleNamespace(
+        provider_id=provider, authorization_id=auth, auth_units=units, authorization_draws=draws
+    )
+
+
+def test_counted_sums_each_provider_and_authorization_and_keys_the_unauthorized_by_blank() -> None:
+    lines = [
+        _line("P-1", None, 3),
+        _line("P-1", None, 2),
+        _line("P-1", "A-1", 4),
+        _line("P-1", "A-1", 6, draws=(("A-1", 2), ("A-2", 4))),
+        _line("P-1", "A-1", 5, draws=(("A-1", 5),)),
+        _line("P-2", None, 0),
+    ]
+    assert counted(lines) == {("P-1", ""): 5, ("P-1", "A-1"): 11, ("P-1", "A-2"): 4}
+
+
+def test_a_provider_counted_on_one_side_only_has_moved() -> None:
+    assert not settled(NOTHING, {("P-1", ""): 1}, {}, 64, (), DAY)
+    assert not settled(NOTHING, {}, {("P-1", ""): 1}, 64, (), DAY)
+    assert not settled(NOTHING, {("P-1", ""): 64}, {}, 64, (), DAY)  # 64 before, none after
+    assert settled(NOTHING, {}, {}, 64, (), DAY)
+
+
+def test_a_provider_settles_when_it_ends_exactly_at_the_allowance() -> None:
+    before = UnitCounters(by_provider=(("P-1", 60),))
+    assert settled(before, {("P-1", ""): 10}, {("P-1", ""): 4}, 64, (), DAY)  # 70 and 64
+    assert settled(before, {("P-1", ""): 4}, {("P-1", ""): 10}, 64, (), DAY)  # 64 and 70
+
+
+def test_an_authorization_counted_on_one_side_only_has_moved() -> None:
+    past = UnitCounters(by_provider=(("P-1", 100),))  # the provider's count is settled
+    assert not settled(past, {("P-1", "A-1"): 1}, {}, 64, (A1,), DAY)
+    assert not settled(past, {}, {("P-1", "A-1"): 1}, 64, (A1,), DAY)
+    assert not settled(past, {("P-1", "A-1"): 8}, {}, 64, (A1,), DAY)  # used up before only
+
+
+def test_an_authorization_settles_when_it_ends_exactly_used_up() -> None:
+    before = UnitCounters(by_provider=(("P-1", 100),), by_authorization=(("A-1", 4),))
+    assert settled(before, {("P-1", "A-1"): 6}, {("P-1", "A-1"): 4}, 64, (A1,), DAY)  # 10 and 8
+
+
+def test_the_window_can_end_on_the_changed_day_itself_when_its_authorization_is_used_up() -> None:
+    used_up = UnitCounters(by_provider=(("P-1", 100),), by_authorization=(("A-1", 8),))
+    old, new = {("P-1", "A-1"): 1}, {("P-1", "A-1"): 2}
+    assert window_end(used_up, old, new, DAY, [], 64, (A1,)) == DAY
+
+
+def test_the_window_ends_on_the_day_the_authorization_ends() -> None:
+    before = UnitCounters(by_provider=(("P-1", 100),))
+    old, new = {("P-1", "A-1"): 2}, {("P-1", "A-1"): 3}
+    later = [(DAY + timedelta(days=4), {}), (A1.end_date, {})]
+    assert window_end(before, old, new, DAY, later, 64, (A1,)) == A1.end_date
+
+
+def test_later_days_of_another_provider_count_the_same_on_both_sides() -> None:
+    """P-1 reaches the allowance (16) on the next day both ways; P-2, which only the later day
+    counts, counts the same before and after the change."""
+    before = UnitCounters(by_provider=(("P-1", 15),))
+    later = [(DAY + timedelta(days=1), {("P-1", ""): 1, ("P-2", ""): 3})]
+    old, new = {("P-1", ""): 0}, {("P-1", ""): 2}
+    assert window_end(before, old, new, DAY, later, 16, ()) == DAY + timedelta(days=1)
+
+
+def test_units_moved_on_one_side_only_are_judged_against_the_allowance() -> None:
+    assert not under_allowance({"P-1": 62}, {}, {("P-1", ""): 5}, 64)  # 67 after
+    assert under_allowance({"P-1": 60}, {}, {("P-1", ""): 4}, 64)  # 64 after
+    assert not under_allowance({"P-1": 61}, {}, {("P-1", ""): 4}, 64)  # 65 after
+    assert under_allowance({"P-1": 62}, {("P-1", ""): 4}, {}, 64)  # 58 after
+    assert not under_allowance({"P-1": 64}, {("P-1", ""): 1}, {}, 64)  # at the allowance before
+    assert not under_allowance({"P-1": 64}, {}, {("P-1", ""): 1}, 64)
+    assert not under_allowance({"P-1": 10}, {}, {("P-1", "A-1"): 1}, 64)  # authorized units
+
+
+def test_a_zero_count_on_one_side_is_no_move() -> None:
+    assert under_allowance({"P-1": 64}, {("P-1", ""): 0}, {}, 64)
+    assert under_allowance({"P-1": 64}, {}, {("P-1", ""): 0}, 64)
+
+
+def test_a_provider_with_no_kept_total_starts_from_nothing() -> None:
+    assert under_allowance({}, {}, {("P-1", ""): 64}, 64)
+    assert not under_allowance({}, {}, {("P-1", ""): 65}, 64)
