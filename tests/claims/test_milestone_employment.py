@@ -10,12 +10,14 @@ import pytest
 from milestone_builders import (
     CATALOG,
     JOB_START,
+    PROVIDER,
     TODAY,
     VR,
     days,
     ev,
     event,
     job_start,
+    log,
     progress,
     recovered,
     run,
@@ -197,6 +199,15 @@ def test_long_term_retention_month_must_have_ended() -> None:
     assert [e.earned_on for e in _retained([date(2026, 8, 12)], date(2026, 8, 31)).of("6")] == [
         date(2026, 8, 31)
     ]
+
+
+def test_long_term_retention_on_a_months_first_day_names_that_month() -> None:
+    result = _retained([date(2026, 8, 12)], today=date(2026, 9, 1))
+    assert [e.earned_on for e in result.of("6")] == [date(2026, 8, 31)]
+    assert progress(result, "6").missing == (
+        "in-person meetings in 2026-09: 0 of 1",
+        "month 2026-09 not yet ended",
+    )
 
 
 def test_long_term_retention_needs_employment_through_the_month() -> None:
@@ -428,3 +439,26 @@ def test_month_6_counts_from_the_earliest_recovery_date_of_two_jobs() -> None:
     assert [e.earned_on for e in result.of("6")] == [date(2026, 8, 31)]
     (earned,) = result.of("6")
     assert len(earned.event_ids) == 1
+
+
+def test_a_support_week_does_not_count_a_contact_on_a_day_another_job_holds() -> None:
+    # A side job (started later, so the holder of its days) covers the first week's only
+    # contact: that week has none for the main job, which therefore lacks milestone 4.
+    side = [job_start(JOB_START + timedelta(days=1), "Side"),
+            ev(EvidenceKind.JOB_END, JOB_START + timedelta(days=4), employer="Side")]  # fmt: skip
+    vr = JOB_START + timedelta(days=21)
+    contacts = [event(JOB_START + timedelta(days=k)) for k in (2, 7, 14, 21)]
+    result = run([job_start(), *side, ev(VR_EV, vr)], contacts)
+    assert not result.of("4")  # (its missing note is the side job's: no recovery date)
+    without_side = run([job_start(), ev(VR_EV, vr)], contacts)
+    assert [e.earned_on for e in without_side.of("4")] == [vr]
+
+
+def test_milestone_4_completed_by_its_job_start_is_the_jobs_providers() -> None:
+    # Everything on the job's first day, all evidence: the recovery date, an employer contact
+    # log entry (the week's face-to-face contact) and, recorded last, the job start, which then
+    # completes the occurrence (marks of one day sort by record id).
+    vr = ev(VR_EV, JOB_START)
+    entry = log(JOB_START)
+    (earned,) = run([vr, entry, job_start()]).of("4")
+    assert earned.earned_on == JOB_START and earned.provider_id == PROVIDER

@@ -62,6 +62,16 @@ def test_job_search_needs_fifteen_applications(applications: int, earned: int) -
         )
 
 
+def test_job_search_earned_by_applications_is_the_last_applications_providers() -> None:
+    apps = [ev(EvidenceKind.JOB_APPLICATION, d, employer="X", position="Y", method="online")
+            for d in days(date(2026, 2, 1), 15)]  # fmt: skip
+    last = apps[-1]
+    apps[-1] = MilestoneEvidence(last.evidence_id, MEMBER, "P-02", last.kind, last.date,
+                                 dict(last.fields))  # fmt: skip
+    (earned,) = run(apps).of("3-A")
+    assert earned.provider_id == "P-02"  # the provider of the completing fact
+
+
 def test_job_search_earned_by_job_start_after_a_search_activity() -> None:
     searched = run([job_start()], [event(JOB_START - timedelta(days=3), Activity.JOB_SEARCH)])
     assert [e.earned_on for e in searched.of("3-A")] == [JOB_START]

@@ -124,6 +124,16 @@ def test_one_profile_update_pays_one_advancement() -> None:
     assert not run([advancements[0], before]).of("7")
 
 
+def test_a_profile_update_on_the_advancement_day_or_the_windows_last_day_counts() -> None:
+    window = CATALOG.get("7").thresholds.profile_update_window_days or 0
+    advancement = ev(EvidenceKind.CAREER_ADVANCEMENT, date(2026, 5, 1), type="promotion")
+    for day in (date(2026, 5, 1), date(2026, 5, 1) + timedelta(days=window)):
+        update = ev(EvidenceKind.CAREER_PROFILE_SIGNED, day)
+        assert [e.earned_on for e in run([advancement, update]).of("7")] == [day]
+    late = ev(EvidenceKind.CAREER_PROFILE_SIGNED, date(2026, 5, 2) + timedelta(days=window))
+    assert not run([advancement, late]).of("7")
+
+
 # --- 3 and 5: fidelity and EIPD gates ------------------------------------------------------------
 
 
