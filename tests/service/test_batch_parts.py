@@ -4,12 +4,15 @@ back in the batch's order, and a member's events, moved ones included, stay whol
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
 from fastapi import FastAPI
 from httpx import AsyncClient
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
+from sqlalchemy.orm import Session
 
 from service.models import ServiceEvent, UnitLine
 from tests.service.factories import (
@@ -30,6 +33,22 @@ async def _stored(app: FastAPI) -> tuple[dict[str, str], int]:
         return events, int(lines or 0)
 
 
+@contextmanager
+def _commits() -> Iterator[list[int]]:
+    """Commits of any session while the block runs (the test's own transaction only ends
+    savepoints: each part's commit is one)."""
+    seen = [0]
+
+    def count(_session: Session) -> None:
+        seen[0] += 1
+
+    event.listen(Session, "after_commit", count)
+    try:
+        yield seen
+    finally:
+        event.remove(Session, "after_commit", count)
+
+
 async def test_a_batch_over_several_parts_stores_each_event_once_in_order(
     app: FastAPI, client: AsyncClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -48,7 +67,10 @@ async def test_a_batch_over_several_parts_stores_each_event_once_in_order(
                           **event_body(member_id=member_id, service_date=when)})  # fmt: skip
     items.append({"event_id": "E-moved", **event_body(member_id="M-1001")})
     items.append({"event_id": "E-bad", **event_body(member_id="M-9999")})
-    answer = await client.post("/v1/service-events:batch", json={"events": items}, headers=admin)
+    with _commits() as in_parts:
+        answer = await client.post(
+            "/v1/service-events:batch", json={"events": items}, headers=admin
+        )
     assert answer.status_code == 200, answer.text
     body = answer.json()
     assert [r["event_id"] for r in body["results"]] == [i["event_id"] for i in items]
@@ -59,3 +81,12 @@ async def test_a_batch_over_several_parts_stores_each_event_once_in_order(
     # 50 minutes are 3 units a member-day; E-moved, now M-1001's, overlaps that member's event of
     # the same morning: its minutes are not billed twice
     assert units == 10 * 3
+    # The same batch's shape in one part: three parts of two members are two commits more.
+    monkeypatch.setattr(app.state.settings, "batch_part_members", 100)
+    again = [{**item, "event_id": item["event_id"] + "-again"} for item in items[:10]]
+    with _commits() as whole:
+        answer = await client.post(
+            "/v1/service-events:batch", json={"events": again}, headers=admin
+        )
+    assert answer.status_code == 200, answer.text
+    assert in_parts[0] - whole[0] == 2, (in_parts, whole)
