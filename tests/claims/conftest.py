@@ -22,11 +22,19 @@ import os
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import Phase, settings
 
 from claims.milestones import facts
 from claims.x12 import pyx12_fast
 
 MUTATION = os.environ.get("IPSBILL_MUTATION") == "1"
+
+# A mutant that breaks a property fails on its first counterexample; shrinking that example
+# (minutes, for the units histories) only makes the report nicer, and held `make mutation`
+# for most of its time: under mutation the example is not shrunk.
+settings.register_profile("mutation", phases=(Phase.explicit, Phase.reuse, Phase.generate))
+if MUTATION:
+    settings.load_profile("mutation")
 
 
 @pytest.fixture(autouse=MUTATION)
