@@ -11,7 +11,8 @@ from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, bindparam, func, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -55,16 +56,53 @@ async def counted_by_day(
     order, per (provider, authorization or ""): where a change's reach is judged from
     (claims.units.reach.window_end). A line that drew from several authorizations counts
     under its first here: an estimate, confirmed once the days are re-adjudicated."""
+    days: dict[str, dict[date, dict[tuple[str, str], int]]] = defaultdict(dict)
+    for row in await _counted_by_day_rows(session, members):
+        day = days[row.member_id].setdefault(row.service_date, {})
+        day[(row.provider_id, row.authorization_id)] = int(row.units)
+    return {member_id: sorted(by_day.items()) for member_id, by_day in days.items()}
+
+
+async def _counted_by_day_rows(session: AsyncSession, members: dict[str, date]) -> list[Any]:
+    if (await session.connection()).dialect.name == "postgresql":
+        ordered = sorted(members.items())
+        params = {"members": [m for m, _ in ordered], "since": [d for _, d in ordered]}
+        return await dbkit.plain_rows(session, COUNTED_BY_DAY, params)
     selects = [
         counted_after_select(match(orm.UnitLine.member_id), since, by_day=True)
         for (since, _), ids in by_window(members, {}).items()
         for match in await dbkit.matchers(session, ids)
     ]
-    days: dict[str, dict[date, dict[tuple[str, str], int]]] = defaultdict(dict)
-    for row in (await dbkit.plain_sets(session, {"days": selects}))["days"]:
-        day = days[row.member_id].setdefault(row.service_date, {})
-        day[(row.provider_id, row.authorization_id)] = int(row.units)
-    return {member_id: sorted(by_day.items()) for member_id, by_day in days.items()}
+    return (await dbkit.plain_sets(session, {"days": selects}))["days"]
+
+
+def _counted_by_day_statement() -> Any:
+    """PostgreSQL: every member's days after its own date in ONE statement text, the members
+    and their dates as two arrays joined through ``unnest``. A select per distinct date, combined
+    (``dbkit.PlainSets``), made a new text for every mix of members' dates, and each connection
+    kept each text prepared: worker memory rose for as long as the mixes kept coming (docs/load.md,
+    "Measuring it")."""
+    line = orm.UnitLine
+    windows = (
+        func.unnest(
+            bindparam("members", type_=ARRAY(line.member_id.type)),
+            bindparam("since", type_=ARRAY(line.service_date.type)),
+        )
+        .table_valued("member_id", "since")
+        .render_derived(name="w")
+    )
+    auth = func.coalesce(line.authorization_id, "")
+    keys = [line.member_id, line.service_date, line.provider_id]
+    joined = and_(line.member_id == windows.c.member_id, line.service_date > windows.c.since)
+    return (
+        select(*keys, auth.label("authorization_id"), func.sum(line.auth_units).label("units"))
+        .join_from(line, windows, joined)
+        .where(line.auth_units != 0)
+        .group_by(*keys, auth)
+    )
+
+
+COUNTED_BY_DAY = _counted_by_day_statement()
 
 
 def counted_after(rows: Iterable[Any]) -> dict[str, list[tuple[str, str, int]]]:

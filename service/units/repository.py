@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service import dbkit
 from service import models as orm
 from service.dbkit import LOCKED, among, bulk_insert, chunks, plain_rows, rows_in
-from service.units import counts
+from service.units import counts, windows
 from service.units.touched import Touched
 
 
@@ -177,6 +177,9 @@ async def readjudication_reads(
             "new_staff_id": new.get("staff_id"),
         }
         return await ONE_DAY.run(session, params), True
+    if (await session.connection()).dialect.name == "postgresql":
+        spans = {member: (since, until.get(member)) for member, since in members.items()}
+        return await WINDOWS.run(session, spans, new_events, payer_ids), True
     reads: Reads = {name: [] for name in READS}
     days: list[tuple[Any, Any]] = []
     for (since, last), ids in counts.by_window(members, until).items():
@@ -296,6 +299,7 @@ async def delete_lines(session: AsyncSession, ids: list[int]) -> None:
 
 
 ONE_DAY = _one_day_of_one_member()  # after every name it is built from
+WINDOWS = windows.WindowReads(EVENT_INPUTS, LINE_STATE)
 
 
 def _lock_statement(one: bool) -> Any:

@@ -16,6 +16,7 @@ from sqlalchemy import event, select
 from service.models import ServiceEvent, UnitCounter, UnitLine
 from service.units.service import readjudicate
 from service.units.touched import Touched
+from service.units.windows import OPEN
 from tests.service.factories import (
     create_event,
     create_key,
@@ -158,11 +159,18 @@ async def test_a_new_day_under_64_units_leaves_later_days_unread(
 
 @contextmanager
 def _statements(app: FastAPI) -> Iterator[list[str]]:
-    """The SQL the app's engine sends while the block runs."""
+    """The SQL the app's engine sends while the block runs; a read of members' date windows as
+    arrays (PostgreSQL, ``service/units/windows.py``) with its windows written out as the
+    general reads write them (``= date``, ``BETWEEN``, ``>=``), so one assertion reads both."""
     seen: list[str] = []
 
-    def note(conn: Any, cursor: Any, statement: str, *rest: Any) -> None:
-        seen.append(" ".join(statement.split()))
+    def note(conn: Any, cursor: Any, statement: str, parameters: Any, *rest: Any) -> None:
+        text = " ".join(statement.split())
+        if "AS w(member_id, first, last)" in text:  # $2, $3: the first and last dates
+            firsts, lasts = parameters[1:3]
+            windows = "".join(_window(f, last) for f, last in zip(firsts, lasts, strict=True))
+            text = "SELECT the windows' service_date:" + windows
+        seen.append(text)
 
     engine = app.state.engine.sync_engine
     event.listen(engine, "before_cursor_execute", note)
@@ -170,6 +178,12 @@ def _statements(app: FastAPI) -> Iterator[list[str]]:
         yield seen
     finally:
         event.remove(engine, "before_cursor_execute", note)
+
+
+def _window(first: Any, last: Any) -> str:
+    if last == OPEN:
+        return f" service_date >= {first}"
+    return f" service_date = {first}" if last == first else f" BETWEEN {first} AND {last}"
 
 
 async def test_one_day_with_lines_drawn_from_two_authorizations_equals_a_full_readjudication(
