@@ -10,6 +10,7 @@ import pytest
 from milestone_builders import (
     CATALOG,
     JOB_START,
+    MEMBER,
     PROVIDER,
     TODAY,
     VR,
@@ -24,7 +25,7 @@ from milestone_builders import (
     weekly_support,
 )
 
-from claims.milestones import EvidenceKind, MemberMilestones
+from claims.milestones import EvidenceKind, MemberMilestones, MilestoneEvidence
 from claims.model import Activity, Contact, Setting
 
 # --- 3-C Job Placement + 3 Days Support --------------------------------------------------------
@@ -462,3 +463,51 @@ def test_milestone_4_completed_by_its_job_start_is_the_jobs_providers() -> None:
     entry = log(JOB_START)
     (earned,) = run([vr, entry, job_start()]).of("4")
     assert earned.earned_on == JOB_START and earned.provider_id == PROVIDER
+
+
+def test_milestone_4_is_earned_by_a_later_job_after_one_with_a_missing_week() -> None:
+    # The first job's third week has no contact; the second job, after it, has every week.
+    first_vr, second = JOB_START + timedelta(days=14), JOB_START + timedelta(days=28)
+    evidence = [job_start(), ev(VR_EV, first_vr), job_end(first_vr + timedelta(days=2)),
+                job_start(second, "Beta"), ev(VR_EV, second + timedelta(days=14))]  # fmt: skip
+    contacts = [event(JOB_START), event(JOB_START + timedelta(days=7)),
+                *weekly_support(second, second + timedelta(days=14))]  # fmt: skip
+    result = run(evidence, contacts)
+    assert [(e.job_key, e.earned_on) for e in result.of("4")] == [
+        (evidence[3].evidence_id, second + timedelta(days=14))
+    ]
+
+
+def test_milestone_4_completed_by_the_recovery_date_is_its_providers() -> None:
+    vr_day = JOB_START + timedelta(days=40)  # the last week's contact (day 35) comes before it
+    vr = MilestoneEvidence("E-VR", MEMBER, "P-02", VR_EV, vr_day, {})
+    (earned,) = run([job_start(), vr], weekly_support(JOB_START, vr_day)).of("4")
+    assert (earned.earned_on, earned.provider_id) == (vr_day, "P-02")
+
+
+def test_5x_rests_on_the_job_start_and_the_recovery_date() -> None:
+    evidence, events = recovered()
+    contacts = [event(VR + timedelta(days=k)) for k in (5, 20)]
+    (five_a,) = run(evidence, [*events, *contacts]).of("5-A")
+    assert five_a.evidence_ids == (evidence[0].evidence_id, evidence[1].evidence_id)
+    assert five_a.event_ids == tuple(c.event_id for c in contacts)
+
+
+def test_month_6_earned_last_lacks_nothing() -> None:
+    result = _retained([date(2026, 8, 12)], date(2026, 8, 31))
+    assert [e.earned_on for e in result.of("6")] == [date(2026, 8, 31)]
+    assert progress(result, "6").missing == ()
+
+
+def test_month_6_counts_a_job_starting_on_the_months_first_day() -> None:
+    evidence, events = recovered()
+    gap = [job_end(date(2026, 8, 20)), job_start(date(2026, 9, 1), "Beta")]
+    result = run([*evidence, *gap], [*events, event(date(2026, 9, 10))], date(2026, 9, 30))
+    assert [e.earned_on for e in result.of("6")] == [date(2026, 9, 30)]
+
+
+def test_5x_with_the_recovery_date_on_the_jobs_first_day() -> None:
+    evidence = [job_start(), ev(VR_EV, JOB_START)]
+    contacts = [event(JOB_START + timedelta(days=k)) for k in (5, 20)]
+    (five_a,) = run(evidence, contacts).of("5-A")
+    assert five_a.earned_on == JOB_START + timedelta(days=30)
