@@ -507,3 +507,63 @@ def test_order_of_evidence_and_events_is_irrelevant(
     evidence: list[MilestoneEvidence], events: list[ServiceEvent]
 ) -> None:
     assert run(evidence, events) == _career_result()
+
+
+# --- the document milestones' edges (make mutation, 2026-12-01) ---------------------------------
+
+
+def test_completed_profile_sections_need_no_in_person_contact() -> None:
+    # 1's sections were documented in person; the sections only 2 needs were not: 2 is earned.
+    evidence, contacts = _profile(in_person=True)
+    result = run(evidence, contacts[: len(INITIAL)])
+    assert [e.earned_on for e in result.of("2")] == [date(2026, 1, 23)]
+    assert progress(result, "2").missing == ()
+
+
+def test_completed_profile_is_not_earned_before_the_initial_profile() -> None:
+    """The first section was documented without a contact, and again in person on 10 February:
+    1 is earned that day, after the signature (23 January), so 2 is earned that day too and
+    rests on 1's last section."""
+    evidence, contacts = _profile(in_person=True)
+    again = ev(EvidenceKind.CAREER_PROFILE_SECTION, date(2026, 2, 10), section=ALL_SECTIONS[0])
+    met = event(date(2026, 2, 10), Activity.CAREER_PROFILE)
+    result = run([*evidence, again], [*contacts[1:], met])
+    assert [e.earned_on for e in result.of("1")] == [date(2026, 2, 10)]
+    (second,) = result.of("2")
+    assert second.earned_on == date(2026, 2, 10) and again.evidence_id in second.evidence_ids
+
+
+def test_an_advancement_of_another_type_does_not_stop_the_ones_after_it() -> None:
+    other = ev(EvidenceKind.CAREER_ADVANCEMENT, date(2026, 2, 1), type="lateral_move")
+    promotion = ev(EvidenceKind.CAREER_ADVANCEMENT, date(2026, 2, 2), type="promotion")
+    update = ev(EvidenceKind.CAREER_PROFILE_SIGNED, date(2026, 2, 3))
+    assert [e.earned_on for e in run([other, promotion, update]).of("7")] == [date(2026, 2, 3)]
+
+
+def test_an_update_window_of_zero_days_takes_only_the_advancements_own_day() -> None:
+    catalog = parse_catalog(
+        _catalog_text().replace("profile_update_window_days = 30", "profile_update_window_days = 0")
+    )
+    advancement = ev(EvidenceKind.CAREER_ADVANCEMENT, date(2026, 2, 1), type="promotion")
+    next_day = ev(EvidenceKind.CAREER_PROFILE_SIGNED, date(2026, 2, 2))
+    assert not evaluate_member([advancement, next_day], [], catalog, TODAY).of("7")
+    same_day = ev(EvidenceKind.CAREER_PROFILE_SIGNED, date(2026, 2, 1))
+    assert evaluate_member([advancement, same_day], [], catalog, TODAY).of("7")
+
+
+def test_document_milestones_without_documents_say_what_they_need() -> None:
+    nothing = run([])
+    assert progress(nothing, "7").missing == ("a career-advancement event with an updated profile",)
+    assert progress(nothing, "8").missing == ("a certificate or end-of-term grade report",)
+    assert progress(nothing, "9").missing == ("an independence plan with its goals met",)
+    plan = ev(EvidenceKind.INDEPENDENCE_PLAN, date(2026, 4, 1), goals_met=True)
+    assert progress(run([plan]), "9").missing == ()
+
+
+def test_a_catalog_without_the_signature_earns_2_on_its_last_section() -> None:
+    catalog = parse_catalog(
+        _catalog_text().replace("signature_required = true", "signature_required = false")
+    )
+    evidence, contacts = _profile(in_person=True)
+    unsigned = evaluate_member(evidence[:-1], contacts, catalog, TODAY)
+    assert [e.earned_on for e in unsigned.of("2")] == [date(2026, 1, 22)]
