@@ -40,7 +40,6 @@ class Job(Struct, frozen=True, gc=False):
     employer: str | None
     provider_id: str
     last_day: date | None = None
-    end_ref: str | None = None
 
     def employed_through(self, day: date) -> bool:
         return self.start <= day and (self.last_day is None or day <= self.last_day)
@@ -188,7 +187,7 @@ def _jobs(starts: list[MilestoneEvidence], ends: list[MilestoneEvidence]) -> lis
         ]
         if open_jobs:
             i = open_jobs[-1]
-            jobs[i] = replace(jobs[i], last_day=end.date, end_ref=end.evidence_id)
+            jobs[i] = replace(jobs[i], last_day=end.date)
     return jobs
 
 

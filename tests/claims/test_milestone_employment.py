@@ -511,3 +511,23 @@ def test_5x_with_the_recovery_date_on_the_jobs_first_day() -> None:
     contacts = [event(JOB_START + timedelta(days=k)) for k in (5, 20)]
     (five_a,) = run(evidence, contacts).of("5-A")
     assert five_a.earned_on == JOB_START + timedelta(days=30)
+
+
+def test_a_job_end_naming_an_employer_closes_that_employers_job() -> None:
+    # Two jobs open; the end names the first one's employer: the later-started job stays open,
+    # so contacts after the end day still count for it (3-C for the second job).
+    second = job_start(JOB_START + timedelta(days=2), "Beta")
+    end = ev(EvidenceKind.JOB_END, JOB_START + timedelta(days=3), employer="Acme")
+    contacts = [event(JOB_START + timedelta(days=k)) for k in (4, 5, 6)]
+    result = run([job_start(), second, end], contacts)
+    assert [e.job_key for e in result.of("3-C")] == [second.evidence_id]
+
+
+def test_a_job_that_ends_the_day_it_starts_holds_only_that_day() -> None:
+    end = ev(EvidenceKind.JOB_END, JOB_START)
+    contacts = [event(JOB_START + timedelta(days=k)) for k in (0, 1, 2)]
+    result = run([job_start(), end], contacts)
+    assert not result.of("3-C")
+    assert progress(result, "3-C").missing == (
+        "in-person contact days since the job start on 2026-03-04: 1 of 3",
+    )

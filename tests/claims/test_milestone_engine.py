@@ -567,3 +567,13 @@ def test_a_catalog_without_the_signature_earns_2_on_its_last_section() -> None:
     evidence, contacts = _profile(in_person=True)
     unsigned = evaluate_member(evidence[:-1], contacts, catalog, TODAY)
     assert [e.earned_on for e in unsigned.of("2")] == [date(2026, 1, 22)]
+
+
+def test_a_record_sent_twice_is_one_record_and_the_others_still_count() -> None:
+    apps = [ev(EvidenceKind.JOB_APPLICATION, d, employer="X", position="Y", method="online")
+            for d in days(date(2026, 2, 1), 15)]  # fmt: skip
+    first = apps[0]
+    newer = MilestoneEvidence(first.evidence_id, MEMBER, PROVIDER, first.kind, first.date,
+                              dict(first.fields), version=2)  # fmt: skip
+    assert [e.earned_on for e in run([*apps, newer]).of("3-A")] == [date(2026, 2, 15)]
+    assert not run([*apps[1:], first, newer][1:]).of("3-A")  # 14 distinct applications
