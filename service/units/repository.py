@@ -160,10 +160,11 @@ async def readjudication_reads(
     by the database), its kept counters, authorizations and EIPD authorizations, its payer's row
     and fee schedules; and, when the members share one date, the staff and fidelity reviews of
     the providers of those events and of ``new_events`` (values not stored yet: new events, and
-    changed ones where they now are). One round trip on
-    PostgreSQL for a single event's day (``ONE_DAY``, built once). Returns the rows by name
-    and whether staff and reviews are among them (else: ``provider_reads``, once the events
-    are known)."""
+    changed ones where they now are). One round trip on PostgreSQL: a single event's day
+    (``ONE_DAY``), or any other set of windows in one statement text (``WINDOWS``,
+    service/units/windows.py), both built once, both with staff and reviews. Returns the rows by
+    name and whether staff and reviews are among them (else, SQLite with several windows:
+    ``provider_reads``, once the events are known)."""
     until = until or {}
     one_day = len(members) == 1 and until == members
     if one_day and len(new_events) <= 1 and len(payer_ids) == 1:

@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import and_, any_, bindparam, func, or_, select, tuple_
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from service import dbkit
 from service import models as orm
@@ -131,7 +132,7 @@ class WindowReads:
 
     async def run(
         self,
-        session: Any,
+        session: AsyncSession,
         windows: Mapping[str, tuple[date, date | None]],
         new_events: Sequence[Mapping[str, Any]],
         payer_ids: set[str],
