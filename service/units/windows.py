@@ -65,7 +65,7 @@ def _later(w: Any) -> Any:
             line.provider_id,
             auth.label("authorization_id"),
             func.sum(line.auth_units).label("units"),
-        )  # fmt: skip
+        )
         .join_from(line, w, after)
         .where(line.auth_units != 0)
         .group_by(line.member_id, line.provider_id, auth)
