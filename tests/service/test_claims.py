@@ -13,13 +13,13 @@ from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
 from sqlalchemy import select, update
 
-from claims.x12.validate import validate_837p
 from service.app import create_app
 from service.claims import content
 from service.config import Settings
 from service.db import make_engine, make_sessionmaker
 from service.edi.service import release_awaiting
 from service.models import Claim, ClaimBatchPart
+from service.validation import validate_837p  # the service's own release validation (its pool)
 from tests.service.factories import (
     create_event,
     create_fee_schedule,
