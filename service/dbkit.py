@@ -355,8 +355,8 @@ async def bulk_insert(session: AsyncSession, model: Any, rows: list[dict[str, An
         return
     connection = await session.connection()
     if connection.dialect.name != "postgresql" or len(rows) <= SMALL_INSERT:
-        for part in chunks(rows, 2000):
-            await session.execute(insert(model.__table__), list(part))
+        for part in chunks(rows, 2000):  # Core: the session's ORM layer adds nothing here
+            await connection.execute(insert(model.__table__), list(part))
         return
     table = model.__table__
     names = list(rows[0])

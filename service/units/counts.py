@@ -155,11 +155,23 @@ async def add_to_counters(session: AsyncSession, deltas: dict[tuple[str, str, st
     ]
     if not rows:
         return
-    dialect = (await session.connection()).dialect.name
-    stmt = (pg_insert if dialect == "postgresql" else sqlite_insert)(orm.UnitCounter)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["member_id", "provider_id", "authorization_id"],
-        set_={"units": orm.UnitCounter.units + stmt.excluded.units},
-    )
+    connection = await session.connection()
+    stmt = _COUNTER_UPSERTS[connection.dialect.name]
     for part in chunks(rows, 1000):
-        await session.execute(stmt, list(part))
+        await connection.execute(stmt, list(part))
+
+
+def _counter_upsert(insert: Any) -> Any:
+    """The kept totals' upsert, built once per dialect: building it (its ``excluded`` columns)
+    was a tenth of a single event's CPU when done for every write (profile, issue 19)."""
+    stmt = insert(orm.UnitCounter.__table__)
+    return stmt.on_conflict_do_update(
+        index_elements=["member_id", "provider_id", "authorization_id"],
+        set_={"units": orm.UnitCounter.__table__.c.units + stmt.excluded.units},
+    )
+
+
+_COUNTER_UPSERTS = {
+    "postgresql": _counter_upsert(pg_insert),
+    "sqlite": _counter_upsert(sqlite_insert),
+}
