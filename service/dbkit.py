@@ -36,6 +36,25 @@ from service import models as orm
 CHUNK = 500  # stays under SQLite's bound-parameter limit and PostgreSQL's comfort zone
 
 
+def columns_of(model: Any, names: Sequence[str]) -> list[Any]:
+    """The model's table columns of those names, in that order."""
+    return [model.__table__.c[name] for name in names]
+
+
+def array_param(name: str, column: Any) -> Any:
+    """A bound array of ``column``'s values (PostgreSQL). Parameters of one name in a statement
+    are one value: several reads can share it."""
+    return bindparam(name, type_=ARRAY(column.type))
+
+
+def unnested(alias: str, **columns: Any) -> Any:
+    """PostgreSQL: the bound arrays ``<alias>_<name>`` (of each named column's type) side by
+    side as a table ``alias(name, ...)`` (``unnest``): any number of keys in one statement text,
+    whose prepared form every later use reuses."""
+    arrays = [array_param(f"{alias}_{name}", column) for name, column in columns.items()]
+    return func.unnest(*arrays).table_valued(*columns).render_derived(name=alias)
+
+
 def chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]

@@ -11,8 +11,7 @@ from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, select
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import and_, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -35,18 +34,23 @@ def by_window(
     return grouped
 
 
-def counted_after_select(match: Any, since: Any, by_day: bool = False) -> Any:
-    """Units counted on the member's days after ``since``: (member, [date,] provider,
-    authorization or '', units), summed by the database (the rows themselves are not needed);
-    ``by_day``: one sum per date."""
+def counted_select(by_day: bool = False) -> Any:
+    """Units counted per (member, [date,] provider, authorization or ''), summed by the
+    database (the rows themselves are not needed); the caller says which lines (a WHERE clause
+    or a join)."""
     line = orm.UnitLine
     auth = func.coalesce(line.authorization_id, "")
     keys = [line.member_id, *([line.service_date] if by_day else []), line.provider_id]
     return (
         select(*keys, auth.label("authorization_id"), func.sum(line.auth_units).label("units"))
-        .where(match, line.service_date > since, line.auth_units != 0)
+        .where(line.auth_units != 0)
         .group_by(*keys, auth)
     )
+
+
+def counted_after_select(match: Any, since: Any, by_day: bool = False) -> Any:
+    """``counted_select`` of the member's days after ``since``; ``by_day``: one sum per date."""
+    return counted_select(by_day).where(match, orm.UnitLine.service_date > since)
 
 
 async def counted_by_day(
@@ -66,7 +70,7 @@ async def counted_by_day(
 async def _counted_by_day_rows(session: AsyncSession, members: dict[str, date]) -> list[Any]:
     if (await session.connection()).dialect.name == "postgresql":
         ordered = sorted(members.items())
-        params = {"members": [m for m, _ in ordered], "since": [d for _, d in ordered]}
+        params = {"w_member_id": [m for m, _ in ordered], "w_since": [d for _, d in ordered]}
         return await dbkit.plain_rows(session, COUNTED_BY_DAY, params)
     selects = [
         counted_after_select(match(orm.UnitLine.member_id), since, by_day=True)
@@ -83,23 +87,9 @@ def _counted_by_day_statement() -> Any:
     kept each text prepared: worker memory rose for as long as the mixes kept coming (docs/load.md,
     "Measuring it")."""
     line = orm.UnitLine
-    windows = (
-        func.unnest(
-            bindparam("members", type_=ARRAY(line.member_id.type)),
-            bindparam("since", type_=ARRAY(line.service_date.type)),
-        )
-        .table_valued("member_id", "since")
-        .render_derived(name="w")
-    )
-    auth = func.coalesce(line.authorization_id, "")
-    keys = [line.member_id, line.service_date, line.provider_id]
-    joined = and_(line.member_id == windows.c.member_id, line.service_date > windows.c.since)
-    return (
-        select(*keys, auth.label("authorization_id"), func.sum(line.auth_units).label("units"))
-        .join_from(line, windows, joined)
-        .where(line.auth_units != 0)
-        .group_by(*keys, auth)
-    )
+    w = dbkit.unnested("w", member_id=line.member_id, since=line.service_date)
+    after = and_(line.member_id == w.c.member_id, line.service_date > w.c.since)
+    return counted_select(by_day=True).join_from(line, w, after)
 
 
 COUNTED_BY_DAY = _counted_by_day_statement()

@@ -14,7 +14,6 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import Select, any_, bindparam, delete, func, or_, select, tuple_
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service import dbkit
@@ -86,10 +85,10 @@ def _day_reads(reads: Reads, member: Any, since: Any, until: Any) -> tuple[Any, 
     WHERE clause on a member id column. Returns the events' WHERE clauses."""
     event, line = orm.ServiceEvent, orm.UnitLine
     where = (member(event.member_id), _when(event, since, until))
-    reads["events"].append(select(*_columns(event, EVENT_INPUTS)).where(*where))
+    reads["events"].append(select(*dbkit.columns_of(event, EVENT_INPUTS)).where(*where))
     match = member(line.member_id)
     reads["lines"].append(
-        select(*_columns(line, LINE_STATE)).where(match, _when(line, since, until))
+        select(*dbkit.columns_of(line, LINE_STATE)).where(match, _when(line, since, until))
     )
     if until is not None:
         reads["later"].append(counts.counted_after_select(match, until))
@@ -222,10 +221,6 @@ async def provider_reads(
     return await dbkit.plain_sets(session, reads)
 
 
-def _columns(model: Any, names: Sequence[str]) -> list[Any]:
-    return [model.__table__.c[name] for name in names]
-
-
 def staff_select(where: Any) -> Select[Any]:
     return select(*orm.Staff.__table__.columns).where(where)
 
@@ -307,11 +302,11 @@ def _lock_statement(one: bool) -> Any:
     """``lock_members_and_events``' statement, built once: the members named (an array) and
     those the events are stored under (``one``: a single event, by equality)."""
     member, event = orm.Member.member_id, orm.ServiceEvent
-    named = bindparam("members", type_=ARRAY(member.type))
+    named = dbkit.array_param("members", member)
     if one:
         match = event.event_id == bindparam("event_id", type_=event.event_id.type)
     else:
-        match = event.event_id == any_(bindparam("event_ids", type_=ARRAY(event.event_id.type)))
+        match = event.event_id == any_(dbkit.array_param("event_ids", event.event_id))
     stored = func.array(select(event.member_id).where(match).scalar_subquery())
     wanted = func.array_cat(named, stored)
     stmt = _with_profiles().where(member == any_(wanted)).order_by(member)

@@ -18,29 +18,20 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, any_, bindparam, func, or_, select, tuple_
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import and_, any_, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service import dbkit
 from service import models as orm
+from service.units import counts
 
 OPEN = date.max  # the last date of a window without one: no later day, so no ``later`` rows
 
 
-def _array(name: str, column: Any) -> Any:
-    return bindparam(name, type_=ARRAY(column.type))
-
-
 def _windows() -> Any:
+    """``w(member_id, first, last)``: the bound arrays ``w_member_id``, ``w_first``, ``w_last``."""
     day = orm.ServiceEvent.service_date
-    return (
-        func.unnest(
-            _array("w_members", orm.Member.member_id), _array("w_first", day), _array("w_last", day)
-        )
-        .table_valued("member_id", "first", "last")
-        .render_derived(name="w")
-    )
+    return dbkit.unnested("w", member_id=orm.Member.member_id, first=day, last=day)
 
 
 def _within(model: Any, w: Any) -> Any:
@@ -54,54 +45,31 @@ def _within(model: Any, w: Any) -> Any:
     )
 
 
-def _later(w: Any) -> Any:
-    """The units counted after each window's last date, summed (``counts.counted_after``)."""
-    line = orm.UnitLine
-    auth = func.coalesce(line.authorization_id, "")
-    after = and_(line.member_id == w.c.member_id, line.service_date > w.c.last)
-    return (
-        select(
-            line.member_id,
-            line.provider_id,
-            auth.label("authorization_id"),
-            func.sum(line.auth_units).label("units"),
-        )
-        .join_from(line, w, after)
-        .where(line.auth_units != 0)
-        .group_by(line.member_id, line.provider_id, auth)
-    )
-
-
 def _providers(event_columns: Sequence[Any]) -> tuple[Any, Any]:
-    """The (provider, staff) pairs, and providers, of the windows' events and of the new ones."""
+    """The (provider, staff) pairs, or providers, of the windows' events, and of the new ones
+    (``n(provider_id, staff_id)``: the bound arrays ``n_provider_id``, ``n_staff_id``)."""
     event, w = orm.ServiceEvent, _windows()
     stored = select(*event_columns).join_from(event, w, _within(event, w))
-    new = (
-        func.unnest(
-            _array("n_providers", orm.Staff.provider_id), _array("n_staff", orm.Staff.staff_id)
-        )
-        .table_valued("provider_id", "staff_id")
-        .render_derived(name="n")
-    )
-    fresh = select(*(new.c[c.key] for c in event_columns))
-    return stored, fresh
+    new = dbkit.unnested("n", provider_id=orm.Staff.provider_id, staff_id=orm.Staff.staff_id)
+    return stored, select(*(new.c[c.key] for c in event_columns))
 
 
 def _statement(events: Sequence[str], lines: Sequence[str]) -> dbkit.PlainSets:
     event, line, staff, review = orm.ServiceEvent, orm.UnitLine, orm.Staff, orm.FidelityReview
     w = _windows()
-    members = _array("k_members", orm.Member.member_id)
-    payers = _array("k_payers", orm.Payer.payer_id)
+    members = dbkit.array_param("w_member_id", orm.Member.member_id)  # the windows' own
+    payers = dbkit.array_param("payers", orm.Payer.payer_id)
     pairs, new_pairs = _providers([event.provider_id, event.staff_id])
     providers, new_providers = _providers([event.provider_id])
     pair = tuple_(staff.provider_id, staff.staff_id)
+    later = and_(line.member_id == w.c.member_id, line.service_date > w.c.last)
     by_member = (("counters", orm.UnitCounter), ("auths", orm.Authorization),
                  ("eipd", orm.EipdAuthorization))  # fmt: skip
     by_payer = (("payers", orm.Payer), ("fees", orm.FeeSchedule))
     reads: dict[str, list[Any]] = {
-        "events": [select(*_named(event, events)).join_from(event, w, _within(event, w))],
-        "lines": [select(*_named(line, lines)).join_from(line, w, _within(line, w))],
-        "later": [_later(w)],
+        "events": [select(*dbkit.columns_of(event, events)).join_from(event, w, _within(event, w))],
+        "lines": [select(*dbkit.columns_of(line, lines)).join_from(line, w, _within(line, w))],
+        "later": [counts.counted_select().join_from(line, w, later)],
         **{
             name: [_all(model).where(model.member_id == any_(members))] for name, model in by_member
         },
@@ -120,10 +88,6 @@ def _all(model: Any) -> Any:
     return select(*model.__table__.columns)
 
 
-def _named(model: Any, names: Sequence[str]) -> list[Any]:
-    return [model.__table__.c[name] for name in names]
-
-
 class WindowReads:
     """The statement, built once, and its parameters for each use."""
 
@@ -140,12 +104,11 @@ class WindowReads:
         ordered = sorted(windows.items())
         new = sorted({(v["provider_id"], v["staff_id"]) for v in new_events})
         params = {
-            "w_members": [member for member, _ in ordered],
+            "w_member_id": [member for member, _ in ordered],
             "w_first": [first for _, (first, _) in ordered],
             "w_last": [OPEN if last is None else last for _, (_, last) in ordered],
-            "k_members": [member for member, _ in ordered],
-            "k_payers": sorted(payer_ids),
-            "n_providers": [provider for provider, _ in new],
-            "n_staff": [staff for _, staff in new],
+            "payers": sorted(payer_ids),
+            "n_provider_id": [provider for provider, _ in new],
+            "n_staff_id": [staff for _, staff in new],
         }
         return await self.sets.run(session, params)

@@ -164,10 +164,13 @@ def _statements(app: FastAPI) -> Iterator[list[str]]:
     general reads write them (``= date``, ``BETWEEN``, ``>=``), so one assertion reads both."""
     seen: list[str] = []
 
-    def note(conn: Any, cursor: Any, statement: str, parameters: Any, *rest: Any) -> None:
+    def note(
+        conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, *_: Any
+    ) -> None:
         text = " ".join(statement.split())
-        if "AS w(member_id, first, last)" in text:  # $2, $3: the first and last dates
-            firsts, lasts = parameters[1:3]
+        if "AS w(member_id, first, last)" in text:  # the windows' dates, by parameter name
+            named = dict(zip(context.compiled.positiontup, parameters, strict=True))
+            firsts, lasts = named["w_first"], named["w_last"]
             windows = "".join(_window(f, last) for f, last in zip(firsts, lasts, strict=True))
             text = "SELECT the windows' service_date:" + windows
         seen.append(text)
