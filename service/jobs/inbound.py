@@ -8,15 +8,16 @@ second posting, by either path, finds the stored file and changes nothing.
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from claims.inbound import parse_inbound, reader
+from claims.inbound import reader
 from service import models as orm
 from service.auth.principal import Principal
-from service.edi.service import apply_read
+from service.edi.service import apply_read, read_aside
 from service.jobs import repository
 from service.jobs.principals import principal_of, principal_params
 
@@ -36,7 +37,7 @@ def check_envelope(text: str) -> None:
 
 
 async def enqueue_inbound(session: AsyncSession, principal: Principal, text: str) -> orm.Job:
-    check_envelope(text)
+    await asyncio.to_thread(check_envelope, text)  # a split of the whole file: off the loop
     job = await repository.enqueue(
         session,
         "inbound",
@@ -68,7 +69,7 @@ async def run_inbound(
     # Three steps: read, applied, linked (the pause after "applied" holds every write of the
     # file uncommitted: what a runner killed there must leave behind is nothing).
     await progress(0, 3)
-    inbound = parse_inbound(text)
+    inbound = await read_aside(text)
     await progress(1, 3)
     await apply_read(session, principal_of(params), context.profiles, inbound, text)
     await progress(2, 3)
