@@ -12,7 +12,8 @@ from service.jobs.runner import runner_for
 from service.jobs.service import JobContext
 from service.migrate import upgrade
 from service.profiles import ProfileRegistry
-from service.validation import shutdown_pools
+from service.serving import tune_garbage_collector
+from service.validation import shutdown_pools, warm_pool
 
 
 async def run_worker(settings: Settings) -> int:
@@ -25,6 +26,10 @@ async def run_worker(settings: Settings) -> int:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):  # a container stops with SIGTERM
         loop.add_signal_handler(signum, stopping.set)
+    tune_garbage_collector()  # what start-up built is frozen, as in each worker of serve
+    # pyx12's processes and maps before the first job, as serve starts them; a pyx12 without a
+    # patched function stops the worker here, by name (claims/x12/pyx12_fast.py).
+    await asyncio.to_thread(warm_pool, settings.validation_processes)
     runner.start()
     try:
         await stopping.wait()

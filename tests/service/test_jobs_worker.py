@@ -56,3 +56,57 @@ def test_a_job_queued_by_the_api_is_run_by_ipsbill_worker(tmp_path: Path) -> Non
         if worker is not None and worker.poll() is None:
             os.killpg(worker.pid, signal.SIGKILL)
         api.kill()
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(stat[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def _running(pid: int) -> bool:
+    try:  # a zombie has ended: only its exit status waits for its parent
+        return (Path(f"/proc/{pid}") / "stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def _command(pid: int) -> str:
+    try:
+        return (Path(f"/proc/{pid}") / "cmdline").read_text().replace("\0", " ")
+    except OSError:
+        return "?"
+
+
+def test_ipsbill_worker_starts_its_pyx12_pool_before_any_job_and_stops_it(tmp_path: Path) -> None:
+    """As serve does: the first claim batch does not wait for pyx12's processes and maps, and a
+    pyx12 the patches no longer fit stops the worker at start-up (service/validation.py)."""
+    env = {**os.environ, "IPSBILL_DATABASE_URL": migrated_sqlite(tmp_path, "idle.db"),
+           "IPSBILL_VALIDATION_WORKERS": "1"}  # fmt: skip
+    worker = subprocess.Popen([sys.executable, "-m", "service.cli", "worker"], env=env,
+                              cwd=tmp_path, start_new_session=True)  # fmt: skip
+    try:
+        for _ in range(1200):  # no job is queued: only the warm-up starts processes
+            if _children(worker.pid):
+                break
+            time.sleep(0.05)
+        pool = _children(worker.pid)
+        assert pool, "no pyx12 process started"
+        worker.send_signal(signal.SIGTERM)
+        assert worker.wait(timeout=60) == 0
+        for _ in range(200):  # the pool's processes (and spawn's resource tracker) end with it
+            alive = [pid for pid in pool if _running(pid)]
+            if not alive:
+                break
+            time.sleep(0.05)
+        assert not alive, [_command(pid) for pid in alive]
+    finally:
+        if worker.poll() is None:
+            os.killpg(worker.pid, signal.SIGKILL)
