@@ -21,6 +21,7 @@ from fastapi import Depends, Request
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from claims.errors import InvalidInput
 from service import models as orm
 from service.deps import PrincipalDep, SessionDep
 from service.errors import ProblemException
@@ -42,6 +43,9 @@ RECORDS: dict[str, tuple[type[Any], tuple[str, ...]]] = {
 
 
 _ID = re.compile(ID_PATTERN)
+# What If-Match may hold: `*` or ETags this service gives out (the OpenAPI document says so too).
+ENTITY_TAGS = r'^(\*|"[0-9]+"( *, *"[0-9]+")*)$'
+_TAGS = re.compile(ENTITY_TAGS)
 
 
 def entity_tag(version: int) -> str:
@@ -57,6 +61,9 @@ async def _check_if_match(request: Request, session: SessionDep, _caller: Princi
     rule = RECORDS.get(_route(request.scope))
     if wanted is None or request.method != "PUT" or rule is None or not await request.body():
         return  # (no body: its 422 comes first)
+    if not _TAGS.fullmatch(wanted.strip()):  # no version can match it: a malformed header
+        msg = 'If-Match is * or ETags this service gave out, such as "3"'
+        raise InvalidInput(f"{msg}; nothing was changed", [(("header", "If-Match"), msg)])
     model, names = rule
     key: list[Any] = [request.path_params[name] for name in names]
     if not all(_ID.fullmatch(part) for part in key):

@@ -11,7 +11,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from service.etag import RECORDS
+from service.etag import ENTITY_TAGS, RECORDS
 from service.idempotency import HEADER as IDEMPOTENCY_KEY
 from service.openapi_evidence import discriminate
 from service.openapi_text import describe
@@ -135,11 +135,8 @@ def _if_match() -> dict[str, Any]:
         "description": 'The ETag last read, such as `"3"`: the PUT is carried out only if the '
         "record is still at that version (`*`: if it exists); otherwise 412 and nothing "
         "changes (docs/http.md)",
-        "schema": {"type": "string", "pattern": _ENTITY_TAGS},
+        "schema": {"type": "string", "pattern": ENTITY_TAGS},
     }
-
-
-_ENTITY_TAGS = r'^(\*|"[0-9]+"( *, *"[0-9]+")*)$'  # `*` or the ETags this service gives out
 
 
 _MODULE_PATH = re.compile(r"^(?:[a-z_]+__)+(?P<name>[A-Za-z0-9]+)$")

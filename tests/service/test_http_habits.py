@@ -234,6 +234,27 @@ async def test_a_stale_if_match_changes_nothing(app: FastAPI, client: AsyncClien
     assert anyone.status_code == 200 and anyone.headers["etag"] == '"3"'
 
 
+async def test_an_if_match_no_etag_could_match_is_refused_as_malformed(
+    app: FastAPI, client: AsyncClient
+) -> None:
+    """Found by schemathesis (--checks all): an empty If-Match answered 412 "not current"; the
+    OpenAPI document says what the header may hold, so anything else is invalid input."""
+    admin = await create_key(app, "admin")
+    body = {"name": "Vaya", "kind": "lme_mco"}
+    await client.put("/v1/payers/VAYA", json=body, headers=admin)
+    for wanted in ("", "1", 'W/"1"', '"1", nonsense'):
+        changed = {**body, "name": "Changed"}
+        answer = await client.put(
+            "/v1/payers/VAYA", json=changed, headers={**admin, "If-Match": wanted}
+        )
+        assert answer.status_code == 422, (wanted, answer.text)
+        assert answer.json()["errors"][0]["loc"] == ["header", "If-Match"]
+    now = (await client.get("/v1/payers/VAYA", headers=admin)).json()
+    assert (now["name"], now["version"]) == ("Vaya", 1)
+    both = await client.put("/v1/payers/VAYA", json=body, headers={**admin, "If-Match": '"9", "1"'})
+    assert both.status_code == 200  # a list of ETags, one of them current
+
+
 async def test_if_match_on_every_kind_of_reference_record(
     app: FastAPI, client: AsyncClient
 ) -> None:
