@@ -138,5 +138,9 @@ class Page(BaseModel, Generic[T]):
 
 
 LimitQuery = Annotated[int, Query(ge=1, le=1000, description="page size (max 1000)")]
+# A stored row's numeric id (an INTEGER column). Past PostgreSQL's integer range no row can
+# exist, and asking for one failed in the database (a 500) instead of answering 422.
+ROW_ID_MAX = 2**31 - 1
+RowIdPath = Annotated[int, Path(ge=1, le=ROW_ID_MAX, description="a stored row's id")]
 CursorQuery = Annotated[str | None, Query(max_length=200, description="opaque cursor")]
 DateQuery = Annotated[date | None, BeforeValidator(strict_date), Query()]

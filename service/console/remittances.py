@@ -16,6 +16,7 @@ from service.auth.principal import Role
 from service.console.web import FormDep, Refused, SignedDep, allow, export, page, refusal
 from service.deps import SessionDep
 from service.edi.resolution import resolve
+from service.schemas_common import RowIdPath
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 State = Annotated[str, Query(pattern="^(open|resolved)$")]
@@ -51,7 +52,7 @@ async def remittances(
 
 @router.post("/queues/remittances/{exception_id}")
 async def decide(
-    request: Request, session: SessionDep, signed: SignedDep, form: FormDep, exception_id: int
+    request: Request, session: SessionDep, signed: SignedDep, form: FormDep, exception_id: RowIdPath
 ) -> Response:
     allow(signed, Role.FINANCE)
     action, note = str(form.get("action", "")), str(form.get("note", "")).strip()

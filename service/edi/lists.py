@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
@@ -15,7 +15,7 @@ from service.auth.principal import Principal, Role
 from service.deps import SessionDep, require
 from service.edi.resolution import resolve
 from service.pagination import filtered, paginate
-from service.schemas_common import Body, CursorQuery, LimitQuery, MoneyStr, Out, Page
+from service.schemas_common import Body, CursorQuery, LimitQuery, MoneyStr, Out, Page, RowIdPath
 
 router = APIRouter(tags=["inbound EDI"])
 IdQuery = Annotated[str | None, Query(max_length=64, pattern=r"^[A-Za-z0-9._:-]{1,64}$")]
@@ -96,7 +96,7 @@ async def post_resolution(
     request: Request,
     session: SessionDep,
     body: ResolutionIn,
-    exception_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    exception_id: RowIdPath,
     principal: Principal = require(Role.FINANCE),
 ) -> Any:
     profiles = request.app.state.profiles

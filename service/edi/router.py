@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, HTTPException, Path, Request
+from fastapi import APIRouter, Header, HTTPException, Request
 from pydantic import BaseModel
 
 from claims.errors import InvalidInput, NotFound
@@ -17,6 +17,7 @@ from service.edi.service import receive
 from service.jobs import service as jobs
 from service.jobs.inbound import enqueue_inbound
 from service.jobs.schemas import JobOut
+from service.schemas_common import RowIdPath
 
 router = APIRouter(tags=["inbound EDI"])
 MAX_BYTES = 50 * 1024 * 1024
@@ -103,7 +104,7 @@ def _decoded(raw: bytes) -> str:
 @router.get("/v1/edi/inbound/{file_id}", response_model=InboundFileOut)
 async def get_inbound(
     session: SessionDep,
-    file_id: Annotated[int, Path(ge=1, le=2**62, description="the stored file's id")],
+    file_id: RowIdPath,
     principal: Principal = require(Role.FINANCE),
 ) -> Any:
     """A stored file's result, seen within the scope it was posted in (docs/edi.md)."""

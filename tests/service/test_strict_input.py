@@ -219,3 +219,24 @@ async def test_payer_writes_still_work_with_a_payer_key(app: FastAPI, client: As
     mine = await create_key(app, "integration", payer_id="VAYA")
     body = {"name": "Vaya", "kind": "lme_mco", "edi_profile": "default"}
     await put_ok(client, "/v1/payers/VAYA", body, mine)
+
+
+async def test_a_row_id_past_the_databases_integer_range_is_422_not_a_server_error(
+    app: FastAPI, client: AsyncClient
+) -> None:
+    """Found by schemathesis on PostgreSQL: GET /v1/edi/inbound/304250263527210 failed in the
+    database (integer out of range) and answered 500; SQLite answered 404."""
+    from tests.service.console_session import add_user, session_csrf, sign_in
+
+    admin = await create_key(app, "admin")
+    too_big, biggest = 2**31, 2**31 - 1
+    assert (await client.get(f"/v1/edi/inbound/{too_big}", headers=admin)).status_code == 422
+    assert (await client.get(f"/v1/edi/inbound/{biggest}", headers=admin)).status_code == 404
+    resolution = {"action": "dismiss", "note": "not ours"}
+    path = f"/v1/remittance-exceptions/{too_big}/resolution"
+    assert (await client.post(path, json=resolution, headers=admin)).status_code == 422
+    await add_user(app, "fin", "finance")
+    await sign_in(client, "fin")
+    form = {"csrf_token": await session_csrf(client), **resolution}
+    decided = await client.post(f"/console/queues/remittances/{too_big}", data=form)
+    assert decided.status_code == 422, decided.text
