@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from bench.soak import children
 from tests.service.killing import Server, job_row, migrated_sqlite, seed_claimable
 
 pytestmark = pytest.mark.slow  # real server and worker processes
@@ -58,19 +59,6 @@ def test_a_job_queued_by_the_api_is_run_by_ipsbill_worker(tmp_path: Path) -> Non
         api.kill()
 
 
-def _children(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(stat[1]) == pid:
-                found.append(int(entry.name))
-    return found
-
-
 def _running(pid: int) -> bool:
     try:  # a zombie has ended: only its exit status waits for its parent
         return (Path(f"/proc/{pid}") / "stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
@@ -94,10 +82,10 @@ def test_ipsbill_worker_starts_its_pyx12_pool_before_any_job_and_stops_it(tmp_pa
                               cwd=tmp_path, start_new_session=True)  # fmt: skip
     try:
         for _ in range(1200):  # no job is queued: only the warm-up starts processes
-            if _children(worker.pid):
+            if children(worker.pid):
                 break
             time.sleep(0.05)
-        pool = _children(worker.pid)
+        pool = children(worker.pid)
         assert pool, "no pyx12 process started"
         worker.send_signal(signal.SIGTERM)
         assert worker.wait(timeout=60) == 0
