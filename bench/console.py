@@ -1,6 +1,6 @@
 """Server time of every console page with a large store, on PostgreSQL.
 
-    .venv/bin/python bench/console.py [--events 1000000] [--claims 100000] [--rounds 30]
+    .venv/bin/python -m bench.console [--events 1000000] [--claims 100000] [--rounds 30]
 
 1. A fresh database ``i17_console_bench`` (migrated), bulk-loaded with COPY: one payer, 50
    providers, 20,000 members, ``--events`` service events with half as many unit lines (5% of
