@@ -68,7 +68,7 @@ def status_of(exc: DomainError) -> int:
     )
 
 
-async def _on_validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
+async def on_validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
     raw = exc.errors()
     if any(err.get("type") == "json_invalid" for err in raw):
         return problem(400, "the body is not valid JSON", field_errors(raw), code="malformed-json")
@@ -95,7 +95,7 @@ class ProblemException(StarletteHTTPException):
         self.problem_code = code
 
 
-async def _on_http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+async def on_http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
     headers = dict(exc.headers) if exc.headers else None
     code = getattr(exc, "problem_code", None)
     if exc.status_code == 405:  # Starlette names the methods of one route; the path has more
@@ -153,7 +153,7 @@ async def _on_database(request: Request, exc: Exception) -> JSONResponse:
 def install(app: FastAPI) -> None:
     app.add_exception_handler(DBAPIError, _on_database)
     app.add_exception_handler(PostgresError, _on_database)
-    app.add_exception_handler(RequestValidationError, _on_validation)  # type: ignore[arg-type]
+    app.add_exception_handler(RequestValidationError, on_validation)  # type: ignore[arg-type]
     app.add_exception_handler(DomainError, _on_domain)  # type: ignore[arg-type]
-    app.add_exception_handler(StarletteHTTPException, _on_http)  # type: ignore[arg-type]
+    app.add_exception_handler(StarletteHTTPException, on_http)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, _on_unexpected)

@@ -11,12 +11,15 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from claims.errors import Conflict, DomainError, NotFound
+from service import errors
 from service.auth.principal import Role
 from service.console import accounts
 from service.console.codes import explain, reason_words
@@ -84,6 +87,22 @@ def page(request: Request, template: str, code: int = 200, /, **context: Any) ->
     return TEMPLATES.TemplateResponse(request, template, context, status_code=code)
 
 
+NO_SUCH_PAGE = "There is no such console page. Use the links above or go back to the overview."
+
+
+def _console_page(request: Request) -> bool:
+    path = request.url.path
+    return (path == "/console" or path.startswith("/console/")) and not path.startswith(STATIC)
+
+
+def _not_taken(problems: Sequence[Any]) -> str:
+    """Which of the page's values was refused, by name only (a value may be a member's id)."""
+    names = sorted({str(p["loc"][-1]) for p in problems if p.get("loc")})
+    which = f" ({', '.join(names)})" if names else ""
+    return (f"This page's address or form holds a value it does not take{which}. Go back and "
+            "use the page's own links and forms.")  # fmt: skip
+
+
 def export(name: str, columns: Sequence[str], rows: Sequence[Sequence[Any]], fmt: str) -> Response:
     """A list as CSV or as an Excel workbook (openpyxl), the same columns either way."""
     if fmt == "xlsx":
@@ -147,6 +166,20 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Refused)
     async def _refused(request: Request, exc: Refused) -> Response:
         return page(request, "refused.html", exc.status, message=exc.message)
+
+    # A hand-typed or stale console address is answered with a page, not the API's problem
+    # JSON; every other path keeps the API's answers (service/errors.py).
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        if not _console_page(request):
+            return await errors.on_validation(request, exc)
+        return page(request, "refused.html", 422, message=_not_taken(exc.errors()))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        if not _console_page(request) or exc.status_code != 404:
+            return await errors.on_http(request, exc)
+        return page(request, "refused.html", 404, message=NO_SUCH_PAGE)
 
     @app.get("/docs", include_in_schema=False)
     async def docs() -> HTMLResponse:

@@ -261,3 +261,23 @@ async def test_console_users_take_the_scope_rules_of_keys(app: FastAPI) -> None:
         user = await accounts.create_user(session, "someone", PASSWORD, Role.FINANCE)
         assert user.password_hash.startswith("$argon2id$") and PASSWORD not in user.password_hash
         await session.rollback()
+
+
+async def test_a_hand_typed_console_address_gets_a_page_not_the_apis_json(
+    app: FastAPI, client: AsyncClient
+) -> None:
+    """A clerk's stale bookmark or typo: a console page saying what is wrong, in words; the API
+    keeps its problem JSON for the same mistakes."""
+    await add_user(app, "fin", "finance")
+    await sign_in(client, "fin")
+    wrong = await client.get("/console/queues/remittances", params={"status": "M-1001"})
+    assert wrong.status_code == 422 and wrong.headers["content-type"].startswith("text/html")
+    assert "does not take (status)" in wrong.text and "M-1001" not in wrong.text
+    assert "Claims</a>" in wrong.text  # the signed-in navigation, to go on from there
+    missing = await client.get("/console/no-such-page")
+    assert missing.status_code == 404 and "no such console page" in missing.text
+    admin = await create_key(app, "admin")
+    api = await client.get("/v1/no-such-route", headers=admin)
+    assert api.status_code == 404 and api.headers["content-type"] == "application/problem+json"
+    bad = await client.get("/v1/claims", params={"limit": "many"}, headers=admin)
+    assert bad.status_code == 422 and bad.headers["content-type"] == "application/problem+json"
