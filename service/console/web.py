@@ -87,7 +87,9 @@ def page(request: Request, template: str, code: int = 200, /, **context: Any) ->
     return TEMPLATES.TemplateResponse(request, template, context, status_code=code)
 
 
-NO_SUCH_PAGE = "There is no such console page. Use the links above or go back to the overview."
+NO_SUCH_PAGE = (
+    "There is no such console page: the address may be mistyped, or from an old bookmark."
+)
 
 
 def _console_page(request: Request) -> bool:
@@ -179,7 +181,7 @@ def install(app: FastAPI) -> None:
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         if not _console_page(request) or exc.status_code != 404:
             return await errors.on_http(request, exc)
-        return page(request, "refused.html", 404, message=NO_SUCH_PAGE)
+        return page(request, "refused.html", 404, message=NO_SUCH_PAGE, heading="Page not found")
 
     @app.get("/docs", include_in_schema=False)
     async def docs() -> HTMLResponse:
