@@ -32,7 +32,7 @@ from service.reference.router import router as reference_router
 from service.serving import trim_memory, tune_garbage_collector
 from service.strict import check_query
 from service.units.router import router as units_router
-from service.validation import shutdown_pools, warm_pool
+from service.validation import keep_pyx12_out_of_logs, shutdown_pools, warm_pool
 
 DESCRIPTION = """Milestone billing and 837P claims for North Carolina IPS (YP630) providers.
 
@@ -117,6 +117,7 @@ def create_app(
         app.include_router(router)
     console.install(app)
     logging.getLogger("ipsbill").setLevel(settings.log_level)
+    keep_pyx12_out_of_logs()  # inbound files are read here (pyx12's advice): no values in logs
     quiet_parameter_loggers()
     return app
 
@@ -129,7 +130,8 @@ def create_served_app() -> FastAPI:
 
 
 # Loggers that echo SQL parameters or X12 segments (names, birth dates, diagnoses) at DEBUG.
-PARAMETER_LOGGERS = ("aiosqlite", "asyncpg", "sqlalchemy.engine", "sqlalchemy.pool", "pyx12")
+# pyx12 is silenced outright instead (keep_pyx12_out_of_logs): it quotes the values it refuses.
+PARAMETER_LOGGERS = ("aiosqlite", "asyncpg", "sqlalchemy.engine", "sqlalchemy.pool")
 
 
 def quiet_parameter_loggers() -> None:

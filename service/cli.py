@@ -133,6 +133,9 @@ def _read_password(from_stdin: bool) -> str:
 
 def _validate(args: argparse.Namespace) -> int:
     from claims.inbound.verdict import tell_kind
+    from service.validation import keep_pyx12_out_of_logs
+
+    keep_pyx12_out_of_logs()  # pyx12 logs the values it refuses (a name, a birth date)
 
     try:
         with open(args.file, encoding="utf-8-sig", errors="replace") as handle:

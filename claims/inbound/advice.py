@@ -6,12 +6,15 @@ allow. It spends about a millisecond per segment, so the service asks it only ab
 ``ADVICE_LIMIT`` characters and turns its findings into warnings (payers send files their own
 guide would flag, and refusing a payment over that would be worse); ``ipsbill validate`` asks it
 about every file, whatever its size.
+
+pyx12 logs its findings with the element's value (a name, a birth date): every process that
+reads files silences its ``pyx12`` logger first (``service.validation.keep_pyx12_out_of_logs``:
+the app, the job worker, ``ipsbill validate``); the core configures no logging.
 """
 
 from __future__ import annotations
 
 import io
-import logging
 
 import pyx12.error_handler
 import pyx12.errors
@@ -21,9 +24,6 @@ import pyx12.x12context
 from claims.inbound.model import ParseWarning
 
 ADVICE_LIMIT = 64 * 1024  # characters: about 2,000 segments, under two seconds of pyx12
-
-# pyx12 logs findings with the element's value (a name, a birth date): keep them out of logs.
-logging.getLogger("pyx12").setLevel(logging.CRITICAL + 1)
 
 
 class _Findings(pyx12.error_handler.errh_null):  # type: ignore[misc]

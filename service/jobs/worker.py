@@ -13,13 +13,14 @@ from service.jobs.service import JobContext
 from service.migrate import upgrade
 from service.profiles import ProfileRegistry
 from service.serving import tune_garbage_collector
-from service.validation import shutdown_pools, warm_pool
+from service.validation import keep_pyx12_out_of_logs, shutdown_pools, warm_pool
 
 
 async def run_worker(settings: Settings) -> int:
     if settings.is_sqlite:
         await asyncio.to_thread(upgrade, settings.database_url)
     logging.basicConfig(level=settings.log_level)
+    keep_pyx12_out_of_logs()  # inbound jobs read files with pyx12's advice: no values in logs
     engine = engine_for(settings)
     runner = runner_for(make_sessionmaker(engine), JobContext(settings, ProfileRegistry.load()))
     stopping = asyncio.Event()

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
@@ -142,3 +144,35 @@ async def test_no_member_name_birth_date_or_diagnosis_in_logs_or_errors(
     }
     assert leaks == [], culprits
     assert len(bodies) == 5 and all(bodies)  # the refusals really answered something to search
+
+
+@pytest.fixture
+def pyx12_logger_unset() -> Iterator[logging.Logger]:
+    """pyx12's logger as a fresh process has it (the suite silences it at start)."""
+    logger = logging.getLogger("pyx12")
+    before = logger.level
+    logger.setLevel(logging.NOTSET)
+    yield logger
+    logger.setLevel(before)
+
+
+def test_the_app_and_ipsbill_validate_silence_pyx12_not_the_core(
+    pyx12_logger_unset: logging.Logger, tmp_path: Path
+) -> None:
+    """pyx12 logs the values it refuses (a name, a birth date). The core sets no logging: the
+    processes that read files silence it (service.validation.keep_pyx12_out_of_logs)."""
+    import importlib
+
+    import claims.inbound.advice
+    from service.app import create_app
+    from service.config import Settings
+    from tests.service.cli_inprocess import run_cli_on
+
+    importlib.reload(claims.inbound.advice)
+    assert pyx12_logger_unset.level == logging.NOTSET  # importing the core changes nothing
+    create_app(Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'a.db'}"))
+    assert pyx12_logger_unset.level > logging.CRITICAL
+    pyx12_logger_unset.setLevel(logging.NOTSET)
+    (tmp_path / "x.999").write_text("ISA*00*")
+    run_cli_on(tmp_path, f"sqlite+aiosqlite:///{tmp_path / 'a.db'}", "validate", "x.999")
+    assert pyx12_logger_unset.level > logging.CRITICAL  # ipsbill validate
