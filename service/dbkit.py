@@ -187,7 +187,7 @@ async def rows_in(
     from Core (same attribute names, no identity map or change tracking: much cheaper);
     ``columns``: only those (no JSON decoded, no name or address read, for nothing)."""
     table = column.class_
-    selected = [table.__table__.c[name] for name in columns] or list(table.__table__.columns)
+    selected = columns_of(table, columns) or list(table.__table__.columns)
     found: list[Any] = []
     for match in await among(session, column, values):
         if plain:

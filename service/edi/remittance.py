@@ -43,8 +43,8 @@ async def payer_edi_ids(
     return known
 
 
-# Claims matched between two turns of the event loop: ~0.1 s of CPU on a slow core (a 10 MB 835
-# has 57,000 claim loops; a job applying it in ``serve`` shares the loop with the requests).
+# Claims matched between two turns of the event loop: a 10 MB 835 has 57,000 claim loops, and a
+# job applying it in ``serve`` shares the loop with the requests (docs/edi.md, "Reading time").
 YIELD_EVERY = 500
 
 

@@ -130,7 +130,7 @@ async def _load_refs(
 
 # What intake reads of a stored event: whose it is, and what a new body is compared with.
 STORED = ("event_id", "payer_id", "member_id", "service_date", "version", "body_hash")
-_STORED = [orm.ServiceEvent.__table__.c[name] for name in STORED]
+_STORED = dbkit.columns_of(orm.ServiceEvent, STORED)
 _PAIR = tuple_(orm.Staff.provider_id, orm.Staff.staff_id)
 
 

@@ -235,7 +235,7 @@ async def members_with_profiles(session: AsyncSession, member_ids: set[str]) -> 
 
 def _with_profiles() -> Any:
     member, payer = orm.Member, orm.Payer
-    columns = [member.__table__.c[name] for name in MEMBER_INPUTS]
+    columns = dbkit.columns_of(member, MEMBER_INPUTS)
     return select(*columns, payer.edi_profile).join(payer, payer.payer_id == member.payer_id)
 
 

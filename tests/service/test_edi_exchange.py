@@ -339,7 +339,8 @@ async def test_an_inbound_file_is_read_beside_the_event_loop_not_on_it(
     app: FastAPI, client: AsyncClient, monkeypatch: Any
 ) -> None:
     """Reading is pure CPU (pyx12's advice on a small file reloads its maps): on the loop it
-    held every other request of the worker (bench: a 4 KB 835, 142 ms; now 10 ms)."""
+    held every other request of the worker (python -m bench.inbound: a 4 KB 835, 148 ms; now
+    16 ms; docs/edi.md, "Reading time")."""
     from service.edi import service as edi_service
 
     admin, batch, text = await _one_batch(app, client)
